@@ -1,0 +1,45 @@
+# window_service — the two commands a newcomer needs: `make run` and `make test`.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test test-fast lint format bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+## Start the hall on SQLite under var/ (migrates, seeds the demo hall, prints URLs and logins).
+run: install
+	$(BIN)/window-service demo
+	$(BIN)/window-service serve --host $(HOST) --port $(PORT)
+
+## The whole suite: SQLite always, PostgreSQL too when a server answers (see README).
+test: install
+	$(BIN)/pytest
+
+## The suite without the headless-browser and long-running tests.
+test-fast: install
+	$(BIN)/pytest -m "not browser and not slow"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy window_service
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install
+	$(BIN)/python bench/issue.py
+	$(BIN)/python bench/display.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

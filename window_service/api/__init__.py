@@ -1,0 +1,1 @@
+"""The HTTP API's machinery: errors, the endpoint decorator, the OpenAPI document."""

@@ -1,0 +1,149 @@
+"""The Starlette application factory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from . import __version__, housekeeping
+from .api.endpoint import ApiRouter
+from .api.errors import (
+    ApiError,
+    api_error_handler,
+    http_exception_handler,
+    server_error_handler,
+)
+from .api.openapi import build_openapi
+from .auth.principal import Authenticator
+from .auth.routes import router as auth_router
+from .auth.tokens import TokenSigner
+from .clock import Clock, SystemClock
+from .config import Settings, get_settings
+from .db import Database, create_database
+from .queue.routes import router as queue_router
+from .realtime.hub import Hub
+from .realtime.log import EventLog
+from .realtime.pg import PgListener
+from .realtime.routes import routes as realtime_routes
+from .state import AppState
+
+API_PREFIX = "/api/v1"
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+
+#: Every domain's API router; a new domain adds its router here.
+API_ROUTERS: list[ApiRouter] = [auth_router, queue_router]
+
+
+def page_routes() -> list[BaseRoute]:
+    """Pages for staff, office and citizens, and the device front-ends."""
+    from .web.routes import routes
+
+    return list(routes)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    database: Database | None = None,
+    run_housekeeping: bool = True,
+) -> Starlette:
+    settings = settings or get_settings()
+    db = database or create_database(
+        settings.database_url, echo=settings.echo_sql, pool_size=settings.pool_size
+    )
+    secret = settings.resolved_secret_key()
+    tokens = TokenSigner(secret, settings.token_max_age)
+    events = EventLog(db)
+    hub = Hub(events.fetch, events.last_seq, settings.ws_client_queue)
+    templates = Jinja2Templates(directory=str(PACKAGE / "web" / "templates"))
+    state = AppState(
+        settings=settings,
+        db=db,
+        clock=clock or SystemClock(),
+        tokens=tokens,
+        auth=Authenticator(db.read, tokens),
+        hub=hub,
+        events=events,
+        templates=templates,
+    )
+    specs = [spec for router in API_ROUTERS for spec in router.specs]
+    openapi = build_openapi(specs, prefix=API_PREFIX, version=__version__)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def openapi_json(request: Request) -> Response:
+        return JSONResponse(openapi)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        tasks: list[asyncio.Task[None]] = []
+        listener = None
+        if db.dialect == "postgresql":
+            listener = PgListener(settings.database_url, hub)
+            listener.start()
+            app.state.pg_listener = listener
+        if run_housekeeping:
+            tasks.append(asyncio.ensure_future(housekeeping.run_forever(state)))
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if listener is not None:
+                await listener.stop()
+            await hub.close()
+            await db.dispose()
+
+    api_routes: list[BaseRoute] = [Route("/openapi.json", openapi_json, methods=["GET"])]
+    for router in API_ROUTERS:
+        api_routes.extend(router.routes)
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Mount(API_PREFIX, routes=api_routes),
+        *realtime_routes,
+        *page_routes(),
+        Mount("/static", StaticFiles(directory=str(PACKAGE / "web" / "static")), name="static"),
+        Mount(
+            "/displays", StaticFiles(directory=str(ROOT / "displays" / "static")), name="displays"
+        ),
+        Mount("/kiosks", StaticFiles(directory=str(ROOT / "kiosks" / "static")), name="kiosks"),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(
+                SessionMiddleware,
+                secret_key=secret,
+                session_cookie="window_service_session",
+                same_site="lax",
+                max_age=settings.token_max_age,
+            )
+        ],
+        exception_handlers={
+            ApiError: api_error_handler,
+            HTTPException: http_exception_handler,
+            Exception: server_error_handler,
+        },
+        lifespan=lifespan,
+    )
+    app.state.core = state
+    app.state.openapi = openapi
+    return app

@@ -1,0 +1,5 @@
+"""ASGI entry point for uvicorn workers: ``window_service.asgi:app``."""
+
+from .app import create_app
+
+app = create_app()

@@ -1,0 +1,73 @@
+"""The hash chain: how one audit record's hash is computed from its content and its predecessor."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlmodel import SQLModel
+
+GENESIS_HASH = "0" * 64
+
+
+def to_jsonable(value: Any) -> Any:
+    """A value as it is kept in an audit record: datetimes as UTC ISO strings, and so on."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+def snapshot(obj: SQLModel, *, exclude: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """Every column of a row, JSON-ready. Secrets (password hashes) are left out."""
+    table = obj.__table__  # type: ignore[attr-defined]
+    out: dict[str, Any] = {}
+    for column in table.columns:
+        if column.key in exclude or column.key in {"password_hash", "key_hash"}:
+            continue
+        out[column.key] = to_jsonable(getattr(obj, column.key))
+    return out
+
+
+def record_hash(
+    *,
+    hall_id: int,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    reason: str,
+    prev_hash: str,
+) -> str:
+    body = {
+        "hall_id": hall_id,
+        "seq": seq,
+        "at": to_jsonable(at),
+        "actor": actor,
+        "action": action,
+        "entity": entity,
+        "entity_id": entity_id,
+        "before": before,
+        "after": after,
+        "reason": reason,
+        "prev_hash": prev_hash,
+    }
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -1,0 +1,1 @@
+"""Who is asking: staff accounts, roles, devices, tokens, sessions and CSRF."""

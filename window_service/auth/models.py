@@ -1,0 +1,40 @@
+"""Staff accounts (工作人员) and their roles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from ..db import TZDateTime, utcnow
+
+
+class User(SQLModel, table=True):
+    """A person who signs in: admin, inspector (效能办), head (部门负责人) or staff (窗口人员)."""
+
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    hall_id: int = Field(foreign_key="hall.id", index=True)
+    username: str = Field(max_length=64, unique=True, index=True)
+    display_name: str = Field(default="", max_length=100)
+    #: 工号
+    staff_no: str = Field(default="", max_length=32)
+    role: str = Field(max_length=16)
+    #: The window a staff member works at (only staff); one staff member, one window.
+    window_id: int | None = Field(default=None, foreign_key="window.id")
+    password_hash: str = Field(max_length=255)
+    photo: str = Field(default="", max_length=255)
+    active: bool = True
+    #: Bumped to invalidate every bearer token issued before (password change, deactivation).
+    token_version: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=TZDateTime)
+
+
+class UserDepartment(SQLModel, table=True):
+    """The departments a department head (部门负责人) answers for."""
+
+    __tablename__ = "user_department"
+
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True)
+    department_id: int = Field(foreign_key="department.id", primary_key=True)

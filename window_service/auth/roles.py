@@ -1,0 +1,23 @@
+"""Roles of people and kinds of devices. Access is denied unless an endpoint names the role."""
+
+from __future__ import annotations
+
+from typing import Final
+
+ADMIN: Final = "admin"
+INSPECTOR: Final = "inspector"  # 效能办
+HEAD: Final = "head"  # 部门负责人
+STAFF: Final = "staff"  # 窗口工作人员
+USER_ROLES: Final = (ADMIN, INSPECTOR, HEAD, STAFF)
+
+KIOSK: Final = "kiosk"  # 取号机
+DISPLAY: Final = "display"  # 显示屏
+EVALUATOR: Final = "evaluator"  # 评价器
+DEVICE_KINDS: Final = (KIOSK, DISPLAY, EVALUATOR)
+
+ROLE_LABELS: Final = {
+    ADMIN: "管理员",
+    INSPECTOR: "效能办督查员",
+    HEAD: "部门负责人",
+    STAFF: "窗口工作人员",
+}

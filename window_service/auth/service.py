@@ -1,0 +1,74 @@
+"""Signing in and managing accounts."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..api.errors import ApiError, conflict, invalid
+from ..halls.models import Window
+from ..transaction import Tx
+from .models import User
+from .passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from .roles import STAFF, USER_ROLES
+
+# Verified against when the username is unknown, so both failures take the same time.
+_DUMMY_HASH = hash_password("not-a-real-password")
+
+
+async def check_credentials(session: AsyncSession, username: str, password: str) -> User:
+    user = (
+        await session.execute(select(User).where(User.username == username))  # type: ignore[arg-type]
+    ).scalar_one_or_none()
+    if user is None:
+        verify_password(password, _DUMMY_HASH)
+        raise ApiError(401, "invalid_credentials", "用户名或密码错误 (wrong username or password)")
+    if not verify_password(password, user.password_hash) or not user.active:
+        raise ApiError(401, "invalid_credentials", "用户名或密码错误 (wrong username or password)")
+    return user
+
+
+async def add_user(
+    tx: Tx,
+    *,
+    hall_id: int,
+    username: str,
+    role: str,
+    password: str,
+    window: Window | None = None,
+    display_name: str = "",
+    staff_no: str = "",
+) -> User:
+    """Create an account (add_user). Staff belong to exactly one window."""
+    if role not in USER_ROLES:
+        raise invalid("invalid_role", f"角色无效 (role must be one of {', '.join(USER_ROLES)})")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise invalid("weak_password", f"密码至少 {MIN_PASSWORD_LENGTH} 位 (password too short)")
+    if role == STAFF and window is None:
+        raise invalid("window_required", "窗口工作人员须指定窗口 (staff need --window)")
+    exists = (
+        await tx.session.execute(select(User.id).where(User.username == username))  # type: ignore[call-overload]
+    ).first()
+    if exists is not None:
+        raise conflict("username_taken", "用户名已存在 (username taken)")
+    user = User(
+        hall_id=hall_id,
+        username=username,
+        role=role,
+        password_hash=hash_password(password),
+        window_id=window.id if (window is not None and role == STAFF) else None,
+        display_name=display_name or username,
+        staff_no=staff_no,
+    )
+    tx.session.add(user)
+    await tx.session.flush()
+    tx.audit("user.add", user)
+    return user
+
+
+async def set_password(tx: Tx, user: User, password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise invalid("weak_password", f"密码至少 {MIN_PASSWORD_LENGTH} 位 (password too short)")
+    user.password_hash = hash_password(password)
+    user.token_version += 1
+    tx.audit("user.password", user)

@@ -1,0 +1,205 @@
+"""The ``window-service`` command: serve, migrate, demo, user add, audit verify."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from .config import get_settings
+from .db import create_database, utcnow
+
+
+def _urls(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    base = f"http://{shown}:{port}"
+    return "\n".join(
+        [
+            f"  取号机 kiosk           {base}/kiosk/demo",
+            f"  大厅综合屏 hall display {base}/display/demo",
+            f"  窗口屏 window display   {base}/display/demo/window/1",
+            f"  窗口叫号终端 terminal    {base}/terminal   (w1 … w8)",
+            f"  效能办 office          {base}/office     (office, head, admin)",
+            f"  电子公示栏 notice board  {base}/board/demo",
+            f"  API                    {base}/api/v1/openapi.json",
+        ]
+    )
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from .migrate import upgrade
+
+    upgrade(get_settings().database_url)
+    print("数据库已迁移到最新版本 (database migrated to head)")
+    return 0
+
+
+async def _demo(password: str | None, device_key: str | None) -> int:
+    from .halls.demo import seed_demo
+
+    settings = get_settings()
+    db = create_database(settings.database_url)
+    try:
+        creds = await seed_demo(
+            db,
+            timezone=settings.timezone,
+            var_dir=settings.var_dir,
+            password=password,
+            device_key=device_key,
+        )
+    finally:
+        await db.dispose()
+    print("示范大厅 demo hall:", "已创建 (created)" if creds.created else "已存在 (exists)")
+    print("演示账号 demo accounts (username / password):")
+    for username, pw in creds.passwords.items():
+        print(f"  {username:<8} {pw}")
+    print(f"取号机密钥 kiosk device key: {creds.kiosk_key}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .migrate import upgrade
+
+    upgrade(get_settings().database_url)
+    return asyncio.run(_demo(args.password, args.device_key))
+
+
+async def _user_add(
+    name: str, role: str, window_number: int | None, hall_code: str, password: str
+) -> int:
+    from .api.errors import ApiError
+    from .auth.service import add_user
+    from .halls.models import Hall, Window
+    from .transaction import Actor, Tx
+
+    db = create_database(get_settings().database_url)
+    try:
+        async with db.write() as session:
+            hall = (
+                await session.execute(select(Hall).where(Hall.code == hall_code))  # type: ignore[arg-type]
+            ).scalar_one_or_none()
+            if hall is None or hall.id is None:
+                print(f"没有这个大厅 (unknown hall): {hall_code}", file=sys.stderr)
+                return 2
+            window = None
+            if window_number is not None:
+                window = (
+                    await session.execute(
+                        select(Window)
+                        .where(Window.hall_id == hall.id)  # type: ignore[arg-type]
+                        .where(Window.number == window_number)  # type: ignore[arg-type]
+                    )
+                ).scalar_one_or_none()
+                if window is None:
+                    print(f"没有这个窗口 (unknown window): {window_number}", file=sys.stderr)
+                    return 2
+            tx = Tx(session, hall.id, utcnow(), Actor("cli"))
+            try:
+                user = await add_user(
+                    tx, hall_id=hall.id, username=name, role=role, password=password, window=window
+                )
+            except ApiError as exc:
+                print(exc.message, file=sys.stderr)
+                return 2
+            await tx.commit()
+            print(f"已添加用户 (user added): {user.username} ({user.role})")
+            return 0
+    finally:
+        await db.dispose()
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from .migrate import upgrade
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("密码 password: ")
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    upgrade(get_settings().database_url)
+    return asyncio.run(_user_add(args.name, args.role, args.window, args.hall, password))
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from .audit.verify import verify_command
+
+    return asyncio.run(verify_command(get_settings().database_url))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    settings.resolved_secret_key()  # generate once, before workers race to do it
+    if settings.is_sqlite and args.workers > 1:
+        print(
+            "SQLite 只支持单进程；多进程请使用 PostgreSQL (several workers need PostgreSQL)",
+            file=sys.stderr,
+        )
+        return 2
+    print("window_service 正在启动 (starting):")
+    print(_urls(args.host, args.port), flush=True)
+    uvicorn.run(
+        "window_service.asgi:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+        proxy_headers=True,
+        ws_ping_interval=20,
+        ws_ping_timeout=20,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="window-service", description="政务服务大厅叫号与效能监督系统 (window_service)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the web application")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="upgrade the database schema to head")
+    migrate.set_defaults(func=cmd_migrate)
+
+    demo = sub.add_parser("demo", help="seed the demo hall (idempotent) and print its credentials")
+    demo.add_argument("--password")
+    demo.add_argument("--device-key")
+    demo.set_defaults(func=cmd_demo)
+
+    user = sub.add_parser("user", help="manage accounts")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    add = user_sub.add_parser("add", help="add an account (password read from stdin)")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=["admin", "inspector", "head", "staff"])
+    add.add_argument("--window", type=int)
+    add.add_argument("--hall", default="demo")
+    add.set_defaults(func=cmd_user_add)
+
+    audit = sub.add_parser("audit", help="the audit record")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_sub.add_parser("verify", help="verify the hash chain and current rows")
+    verify.set_defaults(func=cmd_audit_verify)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""Configuration from the environment (pydantic-settings), prefix ``WINDOW_SERVICE_``."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+VAR_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WINDOW_SERVICE_", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///var/window_service.db"
+    secret_key: str = ""
+    timezone: str = "Asia/Shanghai"
+    #: Where generated files live (secret key, uploads, the SQLite database by default).
+    var_dir: Path = VAR_DIR
+    #: Public base URL printed on tickets (QR codes); empty means "derive from the request".
+    public_url: str = ""
+    #: Bearer tokens expire after this many seconds (default 12 hours: one working day).
+    token_max_age: int = 12 * 3600
+    #: A display client whose queue grows past this many events is told to resync.
+    ws_client_queue: int = 1000
+    ws_heartbeat_seconds: float = 15.0
+    #: How long housekeeping (expiring tickets of past business days) sleeps between rounds.
+    housekeeping_seconds: float = 60.0
+    max_body_bytes: int = 64 * 1024
+    max_upload_bytes: int = 5 * 1024 * 1024
+    #: Log SQL statements (debugging only).
+    echo_sql: bool = False
+    #: Pool size per process for PostgreSQL.
+    pool_size: int = Field(default=10, ge=1, le=200)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def resolved_secret_key(self) -> str:
+        """The configured secret, or one generated once into ``var/secret_key``."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.var_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,149 @@
+"""Database engines and sessions for SQLite (aiosqlite) and PostgreSQL (asyncpg).
+
+SQLite: WAL journal, a busy timeout and foreign keys on every connection. Writes go through a
+separate engine whose transactions begin with ``BEGIN IMMEDIATE`` so they take the write lock
+first: two kiosks never both read a counter and then fail to upgrade their lock ("database is
+locked"). Reads use ordinary deferred transactions and run beside the writer (WAL).
+
+PostgreSQL: one engine for both; row locks (``FOR UPDATE``) order the writers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.types import DateTime, TypeDecorator
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class TZDateTime(TypeDecorator[datetime]):
+    """A timezone-aware timestamp on both databases: stored as UTC, read back as aware UTC.
+
+    PostgreSQL keeps ``timestamptz`` natively; SQLite has no time zones, so the value is
+    normalised to UTC before it is written and tagged UTC when read.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a timezone-aware column")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _sqlite_path(url: str) -> Path | None:
+    prefix = "sqlite+aiosqlite:///"
+    if url.startswith(prefix):
+        rest = url[len(prefix) :].split("?", 1)[0]
+        if rest and rest != ":memory:":
+            return Path(rest)
+    return None
+
+
+def _setup_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own BEGIN is deferred).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@dataclass
+class Database:
+    """The process's engines. ``write()`` for transactions that change data, ``read()`` else."""
+
+    url: str
+    write_engine: AsyncEngine
+    read_engine: AsyncEngine
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    @property
+    def dialect(self) -> str:
+        return self.write_engine.dialect.name
+
+    def __post_init__(self) -> None:
+        self._write = async_sessionmaker(self.write_engine, expire_on_commit=False)
+        self._read = async_sessionmaker(self.read_engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """A session whose transaction holds the write lock (SQLite) from its first statement.
+
+        The caller commits; anything not committed is rolled back.
+        """
+        async with self._write() as session:
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        async with self._read() as session:
+            yield session
+
+    async def dispose(self) -> None:
+        await self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            await self.read_engine.dispose()
+
+
+def create_database(url: str, *, echo: bool = False, pool_size: int = 10) -> Database:
+    if url.startswith("sqlite"):
+        path = _sqlite_path(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        write = create_async_engine(url, echo=echo, connect_args=connect_args, pool_size=4)
+        read = create_async_engine(url, echo=echo, connect_args=connect_args, pool_size=8)
+        _setup_sqlite(write, immediate=True)
+        _setup_sqlite(read, immediate=False)
+        return Database(url, write, read)
+    engine = create_async_engine(
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )
+    return Database(url, engine, engine)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

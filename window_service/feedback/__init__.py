@@ -1,0 +1,1 @@
+"""Citizen feedback (好差评) bound to a finished ticket."""

@@ -1,0 +1,54 @@
+"""Periodic work of every process: expiring tickets of past business days, and more.
+
+Each job is idempotent, so several processes running it at once do no harm.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import select
+
+from .halls.models import Hall
+from .queue.service import expire_past_days
+from .state import AppState
+from .transaction import Actor, Tx
+
+log = logging.getLogger("window_service.housekeeping")
+
+Job = Callable[[AppState], Awaitable[None]]
+
+
+async def expire_tickets(state: AppState) -> None:
+    async with state.db.read() as session:
+        halls = list((await session.execute(select(Hall))).scalars())
+    for hall in halls:
+        assert hall.id is not None
+        while True:
+            async with state.db.write() as session:
+                tx = Tx(
+                    session, hall.id, state.clock.now(), Actor.system(), state.hub.publish_local
+                )
+                count = await expire_past_days(tx, hall)
+                await tx.commit()
+            if count == 0:
+                break
+
+
+JOBS: list[Job] = [expire_tickets]
+
+
+async def run_once(state: AppState) -> None:
+    for job in JOBS:
+        try:
+            await job(state)
+        except Exception:
+            log.exception("housekeeping job %s failed", job.__name__)
+
+
+async def run_forever(state: AppState) -> None:
+    while True:
+        await run_once(state)
+        await asyncio.sleep(state.settings.housekeeping_seconds)

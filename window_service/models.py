@@ -1,0 +1,30 @@
+"""Every table, imported in one place so metadata (and Alembic) sees the whole schema."""
+
+from sqlmodel import SQLModel
+
+from .audit.models import AuditRecord
+from .auth.models import User, UserDepartment
+from .halls.models import Department, Device, Hall, Service, Window, WindowDuty, WindowService
+from .queue.models import Ticket, TicketCounter, TicketEvent
+from .realtime.models import HallEvent, HallLedger
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "AuditRecord",
+    "Department",
+    "Device",
+    "Hall",
+    "HallEvent",
+    "HallLedger",
+    "Service",
+    "Ticket",
+    "TicketCounter",
+    "TicketEvent",
+    "User",
+    "UserDepartment",
+    "Window",
+    "WindowDuty",
+    "WindowService",
+    "metadata",
+]

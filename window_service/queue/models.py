@@ -1,0 +1,89 @@
+"""Tables of the queue: tickets, their per-day counters and their history (叫号事件 …)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from ..db import TZDateTime, utcnow
+
+
+class TicketCounter(SQLModel, table=True):
+    """The last number handed out per hall × prefix × business day.
+
+    Incremented in the same transaction as the ticket insert, so numbers never repeat and
+    never skip: a failed insert rolls the increment back with it.
+    """
+
+    __tablename__ = "ticket_counter"
+
+    hall_id: int = Field(foreign_key="hall.id", primary_key=True)
+    prefix: str = Field(max_length=2, primary_key=True)
+    business_day: date = Field(primary_key=True)
+    last_number: int = 0
+
+
+class Ticket(SQLModel, table=True):
+    """号票. ``queued_at`` is when its number was assigned; transfers keep it."""
+
+    __tablename__ = "ticket"
+
+    __table_args__ = (
+        UniqueConstraint("hall_id", "prefix", "business_day", "seq_no"),
+        UniqueConstraint("hall_id", "business_day", "idempotency_key"),
+        Index("ix_ticket_queue", "hall_id", "service_id", "status", "queued_at"),
+        Index("ix_ticket_window_status", "window_id", "status"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    hall_id: int = Field(foreign_key="hall.id")
+    service_id: int = Field(foreign_key="service.id", index=True)
+    #: The service the ticket was taken for (its prefix's service).
+    original_service_id: int = Field(foreign_key="service.id")
+    prefix: str = Field(max_length=2)
+    seq_no: int
+    number: str = Field(max_length=8)
+    business_day: date = Field(index=True)
+    #: waiting · called · serving · done · no_show · cancelled · expired
+    status: str = Field(default="waiting", max_length=16)
+    #: elderly · disabled · pregnant · military (绿色通道), or None
+    priority: str | None = Field(default=None, max_length=16)
+    green: bool = False
+    queued_at: datetime = Field(sa_type=TZDateTime)
+    called_at: datetime | None = Field(default=None, sa_type=TZDateTime)
+    started_at: datetime | None = Field(default=None, sa_type=TZDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=TZDateTime)
+    window_id: int | None = Field(default=None, foreign_key="window.id")
+    #: The staff member handling (or who last handled) the ticket.
+    staff_id: int | None = Field(default=None, foreign_key="app_user.id")
+    #: 首问责任人: the staff member whose window first called it.
+    first_responder_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
+    #: completed · accepted · correction · rejected · consulted (办结/受理/补正/不予受理/咨询)
+    outcome: str | None = Field(default=None, max_length=16)
+    #: Recalls (重呼) of the current call.
+    recalls: int = 0
+    call_count: int = 0
+    track_token: str = Field(max_length=64, unique=True)
+    idempotency_key: str | None = Field(default=None, max_length=128)
+    device_id: int | None = Field(default=None, foreign_key="device.id")
+    issued_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class TicketEvent(SQLModel, table=True):
+    """A step in a ticket's life: issued, called and recalled (叫号事件), started, finished …
+
+    Together they are the chain of everyone who touched the ticket (首问负责制).
+    """
+
+    __tablename__ = "ticket_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=TZDateTime)
+    action: str = Field(max_length=16)
+    staff_id: int | None = Field(default=None, foreign_key="app_user.id")
+    window_id: int | None = Field(default=None, foreign_key="window.id")
+    service_id: int | None = Field(default=None, foreign_key="service.id")
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)

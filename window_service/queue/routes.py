@@ -1,0 +1,388 @@
+"""HTTP endpoints of the queue: thin wrappers around ``queue.service``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import JSONResponse, Response
+
+from ..api.endpoint import PUBLIC, ApiRequest, ApiRouter
+from ..api.errors import ApiError, not_found
+from ..auth.principal import Principal
+from ..auth.roles import ADMIN, HEAD, INSPECTOR, KIOSK, STAFF
+from ..feedback.policy import can_rate
+from ..halls.lookup import (
+    business_day,
+    get_hall,
+    get_service,
+    get_window,
+    local_time,
+    services_by_id,
+    window_service_ids,
+)
+from ..halls.models import Department, Hall, Service, Window
+from . import rules, service
+from .estimate import average_service_minutes, estimate_minutes, open_windows_for
+from .models import Ticket
+from .schemas import (
+    FinishBody,
+    ServiceOut,
+    TicketCreate,
+    TicketOut,
+    TrackedTicketOut,
+    TransferBody,
+    WindowOut,
+)
+from .views import current_by_window, current_out, ticket_out
+
+router = ApiRouter("queue")
+OFFICE = (ADMIN, INSPECTOR, HEAD)
+
+
+def base_url(api: ApiRequest) -> str:
+    return api.state.settings.public_url or str(api.request.base_url)
+
+
+def require_window_staff(principal: Principal, window: Window) -> None:
+    """Only the staff member of a window works its queue (一人一窗)."""
+    if principal.role != STAFF or principal.window_id != window.id:
+        raise ApiError(403, "forbidden", "只能操作本人所在窗口 (not your window)")
+
+
+async def load_ticket(session: AsyncSession, ticket_id: int, *, lock: bool = False) -> Ticket:
+    stmt = select(Ticket).where(Ticket.id == ticket_id)  # type: ignore[arg-type]
+    if lock:
+        stmt = stmt.with_for_update()
+    ticket = (await session.execute(stmt)).scalar_one_or_none()
+    if ticket is None:
+        raise not_found("ticket", "没有这个号票 (unknown ticket)")
+    return ticket
+
+
+@router.route("GET", "/halls/{hall}/services", roles=[PUBLIC], response=list[ServiceOut])
+async def list_services(api: ApiRequest) -> list[ServiceOut]:
+    """The hall's services with their queues (事项与排队人数)."""
+    async with api.state.db.read() as session:
+        hall = await get_hall(session, api.path["hall"])
+        rows = await session.execute(
+            select(Service, Department)
+            .join(Department, Department.id == Service.department_id)  # type: ignore[arg-type]
+            .where(Service.hall_id == hall.id, Service.active.is_(True))  # type: ignore[arg-type, attr-defined]
+            .order_by(Service.sort_order, Service.prefix)  # type: ignore[arg-type]
+        )
+        waiting: dict[int, int] = dict(
+            (
+                await session.execute(
+                    select(Ticket.service_id, func.count())
+                    .where(Ticket.hall_id == hall.id, Ticket.status == rules.WAITING)  # type: ignore[arg-type]
+                    .group_by(Ticket.service_id)  # type: ignore[arg-type]
+                )
+            ).all()
+        )
+        out = []
+        for svc, dept in rows.all():
+            count = int(waiting.get(svc.id or 0, 0))
+            estimate = 0
+            if count:
+                estimate = estimate_minutes(
+                    count,
+                    await average_service_minutes(session, svc),
+                    await open_windows_for(session, svc.id),  # type: ignore[arg-type]
+                )
+            out.append(
+                ServiceOut(
+                    code=svc.code,
+                    name=svc.name,
+                    prefix=svc.prefix,
+                    department=dept.name,
+                    department_name=dept.name,
+                    waiting=count,
+                    estimated_wait_minutes=estimate,
+                    legal_days=svc.legal_days,
+                    promised_days=svc.promised_days,
+                    wait_target_minutes=svc.wait_target_minutes,
+                )
+            )
+        return out
+
+
+async def windows_out(session: AsyncSession, hall: Hall) -> list[WindowOut]:
+    assert hall.id is not None
+    services = await services_by_id(session, hall.id)
+    by_window = await service.window_services_codes(session, hall.id)
+    current = await current_by_window(session, hall.id)
+    windows = (
+        await session.execute(
+            select(Window).where(Window.hall_id == hall.id).order_by(Window.number)  # type: ignore[arg-type]
+        )
+    ).scalars()
+    out = []
+    for window in windows:
+        assert window.id is not None
+        ticket = current.get(window.id)
+        out.append(
+            WindowOut(
+                id=window.id,
+                number=window.number,
+                name=window.name,
+                services=[services[s].code for s in by_window.get(window.id, [])],
+                status=window.status,
+                current=current_out(hall, ticket, services[ticket.service_id]) if ticket else None,
+            )
+        )
+    return out
+
+
+@router.route("GET", "/halls/{hall}/windows", roles=[PUBLIC], response=list[WindowOut])
+async def list_windows(api: ApiRequest) -> list[WindowOut]:
+    """The hall's windows, what they serve and whom they are serving (窗口状态)."""
+    async with api.state.db.read() as session:
+        hall = await get_hall(session, api.path["hall"])
+        return await windows_out(session, hall)
+
+
+@router.route(
+    "POST",
+    "/halls/{hall}/tickets",
+    roles=[KIOSK, STAFF, ADMIN],
+    body=TicketCreate,
+    response=TicketOut,
+    status=201,
+    extra_statuses=(200, 409),
+)
+async def issue(api: ApiRequest) -> Any:
+    """取号: issue a ticket. The same idempotency key within the day returns the same ticket."""
+    body: TicketCreate = api.body
+    principal = api.principal
+    for attempt in range(3):
+        try:
+            async with api.state.db.write() as session:
+                hall = await get_hall(session, api.path["hall"])
+                if principal.hall_id != hall.id:
+                    raise ApiError(403, "forbidden", "不是本大厅的设备或人员 (another hall)")
+                svc = await get_service(session, hall.id, body.service)  # type: ignore[arg-type]
+                tx = api.tx(session, hall.id)  # type: ignore[arg-type]
+                ticket, created = await service.issue_ticket(
+                    tx,
+                    hall,
+                    svc,
+                    priority=body.priority,
+                    idempotency_key=body.idempotency_key,
+                    issuer=service.Issuer(principal.device_id, principal.user_id),
+                )
+                if created:
+                    await tx.commit()
+                else:
+                    svc = await session.get(Service, ticket.service_id) or svc
+            async with api.state.db.read() as session:
+                out = await ticket_out(session, hall, ticket, svc, base_url=base_url(api))
+            return JSONResponse(out.model_dump(mode="json"), status_code=201 if created else 200)
+        except IntegrityError:
+            # Two requests with one idempotency key raced on PostgreSQL: the loser's
+            # transaction (and its number) rolled back; the next attempt finds the winner.
+            if not body.idempotency_key or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+@router.route("GET", "/tickets/{id:int}", roles=[STAFF, ADMIN, INSPECTOR, HEAD], response=TicketOut)
+async def get_ticket(api: ApiRequest) -> TicketOut:
+    """A ticket as staff see it."""
+    async with api.state.db.read() as session:
+        ticket = await load_ticket(session, api.path["id"])
+        service.ensure_same_hall(ticket, api.principal.hall_id)
+        hall = await session.get(Hall, ticket.hall_id)
+        svc = await session.get(Service, ticket.service_id)
+        assert hall is not None and svc is not None
+        return await ticket_out(session, hall, ticket, svc)
+
+
+@router.route("GET", "/track/{token}", roles=[PUBLIC], response=TrackedTicketOut)
+async def track(api: ApiRequest) -> TrackedTicketOut:
+    """The ticket as the citizen sees it on their phone (扫码查看排队进度)."""
+    token = api.path["token"]
+    async with api.state.db.read() as session:
+        ticket = None
+        if 8 <= len(token) <= 64 and token.replace("-", "").replace("_", "").isalnum():
+            ticket = (
+                await session.execute(select(Ticket).where(Ticket.track_token == token))  # type: ignore[arg-type]
+            ).scalar_one_or_none()
+        if ticket is None:
+            raise not_found("ticket", "没有这个号票 (unknown ticket)")
+        hall = await session.get(Hall, ticket.hall_id)
+        svc = await session.get(Service, ticket.service_id)
+        assert hall is not None and svc is not None
+        out = await ticket_out(session, hall, ticket, svc, base_url=base_url(api))
+        rateable = await can_rate(session, hall, ticket, api.state.clock.now())
+        return TrackedTicketOut(
+            **out.model_dump(), hall=hall.code, hall_name=hall.name, can_rate=rateable
+        )
+
+
+async def _window_action(api: ApiRequest, action: str) -> Any:
+    async with api.state.db.write() as session:
+        window = await get_window(session, api.path["id"], lock=True)
+        require_window_staff(api.principal, window)
+        hall = await session.get(Hall, window.hall_id)
+        assert hall is not None and hall.id is not None
+        services = await services_by_id(session, hall.id)
+        tx = api.tx(session, hall.id)
+        if action == "call":
+            ticket = await service.call_next(tx, hall, window, services)
+            if ticket is None:
+                await session.rollback()
+                return Response(status_code=204)
+        elif action == "recall":
+            ticket = await service.recall(tx, hall, window, services)
+        else:
+            await service.set_window_status(tx, window, "paused" if action == "pause" else "open")
+            await tx.commit()
+            return next(w for w in await windows_out(session, hall) if w.id == window.id)
+        await tx.commit()
+        return await ticket_out(
+            session, hall, ticket, services[ticket.service_id], window_number=window.number
+        )
+
+
+@router.route(
+    "POST",
+    "/windows/{id:int}/call-next",
+    roles=[STAFF],
+    response=TicketOut,
+    extra_statuses=(204, 409),
+)
+async def call_next(api: ApiRequest) -> Any:
+    """叫号: call the next ticket for this window (204 when nobody waits)."""
+    return await _window_action(api, "call")
+
+
+@router.route(
+    "POST", "/windows/{id:int}/recall", roles=[STAFF], response=TicketOut, extra_statuses=(409,)
+)
+async def recall(api: ApiRequest) -> Any:
+    """重呼: announce the current ticket again."""
+    return await _window_action(api, "recall")
+
+
+@router.route("POST", "/windows/{id:int}/pause", roles=[STAFF], response=WindowOut)
+async def pause(api: ApiRequest) -> Any:
+    """暂停服务."""
+    return await _window_action(api, "pause")
+
+
+@router.route("POST", "/windows/{id:int}/resume", roles=[STAFF], response=WindowOut)
+async def resume(api: ApiRequest) -> Any:
+    """恢复服务."""
+    return await _window_action(api, "resume")
+
+
+@router.route("GET", "/windows/{id:int}/queue", roles=[STAFF, ADMIN], response=list[TicketOut])
+async def window_queue(api: ApiRequest) -> list[TicketOut]:
+    """The tickets waiting for this window, in call order (本窗口等候队列)."""
+    async with api.state.db.read() as session:
+        window = await get_window(session, api.path["id"])
+        if api.principal.role == STAFF:
+            require_window_staff(api.principal, window)
+        elif api.principal.hall_id != window.hall_id:
+            raise ApiError(403, "forbidden", "不是本大厅的窗口 (another hall)")
+        hall = await session.get(Hall, window.hall_id)
+        assert hall is not None and hall.id is not None and window.id is not None
+        services = await services_by_id(session, hall.id)
+        ids = await window_service_ids(session, window.id)
+        rows = await session.execute(
+            select(Ticket)
+            .where(
+                Ticket.hall_id == hall.id,  # type: ignore[arg-type]
+                Ticket.service_id.in_(ids),  # type: ignore[attr-defined]
+                Ticket.status == rules.WAITING,  # type: ignore[arg-type]
+                Ticket.business_day == business_day(hall, api.state.clock.now()),  # type: ignore[arg-type]
+            )
+            .order_by(Ticket.green.desc(), Ticket.queued_at, Ticket.id)  # type: ignore[attr-defined, arg-type]
+            .limit(200)
+        )
+        out = []
+        for position, ticket in enumerate(rows.scalars()):
+            out.append(
+                TicketOut(
+                    id=ticket.id,  # type: ignore[arg-type]
+                    number=ticket.number,
+                    service=services[ticket.service_id].code,
+                    service_name=services[ticket.service_id].name,
+                    status=ticket.status,
+                    status_label=rules.STATUS_LABELS[ticket.status],
+                    priority=ticket.priority,
+                    queued_at=local_time(hall, ticket.queued_at).isoformat(),
+                    ahead=position,
+                    estimated_wait_minutes=0,
+                    window=None,
+                )
+            )
+        return out
+
+
+async def _ticket_action(api: ApiRequest, action: str) -> TicketOut:
+    principal = api.principal
+    async with api.state.db.write() as session:
+        ticket = await load_ticket(session, api.path["id"], lock=True)
+        service.ensure_same_hall(ticket, principal.hall_id)
+        hall = await session.get(Hall, ticket.hall_id)
+        assert hall is not None and hall.id is not None
+        services = await services_by_id(session, hall.id)
+        window = await session.get(Window, ticket.window_id) if ticket.window_id else None
+        if (
+            ticket.status in rules.AT_WINDOW
+            and principal.role == STAFF
+            and principal.window_id != ticket.window_id
+        ):
+            raise ApiError(403, "forbidden", "只能操作本窗口叫到的号票 (not your window's ticket)")
+        tx = api.tx(session, hall.id)
+        current = services[ticket.service_id]
+        if action == "start":
+            await service.start(tx, ticket, window)
+        elif action == "finish":
+            await service.finish(tx, ticket, window, api.body.outcome)
+        elif action == "no-show":
+            await service.no_show(tx, ticket, window)
+        elif action == "return":
+            await service.return_to_queue(tx, ticket, window, current)
+        elif action == "cancel":
+            await service.cancel(tx, ticket, window, current)
+        elif action == "transfer":
+            target = await get_service(session, hall.id, api.body.service)
+            await service.transfer(tx, ticket, window, current, target)
+        await tx.commit()
+        return await ticket_out(session, hall, ticket, services[ticket.service_id])
+
+
+def _ticket_route(path: str, action: str, doc: str, **kwargs: Any) -> None:
+    async def handler(api: ApiRequest) -> TicketOut:
+        return await _ticket_action(api, action)
+
+    handler.__name__ = f"ticket_{action.replace('-', '_')}"
+    handler.__doc__ = doc
+    router.route(
+        "POST",
+        f"/tickets/{{id:int}}/{path}",
+        response=TicketOut,
+        extra_statuses=(409,),
+        **kwargs,
+    )(handler)
+
+
+_ticket_route("start", "start", "开始办理: the called citizen is at the window.", roles=[STAFF])
+_ticket_route("finish", "finish", "办结 with an outcome.", roles=[STAFF], body=FinishBody)
+_ticket_route("no-show", "no-show", "过号: the called citizen did not come.", roles=[STAFF])
+_ticket_route(
+    "return", "return", "回队: the called ticket waits again, keeping its place.", roles=[STAFF]
+)
+_ticket_route("cancel", "cancel", "取消 a waiting or called ticket.", roles=[STAFF, ADMIN])
+_ticket_route(
+    "transfer",
+    "transfer",
+    "转移 to another service, keeping number and queue time.",
+    roles=[STAFF],
+    body=TransferBody,
+)

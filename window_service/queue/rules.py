@@ -1,0 +1,45 @@
+"""The words of the ticket life cycle, in one place."""
+
+from __future__ import annotations
+
+from typing import Final
+
+WAITING: Final = "waiting"
+CALLED: Final = "called"
+SERVING: Final = "serving"
+DONE: Final = "done"
+NO_SHOW: Final = "no_show"
+CANCELLED: Final = "cancelled"
+EXPIRED: Final = "expired"
+AT_WINDOW: Final = (CALLED, SERVING)
+
+STATUS_LABELS: Final = {
+    WAITING: "等候中",
+    CALLED: "已叫号",
+    SERVING: "办理中",
+    DONE: "已办结",
+    NO_SHOW: "过号",
+    CANCELLED: "已取消",
+    EXPIRED: "已过期",
+}
+
+#: Outcomes of a finished service (办理结果).
+OUTCOMES: Final = {
+    "completed": "办结",
+    "accepted": "受理",
+    "correction": "补正",
+    "rejected": "不予受理",
+    "consulted": "咨询",
+}
+
+#: Green-channel reasons (绿色通道); their tickets are called first.
+PRIORITIES: Final = {
+    "elderly": "70岁以上老人",
+    "disabled": "残疾人",
+    "pregnant": "孕妇",
+    "military": "军人",
+}
+
+
+def call_text(number: str, window_number: int) -> str:
+    return f"请{number}号到{window_number}号窗口办理"

@@ -1,0 +1,406 @@
+"""The rules of the queue: issuing, calling and every step of a ticket's life.
+
+Functions take a ``Tx`` (session, hall clock, actor) and plain values, change rows, and say
+what happened (events for screens, audit records); they know nothing of HTTP.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..api.errors import ApiError, conflict, invalid, not_found
+from ..audit.chain import snapshot
+from ..halls.lookup import business_day, issuing_open, window_service_ids
+from ..halls.models import Hall, Service, Window, WindowDuty, WindowService
+from ..transaction import Tx
+from . import rules
+from .models import Ticket, TicketEvent
+from .numbering import format_number, next_number
+
+
+@dataclass(frozen=True)
+class Issuer:
+    device_id: int | None = None
+    user_id: int | None = None
+
+
+async def find_by_idempotency_key(
+    session: AsyncSession, hall: Hall, key: str, at: datetime
+) -> Ticket | None:
+    day = business_day(hall, at)
+    stmt = select(Ticket).where(
+        Ticket.hall_id == hall.id,  # type: ignore[arg-type]
+        Ticket.business_day == day,  # type: ignore[arg-type]
+        Ticket.idempotency_key == key,  # type: ignore[arg-type]
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def issue_ticket(
+    tx: Tx,
+    hall: Hall,
+    service: Service,
+    *,
+    priority: str | None,
+    idempotency_key: str | None,
+    issuer: Issuer,
+    check_hours: bool = True,
+) -> tuple[Ticket, bool]:
+    """Hand out the next number of ``service`` (取号). Returns (ticket, created)."""
+    session = tx.session
+    assert hall.id is not None and service.id is not None
+    if idempotency_key:
+        existing = await find_by_idempotency_key(session, hall, idempotency_key, tx.now)
+        if existing is not None:
+            return existing, False
+    if check_hours and not issuing_open(hall, tx.now):
+        raise conflict(
+            "outside_issuing_hours", "当前不在取号时间内 (the hall is not issuing tickets now)"
+        )
+    if priority is not None and priority not in rules.PRIORITIES:
+        raise invalid("invalid_priority", "绿色通道类别无效 (unknown priority)")
+    day = business_day(hall, tx.now)
+    n = await next_number(session, hall.id, service.prefix, day)
+    ticket = Ticket(
+        hall_id=hall.id,
+        service_id=service.id,
+        original_service_id=service.id,
+        prefix=service.prefix,
+        seq_no=n,
+        number=format_number(service.prefix, n),
+        business_day=day,
+        status=rules.WAITING,
+        priority=priority,
+        green=priority is not None,
+        queued_at=tx.now,
+        track_token=secrets.token_urlsafe(18),
+        idempotency_key=idempotency_key or None,
+        device_id=issuer.device_id,
+        issued_by_id=issuer.user_id,
+    )
+    session.add(ticket)
+    await session.flush()
+    tx.audit("ticket.issue", ticket)
+    await emit_queue(tx, hall.id, [service], change="issued", ticket=ticket.number)
+    return ticket, True
+
+
+async def waiting_count(session: AsyncSession, hall_id: int, service_id: int) -> int:
+    stmt = select(func.count()).where(
+        Ticket.hall_id == hall_id,  # type: ignore[arg-type]
+        Ticket.service_id == service_id,  # type: ignore[arg-type]
+        Ticket.status == rules.WAITING,  # type: ignore[arg-type]
+    )
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def emit_queue(
+    tx: Tx, hall_id: int, services: list[Service], *, change: str, ticket: str | None = None
+) -> None:
+    """Tell screens the new waiting counts of the services a change touched."""
+    waiting = {}
+    for service in services:
+        assert service.id is not None
+        waiting[service.prefix] = await waiting_count(tx.session, hall_id, service.id)
+    tx.emit("queue", change=change, ticket=ticket, waiting=waiting)
+
+
+def _record(tx: Tx, ticket: Ticket, action: str, **detail: object) -> None:
+    assert ticket.id is not None
+    tx.session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            at=tx.now,
+            action=action,
+            staff_id=tx.actor.user_id,
+            window_id=ticket.window_id,
+            service_id=ticket.service_id,
+            detail=dict(detail),
+        )
+    )
+
+
+async def current_at_window(session: AsyncSession, window_id: int) -> Ticket | None:
+    stmt = (
+        select(Ticket)
+        .where(Ticket.window_id == window_id, Ticket.status.in_(rules.AT_WINDOW))  # type: ignore[arg-type, attr-defined]
+        .order_by(Ticket.called_at.desc())  # type: ignore[union-attr]
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def call_next(
+    tx: Tx, hall: Hall, window: Window, services: dict[int, Service]
+) -> Ticket | None:
+    """叫号: the next ticket for ``window`` (green channel first, then queue time), or None.
+
+    The window row is locked first, so two terminals of one window are served one at a time
+    and the second sees the first's call; the candidate ticket is locked with SKIP LOCKED on
+    PostgreSQL, so two windows never take the same ticket.
+    """
+    session = tx.session
+    assert window.id is not None and hall.id is not None
+    if window.status != "open":
+        raise conflict("window_not_open", "窗口已暂停服务，请先恢复 (the window is paused)")
+    busy = await current_at_window(session, window.id)
+    if busy is not None:
+        raise conflict(
+            "window_busy",
+            f"窗口当前还有 {busy.number} 号未办结，请先办结、过号或回队 "
+            "(finish, mark no-show or return the current ticket first)",
+        )
+    service_ids = await window_service_ids(session, window.id)
+    if not service_ids:
+        return None
+    stmt = (
+        select(Ticket)
+        .where(
+            Ticket.hall_id == hall.id,  # type: ignore[arg-type]
+            Ticket.service_id.in_(service_ids),  # type: ignore[attr-defined]
+            Ticket.status == rules.WAITING,  # type: ignore[arg-type]
+            Ticket.business_day == business_day(hall, tx.now),  # type: ignore[arg-type]
+        )
+        .order_by(Ticket.green.desc(), Ticket.queued_at, Ticket.id)  # type: ignore[attr-defined, arg-type]
+        .limit(1)
+    )
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    ticket = (await session.execute(stmt)).scalar_one_or_none()
+    if ticket is None:
+        return None
+    staff_id = tx.actor.user_id
+    ticket.status = rules.CALLED
+    ticket.window_id = window.id
+    ticket.staff_id = staff_id
+    ticket.called_at = tx.now
+    ticket.recalls = 0
+    ticket.call_count += 1
+    if ticket.first_responder_id is None:
+        ticket.first_responder_id = staff_id
+    if staff_id is not None:
+        await _put_on_duty(tx, window, staff_id)
+    _record(tx, ticket, "called")
+    tx.audit("ticket.call", ticket)
+    service = services[ticket.service_id]
+    _emit_call(tx, ticket, service, window, recall=False)
+    await emit_queue(tx, hall.id, [service], change="called", ticket=ticket.number)
+    return ticket
+
+
+async def _put_on_duty(tx: Tx, window: Window, staff_id: int) -> None:
+    """The staff member is now on duty at this window (and at no other)."""
+    session = tx.session
+    assert window.id is not None
+    duty = await session.get(WindowDuty, window.id)
+    if duty is not None and duty.staff_id == staff_id:
+        return
+    await session.execute(
+        delete(WindowDuty).where(
+            (WindowDuty.staff_id == staff_id) | (WindowDuty.window_id == window.id)  # type: ignore[arg-type]
+        )
+    )
+    session.add(WindowDuty(window_id=window.id, staff_id=staff_id, since=tx.now))
+
+
+def _emit_call(tx: Tx, ticket: Ticket, service: Service, window: Window, *, recall: bool) -> None:
+    tx.emit(
+        "call",
+        ticket=ticket.number,
+        service=service.code,
+        window=window.number,
+        recall=recall,
+        text=rules.call_text(ticket.number, window.number),
+        at=tx.now,
+    )
+
+
+async def recall(tx: Tx, hall: Hall, window: Window, services: dict[int, Service]) -> Ticket:
+    """重呼: announce the window's called ticket again (at most ``hall.recall_limit`` times)."""
+    assert window.id is not None
+    ticket = await current_at_window(tx.session, window.id)
+    if ticket is None or ticket.status != rules.CALLED:
+        raise conflict("nothing_to_recall", "窗口当前没有已叫号的号票可重呼 (no called ticket)")
+    if ticket.recalls >= hall.recall_limit:
+        raise conflict(
+            "recall_limit",
+            f"同一号票最多重呼 {hall.recall_limit} 次，请标记过号 (recall limit reached)",
+        )
+    before = snapshot(ticket)
+    ticket.recalls += 1
+    _record(tx, ticket, "recalled", recalls=ticket.recalls)
+    tx.audit("ticket.recall", ticket, before=before)
+    _emit_call(tx, ticket, services[ticket.service_id], window, recall=True)
+    return ticket
+
+
+def _require(ticket: Ticket, *states: str, action: str) -> None:
+    if ticket.status not in states:
+        label = rules.STATUS_LABELS.get(ticket.status, ticket.status)
+        raise conflict(
+            "invalid_state",
+            f"号票 {ticket.number} 当前状态为「{label}」，不能{action} "
+            f"(not allowed while the ticket is {ticket.status})",
+        )
+
+
+def _emit_ticket(tx: Tx, ticket: Ticket, window: Window | None) -> None:
+    tx.emit(
+        "ticket",
+        ticket=ticket.number,
+        status=ticket.status,
+        window=window.number if window is not None else None,
+        outcome=ticket.outcome,
+    )
+
+
+async def start(tx: Tx, ticket: Ticket, window: Window | None) -> Ticket:
+    """开始办理."""
+    _require(ticket, rules.CALLED, action="开始办理")
+    before = snapshot(ticket)
+    ticket.status = rules.SERVING
+    ticket.started_at = tx.now
+    ticket.staff_id = tx.actor.user_id or ticket.staff_id
+    _record(tx, ticket, "started")
+    tx.audit("ticket.start", ticket, before=before)
+    _emit_ticket(tx, ticket, window)
+    return ticket
+
+
+async def finish(tx: Tx, ticket: Ticket, window: Window | None, outcome: str) -> Ticket:
+    """办结 with an outcome (completed · accepted · correction · rejected · consulted)."""
+    if outcome not in rules.OUTCOMES:
+        raise invalid("invalid_outcome", "办理结果无效 (unknown outcome)")
+    _require(ticket, rules.SERVING, action="办结")
+    before = snapshot(ticket)
+    ticket.status = rules.DONE
+    ticket.outcome = outcome
+    ticket.finished_at = tx.now
+    _record(tx, ticket, "finished", outcome=outcome)
+    tx.audit("ticket.finish", ticket, before=before)
+    _emit_ticket(tx, ticket, window)
+    return ticket
+
+
+async def no_show(tx: Tx, ticket: Ticket, window: Window | None) -> Ticket:
+    """过号: the called citizen did not come."""
+    _require(ticket, rules.CALLED, action="标记过号")
+    before = snapshot(ticket)
+    ticket.status = rules.NO_SHOW
+    ticket.finished_at = tx.now
+    _record(tx, ticket, "no_show")
+    tx.audit("ticket.no_show", ticket, before=before)
+    _emit_ticket(tx, ticket, window)
+    return ticket
+
+
+async def return_to_queue(
+    tx: Tx, ticket: Ticket, window: Window | None, service: Service
+) -> Ticket:
+    """回队: a called ticket waits again, keeping its queue time."""
+    _require(ticket, rules.CALLED, action="回队")
+    before = snapshot(ticket)
+    ticket.status = rules.WAITING
+    ticket.window_id = None
+    _record(tx, ticket, "returned", window=window.number if window else None)
+    tx.audit("ticket.return", ticket, before=before)
+    _emit_ticket(tx, ticket, window)
+    await emit_queue(tx, ticket.hall_id, [service], change="returned", ticket=ticket.number)
+    return ticket
+
+
+async def cancel(tx: Tx, ticket: Ticket, window: Window | None, service: Service) -> Ticket:
+    """取消 a waiting or called ticket."""
+    _require(ticket, rules.WAITING, rules.CALLED, action="取消")
+    before = snapshot(ticket)
+    was_waiting = ticket.status == rules.WAITING
+    ticket.status = rules.CANCELLED
+    ticket.finished_at = tx.now
+    _record(tx, ticket, "cancelled")
+    tx.audit("ticket.cancel", ticket, before=before)
+    _emit_ticket(tx, ticket, window)
+    if was_waiting:
+        await emit_queue(tx, ticket.hall_id, [service], change="cancelled", ticket=ticket.number)
+    return ticket
+
+
+async def transfer(
+    tx: Tx, ticket: Ticket, window: Window | None, source: Service, target: Service
+) -> Ticket:
+    """转移: the ticket waits for another service, keeping its number and queue time."""
+    _require(ticket, rules.WAITING, rules.CALLED, rules.SERVING, action="转移")
+    if target.id == ticket.service_id:
+        raise conflict("same_service", "号票已在该事项队列中 (already queued for that service)")
+    if target.hall_id != ticket.hall_id or not target.active:
+        raise not_found("service", "没有这个事项 (unknown service)")
+    before = snapshot(ticket)
+    ticket.status = rules.WAITING
+    ticket.service_id = target.id  # type: ignore[assignment]
+    ticket.window_id = None
+    ticket.started_at = None
+    _record(tx, ticket, "transferred", from_service=source.code, to_service=target.code)
+    tx.audit("ticket.transfer", ticket, before=before)
+    _emit_ticket(tx, ticket, window)
+    await emit_queue(
+        tx, ticket.hall_id, [source, target], change="transferred", ticket=ticket.number
+    )
+    return ticket
+
+
+async def set_window_status(tx: Tx, window: Window, status: str) -> Window:
+    """暂停 / 恢复 a window."""
+    if status not in ("open", "paused", "closed"):
+        raise invalid("invalid_status", "窗口状态无效 (unknown window status)")
+    before = snapshot(window)
+    window.status = status
+    tx.audit(f"window.{status}", window, before=before)
+    tx.emit("window", window=window.number, status=status)
+    return window
+
+
+async def expire_past_days(tx: Tx, hall: Hall, *, batch: int = 500) -> int:
+    """Close tickets still waiting after their business day ended (过期). Never deletes."""
+    today = business_day(hall, tx.now)
+    stmt = (
+        select(Ticket)
+        .where(
+            Ticket.hall_id == hall.id,  # type: ignore[arg-type]
+            Ticket.status == rules.WAITING,  # type: ignore[arg-type]
+            Ticket.business_day < today,  # type: ignore[arg-type]
+        )
+        .order_by(Ticket.id)  # type: ignore[arg-type]
+        .limit(batch)
+    )
+    tickets = list((await tx.session.execute(stmt)).scalars())
+    for ticket in tickets:
+        before = snapshot(ticket)
+        ticket.status = rules.EXPIRED
+        ticket.finished_at = tx.now
+        _record(tx, ticket, "expired")
+        tx.audit("ticket.expire", ticket, before=before, reason="business day ended")
+    if tickets:
+        tx.emit("queue", change="expired", ticket=None, waiting={})
+    return len(tickets)
+
+
+async def window_services_codes(session: AsyncSession, hall_id: int) -> dict[int, list[int]]:
+    rows = await session.execute(
+        select(WindowService.window_id, WindowService.service_id)
+        .join(Window, Window.id == WindowService.window_id)  # type: ignore[arg-type]
+        .where(Window.hall_id == hall_id)  # type: ignore[arg-type]
+        .order_by(WindowService.window_id, WindowService.position)  # type: ignore[arg-type]
+    )
+    out: dict[int, list[int]] = {}
+    for window_id, service_id in rows:
+        out.setdefault(window_id, []).append(service_id)
+    return out
+
+
+def ensure_same_hall(ticket: Ticket, hall_id: int | None) -> None:
+    if hall_id is not None and ticket.hall_id != hall_id:
+        raise ApiError(403, "forbidden", "不是本大厅的号票 (ticket of another hall)")

@@ -1,0 +1,73 @@
+"""Turning tickets and windows into what the API shows."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..halls.lookup import local_time
+from ..halls.models import Hall, Service, Window
+from . import rules
+from .estimate import ahead_of, estimate_for_service
+from .models import Ticket
+from .schemas import CurrentTicketOut, TicketOut
+
+
+def track_url(base_url: str, token: str) -> str:
+    return f"{base_url.rstrip('/')}/t/{token}"
+
+
+async def ticket_out(
+    session: AsyncSession,
+    hall: Hall,
+    ticket: Ticket,
+    service: Service,
+    *,
+    window_number: int | None = None,
+    base_url: str | None = None,
+) -> TicketOut:
+    """The ticket as the API shows it. ``base_url`` given: include the citizen's token and link."""
+    assert ticket.id is not None
+    ahead = await ahead_of(session, ticket)
+    estimate = await estimate_for_service(session, service, ahead) if ahead else 0
+    if window_number is None and ticket.window_id is not None:
+        window = await session.get(Window, ticket.window_id)
+        window_number = window.number if window is not None else None
+    return TicketOut(
+        id=ticket.id,
+        number=ticket.number,
+        service=service.code,
+        service_name=service.name,
+        status=ticket.status,
+        status_label=rules.STATUS_LABELS.get(ticket.status, ticket.status),
+        priority=ticket.priority,
+        queued_at=local_time(hall, ticket.queued_at).isoformat(),
+        ahead=ahead,
+        estimated_wait_minutes=estimate,
+        window=window_number,
+        outcome=ticket.outcome,
+        called_at=local_time(hall, ticket.called_at).isoformat() if ticket.called_at else None,
+        track_token=ticket.track_token if base_url is not None else None,
+        track_url=track_url(base_url, ticket.track_token) if base_url is not None else None,
+    )
+
+
+def current_out(hall: Hall, ticket: Ticket, service: Service) -> CurrentTicketOut:
+    assert ticket.id is not None
+    return CurrentTicketOut(
+        id=ticket.id,
+        number=ticket.number,
+        service=service.code,
+        status=ticket.status,
+        called_at=local_time(hall, ticket.called_at).isoformat() if ticket.called_at else None,
+    )
+
+
+async def current_by_window(session: AsyncSession, hall_id: int) -> dict[int, Ticket]:
+    """Each window's called or serving ticket."""
+    rows = await session.execute(
+        select(Ticket)
+        .where(Ticket.hall_id == hall_id, Ticket.status.in_(rules.AT_WINDOW))  # type: ignore[arg-type, attr-defined]
+        .order_by(Ticket.called_at)  # type: ignore[arg-type]
+    )
+    return {t.window_id: t for t in rows.scalars() if t.window_id is not None}

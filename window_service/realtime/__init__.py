@@ -1,0 +1,1 @@
+"""The hall's event log and its live fan-out to displays, terminals and dashboards."""

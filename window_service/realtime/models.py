@@ -1,0 +1,40 @@
+"""The per-hall event log (事件日志): the truth that every screen is a window on."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from ..db import TZDateTime, utcnow
+
+
+class HallLedger(SQLModel, table=True):
+    """Per-hall counters: the last event sequence number and the audit chain's head.
+
+    Its row is locked by every write transaction of the hall just before commit, which gives
+    events a gap-free order and the audit chain a single line.
+    """
+
+    __tablename__ = "hall_ledger"
+
+    hall_id: int = Field(foreign_key="hall.id", primary_key=True)
+    last_event_seq: int = 0
+    audit_seq: int = 0
+    audit_hash: str = Field(default="", max_length=64)
+
+
+class HallEvent(SQLModel, table=True):
+    """One event of a hall, numbered 1, 2, 3 … without gaps."""
+
+    __tablename__ = "hall_event"
+
+    __table_args__ = (UniqueConstraint("hall_id", "seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    hall_id: int = Field(foreign_key="hall.id")
+    seq: int
+    type: str = Field(max_length=32)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=TZDateTime)

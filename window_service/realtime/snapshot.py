@@ -1,0 +1,77 @@
+"""The display's first message: the hall as it is now, with the sequence number it is as of."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..halls.lookup import business_day, local_time, services_by_id
+from ..halls.models import Hall, Window
+from ..queue import rules
+from ..queue.models import Ticket
+from ..queue.views import current_by_window
+from .log import last_seq
+from .models import HallEvent
+
+RECENT_CALLS = 10
+
+
+async def snapshot(session: AsyncSession, hall: Hall, now: Any) -> dict[str, Any]:
+    assert hall.id is not None
+    seq = await last_seq(session, hall.id)
+    services = await services_by_id(session, hall.id)
+    current = await current_by_window(session, hall.id)
+    windows = []
+    for window in (
+        await session.execute(
+            select(Window).where(Window.hall_id == hall.id).order_by(Window.number)  # type: ignore[arg-type]
+        )
+    ).scalars():
+        assert window.id is not None
+        ticket = current.get(window.id)
+        windows.append(
+            {
+                "number": window.number,
+                "name": window.name,
+                "status": window.status,
+                "current": (
+                    {
+                        "ticket": ticket.number,
+                        "service": services[ticket.service_id].code,
+                        "status": ticket.status,
+                    }
+                    if ticket
+                    else None
+                ),
+            }
+        )
+    waiting = {s.prefix: 0 for s in services.values() if s.active}
+    counts = await session.execute(
+        select(Ticket.service_id, func.count())
+        .where(Ticket.hall_id == hall.id, Ticket.status == rules.WAITING)  # type: ignore[arg-type]
+        .group_by(Ticket.service_id)  # type: ignore[arg-type]
+    )
+    for service_id, count in counts.all():
+        waiting[services[service_id].prefix] = int(count)
+    today = business_day(hall, now)
+    recent = []
+    calls = await session.execute(
+        select(HallEvent)
+        .where(HallEvent.hall_id == hall.id, HallEvent.type == "call", HallEvent.seq <= seq)  # type: ignore[arg-type]
+        .order_by(HallEvent.seq.desc())  # type: ignore[attr-defined]
+        .limit(RECENT_CALLS)
+    )
+    for event in calls.scalars():
+        if business_day(hall, event.created_at) == today:
+            recent.append({"type": "call", "seq": event.seq, **event.payload})
+    return {
+        "type": "snapshot",
+        "seq": seq,
+        "hall": {"code": hall.code, "name": hall.name, "notice": hall.notice},
+        "now": local_time(hall, now).isoformat(),
+        "windows": windows,
+        "recent_calls": recent,
+        "waiting": waiting,
+    }

@@ -1,0 +1,209 @@
+"""One write transaction of a hall: its changes, the events it tells the screens, its audit trail.
+
+Domain services change rows through an ``AsyncSession`` and describe what happened with
+``tx.emit(...)`` (for screens) and ``tx.audit(...)`` (for the record). ``commit()`` then, as the
+last step before COMMIT, locks the hall's ledger row, numbers the events gap-free, chains the
+audit records, and (on PostgreSQL) queues a NOTIFY that other processes receive after commit.
+Everything lands together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
+
+from .audit.chain import GENESIS_HASH, record_hash, snapshot, to_jsonable
+from .audit.models import AuditRecord
+from .realtime.models import HallEvent, HallLedger
+
+NOTIFY_CHANNEL = "window_service_events"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change: a signed-in user, a device, or the system itself."""
+
+    label: str
+    user_id: int | None = None
+    device_id: int | None = None
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls("system")
+
+
+@dataclass(frozen=True)
+class Event:
+    """An event as it goes to clients: ``{"type", "seq", **payload}``."""
+
+    hall_id: int
+    seq: int
+    type: str
+    payload: dict[str, Any]
+
+    def message(self) -> dict[str, Any]:
+        return {"type": self.type, "seq": self.seq, **self.payload}
+
+
+@dataclass
+class _PendingAudit:
+    action: str
+    obj: SQLModel | None
+    entity: str
+    entity_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    reason: str
+
+
+AfterCommit = Callable[[list[Event]], None]
+
+
+@dataclass
+class Tx:
+    session: AsyncSession
+    hall_id: int
+    now: datetime
+    actor: Actor
+    after_commit: AfterCommit | None = None
+    _events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    _audits: list[_PendingAudit] = field(default_factory=list)
+
+    def emit(self, type_: str, **payload: Any) -> None:
+        """Tell the hall's screens something happened (numbered at commit)."""
+        self._events.append((type_, to_jsonable(payload)))
+
+    def audit(
+        self,
+        action: str,
+        obj: SQLModel,
+        *,
+        before: dict[str, Any] | None = None,
+        reason: str = "",
+    ) -> None:
+        """Record a change of ``obj``; its state after the change is read at commit."""
+        self._audits.append(
+            _PendingAudit(action, obj, obj.__tablename__, "", before, None, reason)  # type: ignore[arg-type]
+        )
+
+    def audit_raw(
+        self,
+        action: str,
+        entity: str,
+        entity_id: str,
+        *,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+        reason: str = "",
+    ) -> None:
+        """Record a change that is not one row (e.g. a configuration value)."""
+        self._audits.append(_PendingAudit(action, None, entity, entity_id, before, after, reason))
+
+    async def commit(self) -> list[Event]:
+        session = self.session
+        await session.flush()
+        events: list[Event] = []
+        if self._events or self._audits:
+            ledger = await self._lock_ledger()
+            first_seq = ledger.last_event_seq + 1
+            rows = []
+            for offset, (type_, payload) in enumerate(self._events):
+                seq = first_seq + offset
+                events.append(Event(self.hall_id, seq, type_, payload))
+                rows.append(
+                    {
+                        "hall_id": self.hall_id,
+                        "seq": seq,
+                        "type": type_,
+                        "payload": payload,
+                        "created_at": self.now,
+                    }
+                )
+            if rows:
+                await session.execute(insert(HallEvent), rows)
+            audit_seq, audit_hash = ledger.audit_seq, ledger.audit_hash or GENESIS_HASH
+            audit_rows = []
+            for pending in self._audits:
+                audit_seq += 1
+                after = pending.after
+                entity_id = pending.entity_id
+                if pending.obj is not None:
+                    after = snapshot(pending.obj)
+                    entity_id = str(after.get("id", ""))
+                digest = record_hash(
+                    hall_id=self.hall_id,
+                    seq=audit_seq,
+                    at=self.now,
+                    actor=self.actor.label,
+                    action=pending.action,
+                    entity=pending.entity,
+                    entity_id=entity_id,
+                    before=pending.before,
+                    after=after,
+                    reason=pending.reason,
+                    prev_hash=audit_hash,
+                )
+                audit_rows.append(
+                    {
+                        "hall_id": self.hall_id,
+                        "seq": audit_seq,
+                        "at": self.now,
+                        "actor": self.actor.label,
+                        "action": pending.action,
+                        "entity": pending.entity,
+                        "entity_id": entity_id,
+                        "before": pending.before,
+                        "after": after,
+                        "reason": pending.reason,
+                        "prev_hash": audit_hash,
+                        "hash": digest,
+                    }
+                )
+                audit_hash = digest
+            if audit_rows:
+                await session.execute(insert(AuditRecord), audit_rows)
+            await session.execute(
+                update(HallLedger)
+                .where(HallLedger.hall_id == self.hall_id)  # type: ignore[arg-type]
+                .values(
+                    last_event_seq=ledger.last_event_seq + len(events),
+                    audit_seq=audit_seq,
+                    audit_hash=audit_hash,
+                )
+            )
+            if events and session.bind is not None and session.bind.dialect.name == "postgresql":
+                await session.execute(
+                    text("SELECT pg_notify(:channel, :message)"),
+                    {"channel": NOTIFY_CHANNEL, "message": f"{self.hall_id}:{events[-1].seq}"},
+                )
+        await session.commit()
+        self._events.clear()
+        self._audits.clear()
+        if events and self.after_commit is not None:
+            self.after_commit(events)
+        return events
+
+    async def _lock_ledger(self) -> _LedgerState:
+        stmt = (
+            select(HallLedger.last_event_seq, HallLedger.audit_seq, HallLedger.audit_hash)  # type: ignore[call-overload]
+            .where(HallLedger.hall_id == self.hall_id)
+            .with_for_update()
+        )
+        row = (await self.session.execute(stmt)).first()
+        if row is None:
+            await self.session.execute(insert(HallLedger).values(hall_id=self.hall_id))
+            row = (await self.session.execute(stmt)).one()
+        return _LedgerState(row[0], row[1], row[2])
+
+
+@dataclass(frozen=True)
+class _LedgerState:
+    last_event_seq: int
+    audit_seq: int
+    audit_hash: str

@@ -1,0 +1,1 @@
+"""Pages: sign-in, window terminal, office dashboard, citizen tracking, notice board."""
