@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-fast lint format bench clean
+.PHONY: install run test test-fast lint format bench clean schema
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,12 @@ bench: install
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+## Regenerate the initial migration from the models and check it on SQLite and PostgreSQL.
+schema: install
+	@set -e; mkdir -p var; db=var/schema-check-$$$$.db; url=sqlite+aiosqlite:///$$db; \
+	rm -f migrations/versions/0001_initial_schema.py; \
+	WINDOW_SERVICE_DATABASE_URL=$$url $(BIN)/alembic revision --autogenerate -m "initial schema" --rev-id 0001 >/dev/null; \
+	rm -f $$db; WINDOW_SERVICE_DATABASE_URL=$$url $(BIN)/alembic upgrade head; \
+	WINDOW_SERVICE_DATABASE_URL=$$url $(BIN)/alembic check; rm -f $$db*; \
+	$(BIN)/ruff format -q migrations; echo "migrations/versions/0001_initial_schema.py regenerated"
