@@ -65,7 +65,8 @@ async def issue_ticket(
     if priority is not None and priority not in rules.PRIORITIES:
         raise invalid("invalid_priority", "绿色通道类别无效 (unknown priority)")
     day = business_day(hall, tx.now)
-    n = await next_number(session, hall.id, service.prefix, day)
+    assigned = await next_number(session, hall.id, service.prefix, day, tx.now)
+    n = assigned.number
     ticket = Ticket(
         hall_id=hall.id,
         service_id=service.id,
@@ -77,7 +78,7 @@ async def issue_ticket(
         status=rules.WAITING,
         priority=priority,
         green=priority is not None,
-        queued_at=tx.now,
+        queued_at=assigned.queued_at,
         track_token=secrets.token_urlsafe(18),
         idempotency_key=idempotency_key or None,
         device_id=issuer.device_id,
@@ -384,7 +385,9 @@ async def expire_past_days(tx: Tx, hall: Hall, *, batch: int = 500) -> int:
         _record(tx, ticket, "expired")
         tx.audit("ticket.expire", ticket, before=before, reason="business day ended")
     if tickets:
-        tx.emit("queue", change="expired", ticket=None, waiting={})
+        touched = {t.service_id for t in tickets}
+        services = [s for s in (await tx.session.get(Service, sid) for sid in touched) if s]
+        await emit_queue(tx, hall.id, services, change="expired")  # type: ignore[arg-type]
     return len(tickets)
 
 
