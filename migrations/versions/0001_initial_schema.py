@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 09:47:22.827262
+Create Date: 2026-11-26 09:49:01.209724
 """
 
 from collections.abc import Sequence
@@ -114,6 +114,7 @@ def upgrade() -> None:
         sa.Column("prefix", sqlmodel.sql.sqltypes.AutoString(length=2), nullable=False),
         sa.Column("business_day", sa.Date(), nullable=False),
         sa.Column("last_number", sa.Integer(), nullable=False),
+        sa.Column("last_queued_at", window_service.db.TZDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["hall_id"],
             ["hall.id"],

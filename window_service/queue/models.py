@@ -24,6 +24,9 @@ class TicketCounter(SQLModel, table=True):
     prefix: str = Field(max_length=2, primary_key=True)
     business_day: date = Field(primary_key=True)
     last_number: int = 0
+    #: Queue time of the last number handed out. The next ticket's queue time is never
+    #: earlier, so queue order is number order even when a request waited for the lock.
+    last_queued_at: datetime | None = Field(default=None, sa_type=TZDateTime)
 
 
 class Ticket(SQLModel, table=True):

@@ -4,33 +4,53 @@ The counter row is upserted and incremented in the ticket's own transaction. Pos
 the counter row's lock until commit, and SQLite's writer holds the database's write lock
 (``BEGIN IMMEDIATE``), so two issuers never read the same value; a failed insert rolls its
 increment back, so no number is lost.
+
+The same statement assigns the queue time: the request's time, but never earlier than the
+previous number's. A request that read the clock and then waited for the counter lock behind a
+later one would otherwise queue ahead of a smaller number (seen on PostgreSQL under load).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
+from sqlalchemy import case
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .models import TicketCounter
 
 
-async def next_number(session: AsyncSession, hall_id: int, prefix: str, day: date) -> int:
+@dataclass(frozen=True)
+class Assigned:
+    number: int
+    queued_at: datetime
+
+
+async def next_number(
+    session: AsyncSession, hall_id: int, prefix: str, day: date, at: datetime
+) -> Assigned:
+    """The next number of ``prefix`` on ``day`` and its queue time (``at``, kept monotonic)."""
     assert session.bind is not None
     dialect = session.bind.dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = TicketCounter.__table__  # type: ignore[attr-defined]
-    stmt = (
-        insert(table)
-        .values(hall_id=hall_id, prefix=prefix, business_day=day, last_number=1)
-        .on_conflict_do_update(
-            index_elements=[table.c.hall_id, table.c.prefix, table.c.business_day],
-            set_={"last_number": table.c.last_number + 1},
-        )
-        .returning(table.c.last_number)
+    values = insert(table).values(
+        hall_id=hall_id, prefix=prefix, business_day=day, last_number=1, last_queued_at=at
     )
-    return int((await session.execute(stmt)).scalar_one())
+    previous, requested = table.c.last_queued_at, values.excluded.last_queued_at
+    stmt = values.on_conflict_do_update(
+        index_elements=[table.c.hall_id, table.c.prefix, table.c.business_day],
+        set_={
+            "last_number": table.c.last_number + 1,
+            "last_queued_at": case(
+                (previous.is_not(None) & (previous > requested), previous), else_=requested
+            ),
+        },
+    ).returning(table.c.last_number, table.c.last_queued_at)
+    number, queued_at = (await session.execute(stmt)).one()
+    return Assigned(int(number), queued_at)
 
 
 def format_number(prefix: str, n: int) -> str:
