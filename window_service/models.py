@@ -4,6 +4,17 @@ from sqlmodel import SQLModel
 
 from .audit.models import AuditRecord
 from .auth.models import User, UserDepartment
+from .cases.models import (
+    CalendarDay,
+    CalendarYear,
+    Case,
+    CaseCounter,
+    CaseEvent,
+    CaseWarningNotice,
+    Consultation,
+    CorrectionNotice,
+    QueueBreachNotice,
+)
 from .halls.models import Department, Device, Hall, Service, Window, WindowDuty, WindowService
 from .queue.models import Ticket, TicketCounter, TicketEvent
 from .realtime.models import HallEvent, HallLedger
@@ -12,11 +23,20 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "AuditRecord",
+    "CalendarDay",
+    "CalendarYear",
+    "Case",
+    "CaseCounter",
+    "CaseEvent",
+    "CaseWarningNotice",
+    "Consultation",
+    "CorrectionNotice",
     "Department",
     "Device",
     "Hall",
     "HallEvent",
     "HallLedger",
+    "QueueBreachNotice",
     "Service",
     "Ticket",
     "TicketCounter",

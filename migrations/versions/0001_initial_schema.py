@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 09:49:01.209724
+Create Date: 2026-11-26 09:51:44.645454
 """
 
 from collections.abc import Sequence
@@ -65,6 +65,17 @@ def upgrade() -> None:
     with op.batch_alter_table("audit_record", schema=None) as batch_op:
         batch_op.create_index("ix_audit_entity", ["entity", "entity_id"], unique=False)
 
+    op.create_table(
+        "case_counter",
+        sa.Column("hall_id", sa.Integer(), nullable=False),
+        sa.Column("business_day", sa.Date(), nullable=False),
+        sa.Column("last_number", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["hall_id"],
+            ["hall.id"],
+        ),
+        sa.PrimaryKeyConstraint("hall_id", "business_day"),
+    )
     op.create_table(
         "department",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -227,6 +238,29 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_service_hall_id"), ["hall_id"], unique=False)
 
     op.create_table(
+        "calendar_year",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("hall_id", sa.Integer(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("note", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        sa.Column("entered_at", window_service.db.TZDateTime(timezone=True), nullable=False),
+        sa.Column("entered_by_id", sa.Integer(), nullable=True),
+        sa.Column("voided_at", window_service.db.TZDateTime(timezone=True), nullable=True),
+        sa.Column("void_reason", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["entered_by_id"],
+            ["app_user.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["hall_id"],
+            ["hall.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("calendar_year", schema=None) as batch_op:
+        batch_op.create_index("ix_calendar_year_hall_year", ["hall_id", "year"], unique=False)
+
+    op.create_table(
         "ticket",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("hall_id", sa.Integer(), nullable=False),
@@ -347,6 +381,166 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("window_id", "service_id"),
     )
     op.create_table(
+        "calendar_day",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("calendar_year_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("working", sa.Boolean(), nullable=False),
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["calendar_year_id"],
+            ["calendar_year.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("calendar_year_id", "day"),
+    )
+    with op.batch_alter_table("calendar_day", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_calendar_day_calendar_year_id"), ["calendar_year_id"], unique=False
+        )
+
+    op.create_table(
+        "case_file",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("hall_id", sa.Integer(), nullable=False),
+        sa.Column("receipt_no", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("check_code", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("ticket_id", sa.Integer(), nullable=True),
+        sa.Column("service_id", sa.Integer(), nullable=False),
+        sa.Column("department_id", sa.Integer(), nullable=False),
+        sa.Column("window_id", sa.Integer(), nullable=True),
+        sa.Column("accepted_by_id", sa.Integer(), nullable=True),
+        sa.Column("first_responder_id", sa.Integer(), nullable=True),
+        sa.Column("applicant_name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("applicant_phone", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("accepted_at", window_service.db.TZDateTime(timezone=True), nullable=False),
+        sa.Column("accepted_day", sa.Date(), nullable=False),
+        sa.Column("legal_days", sa.Integer(), nullable=False),
+        sa.Column("promised_days", sa.Integer(), nullable=False),
+        sa.Column("extension_days", sa.Integer(), nullable=False),
+        sa.Column("stopped_days", sa.Integer(), nullable=False),
+        sa.Column("promised_due", sa.Date(), nullable=False),
+        sa.Column("legal_due", sa.Date(), nullable=False),
+        sa.Column("promised_due_at", window_service.db.TZDateTime(timezone=True), nullable=True),
+        sa.Column("legal_due_at", window_service.db.TZDateTime(timezone=True), nullable=True),
+        sa.Column("provisional", sa.Boolean(), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("stopped_since", sa.Date(), nullable=True),
+        sa.Column("decided_at", window_service.db.TZDateTime(timezone=True), nullable=True),
+        sa.Column("decided_day", sa.Date(), nullable=True),
+        sa.Column("decided_by_id", sa.Integer(), nullable=True),
+        sa.Column("decision_reason", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["accepted_by_id"],
+            ["app_user.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["decided_by_id"],
+            ["app_user.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["department_id"],
+            ["department.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["first_responder_id"],
+            ["app_user.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["hall_id"],
+            ["hall.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["service_id"],
+            ["service.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"],
+            ["ticket.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["window_id"],
+            ["window.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("receipt_no"),
+    )
+    with op.batch_alter_table("case_file", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_case_file_department_id"), ["department_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_case_file_first_responder_id"), ["first_responder_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_case_file_service_id"), ["service_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_case_file_ticket_id"), ["ticket_id"], unique=False)
+        batch_op.create_index("ix_case_hall_accepted", ["hall_id", "accepted_day"], unique=False)
+        batch_op.create_index("ix_case_hall_status", ["hall_id", "status"], unique=False)
+
+    op.create_table(
+        "consultation",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("hall_id", sa.Integer(), nullable=False),
+        sa.Column("service_id", sa.Integer(), nullable=False),
+        sa.Column("ticket_id", sa.Integer(), nullable=True),
+        sa.Column("window_id", sa.Integer(), nullable=True),
+        sa.Column("staff_id", sa.Integer(), nullable=True),
+        sa.Column("summary", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+        sa.Column("citizen_name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("referred_to", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("created_at", window_service.db.TZDateTime(timezone=True), nullable=False),
+        sa.Column("business_day", sa.Date(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["hall_id"],
+            ["hall.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["service_id"],
+            ["service.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["staff_id"],
+            ["app_user.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"],
+            ["ticket.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["window_id"],
+            ["window.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("consultation", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_consultation_hall_id"), ["hall_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_consultation_staff_id"), ["staff_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_consultation_ticket_id"), ["ticket_id"], unique=False)
+
+    op.create_table(
+        "queue_breach_notice",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("hall_id", sa.Integer(), nullable=False),
+        sa.Column("ticket_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("at", window_service.db.TZDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["hall_id"],
+            ["hall.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"],
+            ["ticket.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("ticket_id", "kind"),
+    )
+    with op.batch_alter_table("queue_breach_notice", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_queue_breach_notice_hall_id"), ["hall_id"], unique=False
+        )
+
+    op.create_table(
         "ticket_event",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("ticket_id", sa.Integer(), nullable=False),
@@ -377,15 +571,141 @@ def upgrade() -> None:
     with op.batch_alter_table("ticket_event", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_ticket_event_ticket_id"), ["ticket_id"], unique=False)
 
+    op.create_table(
+        "case_event",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("at", window_service.db.TZDateTime(timezone=True), nullable=False),
+        sa.Column("action", sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
+        sa.Column("staff_id", sa.Integer(), nullable=True),
+        sa.Column("window_id", sa.Integer(), nullable=True),
+        sa.Column("detail", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["case_file.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["staff_id"],
+            ["app_user.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["window_id"],
+            ["window.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("case_event", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_case_event_case_id"), ["case_id"], unique=False)
+
+    op.create_table(
+        "case_warning_notice",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("level", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("promised_due", sa.Date(), nullable=False),
+        sa.Column("at", window_service.db.TZDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["case_file.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("case_id", "level", "promised_due"),
+    )
+    with op.batch_alter_table("case_warning_notice", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_case_warning_notice_case_id"), ["case_id"], unique=False
+        )
+
+    op.create_table(
+        "correction_notice",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("hall_id", sa.Integer(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("notice_no", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+        sa.Column("materials", sa.JSON(), nullable=False),
+        sa.Column("issued_at", window_service.db.TZDateTime(timezone=True), nullable=False),
+        sa.Column("issued_day", sa.Date(), nullable=False),
+        sa.Column("issued_by_id", sa.Integer(), nullable=True),
+        sa.Column("window_id", sa.Integer(), nullable=True),
+        sa.Column("breach", sa.Boolean(), nullable=False),
+        sa.Column("resumed_at", window_service.db.TZDateTime(timezone=True), nullable=True),
+        sa.Column("resumed_day", sa.Date(), nullable=True),
+        sa.Column("resumed_by_id", sa.Integer(), nullable=True),
+        sa.Column("stopped_days", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["case_file.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["hall_id"],
+            ["hall.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["issued_by_id"],
+            ["app_user.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["resumed_by_id"],
+            ["app_user.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["window_id"],
+            ["window.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("case_id", "seq"),
+        sa.UniqueConstraint("notice_no"),
+    )
+    with op.batch_alter_table("correction_notice", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_correction_notice_case_id"), ["case_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_correction_notice_hall_id"), ["hall_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("correction_notice", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_correction_notice_hall_id"))
+        batch_op.drop_index(batch_op.f("ix_correction_notice_case_id"))
+
+    op.drop_table("correction_notice")
+    with op.batch_alter_table("case_warning_notice", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_case_warning_notice_case_id"))
+
+    op.drop_table("case_warning_notice")
+    with op.batch_alter_table("case_event", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_case_event_case_id"))
+
+    op.drop_table("case_event")
     with op.batch_alter_table("ticket_event", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ticket_event_ticket_id"))
 
     op.drop_table("ticket_event")
+    with op.batch_alter_table("queue_breach_notice", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_queue_breach_notice_hall_id"))
+
+    op.drop_table("queue_breach_notice")
+    with op.batch_alter_table("consultation", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_consultation_ticket_id"))
+        batch_op.drop_index(batch_op.f("ix_consultation_staff_id"))
+        batch_op.drop_index(batch_op.f("ix_consultation_hall_id"))
+
+    op.drop_table("consultation")
+    with op.batch_alter_table("case_file", schema=None) as batch_op:
+        batch_op.drop_index("ix_case_hall_status")
+        batch_op.drop_index("ix_case_hall_accepted")
+        batch_op.drop_index(batch_op.f("ix_case_file_ticket_id"))
+        batch_op.drop_index(batch_op.f("ix_case_file_service_id"))
+        batch_op.drop_index(batch_op.f("ix_case_file_first_responder_id"))
+        batch_op.drop_index(batch_op.f("ix_case_file_department_id"))
+
+    op.drop_table("case_file")
+    with op.batch_alter_table("calendar_day", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_calendar_day_calendar_year_id"))
+
+    op.drop_table("calendar_day")
     op.drop_table("window_service")
     op.drop_table("window_duty")
     op.drop_table("user_department")
@@ -397,6 +717,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_ticket_business_day"))
 
     op.drop_table("ticket")
+    with op.batch_alter_table("calendar_year", schema=None) as batch_op:
+        batch_op.drop_index("ix_calendar_year_hall_year")
+
+    op.drop_table("calendar_year")
     with op.batch_alter_table("service", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_service_hall_id"))
         batch_op.drop_index(batch_op.f("ix_service_department_id"))
@@ -422,6 +746,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_department_hall_id"))
 
     op.drop_table("department")
+    op.drop_table("case_counter")
     with op.batch_alter_table("audit_record", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_entity")
 

@@ -1,0 +1,1 @@
+"""Cases (办件): acceptance, deadlines in working days, corrections, warnings, figures."""
