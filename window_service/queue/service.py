@@ -386,7 +386,7 @@ async def expire_past_days(tx: Tx, hall: Hall, *, batch: int = 500) -> int:
         tx.audit("ticket.expire", ticket, before=before, reason="business day ended")
     if tickets:
         touched = {t.service_id for t in tickets}
-        services = [s for s in (await tx.session.get(Service, sid) for sid in touched) if s]
+        services = [s for sid in sorted(touched) if (s := await tx.session.get(Service, sid))]
         await emit_queue(tx, hall.id, services, change="expired")  # type: ignore[arg-type]
     return len(tickets)
 
