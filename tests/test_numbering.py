@@ -41,7 +41,10 @@ async def tickets_in_db(app: Any) -> list[Ticket]:
 
 
 async def test_numbers_count_per_prefix_from_001(hc: httpx.AsyncClient) -> None:
-    numbers = [(await issue(hc, code))["number"] for code in ["hukou", "budongchan", "hukou", "shuiwu", "hukou", "budongchan"]]
+    numbers = [
+        (await issue(hc, code))["number"]
+        for code in ["hukou", "budongchan", "hukou", "shuiwu", "hukou", "budongchan"]
+    ]
     assert numbers == ["A001", "B001", "A002", "E001", "A003", "B002"]
 
 
@@ -65,7 +68,9 @@ async def test_numbers_restart_at_the_hall_midnight_and_yesterday_waiting_ticket
     called = (await hc.post("/api/v1/windows/2/call-next", headers=w2)).json()
     assert called["id"] == fresh["id"]
     # The late service goes on (延时服务): the ticket being served is finished normally.
-    r = await hc.post(f"/api/v1/tickets/{a1['id']}/finish", headers=w1, json={"outcome": "completed"})
+    r = await hc.post(
+        f"/api/v1/tickets/{a1['id']}/finish", headers=w1, json={"outcome": "completed"}
+    )
     assert r.status_code == 200 and r.json()["status"] == "done"
 
     await housekeeping.run_once(hall_app.state.core)
@@ -100,7 +105,11 @@ async def test_same_idempotency_key_within_the_day_returns_the_same_ticket(
     assert again.status_code == 200
     assert again.json()["id"] == first.json()["id"] and again.json()["number"] == "A001"
     assert again.json()["track_token"] == first.json()["track_token"]
-    other = await hc.post("/api/v1/halls/demo/tickets", json={**body, "idempotency_key": "kiosk-1-tap-43"}, headers=KIOSK)
+    other = await hc.post(
+        "/api/v1/halls/demo/tickets",
+        json={**body, "idempotency_key": "kiosk-1-tap-43"},
+        headers=KIOSK,
+    )
     assert other.status_code == 201 and other.json()["number"] == "A002"
     no_key = await issue(hc)
     assert no_key["number"] == "A003"
@@ -113,7 +122,11 @@ async def test_same_idempotency_key_within_the_day_returns_the_same_ticket(
 
 async def test_refused_issue_consumes_no_number(hc: httpx.AsyncClient, hall_app: Any) -> None:
     assert (await issue(hc))["number"] == "A001"
-    for body in ({"service": "nope"}, {"service": "hukou", "priority": "vip"}, {"service": "hukou", "extra": 1}):
+    for body in (
+        {"service": "nope"},
+        {"service": "hukou", "priority": "vip"},
+        {"service": "hukou", "extra": 1},
+    ):
         r = await hc.post("/api/v1/halls/demo/tickets", json=body, headers=KIOSK)
         assert r.status_code in (404, 422), r.text
     assert (await issue(hc))["number"] == "A002"

@@ -7,6 +7,7 @@ so queue times are known.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator
 from datetime import time
 from typing import Any
@@ -37,7 +38,9 @@ async def hc(hall_app: Any) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
-async def post(c: httpx.AsyncClient, path: str, headers: dict[str, str], body: Any = None) -> httpx.Response:
+async def post(
+    c: httpx.AsyncClient, path: str, headers: dict[str, str], body: Any = None
+) -> httpx.Response:
     return await c.post(f"/api/v1{path}", headers=headers, json=body)
 
 
@@ -48,7 +51,9 @@ async def call(c: httpx.AsyncClient, window: int, headers: dict[str, str]) -> di
     return data
 
 
-async def step(c: httpx.AsyncClient, ticket_id: int, action: str, headers: dict[str, str], body: Any = None) -> dict[str, Any]:
+async def step(
+    c: httpx.AsyncClient, ticket_id: int, action: str, headers: dict[str, str], body: Any = None
+) -> dict[str, Any]:
     r = await post(c, f"/tickets/{ticket_id}/{action}", headers, body)
     assert r.status_code == 200, r.text
     data: dict[str, Any] = r.json()
@@ -72,7 +77,13 @@ async def test_window_8_calls_green_channel_first_then_by_queue_time_across_its_
     hc: httpx.AsyncClient, clock: FixedClock
 ) -> None:
     issued = []
-    for service, priority in [("budongchan", None), ("hukou", None), ("qiye", None), ("shebao", "elderly"), ("hukou", "military")]:
+    for service, priority in [
+        ("budongchan", None),
+        ("hukou", None),
+        ("qiye", None),
+        ("shebao", "elderly"),
+        ("hukou", "military"),
+    ]:
         issued.append(await issue(hc, service, priority=priority))
         clock.advance(minutes=1)
     assert [t["number"] for t in issued] == ["B001", "A001", "C001", "D001", "A002"]
@@ -90,7 +101,9 @@ async def test_window_8_calls_green_channel_first_then_by_queue_time_across_its_
     assert r.status_code == 204 and r.content == b""
 
 
-async def test_a_window_calls_only_its_own_services_in_number_order(hc: httpx.AsyncClient, clock: FixedClock) -> None:
+async def test_a_window_calls_only_its_own_services_in_number_order(
+    hc: httpx.AsyncClient, clock: FixedClock
+) -> None:
     await issue(hc, "budongchan")
     for _ in range(3):
         await issue(hc, "hukou")
@@ -106,7 +119,9 @@ async def test_a_window_calls_only_its_own_services_in_number_order(hc: httpx.As
     assert r.status_code == 204, "window 1 serves hukou only; B001 is not its ticket"
 
 
-async def test_call_next_refused_while_the_window_has_a_called_or_serving_ticket(hc: httpx.AsyncClient) -> None:
+async def test_call_next_refused_while_the_window_has_a_called_or_serving_ticket(
+    hc: httpx.AsyncClient,
+) -> None:
     await issue(hc)
     await issue(hc)
     w1 = await login(hc, "w1")
@@ -135,7 +150,13 @@ async def test_recall_at_most_five_times(hc: httpx.AsyncClient, hall_app: Any) -
     assert r.status_code == 409 and error_code(r) == "recall_limit"
     async with hall_app.state.core.db.read() as session:
         actions = list(
-            (await session.execute(select(TicketEvent.action).where(TicketEvent.ticket_id == ticket["id"]).order_by(TicketEvent.id))).scalars()  # type: ignore[arg-type]
+            (
+                await session.execute(
+                    select(TicketEvent.action)
+                    .where(TicketEvent.ticket_id == ticket["id"])
+                    .order_by(TicketEvent.id)
+                )
+            ).scalars()  # type: ignore[arg-type]
         )
     assert actions.count("recalled") == 5 and actions.count("called") == 1
     # Once being served there is nothing to recall.
@@ -147,7 +168,12 @@ async def test_recall_at_most_five_times(hc: httpx.AsyncClient, hall_app: Any) -
 async def test_state_machine_refuses_steps_out_of_order(hc: httpx.AsyncClient) -> None:
     waiting = await issue(hc)
     w1 = await login(hc, "w1")
-    for action, body in [("start", None), ("finish", {"outcome": "completed"}), ("no-show", None), ("return", None)]:
+    for action, body in [
+        ("start", None),
+        ("finish", {"outcome": "completed"}),
+        ("no-show", None),
+        ("return", None),
+    ]:
         r = await post(hc, f"/tickets/{waiting['id']}/{action}", w1, body)
         assert r.status_code == 409, (action, r.text)
         assert error_code(r) == "invalid_state"
@@ -163,7 +189,11 @@ async def test_state_machine_refuses_steps_out_of_order(hc: httpx.AsyncClient) -
     assert r.status_code == 422
     done = await step(hc, called["id"], "finish", w1, {"outcome": "consulted"})
     assert done["status"] == "done"
-    for action, body in [("finish", {"outcome": "completed"}), ("transfer", {"service": "qiye"}), ("cancel", None)]:
+    for action, body in [
+        ("finish", {"outcome": "completed"}),
+        ("transfer", {"service": "qiye"}),
+        ("cancel", None),
+    ]:
         r = await post(hc, f"/tickets/{called['id']}/{action}", w1, body)
         assert r.status_code == 409, (action, r.text)
 
@@ -211,7 +241,9 @@ async def test_cancel_waiting_and_called_tickets(hc: httpx.AsyncClient) -> None:
     assert services["hukou"]["waiting"] == 0
 
 
-async def test_transfer_keeps_number_and_original_queue_time(hc: httpx.AsyncClient, clock: FixedClock) -> None:
+async def test_transfer_keeps_number_and_original_queue_time(
+    hc: httpx.AsyncClient, clock: FixedClock
+) -> None:
     b1 = await issue(hc, "budongchan")
     clock.advance(minutes=1)
     a1 = await issue(hc, "hukou")
@@ -262,7 +294,7 @@ async def test_ahead_and_estimated_wait(hc: httpx.AsyncClient, clock: FixedClock
     assert [t["ahead"] for t in tickets] == [0, 1, 2, 3, 4]
     estimates = [t["estimated_wait_minutes"] for t in tickets]
     assert estimates[0] == 0
-    assert all(later > earlier for earlier, later in zip(estimates, estimates[1:], strict=False))
+    assert all(later > earlier for earlier, later in itertools.pairwise(estimates))
     # Other services' tickets are not ahead of a hukou ticket.
     b1 = await issue(hc, "budongchan")
     assert b1["ahead"] == 0 and b1["estimated_wait_minutes"] == 0
@@ -312,10 +344,14 @@ async def test_called_ticket_shows_its_window_to_the_citizen(hc: httpx.AsyncClie
     assert windows[2]["current"] is None
 
 
-async def test_hall_with_issuing_hours_refuses_outside_them(hc: httpx.AsyncClient, hall_app: Any, clock: FixedClock) -> None:
+async def test_hall_with_issuing_hours_refuses_outside_them(
+    hc: httpx.AsyncClient, hall_app: Any, clock: FixedClock
+) -> None:
     async with hall_app.state.core.db.write() as session:
         await session.execute(
-            update(Hall).where(Hall.code == "demo").values(issuing_start=time(8, 30), issuing_end=time(17, 0), issuing_weekdays="12345")  # type: ignore[arg-type]
+            update(Hall)
+            .where(Hall.code == "demo")
+            .values(issuing_start=time(8, 30), issuing_end=time(17, 0), issuing_weekdays="12345")  # type: ignore[arg-type]
         )
         await session.commit()
     # Thursday 10:00: open.
