@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-fast lint format bench clean schema
+.PHONY: install run test test-fast lint format bench clean schema i18n
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,3 +52,10 @@ schema: install
 	rm -f $$db; WINDOW_SERVICE_DATABASE_URL=$$url $(BIN)/alembic upgrade head; \
 	WINDOW_SERVICE_DATABASE_URL=$$url $(BIN)/alembic check; rm -f $$db*; \
 	$(BIN)/ruff format -q migrations; echo "migrations/versions/0001_initial_schema.py regenerated"
+
+## Page translations: extract the Chinese source texts, update the English catalogue, compile it.
+LOCALES := window_service/web/locale
+i18n: install
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k t --add-location=file --sort-by-file --project window_service -o $(LOCALES)/messages.pot .
+	$(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) -l en --init-missing --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -d $(LOCALES) -l en --statistics

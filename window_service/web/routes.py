@@ -1,7 +1,14 @@
-"""Page routes."""
+"""Page routes. Each area appends its pages here (one line each); see ``pages.py``."""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Route
 
-routes: list[BaseRoute] = []
+from . import signin
+
+routes: list[BaseRoute] = [
+    Route("/login", signin.login_page, methods=["GET"]),
+    Route("/login", signin.login_submit, methods=["POST"]),
+    Route("/logout", signin.logout, methods=["POST"]),
+    Route("/office", signin.office_home, methods=["GET"]),
+]

@@ -1,0 +1,209 @@
+"""What every page shares: rendering with the signed-in user, CSRF token and language.
+
+Other areas add their pages like this::
+
+    from .pages import OFFICE_LINKS, OfficeLink, render, require_page_user
+
+    OFFICE_LINKS.append(OfficeLink("/office/cases", N_("办件预警"), roles=("inspector", "head")))
+
+    async def cases_page(request: Request) -> Response:
+        user = await require_page_user(request, roles=("inspector", "head", "admin"))
+        if isinstance(user, Response):
+            return user            # redirect to /login, or the 403 page
+        return await render(request, "cases.html", {"cases": ...})
+
+and append ``Route("/office/cases", cases_page)`` to ``web/routes.py``'s ``routes``.
+
+Templates extend ``base.html`` and write their text in Chinese through ``_()``:
+``{{ _("叫号") }}``; ``make i18n`` extracts the strings into the English catalogue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from babel.support import NullTranslations, Translations
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from ..api.errors import ApiError
+from ..auth.csrf import csrf_token
+from ..auth.principal import ANONYMOUS, Principal
+from ..auth.roles import ADMIN, HEAD, INSPECTOR, ROLE_LABELS, STAFF
+from ..state import app_state
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+#: Chinese is the source language of every template; English comes from the catalogue.
+LANGUAGES = ("zh", "en")
+DEFAULT_LANGUAGE = "zh"
+LANG_COOKIE = "lang"
+LANGUAGE_LABELS = {"zh": "中文", "en": "English"}
+
+OFFICE_ROLES = (ADMIN, INSPECTOR, HEAD)
+
+
+def N_(text: str) -> str:
+    """Marks Chinese source text for ``make i18n`` without translating it yet (``_()`` does)."""
+    return text
+
+
+@dataclass(frozen=True)
+class OfficeLink:
+    """An entry of the office landing page (and the office nav)."""
+
+    href: str
+    label: str  # Chinese source text wrapped in N_(); shown through _()
+    roles: Sequence[str] = OFFICE_ROLES
+    description: str = ""  # Chinese source text wrapped in N_(); shown through _()
+
+
+#: The office pages. Areas append their own entries (see the module docstring).
+OFFICE_LINKS: list[OfficeLink] = []
+
+
+@dataclass(frozen=True)
+class NavLink:
+    href: str
+    label: str
+    roles: Sequence[str] = field(default_factory=tuple)  # empty: everyone signed in
+
+
+#: Role names as pages show them (auth.roles.ROLE_LABELS), marked for the catalogue.
+ROLE_LABEL_TEXTS = (N_("管理员"), N_("效能办督查员"), N_("部门负责人"), N_("窗口工作人员"))
+
+#: The top navigation, shown to signed-in users whose role is listed.
+NAV_LINKS: list[NavLink] = [
+    NavLink("/terminal", N_("窗口叫号终端"), roles=(STAFF,)),
+    NavLink("/office", N_("效能监督"), roles=OFFICE_ROLES),
+]
+
+
+@lru_cache(maxsize=8)
+def translations(language: str) -> NullTranslations:
+    if language == DEFAULT_LANGUAGE:
+        return NullTranslations()
+    return Translations.load(str(LOCALE_DIR), [language], domain="messages")
+
+
+@lru_cache(maxsize=8)
+def js_catalog(language: str) -> dict[str, str]:
+    """The language's messages for ``t()`` in the static scripts (empty for Chinese)."""
+    catalog = getattr(translations(language), "_catalog", {})
+    return {k: v for k, v in catalog.items() if isinstance(k, str) and k and isinstance(v, str)}
+
+
+def page_language(request: Request) -> str:
+    """``?lang=xx`` first (remembered in a cookie by ``render``), then the cookie, then zh."""
+    asked = request.query_params.get("lang")
+    if asked in LANGUAGES:
+        return str(asked)
+    cookie = request.cookies.get(LANG_COOKIE)
+    if cookie in LANGUAGES:
+        return str(cookie)
+    return DEFAULT_LANGUAGE
+
+
+def gettext_for(request: Request) -> Callable[[str], str]:
+    return translations(page_language(request)).gettext
+
+
+_configured: set[int] = set()
+
+
+def templates_for(request: Request) -> Jinja2Templates:
+    templates = app_state(request).templates
+    if id(templates.env) not in _configured:
+        templates.env.add_extension("jinja2.ext.i18n")
+        templates.env.globals["role_labels"] = ROLE_LABELS
+        _configured.add(id(templates.env))
+    return templates
+
+
+async def current_user(request: Request) -> Principal:
+    """The signed-in user of the page (session cookie), or ANONYMOUS."""
+    cached = request.scope.get("window_service.page_user")
+    if isinstance(cached, Principal):
+        return cached
+    try:
+        principal = await app_state(request).auth.authenticate(request)
+    except ApiError:
+        principal = ANONYMOUS
+    request.scope["window_service.page_user"] = principal
+    return principal
+
+
+async def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, *, status: int = 200
+) -> Response:
+    """Render ``templates/name`` with the user, CSRF token, language and ``_()``."""
+    language = page_language(request)
+    trans = translations(language)
+    user = await current_user(request)
+    nav = [
+        link for link in NAV_LINKS if user.is_user and (not link.roles or user.role in link.roles)
+    ]
+    office_links = [link for link in OFFICE_LINKS if user.is_user and user.role in link.roles]
+    ctx: dict[str, Any] = {
+        "user": user,
+        "csrf_token": csrf_token(request),
+        "lang": language,
+        "languages": LANGUAGE_LABELS,
+        "nav_links": nav,
+        "office_links": office_links,
+        "_": trans.gettext,
+        "gettext": trans.gettext,
+        "ngettext": trans.ngettext,
+        "js_catalog": js_catalog(language),
+        **(context or {}),
+    }
+    response = templates_for(request).TemplateResponse(request, name, ctx, status_code=status)
+    if request.query_params.get("lang") in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, language, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+async def error_page(request: Request, status: int, title: str, message: str = "") -> Response:
+    """A page-shaped error (403, 404 …); ``title``/``message`` are Chinese source text (N_)."""
+    return await render(
+        request, "error.html", {"status": status, "title": title, "message": message}, status=status
+    )
+
+
+def login_redirect(request: Request) -> Response:
+    target = request.url.path
+    if request.url.query:
+        target += "?" + request.url.query
+    return RedirectResponse(f"/login?next={_quote(target)}", status_code=303)
+
+
+def _quote(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(value, safe="/")
+
+
+async def require_page_user(request: Request, roles: Sequence[str]) -> Principal | Response:
+    """The signed-in user if their role is in ``roles``; else a redirect to /login or a 403 page."""
+    user = await current_user(request)
+    if not user.is_user:
+        return login_redirect(request)
+    if user.role not in roles:
+        return await error_page(
+            request,
+            403,
+            N_("无权访问此页面"),
+            N_("当前账号的角色不能使用此页面，请换用有权限的账号登录。"),
+        )
+    return user
+
+
+def home_for(user: Principal) -> str:
+    """Where a user lands after signing in."""
+    if user.role == STAFF:
+        return "/terminal"
+    return "/office"

@@ -1,0 +1,84 @@
+"""Signing in and out of the pages (session cookie + CSRF), and the office landing page."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from ..api.errors import ApiError
+from ..auth.csrf import SESSION_KEY as CSRF_SESSION_KEY
+from ..auth.csrf import csrf_ok, csrf_token
+from ..auth.service import check_credentials
+from ..state import app_state
+from .pages import N_, OFFICE_ROLES, current_user, error_page, home_for, render, require_page_user
+
+MAX_FIELD = 256
+
+
+def safe_next(value: str | None) -> str | None:
+    """Only same-site paths: "/office", never "//evil.example" or "https://…"."""
+    if not value or len(value) > 1000 or not value.startswith("/") or value.startswith("//"):
+        return None
+    if "\\" in value or any(ord(c) < 32 for c in value):
+        return None
+    return value
+
+
+async def login_page(request: Request) -> Response:
+    user = await current_user(request)
+    target = safe_next(request.query_params.get("next"))
+    if user.is_user and request.method == "GET":
+        return RedirectResponse(target or home_for(user), status_code=303)
+    return await render(request, "login.html", {"next": target or "", "username": "", "error": ""})
+
+
+async def login_submit(request: Request) -> Response:
+    form = await request.form()
+    username = str(form.get("username") or "").strip()[:MAX_FIELD]
+    password = str(form.get("password") or "")[:MAX_FIELD]
+    target = safe_next(str(form.get("next") or ""))
+    if not csrf_ok(request, str(form.get("csrf_token") or "")):
+        return await error_page(
+            request, 403, N_("页面已过期"), N_("登录表单已过期或来源不明，请刷新登录页后重试。")
+        )
+    error = ""
+    if not username or not password:
+        error = N_("请输入用户名和密码")
+    else:
+        try:
+            async with app_state(request).db.read() as session:
+                account = await check_credentials(session, username, password)
+        except ApiError:
+            error = N_("用户名或密码错误")
+    if error:
+        return await render(
+            request,
+            "login.html",
+            {"next": target or "", "username": username, "error": error},
+            status=401 if username and password else 422,
+        )
+    # A fresh session: nothing from before signing in (including the CSRF token) survives.
+    request.session.clear()
+    assert account.id is not None
+    request.session["user_id"] = account.id
+    request.session["token_version"] = account.token_version
+    csrf_token(request)
+    request.scope.pop("window_service.page_user", None)
+    user = await current_user(request)
+    return RedirectResponse(target or home_for(user), status_code=303)
+
+
+async def logout(request: Request) -> Response:
+    form = await request.form()
+    supplied = str(form.get("csrf_token") or "") or request.headers.get("x-csrf-token")
+    if request.session.get(CSRF_SESSION_KEY) is not None and not csrf_ok(request, supplied):
+        return await error_page(request, 403, N_("页面已过期"), N_("请刷新页面后再退出登录。"))
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+async def office_home(request: Request) -> Response:
+    user = await require_page_user(request, OFFICE_ROLES)
+    if isinstance(user, Response):
+        return user
+    return await render(request, "office.html")

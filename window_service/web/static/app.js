@@ -1,0 +1,168 @@
+/* Shared helpers for every page (no libraries; the hall may be offline).
+ *
+ *   t("中文原文")                 -> the text in the page's language (catalogue from the server;
+ *                                  `make i18n` extracts t("…") calls from static/*.js)
+ *   await api("POST", "/api/v1/windows/3/call-next", body?)
+ *                                -> parsed JSON (or null for 204); sends the session cookie and
+ *                                  the X-CSRF-Token header; on 4xx/5xx throws ApiError whose
+ *                                  .message is the contract's Chinese message
+ *   flash(text, kind)            -> a banner at the top ("error" | "ok" | "info"); kind "error"
+ *                                  stays until dismissed or replaced
+ *   showError(err)               -> flash(err.message, "error")
+ *   liveSocket(path, {onMessage, onState}) -> a display websocket that reconnects by itself
+ *                                  with ?after=<last seq> (onState("open"|"reconnecting"))
+ *   fmtTime(iso) / fmtMinutes(n) -> Chinese-style time "10:05" / "约 12 分钟"
+ */
+(function () {
+  "use strict";
+
+  var catalogNode = document.getElementById("i18n-catalog");
+  var catalog = {};
+  try { catalog = catalogNode ? JSON.parse(catalogNode.textContent || "{}") : {}; } catch (e) { catalog = {}; }
+
+  function t(text, values) {
+    var out = Object.prototype.hasOwnProperty.call(catalog, text) ? catalog[text] : text;
+    if (values) {
+      out = out.replace(/%\((\w+)\)s/g, function (_, k) { return values[k] == null ? "" : String(values[k]); });
+    }
+    return out;
+  }
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  function ApiError(status, code, message) {
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+    this.message = message;
+  }
+  ApiError.prototype = Object.create(Error.prototype);
+
+  async function api(method, path, body) {
+    var headers = { "Accept": "application/json" };
+    var init = { method: method, headers: headers, credentials: "same-origin", cache: "no-store" };
+    if (method !== "GET" && method !== "HEAD") headers["X-CSRF-Token"] = csrfToken();
+    if (body !== undefined && body !== null) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    var response;
+    try {
+      response = await fetch(path, init);
+    } catch (e) {
+      throw new ApiError(0, "network_error", t("网络连接失败，请检查网络后重试"));
+    }
+    if (response.status === 204) return null;
+    var data = null;
+    try { data = await response.json(); } catch (e) { data = null; }
+    if (!response.ok) {
+      var err = data && data.error ? data.error : {};
+      var message = err.message || (t("请求失败") + " (" + response.status + ")");
+      if (response.status === 401) message = t("登录已失效，请重新登录");
+      throw new ApiError(response.status, err.code || "error", message);
+    }
+    return data;
+  }
+
+  var flashTimer = null;
+  function flash(text, kind) {
+    var node = document.getElementById("flash");
+    if (!node) return;
+    kind = kind || "info";
+    node.className = "flash flash-" + kind;
+    node.textContent = "";
+    var span = document.createElement("span");
+    span.textContent = text;
+    node.appendChild(span);
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "flash-close";
+    close.setAttribute("aria-label", t("关闭"));
+    close.textContent = "×";
+    close.onclick = function () { node.hidden = true; };
+    node.appendChild(close);
+    node.hidden = false;
+    if (flashTimer) clearTimeout(flashTimer);
+    if (kind !== "error") flashTimer = setTimeout(function () { node.hidden = true; }, 4000);
+  }
+
+  function showError(err) {
+    flash(err && err.message ? err.message : String(err), "error");
+    if (err && err.status === 401) {
+      setTimeout(function () { location.href = "/login?next=" + encodeURIComponent(location.pathname); }, 1500);
+    }
+  }
+
+  /* A display websocket that survives restarts and network drops. */
+  function liveSocket(path, handlers) {
+    var lastSeq = null;
+    var ws = null;
+    var delay = 500;
+    var closed = false;
+    var watchdog = null;
+
+    function url() {
+      var proto = location.protocol === "https:" ? "wss:" : "ws:";
+      var u = proto + "//" + location.host + path;
+      if (lastSeq !== null) u += (path.indexOf("?") >= 0 ? "&" : "?") + "after=" + lastSeq;
+      return u;
+    }
+    function state(s) { if (handlers.onState) handlers.onState(s); }
+    function feed() {
+      // Heartbeats come at least every 20 s; 45 s of silence means the link is dead.
+      if (watchdog) clearTimeout(watchdog);
+      watchdog = setTimeout(function () { if (ws) ws.close(); }, 45000);
+    }
+    function connect() {
+      if (closed) return;
+      try { ws = new WebSocket(url()); } catch (e) { retry(); return; }
+      ws.onopen = function () { delay = 500; feed(); state("open"); };
+      ws.onmessage = function (ev) {
+        feed();
+        var msg;
+        try { msg = JSON.parse(ev.data); } catch (e) { return; }
+        if (typeof msg.seq === "number") lastSeq = msg.seq;
+        if (msg.type === "heartbeat") return;
+        handlers.onMessage(msg);
+      };
+      ws.onclose = function () { ws = null; if (!closed) retry(); };
+      ws.onerror = function () { /* onclose follows */ };
+    }
+    function retry() {
+      if (watchdog) clearTimeout(watchdog);
+      state("reconnecting");
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 10000);
+    }
+    connect();
+    return {
+      close: function () { closed = true; if (ws) ws.close(); },
+      get lastSeq() { return lastSeq; }
+    };
+  }
+
+  function fmtTime(iso) {
+    if (!iso) return "";
+    var m = /T(\d\d):(\d\d)/.exec(iso);
+    return m ? m[1] + ":" + m[2] : iso;
+  }
+
+  function fmtMinutes(n) {
+    if (n == null) return "";
+    if (n <= 0) return t("即将轮到");
+    if (n < 60) return t("约 %(n)s 分钟", { n: n });
+    return t("约 %(h)s 小时 %(m)s 分钟", { h: Math.floor(n / 60), m: n % 60 });
+  }
+
+  window.t = t;
+  window.api = api;
+  window.ApiError = ApiError;
+  window.flash = flash;
+  window.showError = showError;
+  window.liveSocket = liveSocket;
+  window.fmtTime = fmtTime;
+  window.fmtMinutes = fmtMinutes;
+})();
