@@ -26,6 +26,7 @@ from .api.errors import (
     server_error_handler,
 )
 from .api.openapi import build_openapi
+from .audit.routes import router as audit_router
 from .auth.principal import Authenticator
 from .auth.routes import router as auth_router
 from .auth.tokens import TokenSigner
@@ -44,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = Path(__file__).resolve().parent
 
 #: Every domain's API router; a new domain adds its router here.
-API_ROUTERS: list[ApiRouter] = [auth_router, queue_router]
+API_ROUTERS: list[ApiRouter] = [auth_router, queue_router, audit_router]
 
 
 def page_routes() -> list[BaseRoute]:

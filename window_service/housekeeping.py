@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy import select
 
+from .audit.anchors import anchor_job
 from .halls.models import Hall
 from .queue.service import expire_past_days
 from .state import AppState
@@ -37,7 +38,7 @@ async def expire_tickets(state: AppState) -> None:
                 break
 
 
-JOBS: list[Job] = [expire_tickets]
+JOBS: list[Job] = [expire_tickets, anchor_job]
 
 
 async def run_once(state: AppState) -> None:

@@ -19,3 +19,21 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
+    if revision == "head" and url.startswith("postgresql"):
+        import asyncio
+
+        asyncio.run(_guard_audit(url))
+
+
+async def _guard_audit(url: str) -> None:
+    """PostgreSQL refuses UPDATE/DELETE on the audit tables (see ``audit/protect.py``)."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from .audit.protect import install
+
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(install)
+    finally:
+        await engine.dispose()

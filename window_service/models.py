@@ -2,7 +2,7 @@
 
 from sqlmodel import SQLModel
 
-from .audit.models import AuditRecord
+from .audit.models import AuditAnchor, AuditRecord
 from .auth.models import User, UserDepartment
 from .cases.models import (
     CalendarDay,
@@ -22,6 +22,7 @@ from .realtime.models import HallEvent, HallLedger
 metadata = SQLModel.metadata
 
 __all__ = [
+    "AuditAnchor",
     "AuditRecord",
     "CalendarDay",
     "CalendarYear",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 09:51:44.645454
+Create Date: 2026-11-26 09:51:43.470754
 """
 
 from collections.abc import Sequence
@@ -40,6 +40,22 @@ def upgrade() -> None:
     with op.batch_alter_table("hall", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_hall_code"), ["code"], unique=True)
 
+    op.create_table(
+        "audit_anchor",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("hall_id", sa.Integer(), nullable=False),
+        sa.Column("business_day", sa.Date(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("record_at", window_service.db.TZDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", window_service.db.TZDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["hall_id"],
+            ["hall.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("hall_id", "business_day"),
+    )
     op.create_table(
         "audit_record",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -238,6 +254,30 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_service_hall_id"), ["hall_id"], unique=False)
 
     op.create_table(
+        "accountability_config",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("hall_id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("created_at", window_service.db.TZDateTime(timezone=True), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["app_user.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["hall_id"],
+            ["hall.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("hall_id", "version"),
+    )
+    with op.batch_alter_table("accountability_config", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_accountability_config_hall_id"), ["hall_id"], unique=False
+        )
+
+    op.create_table(
         "calendar_year",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("hall_id", sa.Integer(), nullable=False),
@@ -259,6 +299,56 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("calendar_year", schema=None) as batch_op:
         batch_op.create_index("ix_calendar_year_hall_year", ["hall_id", "year"], unique=False)
+
+    op.create_table(
+        "inspection_template",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("hall_id", sa.Integer(), nullable=False),
+        sa.Column("code", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("items", sa.JSON(), nullable=False),
+        sa.Column("created_at", window_service.db.TZDateTime(timezone=True), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["app_user.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["hall_id"],
+            ["hall.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("hall_id", "code", "version"),
+    )
+    with op.batch_alter_table("inspection_template", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_inspection_template_hall_id"), ["hall_id"], unique=False
+        )
+
+    op.create_table(
+        "rating_publication",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("hall_id", sa.Integer(), nullable=False),
+        sa.Column("period", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("published_at", window_service.db.TZDateTime(timezone=True), nullable=False),
+        sa.Column("published_by_id", sa.Integer(), nullable=True),
+        sa.Column("config", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["hall_id"],
+            ["hall.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["published_by_id"],
+            ["app_user.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("hall_id", "period"),
+    )
+    with op.batch_alter_table("rating_publication", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_rating_publication_hall_id"), ["hall_id"], unique=False
+        )
 
     op.create_table(
         "ticket",
@@ -349,6 +439,31 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("user_id", "department_id"),
     )
+    op.create_table(
+        "visit_plan",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("hall_id", sa.Integer(), nullable=False),
+        sa.Column("week_start", sa.Date(), nullable=False),
+        sa.Column("seed", sa.Integer(), nullable=False),
+        sa.Column("visits", sa.Integer(), nullable=False),
+        sa.Column("weights", sa.JSON(), nullable=False),
+        sa.Column("days", sa.JSON(), nullable=False),
+        sa.Column("plan", sa.JSON(), nullable=False),
+        sa.Column("created_at", window_service.db.TZDateTime(timezone=True), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["app_user.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["hall_id"],
+            ["hall.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("visit_plan", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_visit_plan_hall_id"), ["hall_id"], unique=False)
+
     op.create_table(
         "window_duty",
         sa.Column("window_id", sa.Integer(), nullable=False),
@@ -518,6 +633,124 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_consultation_ticket_id"), ["ticket_id"], unique=False)
 
     op.create_table(
+        "feedback",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("hall_id", sa.Integer(), nullable=False),
+        sa.Column("ticket_id", sa.Integer(), nullable=False),
+        sa.Column("window_id", sa.Integer(), nullable=True),
+        sa.Column("staff_id", sa.Integer(), nullable=True),
+        sa.Column("service_id", sa.Integer(), nullable=False),
+        sa.Column("department_id", sa.Integer(), nullable=False),
+        sa.Column("rating", sa.Integer(), nullable=False),
+        sa.Column("points", sa.Float(), nullable=False),
+        sa.Column("tags", sa.JSON(), nullable=False),
+        sa.Column("comment", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+        sa.Column("contact", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("source_ip", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("device_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", window_service.db.TZDateTime(timezone=True), nullable=False),
+        sa.Column("flagged", sa.Boolean(), nullable=False),
+        sa.Column("flag_reason", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("voided", sa.Boolean(), nullable=False),
+        sa.Column("void_reason", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+        sa.Column("voided_at", window_service.db.TZDateTime(timezone=True), nullable=True),
+        sa.Column("voided_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["department_id"],
+            ["department.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["device_id"],
+            ["device.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["hall_id"],
+            ["hall.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["service_id"],
+            ["service.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["staff_id"],
+            ["app_user.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"],
+            ["ticket.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["voided_by_id"],
+            ["app_user.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["window_id"],
+            ["window.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("ticket_id"),
+    )
+    with op.batch_alter_table("feedback", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_feedback_department_id"), ["department_id"], unique=False
+        )
+        batch_op.create_index("ix_feedback_hall_created", ["hall_id", "created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_feedback_staff_id"), ["staff_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_feedback_window_id"), ["window_id"], unique=False)
+
+    op.create_table(
+        "inspection",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("hall_id", sa.Integer(), nullable=False),
+        sa.Column("template_id", sa.Integer(), nullable=False),
+        sa.Column("window_id", sa.Integer(), nullable=False),
+        sa.Column("staff_id", sa.Integer(), nullable=True),
+        sa.Column("department_id", sa.Integer(), nullable=False),
+        sa.Column("inspector_id", sa.Integer(), nullable=False),
+        sa.Column("visited_at", window_service.db.TZDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", window_service.db.TZDateTime(timezone=True), nullable=False),
+        sa.Column("scores", sa.JSON(), nullable=False),
+        sa.Column("total", sa.Float(), nullable=False),
+        sa.Column("max_total", sa.Float(), nullable=False),
+        sa.Column("notes", sqlmodel.sql.sqltypes.AutoString(length=4000), nullable=False),
+        sa.Column("voided", sa.Boolean(), nullable=False),
+        sa.Column("void_reason", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["department_id"],
+            ["department.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["hall_id"],
+            ["hall.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["inspector_id"],
+            ["app_user.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["staff_id"],
+            ["app_user.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["template_id"],
+            ["inspection_template.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["window_id"],
+            ["window.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("inspection", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_inspection_department_id"), ["department_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_inspection_hall_id"), ["hall_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_inspection_staff_id"), ["staff_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_inspection_window_id"), ["window_id"], unique=False)
+
+    op.create_table(
         "queue_breach_notice",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("hall_id", sa.Integer(), nullable=False),
@@ -538,6 +771,30 @@ def upgrade() -> None:
     with op.batch_alter_table("queue_breach_notice", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_queue_breach_notice_hall_id"), ["hall_id"], unique=False
+        )
+
+    op.create_table(
+        "rating_row",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("publication_id", sa.Integer(), nullable=False),
+        sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("stars", sa.Integer(), nullable=False),
+        sa.Column("score", sa.Float(), nullable=False),
+        sa.Column("rank", sa.Integer(), nullable=False),
+        sa.Column("components", sa.JSON(), nullable=False),
+        sa.Column("samples", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["publication_id"],
+            ["rating_publication.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("publication_id", "subject", "key"),
+    )
+    with op.batch_alter_table("rating_row", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_rating_row_publication_id"), ["publication_id"], unique=False
         )
 
     op.create_table(
@@ -661,11 +918,192 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_correction_notice_case_id"), ["case_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_correction_notice_hall_id"), ["hall_id"], unique=False)
 
+    op.create_table(
+        "feedback_appeal",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("hall_id", sa.Integer(), nullable=False),
+        sa.Column("feedback_id", sa.Integer(), nullable=False),
+        sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+        sa.Column("filed_by_id", sa.Integer(), nullable=False),
+        sa.Column("filed_at", window_service.db.TZDateTime(timezone=True), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("decided_by_id", sa.Integer(), nullable=True),
+        sa.Column("decided_at", window_service.db.TZDateTime(timezone=True), nullable=True),
+        sa.Column("decision_reason", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["decided_by_id"],
+            ["app_user.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["feedback_id"],
+            ["feedback.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["filed_by_id"],
+            ["app_user.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["hall_id"],
+            ["hall.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("feedback_appeal", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_feedback_appeal_feedback_id"), ["feedback_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_feedback_appeal_hall_id"), ["hall_id"], unique=False)
+
+    op.create_table(
+        "inspection_notice",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("hall_id", sa.Integer(), nullable=False),
+        sa.Column("inspection_id", sa.Integer(), nullable=False),
+        sa.Column("department_id", sa.Integer(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("issued_at", window_service.db.TZDateTime(timezone=True), nullable=False),
+        sa.Column("due", sa.Date(), nullable=False),
+        sa.Column("text", sqlmodel.sql.sqltypes.AutoString(length=4000), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["department_id"],
+            ["department.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["hall_id"],
+            ["hall.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["inspection_id"],
+            ["inspection.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("hall_id", "year", "seq"),
+        sa.UniqueConstraint("inspection_id"),
+    )
+    with op.batch_alter_table("inspection_notice", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_inspection_notice_department_id"), ["department_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_inspection_notice_hall_id"), ["hall_id"], unique=False)
+
+    op.create_table(
+        "inspection_photo",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("inspection_id", sa.Integer(), nullable=False),
+        sa.Column("content_type", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("sha256", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("path", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("uploaded_at", window_service.db.TZDateTime(timezone=True), nullable=False),
+        sa.Column("uploaded_by_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["inspection_id"],
+            ["inspection.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["uploaded_by_id"],
+            ["app_user.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("inspection_photo", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_inspection_photo_inspection_id"), ["inspection_id"], unique=False
+        )
+
+    op.create_table(
+        "rectification",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("hall_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("feedback_id", sa.Integer(), nullable=True),
+        sa.Column("inspection_id", sa.Integer(), nullable=True),
+        sa.Column("ticket_id", sa.Integer(), nullable=True),
+        sa.Column("window_id", sa.Integer(), nullable=True),
+        sa.Column("staff_id", sa.Integer(), nullable=True),
+        sa.Column("department_id", sa.Integer(), nullable=False),
+        sa.Column("rating", sa.Integer(), nullable=True),
+        sa.Column("opened_at", window_service.db.TZDateTime(timezone=True), nullable=False),
+        sa.Column("due", sa.Date(), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("stage", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("finding", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+        sa.Column("substantiated", sa.Boolean(), nullable=True),
+        sa.Column("verified_at", window_service.db.TZDateTime(timezone=True), nullable=True),
+        sa.Column("measures", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+        sa.Column("fixed_at", window_service.db.TZDateTime(timezone=True), nullable=True),
+        sa.Column("callback_reached", sa.Boolean(), nullable=True),
+        sa.Column("citizen_view", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("callback_note", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+        sa.Column("called_back_at", window_service.db.TZDateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", window_service.db.TZDateTime(timezone=True), nullable=True),
+        sa.Column("closed_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["closed_by_id"],
+            ["app_user.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["department_id"],
+            ["department.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["feedback_id"],
+            ["feedback.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["hall_id"],
+            ["hall.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["inspection_id"],
+            ["inspection.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["staff_id"],
+            ["app_user.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"],
+            ["ticket.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["window_id"],
+            ["window.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("feedback_id"),
+    )
+    with op.batch_alter_table("rectification", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_rectification_department_id"), ["department_id"], unique=False
+        )
+        batch_op.create_index("ix_rectification_hall_status", ["hall_id", "status"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("rectification", schema=None) as batch_op:
+        batch_op.drop_index("ix_rectification_hall_status")
+        batch_op.drop_index(batch_op.f("ix_rectification_department_id"))
+
+    op.drop_table("rectification")
+    with op.batch_alter_table("inspection_photo", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_inspection_photo_inspection_id"))
+
+    op.drop_table("inspection_photo")
+    with op.batch_alter_table("inspection_notice", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_inspection_notice_hall_id"))
+        batch_op.drop_index(batch_op.f("ix_inspection_notice_department_id"))
+
+    op.drop_table("inspection_notice")
+    with op.batch_alter_table("feedback_appeal", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_feedback_appeal_hall_id"))
+        batch_op.drop_index(batch_op.f("ix_feedback_appeal_feedback_id"))
+
+    op.drop_table("feedback_appeal")
     with op.batch_alter_table("correction_notice", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_correction_notice_hall_id"))
         batch_op.drop_index(batch_op.f("ix_correction_notice_case_id"))
@@ -683,10 +1121,28 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_ticket_event_ticket_id"))
 
     op.drop_table("ticket_event")
+    with op.batch_alter_table("rating_row", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_rating_row_publication_id"))
+
+    op.drop_table("rating_row")
     with op.batch_alter_table("queue_breach_notice", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_queue_breach_notice_hall_id"))
 
     op.drop_table("queue_breach_notice")
+    with op.batch_alter_table("inspection", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_inspection_window_id"))
+        batch_op.drop_index(batch_op.f("ix_inspection_staff_id"))
+        batch_op.drop_index(batch_op.f("ix_inspection_hall_id"))
+        batch_op.drop_index(batch_op.f("ix_inspection_department_id"))
+
+    op.drop_table("inspection")
+    with op.batch_alter_table("feedback", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_feedback_window_id"))
+        batch_op.drop_index(batch_op.f("ix_feedback_staff_id"))
+        batch_op.drop_index("ix_feedback_hall_created")
+        batch_op.drop_index(batch_op.f("ix_feedback_department_id"))
+
+    op.drop_table("feedback")
     with op.batch_alter_table("consultation", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_consultation_ticket_id"))
         batch_op.drop_index(batch_op.f("ix_consultation_staff_id"))
@@ -708,6 +1164,10 @@ def downgrade() -> None:
     op.drop_table("calendar_day")
     op.drop_table("window_service")
     op.drop_table("window_duty")
+    with op.batch_alter_table("visit_plan", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_visit_plan_hall_id"))
+
+    op.drop_table("visit_plan")
     op.drop_table("user_department")
     with op.batch_alter_table("ticket", schema=None) as batch_op:
         batch_op.drop_index("ix_ticket_window_status")
@@ -717,10 +1177,22 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_ticket_business_day"))
 
     op.drop_table("ticket")
+    with op.batch_alter_table("rating_publication", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_rating_publication_hall_id"))
+
+    op.drop_table("rating_publication")
+    with op.batch_alter_table("inspection_template", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_inspection_template_hall_id"))
+
+    op.drop_table("inspection_template")
     with op.batch_alter_table("calendar_year", schema=None) as batch_op:
         batch_op.drop_index("ix_calendar_year_hall_year")
 
     op.drop_table("calendar_year")
+    with op.batch_alter_table("accountability_config", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_accountability_config_hall_id"))
+
+    op.drop_table("accountability_config")
     with op.batch_alter_table("service", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_service_hall_id"))
         batch_op.drop_index(batch_op.f("ix_service_department_id"))
@@ -751,6 +1223,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_audit_entity")
 
     op.drop_table("audit_record")
+    op.drop_table("audit_anchor")
     with op.batch_alter_table("hall", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_hall_code"))
 

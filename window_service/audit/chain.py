@@ -12,6 +12,15 @@ from typing import Any
 from sqlmodel import SQLModel
 
 GENESIS_HASH = "0" * 64
+#: Columns whose value is never written into the record; a digest stands in for it, so a
+#: secret swapped behind the system's back (to sign in as someone) still shows in verify.
+SECRET_COLUMNS = frozenset({"password_hash", "key_hash"})
+
+
+def secret_digest(value: Any) -> str | None:
+    if value is None:
+        return None
+    return "sha256:" + hashlib.sha256(str(value).encode("utf-8")).hexdigest()[:32]
 
 
 def to_jsonable(value: Any) -> Any:
@@ -32,13 +41,20 @@ def to_jsonable(value: Any) -> Any:
 
 
 def snapshot(obj: SQLModel, *, exclude: frozenset[str] = frozenset()) -> dict[str, Any]:
-    """Every column of a row, JSON-ready. Secrets (password hashes) are left out."""
+    """Every column of a row, JSON-ready: the canonical form that ``audit verify`` compares.
+
+    Secrets (password hashes, device key hashes) are replaced by a digest of themselves.
+    """
     table = obj.__table__  # type: ignore[attr-defined]
     out: dict[str, Any] = {}
     for column in table.columns:
-        if column.key in exclude or column.key in {"password_hash", "key_hash"}:
+        if column.key in exclude:
             continue
-        out[column.key] = to_jsonable(getattr(obj, column.key))
+        value = getattr(obj, column.key)
+        if column.key in SECRET_COLUMNS:
+            out[column.key] = secret_digest(value)
+        else:
+            out[column.key] = to_jsonable(value)
     return out
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Index, UniqueConstraint
@@ -31,3 +31,22 @@ class AuditRecord(SQLModel, table=True):
     reason: str = Field(default="", max_length=2000)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+
+
+class AuditAnchor(SQLModel, table=True):
+    """The head of a hall's chain at the end of a business day (每日锚点).
+
+    Written once, after the day is over, and shown publicly (notice board, JSON endpoint), so
+    anyone who noted it can tell later whether the history before it was rewritten.
+    """
+
+    __tablename__ = "audit_anchor"
+    __table_args__ = (UniqueConstraint("hall_id", "business_day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    hall_id: int = Field(foreign_key="hall.id")
+    business_day: date
+    #: The last record of the day (its sequence number and hash).
+    seq: int
+    hash: str = Field(max_length=64)
+    record_at: datetime = Field(sa_type=TZDateTime)
+    created_at: datetime = Field(sa_type=TZDateTime)

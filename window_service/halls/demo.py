@@ -109,6 +109,8 @@ async def _create(tx: Tx, session: AsyncSession, timezone: str) -> Hall:
         session.add(dept)
         departments[code] = dept
     await session.flush()
+    for dept in departments.values():
+        tx.audit("department.create", dept)
     services = {}
     for order, (prefix, code, name, dept_code, legal, promised, fees, materials) in enumerate(
         SERVICES
