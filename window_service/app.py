@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from . import __version__, housekeeping
+from . import __version__, housekeeping, metrics
 from .api.endpoint import ApiRouter
 from .api.errors import (
     ApiError,
@@ -81,6 +81,7 @@ def create_app(
         events=events,
         templates=templates,
     )
+    metrics.instrument(state)
     specs = [spec for router in API_ROUTERS for spec in router.specs]
     openapi = build_openapi(specs, prefix=API_PREFIX, version=__version__)
 
@@ -112,12 +113,14 @@ def create_app(
                 await listener.stop()
             await hub.close()
             await db.dispose()
+            metrics.worker_exit()
 
     api_routes: list[BaseRoute] = [Route("/openapi.json", openapi_json, methods=["GET"])]
     for router in API_ROUTERS:
         api_routes.extend(router.routes)
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics.metrics_endpoint, methods=["GET"]),
         Mount(API_PREFIX, routes=api_routes),
         *realtime_routes,
         *page_routes(),
@@ -130,6 +133,7 @@ def create_app(
     app = Starlette(
         routes=routes,
         middleware=[
+            Middleware(metrics.MetricsMiddleware),
             Middleware(
                 SessionMiddleware,
                 secret_key=secret,

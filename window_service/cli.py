@@ -143,6 +143,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    from .metrics import prepare_multiprocess
+
+    prepare_multiprocess(settings.var_dir, args.workers)
     print("window_service 正在启动 (starting):")
     print(_urls(args.host, args.port), flush=True)
     uvicorn.run(
