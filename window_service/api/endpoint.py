@@ -24,6 +24,7 @@ from ..transaction import AfterCommit, Tx
 from .errors import ApiError, validation_details
 
 PUBLIC = "public"
+MAX_ID = 2**31 - 1
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -148,6 +149,10 @@ def _wrap(handler: Handler, spec: EndpointSpec) -> Callable[[Request], Awaitable
         if principal.via_session and request.method not in SAFE_METHODS:
             if not csrf_ok(request, request.headers.get(HEADER)):
                 raise ApiError(403, "csrf_failed", "页面已过期，请刷新后重试 (CSRF check failed)")
+        for value in request.path_params.values():
+            # Ids are 32-bit on both databases; a larger one is no row (not a driver error).
+            if isinstance(value, int) and not 0 <= value <= MAX_ID:
+                raise ApiError(404, "not_found", "没有找到 (not found)")
         api = ApiRequest(request, principal, state, path=dict(request.path_params))
         if spec.query is not None:
             try:
