@@ -33,6 +33,7 @@ from .auth.tokens import TokenSigner
 from .clock import Clock, SystemClock
 from .config import Settings, get_settings
 from .db import Database, create_database
+from .feedback.routes import router as feedback_router
 from .queue.routes import router as queue_router
 from .realtime.hub import Hub
 from .realtime.log import EventLog
@@ -45,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = Path(__file__).resolve().parent
 
 #: Every domain's API router; a new domain adds its router here.
-API_ROUTERS: list[ApiRouter] = [auth_router, queue_router, audit_router]
+API_ROUTERS: list[ApiRouter] = [auth_router, queue_router, audit_router, feedback_router]
 
 
 def page_routes() -> list[BaseRoute]:

@@ -15,13 +15,23 @@ from .cases.models import (
     CorrectionNotice,
     QueueBreachNotice,
 )
+from .feedback.models import Feedback, FeedbackAppeal, Rectification
 from .halls.models import Department, Device, Hall, Service, Window, WindowDuty, WindowService
+from .inspections.models import (
+    Inspection,
+    InspectionNotice,
+    InspectionPhoto,
+    InspectionTemplate,
+    VisitPlan,
+)
 from .queue.models import Ticket, TicketCounter, TicketEvent
+from .ratings.models import AccountabilityConfig, RatingPublication, RatingRow
 from .realtime.models import HallEvent, HallLedger
 
 metadata = SQLModel.metadata
 
 __all__ = [
+    "AccountabilityConfig",
     "AuditAnchor",
     "AuditRecord",
     "CalendarDay",
@@ -34,16 +44,26 @@ __all__ = [
     "CorrectionNotice",
     "Department",
     "Device",
+    "Feedback",
+    "FeedbackAppeal",
     "Hall",
     "HallEvent",
     "HallLedger",
+    "Inspection",
+    "InspectionNotice",
+    "InspectionPhoto",
+    "InspectionTemplate",
     "QueueBreachNotice",
+    "RatingPublication",
+    "RatingRow",
+    "Rectification",
     "Service",
     "Ticket",
     "TicketCounter",
     "TicketEvent",
     "User",
     "UserDepartment",
+    "VisitPlan",
     "Window",
     "WindowDuty",
     "WindowService",

@@ -1,0 +1,77 @@
+"""Helpers shared by the feedback, rectification, inspection and rating tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from tests.conftest import issue, login
+from window_service.auth.principal import hash_device_key
+from window_service.db import create_database
+from window_service.halls.models import Device, Hall, Window
+
+EVALUATOR_KEY = "evaluator-test-key-window-1"
+
+
+async def window_ids(client: httpx.AsyncClient) -> dict[int, int]:
+    """window number → id."""
+    windows = (await client.get("/api/v1/halls/demo/windows")).json()
+    return {w["number"]: w["id"] for w in windows}
+
+
+async def serve(
+    client: httpx.AsyncClient,
+    service: str = "hukou",
+    window: int = 1,
+    *,
+    outcome: str = "completed",
+    staff_headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Issue a ticket and serve it to the end at ``window``; returns the kiosk's ticket."""
+    ticket = await issue(client, service)
+    headers = staff_headers or await login(client, f"w{window}")
+    ids = await window_ids(client)
+    called = await client.post(f"/api/v1/windows/{ids[window]}/call-next", headers=headers)
+    assert called.status_code == 200, called.text
+    assert called.json()["number"] == ticket["number"], called.text
+    started = await client.post(f"/api/v1/tickets/{ticket['id']}/start", headers=headers)
+    assert started.status_code == 200, started.text
+    finished = await client.post(
+        f"/api/v1/tickets/{ticket['id']}/finish", json={"outcome": outcome}, headers=headers
+    )
+    assert finished.status_code == 200, finished.text
+    return ticket
+
+
+async def add_evaluator(db_url: str, window_number: int, key: str = EVALUATOR_KEY) -> None:
+    """An evaluator pad (评价器) bound to a window of the demo hall."""
+    db = create_database(db_url)
+    try:
+        async with db.write() as session:
+            hall = (await session.execute(select(Hall).where(Hall.code == "demo"))).scalar_one()
+            window = (
+                await session.execute(
+                    select(Window).where(Window.hall_id == hall.id, Window.number == window_number)
+                )
+            ).scalar_one()
+            session.add(
+                Device(
+                    hall_id=hall.id,
+                    kind="evaluator",
+                    name=f"{window_number}号窗口评价器",
+                    key_hash=hash_device_key(key),
+                    window_id=window.id,
+                )
+            )
+            await session.commit()
+    finally:
+        await db.dispose()
+
+
+async def rate(client: httpx.AsyncClient, token: str, rating: int, **body: Any) -> httpx.Response:
+    headers = body.pop("headers", None)
+    return await client.post(
+        f"/api/v1/track/{token}/feedback", json={"rating": rating, **body}, headers=headers
+    )

@@ -1,0 +1,177 @@
+"""What the feedback, appeal and rectification API takes and returns."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from ..api.schemas import Input, Output, Query
+
+_PHONE = re.compile(r"^[0-9+\- ]{5,32}$")
+
+
+class FeedbackIn(Input):
+    rating: int = Field(ge=1, le=5, description="5 非常满意 … 1 非常不满意")
+    tags: list[str] = Field(default_factory=list, max_length=8)
+    comment: str = Field(default="", max_length=2000)
+    #: Optional phone number for the callback (回访) of a bad rating.
+    contact: str = Field(default="", max_length=32)
+
+    @field_validator("contact")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        if value and not _PHONE.match(value):
+            raise ValueError("contact must be a phone number")
+        return value
+
+
+class LevelOut(Output):
+    rating: int
+    label: str
+    points: float
+
+
+class RatedOut(Output):
+    id: int
+    ticket: str
+    rating: int
+    label: str
+    tags: list[str]
+    comment: str
+    created_at: str
+
+
+class FeedbackStateOut(Output):
+    ticket: str
+    can_rate: bool
+    reason: str | None
+    message: str
+    deadline: str | None
+    levels: list[LevelOut]
+    tags: list[str]
+    comment_max_chars: int
+    feedback: RatedOut | None
+
+
+class FeedbackOut(Output):
+    id: int
+    ticket: str
+    window: int | None
+    staff: str | None
+    service: str
+    department: str
+    rating: int
+    label: str
+    points: float
+    tags: list[str]
+    comment: str
+    contact: str = ""
+    channel: str
+    created_at: str
+    flagged: bool
+    flag_reason: str
+    voided: bool
+    void_reason: str
+    rectification: int | None = None
+    appeal: str | None = None
+
+
+class FeedbackQuery(Query):
+    flagged: bool | None = None
+    bad: bool | None = None
+    voided: bool | None = None
+    period: str | None = Field(default=None, max_length=8)
+    limit: int = Field(default=200, ge=1, le=1000)
+
+
+class AppealIn(Input):
+    reason: str = Field(min_length=2, max_length=1000)
+
+
+class AppealDecisionIn(Input):
+    accept: bool
+    reason: str = Field(min_length=2, max_length=1000)
+
+
+class AppealOut(Output):
+    id: int
+    feedback: int
+    ticket: str
+    rating: int
+    reason: str
+    status: str
+    filed_by: str
+    filed_at: str
+    decided_by: str | None
+    decided_at: str | None
+    decision_reason: str
+
+
+class AppealQuery(Query):
+    status: Literal["pending", "accepted", "rejected", "all"] = "pending"
+
+
+class RectificationQuery(Query):
+    status: Literal["open", "closed", "voided", "all"] = "open"
+    overdue: bool | None = None
+
+
+class RectificationOut(Output):
+    id: int
+    kind: str
+    ticket: str | None
+    window: int | None
+    rating: int | None
+    rating_label: str | None
+    due: str
+    status: str
+    status_label: str
+    stage: str
+    stage_label: str
+    overdue: bool
+    department: str
+    department_name: str
+    staff: str | None
+    opened_at: str
+    inspection: int | None
+    comment: str = ""
+    tags: list[str] = Field(default_factory=list)
+    contact: str = ""
+    finding: str
+    substantiated: bool | None
+    measures: str
+    callback_reached: bool | None
+    citizen_view: str | None
+    callback_note: str
+    closed_at: str | None
+
+
+class VerifyIn(Input):
+    finding: str = Field(min_length=2, max_length=2000)
+    substantiated: bool
+
+
+class FixIn(Input):
+    measures: str = Field(min_length=2, max_length=2000)
+
+
+class CallbackIn(Input):
+    reached: bool
+    citizen_view: Literal["satisfied", "basically_satisfied", "unsatisfied"] | None = None
+    note: str = Field(default="", max_length=2000)
+
+
+class FiguresQuery(Query):
+    period: str | None = Field(default=None, max_length=8)
+
+
+class FeedbackFiguresOut(Output):
+    period: str
+    ratings: int
+    average: float | None
+    satisfaction_rate: float | None
+    bad_ratings: int
+    called_back: int
+    callback_rate: float | None

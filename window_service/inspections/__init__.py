@@ -1,0 +1,1 @@
+"""Undercover visits (效能办暗访): scoring sheets, visits, inspection notices, visit plans."""

@@ -1,0 +1,61 @@
+"""Tables of the accountability settings and of published star ratings (星级评定)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from ..db import TZDateTime, utcnow
+
+
+class AccountabilityConfig(SQLModel, table=True):
+    """One version of a hall's accountability settings (weights, thresholds, deadlines …).
+
+    Never updated: a change by the office adds a new version; the newest one applies.
+    """
+
+    __tablename__ = "accountability_config"
+
+    __table_args__ = (UniqueConstraint("hall_id", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    hall_id: int = Field(foreign_key="hall.id", index=True)
+    version: int
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=TZDateTime)
+    created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class RatingPublication(SQLModel, table=True):
+    """A published (frozen) rating period of a hall, e.g. 2026-11 or 2026-Q4."""
+
+    __tablename__ = "rating_publication"
+
+    __table_args__ = (UniqueConstraint("hall_id", "period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    hall_id: int = Field(foreign_key="hall.id", index=True)
+    period: str = Field(max_length=8)
+    published_at: datetime = Field(sa_type=TZDateTime)
+    published_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    #: The settings the rows were computed with (weights, thresholds, k …).
+    config: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class RatingRow(SQLModel, table=True):
+    """One frozen star rating: a window, staff member or department in a published period."""
+
+    __tablename__ = "rating_row"
+
+    __table_args__ = (UniqueConstraint("publication_id", "subject", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    publication_id: int = Field(foreign_key="rating_publication.id", index=True)
+    subject: str = Field(max_length=16)
+    key: str = Field(max_length=64)
+    name: str = Field(default="", max_length=200)
+    stars: int
+    score: float
+    rank: int = 0
+    components: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    samples: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
