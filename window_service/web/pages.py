@@ -76,6 +76,13 @@ class NavLink:
 #: Role names as pages show them (auth.roles.ROLE_LABELS), marked for the catalogue.
 ROLE_LABEL_TEXTS = (N_("管理员"), N_("效能办督查员"), N_("部门负责人"), N_("窗口工作人员"))
 
+#: Words of the queue (queue.rules) as pages show them, marked for the catalogue.
+QUEUE_LABEL_TEXTS = (
+    *(N_("等候中"), N_("已叫号"), N_("办理中"), N_("已办结"), N_("过号"), N_("已取消")),
+    *(N_("已过期"), N_("办结"), N_("受理"), N_("补正"), N_("不予受理"), N_("咨询")),
+    *(N_("70岁以上老人"), N_("残疾人"), N_("孕妇"), N_("军人")),
+)
+
 #: The top navigation, shown to signed-in users whose role is listed.
 NAV_LINKS: list[NavLink] = [
     NavLink("/terminal", N_("窗口叫号终端"), roles=(STAFF,)),

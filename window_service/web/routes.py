@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from . import signin
+from . import signin, terminal, track
 
 routes: list[BaseRoute] = [
     Route("/login", signin.login_page, methods=["GET"]),
     Route("/login", signin.login_submit, methods=["POST"]),
     Route("/logout", signin.logout, methods=["POST"]),
     Route("/office", signin.office_home, methods=["GET"]),
+    Route("/terminal", terminal.terminal_page, methods=["GET"]),
+    Route("/terminal/state", terminal.terminal_state, methods=["GET"]),
+    Route("/t/{token}", track.track_page, methods=["GET"]),
 ]
