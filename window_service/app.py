@@ -35,6 +35,7 @@ from .config import Settings, get_settings
 from .db import Database, create_database
 from .feedback.routes import router as feedback_router
 from .queue.routes import router as queue_router
+from .stats.routes import router as stats_router
 from .realtime.hub import Hub
 from .realtime.log import EventLog
 from .realtime.pg import PgListener
@@ -46,7 +47,13 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = Path(__file__).resolve().parent
 
 #: Every domain's API router; a new domain adds its router here.
-API_ROUTERS: list[ApiRouter] = [auth_router, queue_router, audit_router, feedback_router]
+API_ROUTERS: list[ApiRouter] = [
+    auth_router,
+    queue_router,
+    audit_router,
+    feedback_router,
+    stats_router,
+]
 
 
 def page_routes() -> list[BaseRoute]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
+from ..stats import pages as stats_pages
 from . import signin, terminal, track
 
 routes: list[BaseRoute] = [
@@ -14,4 +15,5 @@ routes: list[BaseRoute] = [
     Route("/terminal", terminal.terminal_page, methods=["GET"]),
     Route("/terminal/state", terminal.terminal_state, methods=["GET"]),
     Route("/t/{token}", track.track_page, methods=["GET"]),
+    *stats_pages.routes,  # /office/stats (效能统计)
 ]

@@ -1,0 +1,1 @@
+"""Statistics for the efficiency office: figures, charts, exports, the statistics page."""

@@ -1,0 +1,508 @@
+"""Statistics for the efficiency office (效能统计): a day, month or quarter of one hall.
+
+``hall_stats(session, hall, period, by, now=..., department_ids=...)`` groups the period's
+tickets by hall · department · service · window · staff member and gives, per group:
+tickets, served, no-shows, cancelled/expired, waiting time (queue time → first call) and
+service time (start → finish) as mean, median and 90th percentile in minutes, green-channel
+share, ratings with satisfaction and 差评 rate, and the case figures (on-time rate, overdue,
+一次性告知 and first-responder breaches). It also gives the period by hour of day and by day.
+
+Where the figures come from: tickets and their call events (queue), ratings (feedback, not
+voided, rated in the period), case figures (``cases.figures.compliance``). The last two are
+imported lazily, so the ticket figures stand on their own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..api.errors import invalid
+from ..auth.models import User
+from ..halls.lookup import business_day, hall_zone, local_time
+from ..halls.models import Department, Hall, Service, Window
+from ..queue.models import Ticket, TicketEvent
+
+BY_VALUES = ("hall", "department", "service", "window", "staff")
+BY_LABELS = {
+    "hall": "全厅",
+    "department": "部门",
+    "service": "事项",
+    "window": "窗口",
+    "staff": "工作人员",
+}
+#: Points of a rating 5 … 1 (潮州细则 default): satisfaction is their mean on 0–100.
+POINTS = {5: 10.0, 4: 8.0, 3: 6.0, 2: 3.0, 1: 0.0}
+
+_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+
+
+@dataclass(frozen=True)
+class Period:
+    code: str
+    kind: str  # day · month · quarter
+    first: date
+    last: date
+
+    @property
+    def label(self) -> str:
+        if self.kind == "day":
+            return f"{self.first.year}年{self.first.month}月{self.first.day}日"
+        if self.kind == "quarter":
+            return f"{self.first.year}年第{self.code[-1]}季度"
+        return f"{self.first.year}年{self.first.month}月"
+
+    def days(self) -> list[date]:
+        return [self.first + timedelta(days=i) for i in range((self.last - self.first).days + 1)]
+
+    def bounds(self, hall: Hall) -> tuple[datetime, datetime]:
+        zone = hall_zone(hall)
+        return (
+            datetime.combine(self.first, time(0), tzinfo=zone),
+            datetime.combine(self.last + timedelta(days=1), time(0), tzinfo=zone),
+        )
+
+
+def _month_end(year: int, month: int) -> date:
+    following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+    return following - timedelta(days=1)
+
+
+def parse_period(code: str) -> Period:
+    """``YYYY-MM-DD`` (a day), ``YYYY-MM`` (a month) or ``YYYY-Qn`` (a quarter)."""
+    code = code.strip()
+    try:
+        if m := _DAY.match(code):
+            day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            return Period(code, "day", day, day)
+        if m := _MONTH.match(code):
+            year, month = int(m.group(1)), int(m.group(2))
+            return Period(code, "month", date(year, month, 1), _month_end(year, month))
+        if m := _QUARTER.match(code):
+            year, quarter = int(m.group(1)), int(m.group(2))
+            first = 3 * (quarter - 1) + 1
+            return Period(code, "quarter", date(year, first, 1), _month_end(year, first + 2))
+    except ValueError:
+        pass
+    raise invalid(
+        "invalid_period",
+        "统计期间格式应为 YYYY-MM-DD、YYYY-MM 或 YYYY-Qn (period: a day, month or quarter)",
+    )
+
+
+def default_period(hall: Hall, now: datetime) -> Period:
+    day = business_day(hall, now)
+    return parse_period(f"{day.year:04d}-{day.month:02d}")
+
+
+def quantile(values: list[float], q: float) -> float | None:
+    """The q-quantile with linear interpolation (q = 0.5: the median)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def summary(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"mean": None, "median": None, "p90": None}
+    return {
+        "mean": round(sum(values) / len(values), 1),
+        "median": round(quantile(values, 0.5) or 0.0, 1),
+        "p90": round(quantile(values, 0.9) or 0.0, 1),
+    }
+
+
+@dataclass
+class Group:
+    key: str
+    label: str
+    tickets: int = 0
+    served: int = 0
+    no_shows: int = 0
+    cancelled: int = 0
+    expired: int = 0
+    green: int = 0
+    waits: list[float] = field(default_factory=list)
+    services: list[float] = field(default_factory=list)
+    ratings: list[int] = field(default_factory=list)
+    cases: int = 0
+    cases_on_time: int = 0
+    cases_overdue: int = 0
+    notice_breaches: int = 0
+    responder_breaches: int = 0
+    wait_breaches: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        rated = len(self.ratings)
+        bad = sum(1 for r in self.ratings if r <= 2)
+        return {
+            "key": self.key,
+            "label": self.label,
+            "tickets": self.tickets,
+            "served": self.served,
+            "no_shows": self.no_shows,
+            "cancelled": self.cancelled,
+            "expired": self.expired,
+            "no_show_rate": round(self.no_shows / self.tickets, 4) if self.tickets else None,
+            "green_share": round(self.green / self.tickets, 4) if self.tickets else None,
+            "wait_minutes": summary(self.waits),
+            "service_minutes": summary(self.services),
+            "wait_breaches": self.wait_breaches,
+            "ratings": rated,
+            "satisfaction": (
+                round(sum(POINTS[r] for r in self.ratings) / rated * 10, 1) if rated else None
+            ),
+            "bad_ratings": bad,
+            "bad_rate": round(bad / rated, 4) if rated else None,
+            "cases": self.cases,
+            "cases_on_time": self.cases_on_time,
+            "cases_overdue": self.cases_overdue,
+            "case_on_time_rate": (
+                round(self.cases_on_time / self.cases, 4) if self.cases else None
+            ),
+            "notice_breaches": self.notice_breaches,
+            "responder_breaches": self.responder_breaches,
+            "breaches": self.notice_breaches + self.responder_breaches,
+        }
+
+
+@dataclass
+class Stats:
+    hall: str
+    period: Period
+    by: str
+    groups: list[Group]
+    total: Group
+    hours: list[dict[str, Any]]
+    days: list[dict[str, Any]]
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "hall": self.hall,
+            "period": self.period.code,
+            "period_label": self.period.label,
+            "kind": self.period.kind,
+            "start": self.period.first.isoformat(),
+            "end": self.period.last.isoformat(),
+            "by": self.by,
+            "rows": [g.as_dict() for g in self.groups],
+            "total": self.total.as_dict(),
+            "hours": self.hours,
+            "days": self.days,
+            "notes": self.notes,
+        }
+
+
+class _Names:
+    """Keys and labels of the groups: department code, service code, window number, 工号."""
+
+    def __init__(
+        self,
+        services: dict[int, Service],
+        departments: dict[int, Department],
+        windows: dict[int, Window],
+        users: dict[int, User],
+    ) -> None:
+        self.services = services
+        self.departments = departments
+        self.windows = windows
+        self.users = users
+
+    def key(
+        self, by: str, service_id: int | None, window_id: int | None, staff_id: int | None
+    ) -> tuple[str, str] | None:
+        if by == "hall":
+            return "hall", "全厅合计"
+        if by in ("service", "department"):
+            svc = self.services.get(service_id or 0)
+            if svc is None:
+                return None
+            if by == "service":
+                return svc.code, f"{svc.prefix} {svc.name}"
+            dept = self.departments.get(svc.department_id)
+            return (dept.code, dept.name) if dept else None
+        if by == "window":
+            window = self.windows.get(window_id or 0)
+            if window is None:
+                return None
+            return str(window.number), f"{window.number}号窗口" + (
+                f" {window.name}" if window.name else ""
+            )
+        user = self.users.get(staff_id or 0)
+        if user is None:
+            return None
+        return (
+            user.username,
+            f"{user.display_name or user.username} ({user.staff_no or user.username})",
+        )
+
+
+def _minutes(a: datetime, b: datetime) -> float:
+    return max(0.0, (b - a).total_seconds() / 60)
+
+
+async def hall_stats(
+    session: AsyncSession,
+    hall: Hall,
+    period: Period,
+    by: str = "hall",
+    *,
+    now: datetime,
+    department_ids: frozenset[int] | None = None,
+) -> Stats:
+    """The period's figures grouped ``by``; ``department_ids`` limits them (a head's view)."""
+    if by not in BY_VALUES:
+        raise invalid("invalid_by", "分组方式无效 (by: hall, department, service, window, staff)")
+    assert hall.id is not None
+    services = {
+        s.id: s
+        for s in (
+            await session.execute(select(Service).where(Service.hall_id == hall.id))  # type: ignore[arg-type]
+        ).scalars()
+        if s.id is not None
+    }
+    departments = {
+        d.id: d
+        for d in (
+            await session.execute(select(Department).where(Department.hall_id == hall.id))  # type: ignore[arg-type]
+        ).scalars()
+        if d.id is not None
+    }
+    windows = {
+        w.id: w
+        for w in (await session.execute(select(Window).where(Window.hall_id == hall.id))).scalars()  # type: ignore[arg-type]
+        if w.id is not None
+    }
+    users = {
+        u.id: u
+        for u in (await session.execute(select(User).where(User.hall_id == hall.id))).scalars()  # type: ignore[arg-type]
+        if u.id is not None
+    }
+    names = _Names(services, departments, windows, users)
+
+    def allowed(service_id: int | None) -> bool:
+        if department_ids is None:
+            return True
+        svc = services.get(service_id or 0)
+        return svc is not None and svc.department_id in department_ids
+
+    groups: dict[str, Group] = {}
+    total = Group("total", "合计")
+
+    def group(service_id: int | None, window_id: int | None, staff_id: int | None) -> Group | None:
+        key = names.key(by, service_id, window_id, staff_id)
+        if key is None:
+            return None
+        if key[0] not in groups:
+            groups[key[0]] = Group(*key)
+        return groups[key[0]]
+
+    first_call = (
+        select(func.min(TicketEvent.at))
+        .where(TicketEvent.ticket_id == Ticket.id, TicketEvent.action == "called")  # type: ignore[arg-type]
+        .correlate(Ticket)
+        .scalar_subquery()
+    )
+    rows = await session.execute(
+        select(
+            Ticket.service_id,
+            Ticket.window_id,
+            Ticket.staff_id,
+            Ticket.status,
+            Ticket.green,
+            Ticket.queued_at,
+            Ticket.started_at,
+            Ticket.finished_at,
+            Ticket.business_day,
+            first_call,
+        ).where(  # type: ignore[call-overload]
+            Ticket.hall_id == hall.id,
+            Ticket.business_day >= period.first,
+            Ticket.business_day <= period.last,
+        )
+    )
+    hours: dict[int, dict[str, Any]] = {
+        h: {"hour": h, "tickets": 0, "waits": []} for h in range(24)
+    }
+    days: dict[date, dict[str, Any]] = {
+        d: {"day": d.isoformat(), "tickets": 0, "served": 0, "no_shows": 0, "waits": []}
+        for d in period.days()
+    }
+    for (
+        service_id,
+        window_id,
+        staff_id,
+        status,
+        green,
+        queued,
+        started,
+        finished,
+        day,
+        called,
+    ) in rows.all():
+        if not allowed(service_id):
+            continue
+        wait = _minutes(queued, called) if called is not None else None
+        service_time = (
+            _minutes(started, finished)
+            if status == "done" and started is not None and finished is not None
+            else None
+        )
+        target = services[service_id].wait_target_minutes if service_id in services else 20
+        targets = [total]
+        g = group(service_id, window_id, staff_id)
+        if g is not None:
+            targets.append(g)
+        for t in targets:
+            t.tickets += 1
+            t.green += 1 if green else 0
+            t.served += 1 if status == "done" else 0
+            t.no_shows += 1 if status == "no_show" else 0
+            t.cancelled += 1 if status == "cancelled" else 0
+            t.expired += 1 if status == "expired" else 0
+            if wait is not None:
+                t.waits.append(wait)
+                t.wait_breaches += 1 if wait > target else 0
+            if service_time is not None:
+                t.services.append(service_time)
+        hour = hours[local_time(hall, queued).hour]
+        hour["tickets"] += 1
+        if wait is not None:
+            hour["waits"].append(wait)
+        bucket = days.get(day)
+        if bucket is not None:
+            bucket["tickets"] += 1
+            bucket["served"] += 1 if status == "done" else 0
+            bucket["no_shows"] += 1 if status == "no_show" else 0
+            if wait is not None:
+                bucket["waits"].append(wait)
+
+    notes: list[str] = []
+    await _add_ratings(session, hall, period, by, names, allowed, group, total, notes)
+    await _add_cases(session, hall, period, by, now, department_ids, groups, total, notes)
+
+    ordered = sorted(groups.values(), key=lambda g: _sort_key(by, g.key))
+    hour_rows = [
+        {
+            "hour": h["hour"],
+            "tickets": h["tickets"],
+            "mean_wait": round(sum(h["waits"]) / len(h["waits"]), 1) if h["waits"] else None,
+        }
+        for h in hours.values()
+    ]
+    day_rows = [
+        {
+            "day": d["day"],
+            "tickets": d["tickets"],
+            "served": d["served"],
+            "no_shows": d["no_shows"],
+            "mean_wait": round(sum(d["waits"]) / len(d["waits"]), 1) if d["waits"] else None,
+        }
+        for d in days.values()
+    ]
+    return Stats(hall.code, period, by, ordered, total, hour_rows, day_rows, notes)
+
+
+def _sort_key(by: str, key: str) -> tuple[int, str]:
+    if by == "window" and key.isdigit():
+        return int(key), ""
+    return 0, key
+
+
+async def _add_ratings(
+    session: AsyncSession,
+    hall: Hall,
+    period: Period,
+    by: str,
+    names: _Names,
+    allowed: Any,
+    group: Any,
+    total: Group,
+    notes: list[str],
+) -> None:
+    try:
+        from ..feedback.models import Feedback
+    except ImportError:  # pragma: no cover - feedback not installed
+        notes.append("评价数据不可用 (ratings unavailable)")
+        return
+    start, end = period.bounds(hall)
+    rows = await session.execute(
+        select(Feedback.service_id, Feedback.window_id, Feedback.staff_id, Feedback.rating).where(  # type: ignore[call-overload]
+            Feedback.hall_id == hall.id,
+            Feedback.voided.is_(False),  # type: ignore[attr-defined]
+            Feedback.created_at >= start,
+            Feedback.created_at < end,
+        )
+    )
+    for service_id, window_id, staff_id, rating in rows.all():
+        if not allowed(service_id) or rating not in POINTS:
+            continue
+        total.ratings.append(int(rating))
+        g = group(service_id, window_id, staff_id)
+        if g is not None:
+            g.ratings.append(int(rating))
+
+
+async def _add_cases(
+    session: AsyncSession,
+    hall: Hall,
+    period: Period,
+    by: str,
+    now: datetime,
+    department_ids: frozenset[int] | None,
+    groups: dict[str, Group],
+    total: Group,
+    notes: list[str],
+) -> None:
+    try:
+        from ..cases.figures import compliance
+    except ImportError:  # pragma: no cover - cases not installed
+        notes.append("办件数据不可用 (case figures unavailable)")
+        return
+    assert hall.id is not None
+    figures = await compliance(
+        session,
+        hall.id,
+        period.first,
+        period.last,
+        "department" if by == "hall" else by,
+        now=now,
+        department_ids=department_ids,
+    )
+    for key, fig in figures.items():
+        targets = [total]
+        if by != "hall":
+            g = groups.get(str(key))
+            if g is None:
+                g = groups[str(key)] = Group(str(key), fig.label or str(key))
+                if by == "window":
+                    g.label = f"{key}号窗口"
+            targets.append(g)
+        elif "hall" in groups:
+            targets.append(groups["hall"])
+        for t in targets:
+            t.cases += fig.cases
+            t.cases_on_time += fig.on_time
+            t.cases_overdue += fig.overdue
+            t.notice_breaches += fig.breaches
+            t.responder_breaches += fig.first_responder_failures
+    if by == "hall" and "hall" not in groups and total.cases:
+        g = groups["hall"] = Group("hall", "全厅合计")
+        g.cases, g.cases_on_time, g.cases_overdue = (
+            total.cases,
+            total.cases_on_time,
+            total.cases_overdue,
+        )
+        g.notice_breaches, g.responder_breaches = total.notice_breaches, total.responder_breaches
