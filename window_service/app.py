@@ -30,6 +30,7 @@ from .audit.routes import router as audit_router
 from .auth.principal import Authenticator
 from .auth.routes import router as auth_router
 from .auth.tokens import TokenSigner
+from .cases.routes import router as cases_router
 from .clock import Clock, SystemClock
 from .config import Settings, get_settings
 from .db import Database, create_database
@@ -52,6 +53,7 @@ API_ROUTERS: list[ApiRouter] = [
     queue_router,
     audit_router,
     feedback_router,
+    cases_router,
     stats_router,
 ]
 

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     echo_sql: bool = False
     #: Pool size per process for PostgreSQL.
     pool_size: int = Field(default=10, ge=1, le=200)
+    #: Cases: yellow warning (黄牌预警) when this many working days or fewer are left.
+    case_yellow_working_days: int = Field(default=1, ge=0, le=30)
+    #: Immediate cases (即办件): yellow this many minutes before the hall's closing time.
+    case_immediate_yellow_minutes: int = Field(default=60, ge=0, le=24 * 60)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import select
 
 from .audit.anchors import anchor_job
+from .cases.watch import watch_commitments
 from .halls.models import Hall
 from .queue.service import expire_past_days
 from .state import AppState
@@ -38,7 +39,7 @@ async def expire_tickets(state: AppState) -> None:
                 break
 
 
-JOBS: list[Job] = [expire_tickets, anchor_job]
+JOBS: list[Job] = [expire_tickets, anchor_job, watch_commitments]
 
 
 async def run_once(state: AppState) -> None:

@@ -1,0 +1,226 @@
+"""Queue commitments (等候/办理时限承诺): each service's wait target and service-time target.
+
+- Wait: from the ticket's queue time to its first call (still waiting: until now; closed
+  without a call: until it was closed). Longer than ``Service.wait_target_minutes`` is a breach.
+- Service time: from the start of service to its end (still serving: until now). Longer than
+  ``Service.service_target_minutes`` is a breach.
+
+Counted at read time from the tickets themselves, per service and business day; the
+housekeeping job additionally announces each live breach once (``QueueBreachNotice``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..halls.models import Hall, Service
+from ..queue import rules as ticket_rules
+from ..queue.models import Ticket, TicketEvent
+from ..transaction import Tx
+from .models import QueueBreachNotice
+
+WAIT = "wait"
+SERVICE = "service"
+
+
+@dataclass(frozen=True)
+class TicketTimes:
+    ticket: Ticket
+    waited_minutes: float
+    wait_breach: bool
+    served_minutes: float | None
+    service_breach: bool
+
+
+def _minutes(a: datetime, b: datetime) -> float:
+    return max(0.0, (b - a).total_seconds() / 60)
+
+
+def ticket_times(
+    ticket: Ticket, service: Service, first_call: datetime | None, now: datetime
+) -> TicketTimes:
+    if first_call is not None:
+        waited_until = first_call
+    elif ticket.status == ticket_rules.WAITING:
+        waited_until = now
+    else:
+        waited_until = ticket.finished_at or now
+    waited = _minutes(ticket.queued_at, waited_until)
+    served: float | None = None
+    if ticket.started_at is not None:
+        if ticket.status == ticket_rules.SERVING:
+            served = _minutes(ticket.started_at, now)
+        elif ticket.finished_at is not None:
+            served = _minutes(ticket.started_at, ticket.finished_at)
+    return TicketTimes(
+        ticket,
+        waited,
+        waited > service.wait_target_minutes,
+        served,
+        served is not None and served > service.service_target_minutes,
+    )
+
+
+async def first_calls(session: AsyncSession, ticket_ids: list[int]) -> dict[int, datetime]:
+    if not ticket_ids:
+        return {}
+    out: dict[int, datetime] = {}
+    for i in range(0, len(ticket_ids), 500):
+        chunk = ticket_ids[i : i + 500]
+        rows = await session.execute(
+            select(TicketEvent.ticket_id, func.min(TicketEvent.at))  # type: ignore[call-overload]
+            .where(TicketEvent.ticket_id.in_(chunk), TicketEvent.action == "called")  # type: ignore[attr-defined]
+            .group_by(TicketEvent.ticket_id)
+        )
+        for tid, at in rows.all():
+            if at is not None and at.tzinfo is None:
+                at = at.replace(tzinfo=UTC)  # SQLite's MIN() bypasses TZDateTime
+            out[tid] = at
+    return out
+
+
+async def times_for(
+    session: AsyncSession, hall: Hall, start: date, end: date, now: datetime
+) -> list[TicketTimes]:
+    """Wait and service times of the hall's tickets of business days ``[start, end]``."""
+    services = {
+        s.id: s
+        for s in (
+            await session.execute(select(Service).where(Service.hall_id == hall.id))  # type: ignore[arg-type]
+        ).scalars()
+    }
+    tickets = list(
+        (
+            await session.execute(
+                select(Ticket).where(
+                    Ticket.hall_id == hall.id,  # type: ignore[arg-type]
+                    Ticket.business_day >= start,  # type: ignore[arg-type]
+                    Ticket.business_day <= end,  # type: ignore[arg-type]
+                )
+            )
+        ).scalars()
+    )
+    calls = await first_calls(session, [t.id for t in tickets if t.id is not None])
+    return [
+        ticket_times(t, services[t.original_service_id], calls.get(t.id or 0), now) for t in tickets
+    ]
+
+
+@dataclass
+class CommitmentCounts:
+    service: str
+    service_name: str
+    day: date
+    tickets: int = 0
+    wait_breaches: int = 0
+    served: int = 0
+    service_breaches: int = 0
+    wait_target_minutes: int = 0
+    service_target_minutes: int = 0
+    breach_tickets: list[str] = field(default_factory=list)
+
+
+async def counts(
+    session: AsyncSession, hall: Hall, start: date, end: date, now: datetime
+) -> list[CommitmentCounts]:
+    """Breaches of the wait and service-time targets per service and business day."""
+    services = {
+        s.id: s
+        for s in (
+            await session.execute(select(Service).where(Service.hall_id == hall.id))  # type: ignore[arg-type]
+        ).scalars()
+    }
+    grouped: dict[tuple[int, date], CommitmentCounts] = {}
+    for times in await times_for(session, hall, start, end, now):
+        t = times.ticket
+        svc = services[t.original_service_id]
+        key = (t.original_service_id, t.business_day)
+        row = grouped.get(key)
+        if row is None:
+            row = grouped[key] = CommitmentCounts(
+                svc.code,
+                svc.name,
+                t.business_day,
+                wait_target_minutes=svc.wait_target_minutes,
+                service_target_minutes=svc.service_target_minutes,
+            )
+        row.tickets += 1
+        if times.wait_breach:
+            row.wait_breaches += 1
+            row.breach_tickets.append(t.number)
+        if times.served_minutes is not None:
+            row.served += 1
+            row.service_breaches += 1 if times.service_breach else 0
+    return sorted(grouped.values(), key=lambda r: (r.day, r.service))
+
+
+async def announce_breaches(tx: Tx, hall: Hall) -> int:
+    """Tell the office's hall monitor about tickets that just broke a target (once each)."""
+    session = tx.session
+    assert hall.id is not None
+    services = {
+        s.id: s
+        for s in (
+            await session.execute(select(Service).where(Service.hall_id == hall.id))  # type: ignore[arg-type]
+        ).scalars()
+    }
+    live = list(
+        (
+            await session.execute(
+                select(Ticket).where(
+                    Ticket.hall_id == hall.id,  # type: ignore[arg-type]
+                    Ticket.status.in_((ticket_rules.WAITING, ticket_rules.SERVING)),  # type: ignore[attr-defined]
+                )
+            )
+        ).scalars()
+    )
+    if not live:
+        return 0
+    ids = [t.id for t in live if t.id is not None]
+    announced = {
+        (tid, kind)
+        for tid, kind in (
+            await session.execute(
+                select(QueueBreachNotice.ticket_id, QueueBreachNotice.kind).where(  # type: ignore[call-overload]
+                    QueueBreachNotice.ticket_id.in_(ids)  # type: ignore[attr-defined]
+                )
+            )
+        ).all()
+    }
+    calls = await first_calls(session, ids)
+    count = 0
+    for t in live:
+        assert t.id is not None
+        svc = services[t.original_service_id]
+        times = ticket_times(t, svc, calls.get(t.id), tx.now)
+        if t.status == ticket_rules.WAITING and t.id not in calls:
+            if times.wait_breach and (t.id, WAIT) not in announced:
+                session.add(
+                    QueueBreachNotice(hall_id=hall.id, ticket_id=t.id, kind=WAIT, at=tx.now)
+                )
+                tx.emit(
+                    "office.wait_breach",
+                    ticket=t.number,
+                    service=svc.code,
+                    waited_minutes=int(times.waited_minutes),
+                    target_minutes=svc.wait_target_minutes,
+                )
+                count += 1
+        if t.status == ticket_rules.SERVING and times.service_breach:
+            if (t.id, SERVICE) not in announced:
+                session.add(
+                    QueueBreachNotice(hall_id=hall.id, ticket_id=t.id, kind=SERVICE, at=tx.now)
+                )
+                tx.emit(
+                    "office.service_breach",
+                    ticket=t.number,
+                    service=svc.code,
+                    served_minutes=int(times.served_minutes or 0),
+                    target_minutes=svc.service_target_minutes,
+                )
+                count += 1
+    return count

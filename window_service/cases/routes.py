@@ -1,0 +1,626 @@
+"""HTTP endpoints of cases, consultations, accountability figures and the working calendar."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+from starlette.responses import JSONResponse
+
+from ..api.endpoint import PUBLIC, ApiRequest, ApiRouter
+from ..api.errors import ApiError, forbidden, invalid, not_found
+from ..auth.principal import Principal
+from ..auth.roles import ADMIN, HEAD, INSPECTOR, STAFF
+from ..halls.lookup import business_day, get_service, local_time, window_service_ids
+from ..halls.models import Hall, Service, Window
+from ..queue.models import Ticket
+from ..queue.routes import base_url, load_ticket
+from . import deadlines as dl
+from . import figures as fig
+from . import service
+from .calendar import OFFICIAL_YEARS, load_calendar
+from .calendar_admin import DayEntry, calendar_status, enter_year
+from .commitments import counts as commitment_counts
+from .models import CalendarDay, CalendarYear, Case
+from .responsibility import NO_OUTCOME_REASONS, first_responder_figures, ticket_chain
+from .schemas import (
+    CalendarDayOut,
+    CalendarStatusOut,
+    CalendarYearBody,
+    CalendarYearOut,
+    CaseCreate,
+    CaseDetailOut,
+    CaseOut,
+    CasesQuery,
+    ChainOut,
+    CommitmentOut,
+    CommitmentReport,
+    CompleteBody,
+    ConsultationCreate,
+    ConsultationOut,
+    CorrectionBody,
+    DayIn,
+    ExtendBody,
+    FiguresOut,
+    FiguresQuery,
+    FiguresReport,
+    LookupQuery,
+    PeriodQuery,
+    PublicCaseOut,
+    RejectBody,
+    ResponderOut,
+    ResponderReport,
+    UnresolvedOut,
+)
+from .views import case_detail, case_out, lookups, notice_counts, public_out
+from .watch import policy_of
+
+router = ApiRouter("cases")
+OFFICE = (ADMIN, INSPECTOR, HEAD)
+
+#: Public lookups: after this many wrong attempts on one receipt number within the window,
+#: further attempts are refused for a while (the same for unknown numbers: nothing leaks).
+LOOKUP_MAX_FAILURES = 10
+LOOKUP_WINDOW = timedelta(minutes=15)
+LOOKUP_NOT_FOUND = "受理编号或查询码不正确 (no case with this receipt number and check code)"
+
+
+class _LookupGuard:
+    def __init__(self) -> None:
+        self._failures: dict[str, list[datetime]] = {}
+
+    def blocked(self, key: str, now: datetime) -> bool:
+        recent = [t for t in self._failures.get(key, []) if now - t < LOOKUP_WINDOW]
+        if recent:
+            self._failures[key] = recent
+        else:
+            self._failures.pop(key, None)
+        return len(recent) >= LOOKUP_MAX_FAILURES
+
+    def fail(self, key: str, now: datetime) -> None:
+        if len(self._failures) > 10_000:
+            self._failures.clear()
+        self._failures.setdefault(key, []).append(now)
+
+
+_guard = _LookupGuard()
+
+
+async def principal_hall(session: AsyncSession, principal: Principal) -> Hall:
+    hall = await session.get(Hall, principal.hall_id) if principal.hall_id else None
+    if hall is None:
+        raise forbidden("不属于任何服务大厅 (no hall)")
+    return hall
+
+
+async def check_case_access(
+    session: AsyncSession, principal: Principal, case: Case, *, act: bool
+) -> None:
+    """Who may see (``act=False``) or work on a case: its window staff, its department's head;
+    the office (inspector, admin) may look."""
+    if principal.hall_id != case.hall_id:
+        raise not_found("case", "没有这个办件 (unknown case)")
+    role = principal.role
+    if role == STAFF:
+        if case.accepted_by_id == principal.user_id or (
+            principal.window_id is not None and case.window_id == principal.window_id
+        ):
+            return
+        if principal.window_id is not None and case.service_id in await window_service_ids(
+            session, principal.window_id
+        ):
+            return
+        raise forbidden("不是本窗口事项的办件 (not a case of your window)")
+    if role == HEAD:
+        if case.department_id in principal.department_ids:
+            return
+        raise forbidden("不是本部门的办件 (not a case of your department)")
+    if role in (INSPECTOR, ADMIN) and not act:
+        return
+    raise forbidden()
+
+
+async def _detail(api: ApiRequest, session: AsyncSession, hall: Hall, case: Case) -> CaseDetailOut:
+    assert hall.id is not None
+    cal = await load_calendar(session, hall.id)
+    return await case_detail(
+        session,
+        hall,
+        case,
+        cal,
+        api.state.clock.now(),
+        policy_of(api.state),
+        base_url=base_url(api),
+    )
+
+
+@router.route(
+    "POST",
+    "/tickets/{id:int}/case",
+    roles=[STAFF],
+    body=CaseCreate,
+    response=CaseOut,
+    status=201,
+    extra_statuses=(409,),
+)
+async def accept_case(api: ApiRequest) -> Any:
+    """受理: open a case from the ticket being served at your window."""
+    body: CaseCreate = api.body
+    principal = api.principal
+    async with api.state.db.write() as session:
+        ticket = await load_ticket(session, api.path["id"], lock=True)
+        if ticket.hall_id != principal.hall_id:
+            raise ApiError(403, "forbidden", "不是本大厅的号票 (ticket of another hall)")
+        if principal.window_id is None or ticket.window_id != principal.window_id:
+            raise ApiError(403, "forbidden", "只能为本窗口正在办理的号票受理 (not your ticket)")
+        hall = await principal_hall(session, principal)
+        assert hall.id is not None
+        svc = await session.get(Service, ticket.service_id)
+        assert svc is not None
+        cal = await load_calendar(session, hall.id)
+        tx = api.tx(session, hall.id)
+        case = await service.accept(
+            tx,
+            hall,
+            svc,
+            ticket,
+            cal,
+            applicant_name=body.applicant_name,
+            applicant_phone=body.applicant_phone,
+            where=service.Where(principal.window_id),
+        )
+        await tx.commit()
+        return await _detail(api, session, hall, case)
+
+
+@router.route("GET", "/cases", roles=OFFICE, query=CasesQuery, response=list[CaseOut])
+async def list_cases(api: ApiRequest) -> list[CaseOut]:
+    """办件列表 for the office: warned (yellow/red) and overdue cases; heads see their own."""
+    q: CasesQuery = api.query
+    principal = api.principal
+    now = api.state.clock.now()
+    async with api.state.db.read() as session:
+        hall = await principal_hall(session, principal)
+        assert hall.id is not None
+        stmt = select(Case).where(col(Case.hall_id) == hall.id)
+        if q.warning is not None:
+            stmt = stmt.where(col(Case.status) == dl.ACCEPTED)
+        elif q.status == "open":
+            stmt = stmt.where(col(Case.status).in_(dl.OPEN_STATUSES))
+        elif q.status is not None:
+            stmt = stmt.where(col(Case.status) == q.status)
+        if q.provisional is not None:
+            stmt = stmt.where(col(Case.provisional).is_(q.provisional))
+        if principal.role == HEAD:
+            stmt = stmt.where(col(Case.department_id).in_(list(principal.department_ids)))
+        if q.warning is None:
+            stmt = stmt.order_by(col(Case.accepted_at).desc()).limit(q.limit)
+        else:
+            stmt = stmt.order_by(col(Case.promised_due), col(Case.id))
+        cases = list((await session.execute(stmt)).scalars())
+        cal = await load_calendar(session, hall.id)
+        policy = policy_of(api.state)
+        if q.warning is not None:
+            cases = [c for c in cases if dl.warning_of(cal, hall, c, now, policy) == q.warning]
+            cases = cases[: q.limit]
+        lk = await lookups(session, hall, cases)
+        counts = await notice_counts(session, cases)
+        base = base_url(api)
+        return [
+            case_out(
+                hall,
+                c,
+                lk,
+                cal,
+                now,
+                policy,
+                base_url=base,
+                notices=counts.get(c.id or 0, (0, 0))[0],
+                breaches=counts.get(c.id or 0, (0, 0))[1],
+            )
+            for c in cases
+        ]
+
+
+@router.route(
+    "GET",
+    "/cases/lookup",
+    roles=[PUBLIC],
+    query=LookupQuery,
+    response=PublicCaseOut,
+    extra_statuses=(404, 429),
+)
+async def lookup_case(api: ApiRequest) -> PublicCaseOut:
+    """办件查询 (public): status and deadlines by receipt number and check code."""
+    q: LookupQuery = api.query
+    now = api.state.clock.now()
+    key = q.receipt_no.upper()
+    if _guard.blocked(key, now):
+        raise ApiError(
+            429, "too_many_attempts", "查询次数过多，请稍后再试 (too many attempts, try later)"
+        )
+    async with api.state.db.read() as session:
+        case = None
+        if q.receipt_no and q.check_code:
+            case = (
+                await session.execute(select(Case).where(col(Case.receipt_no) == key))
+            ).scalar_one_or_none()
+        if case is None or not hmac.compare_digest(case.check_code.encode(), q.check_code.encode()):
+            _guard.fail(key, now)
+            raise ApiError(404, "case_not_found", LOOKUP_NOT_FOUND)
+        hall = await session.get(Hall, case.hall_id)
+        assert hall is not None and hall.id is not None
+        cal = await load_calendar(session, hall.id)
+        lk = await lookups(session, hall, [case])
+        return public_out(hall, case, lk, cal, now)
+
+
+@router.route("GET", "/cases/{receipt_no}", roles=[STAFF, *OFFICE], response=CaseDetailOut)
+async def get_case(api: ApiRequest) -> CaseDetailOut:
+    """One case with its correction notices, history and first-responder chain."""
+    async with api.state.db.read() as session:
+        case = await service.get_case(session, api.path["receipt_no"])
+        await check_case_access(session, api.principal, case, act=False)
+        hall = await principal_hall(session, api.principal)
+        return await _detail(api, session, hall, case)
+
+
+async def _case_action(api: ApiRequest, action: str) -> CaseDetailOut:
+    principal = api.principal
+    async with api.state.db.write() as session:
+        case = await service.get_case(session, api.path["receipt_no"], lock=True)
+        await check_case_access(session, principal, case, act=True)
+        if action == "extend" and principal.role != HEAD:
+            raise forbidden("延期须由本部门负责人批准 (only the department head approves)")
+        hall = await principal_hall(session, principal)
+        assert hall.id is not None
+        cal = await load_calendar(session, hall.id)
+        tx = api.tx(session, hall.id)
+        where = service.Where(principal.window_id if principal.role == STAFF else None)
+        if action == "correction":
+            await service.issue_correction(tx, hall, case, api.body.materials, where=where)
+        elif action == "resume":
+            await service.resume(tx, hall, case, cal, where=where)
+        elif action == "complete":
+            await service.decide(tx, hall, case, cal, dl.COMPLETED, api.body.note, where=where)
+        elif action == "reject":
+            await service.decide(tx, hall, case, cal, dl.REJECTED, api.body.reason, where=where)
+        elif action == "extend":
+            await service.extend(tx, hall, case, cal, api.body.days, api.body.reason, where=where)
+        await tx.commit()
+        return await _detail(api, session, hall, case)
+
+
+def _action_route(path: str, doc: str, roles: list[str], body: Any = None) -> None:
+    async def handler(api: ApiRequest) -> CaseDetailOut:
+        return await _case_action(api, path)
+
+    handler.__name__ = f"case_{path}"
+    handler.__doc__ = doc
+    router.route(
+        "POST",
+        f"/cases/{{receipt_no}}/{path}",
+        roles=roles,
+        body=body,
+        response=CaseDetailOut,
+        extra_statuses=(409,),
+    )(handler)
+
+
+_action_route(
+    "correction",
+    "补正告知 (一次性告知): list every missing material; the clock stops. A second notice is "
+    "recorded as a breach.",
+    [STAFF, HEAD],
+    CorrectionBody,
+)
+_action_route(
+    "resume",
+    "材料补齐: the clock restarts the next working day; deadlines shift by the stopped days.",
+    [STAFF, HEAD],
+)
+_action_route("complete", "办结 the case.", [STAFF, HEAD], CompleteBody)
+_action_route("reject", "不予受理 with a reason.", [STAFF, HEAD], RejectBody)
+_action_route(
+    "extend",
+    "延期: the department head approves more working days, with a reason.",
+    [HEAD],
+    ExtendBody,
+)
+
+
+@router.route("GET", "/tickets/{id:int}/chain", roles=[STAFF, *OFFICE], response=ChainOut)
+async def ticket_chain_view(api: ApiRequest) -> ChainOut:
+    """首问负责: the ticket's first responder and everyone who touched it, in order."""
+    async with api.state.db.read() as session:
+        ticket = await load_ticket(session, api.path["id"])
+        if ticket.hall_id != api.principal.hall_id:
+            raise ApiError(403, "forbidden", "不是本大厅的号票 (ticket of another hall)")
+        hall = await principal_hall(session, api.principal)
+        chain = await ticket_chain(session, hall, ticket)
+        return ChainOut(
+            ticket=ticket.number,
+            first_responder=chain.first_responder,
+            touched=chain.touched,
+            steps=chain.steps,
+        )
+
+
+@router.route(
+    "POST",
+    "/consultations",
+    roles=[STAFF],
+    body=ConsultationCreate,
+    response=ConsultationOut,
+    status=201,
+)
+async def register_consultation(api: ApiRequest) -> ConsultationOut:
+    """咨询登记: a consultation at your window, with or without a ticket."""
+    body: ConsultationCreate = api.body
+    principal = api.principal
+    async with api.state.db.write() as session:
+        hall = await principal_hall(session, principal)
+        assert hall.id is not None
+        svc = await get_service(session, hall.id, body.service)
+        ticket: Ticket | None = None
+        if body.ticket is not None:
+            ticket = await load_ticket(session, body.ticket)
+            if ticket.hall_id != hall.id:
+                raise ApiError(403, "forbidden", "不是本大厅的号票 (ticket of another hall)")
+            if principal.window_id is None or ticket.window_id != principal.window_id:
+                raise ApiError(
+                    403, "forbidden", "只能为本窗口办理的号票登记 (not your window's ticket)"
+                )
+        tx = api.tx(session, hall.id)
+        row = await service.register_consultation(
+            tx,
+            hall,
+            svc,
+            summary=body.summary,
+            citizen_name=body.citizen_name,
+            referred_to=body.referred_to,
+            ticket=ticket,
+            where=service.Where(principal.window_id),
+        )
+        await tx.commit()
+        window = await session.get(Window, row.window_id) if row.window_id else None
+        assert row.id is not None
+        return ConsultationOut(
+            id=row.id,
+            service=svc.code,
+            summary=row.summary,
+            citizen_name=row.citizen_name,
+            referred_to=row.referred_to,
+            first_responder=principal.username or None,
+            window=window.number if window else None,
+            ticket=ticket.number if ticket else None,
+            created_at=local_time(hall, row.created_at).isoformat(),
+        )
+
+
+def period(hall: Hall, q: PeriodQuery, now: datetime) -> tuple[date, date]:
+    """``[start, end]``; by default the current month up to today (hall time)."""
+    today = business_day(hall, now)
+    end = q.end or today
+    start = q.start or end.replace(day=1)
+    if start > end:
+        raise invalid("invalid_period", "开始日期不能晚于结束日期 (start after end)")
+    if (end - start).days > 400:
+        raise invalid("invalid_period", "统计区间最长 400 天 (period too long)")
+    return start, end
+
+
+def _scope(principal: Principal) -> frozenset[int] | None:
+    return principal.department_ids if principal.role == HEAD else None
+
+
+@router.route(
+    "GET", "/accountability/figures", roles=OFFICE, query=FiguresQuery, response=FiguresReport
+)
+async def compliance_figures(api: ApiRequest) -> FiguresReport:
+    """时限考核: on-time and early-completion rates, overdue, breaches, per window/staff/…"""
+    q: FiguresQuery = api.query
+    now = api.state.clock.now()
+    async with api.state.db.read() as session:
+        hall = await principal_hall(session, api.principal)
+        assert hall.id is not None
+        start, end = period(hall, q, now)
+        rows = await fig.compliance(
+            session, hall.id, start, end, q.by, now=now, department_ids=_scope(api.principal)
+        )
+        return FiguresReport(
+            by=q.by,
+            start=start,
+            end=end,
+            rows=[
+                FiguresOut(**f.as_dict())
+                for _, f in sorted(rows.items(), key=lambda kv: str(kv[0]))
+            ],
+        )
+
+
+@router.route(
+    "GET",
+    "/accountability/first-responders",
+    roles=OFFICE,
+    query=PeriodQuery,
+    response=ResponderReport,
+)
+async def first_responders(api: ApiRequest) -> ResponderReport:
+    """首问负责: matters per staff member as first responder, and those left without outcome."""
+    q: PeriodQuery = api.query
+    now = api.state.clock.now()
+    async with api.state.db.read() as session:
+        hall = await principal_hall(session, api.principal)
+        start, end = period(hall, q, now)
+        figures = await first_responder_figures(
+            session, hall, start, end, business_day(hall, now), department_ids=_scope(api.principal)
+        )
+        return ResponderReport(
+            start=start,
+            end=end,
+            rows=[
+                ResponderOut(
+                    username=f.username,
+                    name=f.name,
+                    tickets=f.tickets,
+                    consultations=f.consultations,
+                    cases=f.cases,
+                    referrals=f.referrals,
+                    unresolved=f.unresolved_count,
+                    matters=[
+                        UnresolvedOut(
+                            ticket_id=u.ticket_id,
+                            ticket=u.number,
+                            business_day=u.business_day,
+                            reason=u.reason,
+                            reason_label=NO_OUTCOME_REASONS.get(u.reason, u.reason),
+                            service=u.service,
+                        )
+                        for u in f.unresolved
+                    ],
+                )
+                for f in figures.values()
+            ],
+        )
+
+
+@router.route(
+    "GET",
+    "/accountability/queue-commitments",
+    roles=OFFICE,
+    query=PeriodQuery,
+    response=CommitmentReport,
+)
+async def queue_commitments(api: ApiRequest) -> CommitmentReport:
+    """等候/办理时限: tickets over the wait or service-time target, per service and day."""
+    q: PeriodQuery = api.query
+    now = api.state.clock.now()
+    async with api.state.db.read() as session:
+        hall = await principal_hall(session, api.principal)
+        today = business_day(hall, now)
+        start, end = period(hall, PeriodQuery(start=q.start or (q.end or today), end=q.end), now)
+        rows = await commitment_counts(session, hall, start, end, now)
+        scope = _scope(api.principal)
+        if scope is not None:
+            allowed = {
+                s.code
+                for s in (
+                    await session.execute(
+                        select(Service).where(col(Service.department_id).in_(list(scope)))
+                    )
+                ).scalars()
+            }
+            rows = [r for r in rows if r.service in allowed]
+        return CommitmentReport(
+            start=start,
+            end=end,
+            rows=[CommitmentOut.model_validate(r, from_attributes=True) for r in rows],
+        )
+
+
+@router.route("GET", "/calendar", roles=OFFICE, response=CalendarStatusOut)
+async def calendar_overview(api: ApiRequest) -> CalendarStatusOut:
+    """工作日历: known years and the years the administrator should enter (预计期限提醒)."""
+    async with api.state.db.read() as session:
+        hall = await principal_hall(session, api.principal)
+        status = await calendar_status(session, hall, api.state.clock.now())
+        return CalendarStatusOut.model_validate(status, from_attributes=True)
+
+
+@router.route("GET", "/calendar/years/{year:int}", roles=OFFICE, response=CalendarYearOut)
+async def calendar_year(api: ApiRequest) -> CalendarYearOut:
+    """A year's holidays and make-up working days (entered, or from the official package)."""
+    year = int(api.path["year"])
+    async with api.state.db.read() as session:
+        hall = await principal_hall(session, api.principal)
+        entry = (
+            await session.execute(
+                select(CalendarYear).where(
+                    col(CalendarYear.hall_id) == hall.id,
+                    col(CalendarYear.year) == year,
+                    col(CalendarYear.voided_at).is_(None),
+                )
+            )
+        ).scalar_one_or_none()
+        if entry is not None:
+            days = (
+                await session.execute(
+                    select(CalendarDay)
+                    .where(col(CalendarDay.calendar_year_id) == entry.id)
+                    .order_by(col(CalendarDay.day))
+                )
+            ).scalars()
+            return CalendarYearOut(
+                year=year,
+                source="entered",
+                entered_at=local_time(hall, entry.entered_at).isoformat(),
+                note=entry.note,
+                days=[CalendarDayOut(date=d.day, working=d.working, name=d.name) for d in days],
+            )
+        if year in OFFICIAL_YEARS:
+            import chinese_calendar
+
+            from .calendar import OFFICIAL
+
+            official = sorted(
+                [d for d in chinese_calendar.holidays if d.year == year and d.weekday() < 5]
+                + [d for d in chinese_calendar.workdays if d.year == year]
+            )
+            return CalendarYearOut(
+                year=year,
+                source="official",
+                entered_at=None,
+                note="chinesecalendar",
+                days=[
+                    CalendarDayOut(
+                        date=d, working=OFFICIAL.is_working_day(d), name=OFFICIAL.day_name(d)
+                    )
+                    for d in official
+                ],
+            )
+        return CalendarYearOut(year=year, source="none", entered_at=None, note="", days=[])
+
+
+def _entries(items: list[DayIn | date]) -> list[DayEntry]:
+    return [DayEntry(i.date, i.name) if isinstance(i, DayIn) else DayEntry(i) for i in items]
+
+
+@router.route(
+    "PUT",
+    "/calendar/years/{year:int}",
+    roles=[ADMIN],
+    body=CalendarYearBody,
+    response=CalendarYearOut,
+)
+async def enter_calendar_year(api: ApiRequest) -> Any:
+    """录入节假日: a year's holidays and make-up days; provisional deadlines are recomputed."""
+    year = int(api.path["year"])
+    if not 2000 <= year <= 2200:
+        raise invalid("invalid_year", "年份无效 (invalid year)")
+    body: CalendarYearBody = api.body
+    async with api.state.db.write() as session:
+        hall = await principal_hall(session, api.principal)
+        assert hall.id is not None
+        tx = api.tx(session, hall.id)
+        holidays, workdays = _entries(body.holidays), _entries(body.workdays)
+        entry, changed = await enter_year(tx, hall, year, holidays, workdays, body.note)
+        await tx.commit()
+        days = sorted(
+            [CalendarDayOut(date=h.day, working=False, name=h.name) for h in holidays]
+            + [CalendarDayOut(date=w.day, working=True, name=w.name) for w in workdays],
+            key=lambda d: d.date,
+        )
+        out = CalendarYearOut(
+            year=year,
+            source="entered",
+            entered_at=local_time(hall, entry.entered_at).isoformat(),
+            note=entry.note,
+            days=days,
+            recomputed=changed,
+        )
+        return JSONResponse(out.model_dump(mode="json"), status_code=200)
