@@ -34,6 +34,7 @@ from .cases.routes import router as cases_router
 from .clock import Clock, SystemClock
 from .config import Settings, get_settings
 from .db import Database, create_database
+from .devices.routes import router as devices_router
 from .feedback.routes import router as feedback_router
 from .queue.routes import router as queue_router
 from .stats.routes import router as stats_router
@@ -51,6 +52,7 @@ PACKAGE = Path(__file__).resolve().parent
 API_ROUTERS: list[ApiRouter] = [
     auth_router,
     queue_router,
+    devices_router,
     audit_router,
     feedback_router,
     cases_router,

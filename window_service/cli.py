@@ -58,6 +58,9 @@ async def _demo(password: str | None, device_key: str | None) -> int:
     for username, pw in creds.passwords.items():
         print(f"  {username:<8} {pw}")
     print(f"取号机密钥 kiosk device key: {creds.kiosk_key}")
+    print("评价器密钥 evaluator pad keys (/pad/demo/N?key=…):")
+    for number, key in creds.pad_keys.items():
+        print(f"  {number}号窗口 {key}")
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from dataclasses import dataclass, field
@@ -10,10 +11,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..audit.chain import snapshot
 from ..auth.models import User, UserDepartment
 from ..auth.passwords import hash_password, verify_password
 from ..auth.principal import hash_device_key
-from ..auth.roles import ADMIN, HEAD, INSPECTOR, KIOSK, STAFF
+from ..auth.roles import ADMIN, EVALUATOR, HEAD, INSPECTOR, KIOSK, STAFF
 from ..db import Database, utcnow
 from ..transaction import Actor, Tx
 from .models import Department, Device, Hall, Service, Window, WindowService
@@ -64,7 +66,16 @@ STAFF_NAMES = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵�
 class DemoCredentials:
     passwords: dict[str, str] = field(default_factory=dict)
     kiosk_key: str = ""
+    #: window number → key of its evaluator pad (评价器), derived from the kiosk key
+    pad_keys: dict[int, str] = field(default_factory=dict)
     created: bool = False
+
+
+def pad_key(kiosk_key: str, window_number: int) -> str:
+    """The demo evaluator pad's key of a window: derived from the kiosk key, so one secret
+    (``--device-key``) sets up every demo device, yet no pad key reveals the kiosk's."""
+    digest = hashlib.sha256(f"{kiosk_key}-pad{window_number}".encode()).hexdigest()
+    return f"pad{window_number}-{digest[:24]}"
 
 
 def usernames() -> list[str]:
@@ -241,6 +252,45 @@ async def seed_demo(
         elif kiosk.key_hash != hash_device_key(key):
             kiosk.key_hash = hash_device_key(key)
             tx.audit("device.key", kiosk)
+        await _seed_pads(tx, session, hall.id, windows, key, creds)
         await tx.commit()
     save(var_dir, creds)
     return creds
+
+
+async def _seed_pads(
+    tx: Tx,
+    session: AsyncSession,
+    hall_id: int,
+    windows: dict[int, Window],
+    kiosk_key: str,
+    creds: DemoCredentials,
+) -> None:
+    """One evaluator pad (评价器) per demo window, bound to it (Device.window_id)."""
+    pads = {
+        d.window_id: d
+        for d in (
+            await session.execute(
+                select(Device).where(Device.hall_id == hall_id, Device.kind == EVALUATOR)  # type: ignore[arg-type]
+            )
+        ).scalars()
+    }
+    for number, window in sorted(windows.items()):
+        key = pad_key(kiosk_key, number)
+        creds.pad_keys[number] = key
+        pad = pads.get(window.id)
+        if pad is None:
+            pad = Device(
+                hall_id=hall_id,
+                kind=EVALUATOR,
+                name=f"{number}号窗口评价器",
+                key_hash=hash_device_key(key),
+                window_id=window.id,
+            )
+            session.add(pad)
+            await session.flush()
+            tx.audit("device.add", pad)
+        elif pad.key_hash != hash_device_key(key):
+            before = snapshot(pad)
+            pad.key_hash = hash_device_key(key)
+            tx.audit("device.key", pad, before=before)

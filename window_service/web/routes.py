@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route
 
 from ..stats import pages as stats_pages
-from . import signin, terminal, track
+from . import devices, signin, terminal, track
 
 routes: list[BaseRoute] = [
     Route("/login", signin.login_page, methods=["GET"]),
@@ -15,5 +15,6 @@ routes: list[BaseRoute] = [
     Route("/terminal", terminal.terminal_page, methods=["GET"]),
     Route("/terminal/state", terminal.terminal_state, methods=["GET"]),
     Route("/t/{token}", track.track_page, methods=["GET"]),
+    *devices.routes,  # kiosk, hall/window displays, evaluator pad, /qr.svg
     *stats_pages.routes,  # /office/stats (效能统计)
 ]

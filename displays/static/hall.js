@@ -1,0 +1,321 @@
+/* 大厅综合屏 (hall display): calls, windows, waiting counts, notice, clock, voice.
+ *
+ * State comes only from the hall's event stream (stream.js): a snapshot replaces it, events
+ * change it. window.hallDisplay exposes the state and the announcement queue for operators
+ * and tests (window.hallDisplay.announcements: texts of every queued announcement).
+ */
+(function () {
+  "use strict";
+
+  var body = document.body;
+  var hall = body.dataset.hall;
+  var params = new URLSearchParams(location.search);
+  var RECENT = 8;
+  var FRESH_CALL_MS = 120000; // replayed calls older than this are shown, not announced
+  var STATUS = {
+    open: "空闲",
+    paused: "暂停服务",
+    closed: "已关闭",
+  };
+  var TICKET_STATUS = { called: "请到窗口", serving: "正在办理" };
+
+  var state = {
+    hall: { code: hall, name: body.dataset.hallName || "", notice: "" },
+    windows: {}, // number → {number, name, status, current}
+    recent: [], // newest first
+    waiting: {}, // prefix → count
+    services: [], // from /api/v1/halls/{hall}/services
+    offsetMinutes: 480, // hall time zone, from the snapshot
+    serverSkewMs: 0, // server clock − browser clock
+  };
+
+  var announcer = new window.Announcer(params.get("voice") || "auto");
+  var overlay = document.getElementById("voice-overlay");
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  function showOverlay() {
+    if (announcer.locked && announcer.mode !== "off") overlay.hidden = false;
+  }
+
+  announcer.onlock = showOverlay;
+  document.getElementById("voice-enable").addEventListener("click", function () {
+    announcer.unlock();
+    overlay.hidden = true;
+  });
+  if (announcer.locked && announcer.mode !== "off") showOverlay();
+
+  /* ---------- rendering ---------- */
+
+  function hallTimeText(iso) {
+    if (!iso) return "";
+    var ms = Date.parse(iso);
+    if (isNaN(ms)) return "";
+    var p = window.HallTime.parts(ms, state.offsetMinutes);
+    return window.HallTime.pad2(p.hour) + ":" + window.HallTime.pad2(p.minute);
+  }
+
+  function renderLatest() {
+    var box = document.getElementById("latest-call");
+    box.textContent = "";
+    var call = state.recent[0];
+    if (!call) {
+      box.appendChild(el("div", "hd-latest-idle", "欢迎光临，请取号等候"));
+      return;
+    }
+    var line = el("div", "hd-latest-text");
+    line.appendChild(document.createTextNode("请 "));
+    line.appendChild(el("span", "hd-latest-ticket", call.ticket));
+    line.appendChild(document.createTextNode(" 号到 "));
+    line.appendChild(el("span", "hd-latest-window", String(call.window)));
+    line.appendChild(document.createTextNode(" 号窗口办理"));
+    box.appendChild(line);
+    if (call.recall) box.appendChild(el("div", "hd-tag", "重呼 (recall)"));
+    box.classList.remove("flash");
+    void box.offsetWidth; // restart the animation
+    box.classList.add("flash");
+  }
+
+  function renderRecent() {
+    var list = document.getElementById("recent-calls");
+    list.textContent = "";
+    state.recent.slice(1, RECENT).forEach(function (call) {
+      var li = el("li");
+      li.appendChild(el("span", "hd-recent-ticket", call.ticket));
+      li.appendChild(el("span", "hd-recent-arrow", "→"));
+      li.appendChild(el("span", "hd-recent-window", call.window + "号窗口"));
+      li.appendChild(el("span", "hd-recent-time", hallTimeText(call.at)));
+      list.appendChild(li);
+    });
+  }
+
+  function renderWindows() {
+    var grid = document.getElementById("windows");
+    grid.textContent = "";
+    Object.keys(state.windows)
+      .map(Number)
+      .sort(function (a, b) {
+        return a - b;
+      })
+      .forEach(function (number) {
+        var w = state.windows[number];
+        var card = el("div", "hd-window status-" + w.status);
+        card.dataset.window = String(number);
+        var head = el("div", "hd-window-head");
+        head.appendChild(el("span", "hd-window-number", number + "号窗口"));
+        if (w.name) head.appendChild(el("span", "hd-window-name", w.name));
+        card.appendChild(head);
+        var current = w.current;
+        card.appendChild(el("div", "hd-window-ticket", current ? current.ticket : "—"));
+        var label;
+        if (w.status !== "open") label = STATUS[w.status] || w.status;
+        else if (current) label = TICKET_STATUS[current.status] || current.status;
+        else label = STATUS.open;
+        if (current) card.classList.add("ticket-" + current.status);
+        card.appendChild(el("div", "hd-window-status", label));
+        grid.appendChild(card);
+      });
+  }
+
+  function renderWaiting() {
+    var box = document.getElementById("waiting");
+    box.textContent = "";
+    var byPrefix = {};
+    state.services.forEach(function (s) {
+      byPrefix[s.prefix] = s;
+    });
+    var prefixes = Object.keys(state.waiting);
+    state.services.forEach(function (s) {
+      if (prefixes.indexOf(s.prefix) < 0) prefixes.push(s.prefix);
+    });
+    prefixes.sort().forEach(function (prefix) {
+      var s = byPrefix[prefix];
+      var count = state.waiting[prefix] !== undefined ? state.waiting[prefix] : s ? s.waiting : 0;
+      var chip = el("div", "hd-wait");
+      chip.dataset.prefix = prefix;
+      chip.appendChild(el("span", "hd-wait-prefix", prefix));
+      chip.appendChild(el("span", "hd-wait-name", s ? s.name : ""));
+      chip.appendChild(el("span", "hd-wait-count", "等候 " + count + " 人"));
+      if (s && count > 0 && s.estimated_wait_minutes > 0) {
+        chip.appendChild(el("span", "hd-wait-est", "约 " + s.estimated_wait_minutes + " 分钟"));
+      }
+      box.appendChild(chip);
+    });
+  }
+
+  function renderNotice() {
+    var notice = document.getElementById("notice");
+    var text = state.hall.notice || "";
+    if (notice.textContent !== text) notice.textContent = text;
+    notice.parentNode.hidden = !text;
+    document.getElementById("hall-name").textContent = state.hall.name;
+  }
+
+  function renderAll() {
+    renderNotice();
+    renderLatest();
+    renderRecent();
+    renderWindows();
+    renderWaiting();
+  }
+
+  function tickClock() {
+    var p = window.HallTime.parts(Date.now() + state.serverSkewMs, state.offsetMinutes);
+    var pad2 = window.HallTime.pad2;
+    document.getElementById("clock-date").textContent =
+      p.year + "年" + p.month + "月" + p.day + "日 星期" + p.weekday;
+    document.getElementById("clock-time").textContent =
+      pad2(p.hour) + ":" + pad2(p.minute) + ":" + pad2(p.second);
+  }
+
+  /* ---------- state changes ---------- */
+
+  function windowOf(number) {
+    if (!state.windows[number]) {
+      state.windows[number] = { number: number, name: "", status: "open", current: null };
+    }
+    return state.windows[number];
+  }
+
+  function onSnapshot(msg) {
+    if (msg.hall) {
+      state.hall = {
+        code: msg.hall.code || hall,
+        name: msg.hall.name || state.hall.name,
+        notice: msg.hall.notice || "",
+      };
+    }
+    if (msg.now) {
+      state.offsetMinutes = window.HallTime.offsetMinutes(msg.now);
+      var server = Date.parse(msg.now);
+      if (!isNaN(server)) state.serverSkewMs = server - Date.now();
+    }
+    state.windows = {};
+    (msg.windows || []).forEach(function (w) {
+      state.windows[w.number] = {
+        number: w.number,
+        name: w.name || "",
+        status: w.status,
+        current: w.current || null,
+      };
+    });
+    state.recent = (msg.recent_calls || []).slice(0, RECENT);
+    state.waiting = Object.assign({}, msg.waiting || {});
+    renderAll();
+  }
+
+  function onCall(msg) {
+    state.recent = state.recent.filter(function (c) {
+      return !(c.ticket === msg.ticket && c.window === msg.window);
+    });
+    state.recent.unshift(msg);
+    state.recent = state.recent.slice(0, RECENT);
+    // a ticket is at one window only
+    Object.keys(state.windows).forEach(function (n) {
+      var w = state.windows[n];
+      if (w.current && w.current.ticket === msg.ticket) w.current = null;
+    });
+    windowOf(msg.window).current = { ticket: msg.ticket, service: msg.service, status: "called" };
+    renderLatest();
+    renderRecent();
+    renderWindows();
+    var at = Date.parse(msg.at);
+    if (isNaN(at) || Date.now() + state.serverSkewMs - at < FRESH_CALL_MS) {
+      announcer.announce(msg);
+    }
+  }
+
+  function onTicket(msg) {
+    if (msg.window === null || msg.window === undefined) return;
+    var w = windowOf(msg.window);
+    if (!w.current || w.current.ticket !== msg.ticket) return;
+    if (msg.status === "called" || msg.status === "serving") w.current.status = msg.status;
+    else w.current = null; // done, no_show, cancelled, returned to the queue, transferred
+    renderWindows();
+  }
+
+  function onEvent(msg) {
+    if (msg.type === "call") onCall(msg);
+    else if (msg.type === "ticket") onTicket(msg);
+    else if (msg.type === "queue") {
+      if (msg.change === "expired") loadServices(true);
+      Object.assign(state.waiting, msg.waiting || {});
+      renderWaiting();
+    } else if (msg.type === "window") {
+      windowOf(msg.window).status = msg.status;
+      renderWindows();
+    } else if (msg.type === "hall" && msg.notice !== undefined) {
+      state.hall.notice = msg.notice || "";
+      renderNotice();
+    }
+  }
+
+  /* Names and estimates of the services (counts come from the stream). */
+  function loadServices(counts) {
+    return fetch("/api/v1/halls/" + encodeURIComponent(hall) + "/services", {
+      headers: { Accept: "application/json" },
+    })
+      .then(function (r) {
+        return r.ok ? r.json() : null;
+      })
+      .then(function (list) {
+        if (!Array.isArray(list)) return;
+        state.services = list;
+        if (counts) {
+          list.forEach(function (s) {
+            state.waiting[s.prefix] = s.waiting;
+          });
+        }
+        renderWaiting();
+      })
+      .catch(function () {
+        /* shown again at the next refresh */
+      });
+  }
+
+  var stream = new window.HallStream(hall, {
+    snapshot: onSnapshot,
+    event: onEvent,
+    status: function (connected) {
+      var banner = document.getElementById("reconnecting");
+      banner.textContent = "正在重新连接… (reconnecting)";
+      banner.hidden = connected;
+      body.classList.toggle("offline", !connected);
+      if (connected) loadServices(false);
+    },
+  });
+
+  window.hallDisplay = {
+    state: state,
+    stream: stream,
+    announcer: announcer,
+    get announcements() {
+      return announcer.texts;
+    },
+    get announcementLog() {
+      return announcer.log;
+    },
+    get lastSeq() {
+      return stream.lastSeq;
+    },
+    get connected() {
+      return stream.connected;
+    },
+  };
+
+  var banner = document.getElementById("reconnecting");
+  banner.textContent = "正在连接… (connecting)";
+  banner.hidden = false;
+  tickClock();
+  setInterval(tickClock, 1000);
+  setInterval(function () {
+    loadServices(false);
+  }, 60000);
+  loadServices(false);
+  stream.start();
+})();

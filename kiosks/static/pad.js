@@ -1,0 +1,150 @@
+/* 评价器 (evaluator pad) at one window: after the window finishes a ticket, show the ticket,
+ * the window and staff member, and the ticket's rating QR code.
+ *
+ * It follows the hall's event stream (stream.js); a "ticket" event with status "done" for
+ * this window makes it ask GET /api/v1/windows/{id}/last-finished with its device key
+ * (an evaluator device bound to this window). The rating buttons are a separate script
+ * (kiosks/static/pad-rating.js) that fills #pad-rating; see the comment in pad.html.
+ */
+(function () {
+  "use strict";
+
+  var body = document.body;
+  var hall = body.dataset.hall;
+  var number = parseInt(body.dataset.window, 10);
+  var windowId = parseInt(body.dataset.windowId, 10);
+  var KEY_STORE = "window_service.pad.key." + hall + "." + number;
+  var SHOW_MS = 90000; // the finished ticket stays this long (or until the next call)
+  var RECENT_S = 120; // on start-up, show a ticket finished at most this long ago
+
+  var params = new URLSearchParams(location.search);
+  if (params.has("key")) {
+    var k = (params.get("key") || "").trim();
+    if (k) localStorage.setItem(KEY_STORE, k);
+    params.delete("key");
+    var rest = params.toString();
+    history.replaceState(null, "", location.pathname + (rest ? "?" + rest : ""));
+  }
+  var deviceKey = localStorage.getItem(KEY_STORE);
+  var state = { finished: null, shown: [], staff: null };
+  var idleTimer = null;
+
+  function $(id) {
+    return document.getElementById(id);
+  }
+
+  function show(screen) {
+    ["setup", "idle", "finished"].forEach(function (name) {
+      $("pad-" + name).hidden = name !== screen;
+    });
+    body.dataset.screen = screen;
+  }
+
+  function staffText(staff) {
+    if (!staff) return "";
+    return "工作人员：" + (staff.display_name || staff.username) + (staff.staff_no ? "（工号 " + staff.staff_no + "）" : "");
+  }
+
+  function toIdle() {
+    clearTimeout(idleTimer);
+    var rating = $("pad-rating");
+    if (state.finished) {
+      delete rating.dataset.ticket;
+      delete rating.dataset.trackToken;
+      delete rating.dataset.trackUrl;
+      rating.hidden = true;
+      state.finished = null;
+      document.dispatchEvent(new CustomEvent("pad:idle"));
+    }
+    $("pad-idle-staff").textContent = staffText(state.staff);
+    show("idle");
+  }
+
+  function loadQr(url) {
+    var box = $("pad-qr");
+    box.textContent = "";
+    return fetch("/qr.svg?data=" + encodeURIComponent(url))
+      .then(function (r) {
+        if (!r.ok) throw new Error(r.status);
+        return r.text();
+      })
+      .then(function (svg) {
+        var node = new DOMParser().parseFromString(svg, "image/svg+xml").documentElement;
+        if (node && node.nodeName.toLowerCase() === "svg") box.appendChild(document.importNode(node, true));
+      })
+      .catch(function () {
+        box.textContent = url;
+      });
+  }
+
+  function showFinished(data) {
+    state.finished = data;
+    state.staff = data.staff;
+    state.shown.push(data.ticket.number);
+    $("pad-ticket").textContent = data.ticket.number;
+    $("pad-staff").textContent =
+      data.window + "号窗口" + (data.window_name ? "（" + data.window_name + "）" : "") + " · " + staffText(data.staff);
+    var rating = $("pad-rating");
+    rating.dataset.ticket = data.ticket.number;
+    rating.dataset.trackToken = data.ticket.track_token || "";
+    rating.dataset.trackUrl = data.ticket.track_url || "";
+    rating.hidden = false;
+    show("finished");
+    loadQr(data.ticket.track_url);
+    document.dispatchEvent(new CustomEvent("pad:finished", { detail: data }));
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(toIdle, SHOW_MS);
+  }
+
+  function fetchFinished(onlyRecent) {
+    return fetch("/api/v1/windows/" + windowId + "/last-finished", {
+      headers: { Accept: "application/json", "X-Device-Key": deviceKey },
+    })
+      .then(function (r) {
+        return r.json().then(function (data) {
+          return { status: r.status, data: data };
+        });
+      })
+      .then(function (res) {
+        if (res.status === 200) {
+          state.staff = res.data.staff;
+          if (!onlyRecent || res.data.seconds_since_finished <= RECENT_S) showFinished(res.data);
+          else toIdle();
+        } else if (res.status === 401 || res.status === 403) {
+          if (res.status === 401) localStorage.removeItem(KEY_STORE);
+          $("pad-setup-detail").textContent =
+            (res.status === 401 ? "评价器密钥无效，请管理员重新设置。" : "此评价器未绑定本窗口。") +
+            " (" + (res.data && res.data.error ? res.data.error.message : res.status) + ")";
+          show("setup");
+        } else if (onlyRecent) {
+          toIdle();
+        }
+      })
+      .catch(function () {
+        if (onlyRecent) toIdle();
+      });
+  }
+
+  window.evaluatorPad = { state: state };
+
+  if (!deviceKey) {
+    show("setup");
+    return;
+  }
+  toIdle();
+  fetchFinished(true);
+
+  var stream = new window.HallStream(hall, {
+    snapshot: function () {},
+    event: function (msg) {
+      if (msg.window !== number) return;
+      if (msg.type === "ticket" && msg.status === "done") fetchFinished(false);
+      else if (msg.type === "call" && state.finished) toIdle(); // the next citizen is on the way
+    },
+    status: function (connected) {
+      $("reconnecting").hidden = connected;
+    },
+  });
+  window.evaluatorPad.stream = stream;
+  stream.start();
+})();

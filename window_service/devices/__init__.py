@@ -1,0 +1,1 @@
+"""Hall devices' server side: the evaluator pad's endpoint and the QR codes of tickets."""

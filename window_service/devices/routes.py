@@ -1,0 +1,79 @@
+"""The evaluator pad's endpoint: which ticket did this window just finish?"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ..api.endpoint import ApiRequest, ApiRouter
+from ..api.errors import ApiError
+from ..auth.models import User
+from ..auth.roles import EVALUATOR, STAFF
+from ..halls.lookup import business_day, get_window, local_time
+from ..halls.models import Hall, Service
+from ..queue import rules
+from ..queue.models import Ticket
+from ..queue.routes import base_url
+from ..queue.views import ticket_out
+from .schemas import LastFinishedOut, StaffOut
+
+router = ApiRouter("devices")
+
+
+@router.route(
+    "GET",
+    "/windows/{id:int}/last-finished",
+    roles=[EVALUATOR, STAFF],
+    response=LastFinishedOut,
+)
+async def last_finished(api: ApiRequest) -> LastFinishedOut:
+    """The window's last finished ticket today, with its rating link (评价器显示).
+
+    Allowed to the evaluator pad bound to this window and to the window's own staff member.
+    404 ``nothing_finished`` when the window has finished no ticket today.
+    """
+    principal = api.principal
+    now = api.state.clock.now()
+    async with api.state.db.read() as session:
+        window = await get_window(session, api.path["id"])
+        if principal.window_id != window.id or principal.hall_id != window.hall_id:
+            raise ApiError(403, "forbidden", "只能查看本窗口 (not this device's window)")
+        hall = await session.get(Hall, window.hall_id)
+        assert hall is not None
+        ticket = (
+            await session.execute(
+                select(Ticket)
+                .where(
+                    Ticket.window_id == window.id,  # type: ignore[arg-type]
+                    Ticket.status == rules.DONE,  # type: ignore[arg-type]
+                    Ticket.business_day == business_day(hall, now),  # type: ignore[arg-type]
+                )
+                .order_by(Ticket.finished_at.desc(), Ticket.id.desc())  # type: ignore[union-attr]
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        if ticket is None or ticket.finished_at is None:
+            raise ApiError(
+                404, "nothing_finished", "本窗口今天还没有办结的号票 (nothing finished today)"
+            )
+        svc = await session.get(Service, ticket.service_id)
+        assert svc is not None
+        staff = await session.get(User, ticket.staff_id) if ticket.staff_id else None
+        out = await ticket_out(
+            session, hall, ticket, svc, window_number=window.number, base_url=base_url(api)
+        )
+        return LastFinishedOut(
+            ticket=out,
+            window=window.number,
+            window_name=window.name,
+            staff=(
+                StaffOut(
+                    username=staff.username,
+                    display_name=staff.display_name,
+                    staff_no=staff.staff_no,
+                )
+                if staff is not None
+                else None
+            ),
+            finished_at=local_time(hall, ticket.finished_at).isoformat(),
+            seconds_since_finished=max(0, int((now - ticket.finished_at).total_seconds())),
+        )

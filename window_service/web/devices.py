@@ -1,0 +1,162 @@
+"""Pages of the hall devices and the public QR code image.
+
+- ``/kiosk/{hall}``                      取号机 (kiosks/templates/kiosk.html)
+- ``/display/{hall}``                    大厅综合屏 (displays/templates/hall.html)
+- ``/display/{hall}/window/{number}``    窗口屏 (displays/templates/window.html)
+- ``/pad/{hall}/{window}``               评价器 (kiosks/templates/pad.html)
+- ``/qr.svg?data=<url>``                 QR of one of this server's ticket/case-lookup links
+
+The pages are plain HTML with the hall (and window) filled in; their scripts and styles are
+static files under ``/displays`` and ``/kiosks``. Device keys never appear in a page: the
+kiosk and the pad keep theirs in the browser's localStorage (see the scripts).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from ..api.errors import ApiError, error_response
+from ..devices import qr
+from ..halls.lookup import get_hall, hall_zone
+from ..halls.models import Hall, Window
+from ..state import app_state
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+TEMPLATE_DIRS = [ROOT / "displays" / "templates", ROOT / "kiosks" / "templates"]
+STATIC_DIRS = {"/displays": ROOT / "displays" / "static", "/kiosks": ROOT / "kiosks" / "static"}
+
+_env = Environment(
+    loader=FileSystemLoader([str(d) for d in TEMPLATE_DIRS]),
+    autoescape=select_autoescape(["html"]),
+    auto_reload=False,
+)
+
+#: Pages may connect to the hall's websocket and to a printer agent on the kiosk itself.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "media-src 'self'; connect-src 'self' ws: wss: http://127.0.0.1:* http://localhost:*; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+
+
+def _asset_version() -> str:
+    """Changes whenever a device script or style changes (cache busting for kiosks/TVs)."""
+    digest = hashlib.sha256()
+    for directory in STATIC_DIRS.values():
+        for path in sorted(directory.glob("*.*")):
+            if path.suffix in (".js", ".css"):
+                digest.update(path.name.encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
+_VERSION = _asset_version()
+
+
+def _page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    hall = context.get("hall")
+    if hall is not None:
+        # minutes east of UTC in the hall's zone now, for the pages' clocks
+        offset = app_state(request).clock.now().astimezone(hall_zone(hall)).utcoffset()
+        context["tz_offset"] = int(offset.total_seconds() // 60) if offset else 0
+    html = _env.get_template(template).render(v=_VERSION, **context)
+    return HTMLResponse(
+        html,
+        status_code=status,
+        headers={
+            "Cache-Control": "no-cache",
+            "Content-Security-Policy": CSP,
+            "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def _not_found(request: Request, message: str) -> HTMLResponse:
+    return _page(request, "device_error.html", 404, title="找不到页面 (not found)", message=message)
+
+
+async def _hall(request: Request) -> Hall | None:
+    try:
+        async with app_state(request).db.read() as session:
+            return await get_hall(session, request.path_params["hall"])
+    except ApiError:
+        return None
+
+
+async def _window(request: Request, hall: Hall, number: int) -> Window | None:
+    async with app_state(request).db.read() as session:
+        return (
+            await session.execute(
+                select(Window).where(Window.hall_id == hall.id, Window.number == number)  # type: ignore[arg-type]
+            )
+        ).scalar_one_or_none()
+
+
+async def kiosk_page(request: Request) -> Response:
+    hall = await _hall(request)
+    if hall is None:
+        return _not_found(request, "没有这个服务大厅 (unknown hall)")
+    return _page(request, "kiosk.html", hall=hall)
+
+
+async def hall_display_page(request: Request) -> Response:
+    hall = await _hall(request)
+    if hall is None:
+        return _not_found(request, "没有这个服务大厅 (unknown hall)")
+    return _page(request, "hall.html", hall=hall)
+
+
+async def window_display_page(request: Request) -> Response:
+    hall = await _hall(request)
+    if hall is None:
+        return _not_found(request, "没有这个服务大厅 (unknown hall)")
+    window = await _window(request, hall, request.path_params["number"])
+    if window is None:
+        return _not_found(request, "没有这个窗口 (unknown window)")
+    return _page(request, "window.html", hall=hall, window=window)
+
+
+async def pad_page(request: Request) -> Response:
+    hall = await _hall(request)
+    if hall is None:
+        return _not_found(request, "没有这个服务大厅 (unknown hall)")
+    window = await _window(request, hall, request.path_params["window"])
+    if window is None:
+        return _not_found(request, "没有这个窗口 (unknown window)")
+    return _page(request, "pad.html", hall=hall, window=window)
+
+
+async def qr_svg(request: Request) -> Response:
+    """``/qr.svg?data=<url>``: public; only this server's own /t/ and lookup links (≤ 512)."""
+    data = request.query_params.get("data", "")
+    settings = app_state(request).settings
+    bases = [settings.public_url, str(request.base_url)]
+    if not qr.allowed(data, bases):
+        return error_response(
+            422,
+            "invalid_qr_data",
+            "只能生成本系统号票或办件查询链接的二维码 (only this server's ticket or lookup links)",
+        )
+    return Response(
+        qr.svg(data),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+routes = [
+    Route("/kiosk/{hall}", kiosk_page, methods=["GET"]),
+    Route("/display/{hall}", hall_display_page, methods=["GET"]),
+    Route("/display/{hall}/window/{number:int}", window_display_page, methods=["GET"]),
+    Route("/pad/{hall}/{window:int}", pad_page, methods=["GET"]),
+    Route("/qr.svg", qr_svg, methods=["GET"]),
+]
