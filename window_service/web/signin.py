@@ -6,10 +6,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ..api.errors import ApiError
+from ..audit.chain import snapshot
 from ..auth.csrf import SESSION_KEY as CSRF_SESSION_KEY
 from ..auth.csrf import csrf_ok, csrf_token
+from ..auth.models import User
 from ..auth.service import check_credentials
 from ..state import app_state
+from ..transaction import Tx
 from .pages import N_, OFFICE_ROLES, current_user, error_page, home_for, render, require_page_user
 
 MAX_FIELD = 256
@@ -69,10 +72,26 @@ async def login_submit(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
+    """退出登录. The session cookie is signed, not stored, so clearing it is not enough: a copy
+    of the cookie would still work. Signing out therefore bumps the account's token version,
+    which ends every session and bearer token of the account (on every PC)."""
     form = await request.form()
     supplied = str(form.get("csrf_token") or "") or request.headers.get("x-csrf-token")
     if request.session.get(CSRF_SESSION_KEY) is not None and not csrf_ok(request, supplied):
         return await error_page(request, 403, N_("页面已过期"), N_("请刷新页面后再退出登录。"))
+    user = await current_user(request)
+    if user.is_user and user.user_id is not None and user.hall_id is not None:
+        state = app_state(request)
+        async with state.db.write() as session:
+            account = await session.get(User, user.user_id)
+            if account is not None:
+                tx = Tx(
+                    session, user.hall_id, state.clock.now(), user.actor, state.hub.publish_local
+                )
+                before = snapshot(account)
+                account.token_version += 1
+                tx.audit("user.logout", account, before=before)
+                await tx.commit()
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 

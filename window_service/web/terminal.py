@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -20,7 +21,9 @@ from ..state import app_state
 from .pages import N_, current_user, error_page, render, require_page_user
 
 
-async def window_state(session: AsyncSession, user: Principal) -> dict[str, Any] | None:
+async def window_state(
+    session: AsyncSession, user: Principal, now: datetime
+) -> dict[str, Any] | None:
     """The window, its services and its called/serving ticket (with the recall count)."""
     if user.window_id is None:
         return None
@@ -67,6 +70,7 @@ async def window_state(session: AsyncSession, user: Principal) -> dict[str, Any]
             "recalls": current.recalls,
         }
     return {
+        "now": local_time(hall, now).isoformat(),
         "hall": {"code": hall.code, "name": hall.name},
         "window": {
             "id": window.id,
@@ -74,7 +78,12 @@ async def window_state(session: AsyncSession, user: Principal) -> dict[str, Any]
             "name": window.name,
             "status": window.status,
             "services": [
-                {"code": services[i].code, "name": services[i].name, "prefix": services[i].prefix}
+                {
+                    "code": services[i].code,
+                    "name": services[i].name,
+                    "prefix": services[i].prefix,
+                    "wait_target_minutes": services[i].wait_target_minutes,
+                }
                 for i in ids
                 if i in services
             ],
@@ -96,7 +105,7 @@ async def terminal_page(request: Request) -> Response:
     if isinstance(user, Response):
         return user
     async with app_state(request).db.read() as session:
-        state = await window_state(session, user)
+        state = await window_state(session, user, app_state(request).clock.now())
     if state is None:
         return await error_page(
             request, 403, N_("未分配窗口"), N_("该账号没有分配窗口，请联系管理员。")
@@ -112,7 +121,7 @@ async def terminal_state(request: Request) -> Response:
     if user.role != STAFF:
         return error_response(403, "forbidden", "仅窗口工作人员可用 (staff only)")
     async with app_state(request).db.read() as session:
-        state = await window_state(session, user)
+        state = await window_state(session, user, app_state(request).clock.now())
     if state is None:
         return error_response(403, "no_window", "该账号没有分配窗口 (no window assigned)")
     return JSONResponse(state, headers={"Cache-Control": "no-store"})

@@ -63,7 +63,7 @@
     var s = cur ? cur.status : null;
     var enabled = {
       call: !cur && w.status === "open",
-      recall: s === "called" && cur.recalls < state.recall_limit,
+      recall: s === "called", // past the limit the server says why (409)
       start: s === "called",
       finish: s === "serving",
       "no-show": s === "called",
@@ -93,14 +93,34 @@
       svc.textContent = tk.service_name;
       var extra = document.createElement("span");
       extra.className = "q-extra";
+      var waited = minutesSince(tk.queued_at);
+      var target = targets[tk.service] || 20;
       extra.textContent = (tk.priority ? t("绿色通道") + " · " + (PRIORITY[tk.priority] || "") + " · " : "") +
-        t("取号") + " " + fmtTime(tk.queued_at);
+        t("取号") + " " + fmtTime(tk.queued_at) + " · " + t("已等 %(n)s 分钟", { n: waited });
+      if (waited > target) {
+        li.classList.add("is-late");
+        li.title = t("已超过等候时限 %(n)s 分钟", { n: target });
+      }
       li.append(pos, num, svc, extra);
       list.appendChild(li);
     });
     $("queue-count").textContent = String(queue.length);
     $("queue-empty").hidden = queue.length > 0;
     document.dispatchEvent(new CustomEvent("terminal:state", { detail: state }));
+  }
+
+  /* Minutes since an ISO time, by the hall's clock (the PC's own clock may be wrong). */
+  var clockOffset = 0;
+  function syncClock() {
+    if (state.now) clockOffset = Date.parse(state.now) - Date.now();
+  }
+  function minutesSince(iso) {
+    return Math.max(0, Math.floor((Date.now() + clockOffset - Date.parse(iso)) / 60000));
+  }
+  var targets = {};
+  function syncTargets() {
+    targets = {};
+    state.window.services.forEach(function (s) { targets[s.code] = s.wait_target_minutes; });
   }
 
   /* ---------- data ---------- */
@@ -117,6 +137,8 @@
         ]);
         state = results[0];
         queue = results[1] || [];
+        syncClock();
+        syncTargets();
         window.Terminal.state = state;
         render();
       } catch (err) {
@@ -279,8 +301,6 @@
     }
     b.click();
   });
-  // F1 also fires the browser's help on some systems; this stops it.
-  window.addEventListener("help", function (ev) { ev.preventDefault(); });
 
   /* ---------- live ---------- */
 
@@ -308,6 +328,10 @@
     run: run,
     shortcut: function (key, b) { keys[key] = b; }
   };
+  syncClock();
+  syncTargets();
   render();
   refresh();
+  // Waiting times grow by themselves.
+  setInterval(function () { if (!document.hidden) render(); }, 30000);
 })();
