@@ -199,7 +199,7 @@ async def test_extension_by_the_head_and_rejection_with_a_reason(
         assert r.json()["promised_due"] == "2026-12-10"
         assert r.json()["legal_due"] == "2026-12-31"
         assert r.json()["extension_days"] == 5
-        ext = [e for e in r.json()["events"] if e["action"] == "extended"][0]
+        ext = next(e for e in r.json()["events"] if e["action"] == "extended")
         assert ext["staff"] == "head" and ext["detail"]["reason"] == "需要实地核查"
         assert (await c.post(f"/api/v1/cases/{no}/reject", json={}, headers=w1)).status_code == 422
         r = await c.post(
