@@ -75,3 +75,36 @@ async def rate(client: httpx.AsyncClient, token: str, rating: int, **body: Any) 
     return await client.post(
         f"/api/v1/track/{token}/feedback", json={"rating": rating, **body}, headers=headers
     )
+
+
+async def add_head(db_url: str, username: str, department_code: str) -> None:
+    """A department head answering for one department only."""
+    from tests.dbs import DEMO_PASSWORD
+    from window_service.auth.models import User, UserDepartment
+    from window_service.auth.passwords import hash_password
+    from window_service.halls.models import Department
+
+    db = create_database(db_url)
+    try:
+        async with db.write() as session:
+            hall = (await session.execute(select(Hall).where(Hall.code == "demo"))).scalar_one()
+            dept = (
+                await session.execute(
+                    select(Department).where(
+                        Department.hall_id == hall.id, Department.code == department_code
+                    )
+                )
+            ).scalar_one()
+            user = User(
+                hall_id=hall.id,
+                username=username,
+                role="head",
+                display_name=username,
+                password_hash=hash_password(DEMO_PASSWORD),
+            )
+            session.add(user)
+            await session.flush()
+            session.add(UserDepartment(user_id=user.id, department_id=dept.id))
+            await session.commit()
+    finally:
+        await db.dispose()

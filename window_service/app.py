@@ -36,7 +36,9 @@ from .config import Settings, get_settings
 from .db import Database, create_database
 from .devices.routes import router as devices_router
 from .feedback.routes import router as feedback_router
+from .inspections.routes import router as inspections_router
 from .queue.routes import router as queue_router
+from .ratings.routes import router as ratings_router
 from .stats.routes import router as stats_router
 from .realtime.hub import Hub
 from .realtime.log import EventLog
@@ -55,6 +57,8 @@ API_ROUTERS: list[ApiRouter] = [
     devices_router,
     audit_router,
     feedback_router,
+    inspections_router,
+    ratings_router,
     cases_router,
     stats_router,
 ]

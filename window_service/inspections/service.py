@@ -1,0 +1,362 @@
+"""The rules of undercover visits (暗访): scoring sheets, visits, notices and photos."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..api.errors import ApiError, invalid, not_found
+from ..cases.calendar import load_calendar
+from ..db import utcnow
+from ..feedback import service as feedback_service
+from ..halls.lookup import business_day
+from ..halls.models import Department, Hall, Service, Window, WindowService
+from ..ratings import config
+from ..transaction import Tx
+from .models import Inspection, InspectionNotice, InspectionPhoto, InspectionTemplate
+
+DEFAULT_CODE = "standard"
+DEFAULT_NAME = "窗口服务暗访评分表"
+#: The default sheet (after county sheets): 100 points over seven items.
+DEFAULT_ITEMS: list[dict[str, Any]] = [
+    {
+        "code": "on_duty",
+        "name": "在岗在位",
+        "max_points": 20,
+        "description": "工作时间离岗、串岗、脱岗，每人次扣5分；窗口无人且未放置暂离牌扣10分",
+    },
+    {
+        "code": "attitude",
+        "name": "服务态度",
+        "max_points": 20,
+        "description": "门难进、脸难看、话难听、事难办，推诿扯皮，每次扣5分",
+    },
+    {
+        "code": "appearance",
+        "name": "仪容仪表",
+        "max_points": 10,
+        "description": "未按规定着装、未佩戴工作牌或桌牌缺失，每项扣2分",
+    },
+    {
+        "code": "one_time_notice",
+        "name": "一次性告知",
+        "max_points": 15,
+        "description": "未一次性告知所需全部材料，或让群众多次往返，每次扣5分",
+    },
+    {
+        "code": "efficiency",
+        "name": "办事效率",
+        "max_points": 15,
+        "description": "无故拖延、超时办理、做与工作无关的事，每次扣5分",
+    },
+    {
+        "code": "fees",
+        "name": "收费规范",
+        "max_points": 10,
+        "description": "擅自收费、超标准收费或未公示收费依据，扣10分",
+    },
+    {
+        "code": "integrity",
+        "name": "廉洁自律",
+        "max_points": 10,
+        "description": "吃拿卡要、收受礼品礼金，扣10分并移送处理",
+    },
+]
+#: Accepted evidence photos, by their first bytes (never trusting the file name).
+PHOTO_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
+
+
+def sniff_image(data: bytes) -> str | None:
+    """The image type from the magic bytes: JPEG, PNG or WebP; None for anything else."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def default_template(hall_id: int) -> InspectionTemplate:
+    """The built-in sheet, not yet stored (it is stored the first time it is used or edited)."""
+    return InspectionTemplate(
+        hall_id=hall_id,
+        code=DEFAULT_CODE,
+        version=0,
+        name=DEFAULT_NAME,
+        items=DEFAULT_ITEMS,
+        created_at=utcnow(),
+    )
+
+
+async def current_templates(session: AsyncSession, hall_id: int) -> list[InspectionTemplate]:
+    """The newest version of every sheet of the hall (the default sheet always among them)."""
+    rows = (
+        await session.execute(
+            select(InspectionTemplate)
+            .where(InspectionTemplate.hall_id == hall_id)  # type: ignore[arg-type]
+            .order_by(InspectionTemplate.code, InspectionTemplate.version)  # type: ignore[arg-type]
+        )
+    ).scalars()
+    latest: dict[str, InspectionTemplate] = {}
+    for row in rows:
+        latest[row.code] = row
+    if DEFAULT_CODE not in latest:
+        latest[DEFAULT_CODE] = default_template(hall_id)
+    return sorted(latest.values(), key=lambda t: (t.code != DEFAULT_CODE, t.code))
+
+
+async def template_for_use(tx: Tx, code: str) -> InspectionTemplate:
+    """The newest stored version of ``code``; the default sheet is stored on first use."""
+    for template in await current_templates(tx.session, tx.hall_id):
+        if template.code == code:
+            if template.id is None:
+                template.version = 1
+                template.created_at = tx.now
+                tx.session.add(template)
+                await tx.session.flush()
+                tx.audit("inspection_template.create", template)
+            return template
+    raise invalid("unknown_template", f"没有这个评分表：{code} (unknown template)")
+
+
+def check_items(items: list[dict[str, Any]]) -> None:
+    codes = [item["code"] for item in items]
+    if len(set(codes)) != len(codes):
+        raise invalid("duplicate_item", "评分项目代码重复 (duplicate item codes)")
+
+
+async def save_template(
+    tx: Tx, code: str, name: str, items: list[dict[str, Any]], user_id: int | None
+) -> InspectionTemplate:
+    """Edit (or create) a sheet: a new version; visits recorded on older versions keep theirs."""
+    check_items(items)
+    latest = max(
+        (t.version for t in await current_templates(tx.session, tx.hall_id) if t.code == code),
+        default=0,
+    )
+    if code == DEFAULT_CODE and latest == 0:
+        await template_for_use(tx, code)
+        latest = 1
+    template = InspectionTemplate(
+        hall_id=tx.hall_id,
+        code=code,
+        version=latest + 1,
+        name=name,
+        items=items,
+        created_at=tx.now,
+        created_by_id=user_id,
+    )
+    tx.session.add(template)
+    await tx.session.flush()
+    tx.audit("inspection_template.version", template)
+    return template
+
+
+async def window_department(session: AsyncSession, window: Window) -> Department:
+    """The department a window answers to: that of the first service it serves."""
+    row = (
+        await session.execute(
+            select(Department)
+            .join(Service, Service.department_id == Department.id)  # type: ignore[arg-type]
+            .join(WindowService, WindowService.service_id == Service.id)  # type: ignore[arg-type]
+            .where(WindowService.window_id == window.id)  # type: ignore[arg-type]
+            .order_by(WindowService.position)  # type: ignore[arg-type]
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        raise ApiError(409, "window_without_service", "该窗口未配置事项 (window serves nothing)")
+    return row
+
+
+async def window_departments(session: AsyncSession, hall_id: int) -> dict[int, int]:
+    """window id → department id (of its first service)."""
+    rows = (
+        await session.execute(
+            select(WindowService.window_id, WindowService.position, Service.department_id)  # type: ignore[call-overload]
+            .join(Service, Service.id == WindowService.service_id)
+            .where(Service.hall_id == hall_id)
+            .order_by(WindowService.window_id, WindowService.position)
+        )
+    ).all()
+    out: dict[int, int] = {}
+    for window_id, _, department_id in rows:
+        out.setdefault(window_id, department_id)
+    return out
+
+
+def score_sheet(template: InspectionTemplate, scores: dict[str, float]) -> tuple[float, float]:
+    """Check item scores against the sheet; (total, max_total). Every item must be scored."""
+    items = {item["code"]: item for item in template.items}
+    unknown = sorted(set(scores) - set(items))
+    if unknown:
+        raise invalid("unknown_item", f"评分表中没有这些项目：{'、'.join(unknown)} (unknown items)")
+    missing = [code for code in items if code not in scores]
+    if missing:
+        names = "、".join(items[c]["name"] for c in missing)
+        raise invalid("missing_item", f"以下项目未评分：{names} (items not scored)")
+    over = [
+        code for code, points in scores.items() if points < 0 or points > items[code]["max_points"]
+    ]
+    if over:
+        names = "、".join(f"{items[c]['name']}（满分{items[c]['max_points']}）" for c in over)
+        raise invalid("score_out_of_range", f"得分超出范围：{names} (score out of range)")
+    total = round(sum(scores.values()), 1)
+    max_total = float(sum(item["max_points"] for item in template.items))
+    return total, max_total
+
+
+def percent(total: float, max_total: float) -> float:
+    return round(total / max_total * 100, 1) if max_total else 0.0
+
+
+async def record(
+    tx: Tx,
+    hall: Hall,
+    *,
+    window: Window,
+    staff_id: int | None,
+    template: InspectionTemplate,
+    visited_at: Any,
+    scores: dict[str, float],
+    notes: str,
+    inspector_id: int,
+) -> tuple[Inspection, InspectionNotice | None]:
+    """Record a visit; below the threshold an inspection notice (督查通知书) is issued."""
+    session = tx.session
+    assert hall.id is not None and window.id is not None and template.id is not None
+    total, max_total = score_sheet(template, scores)
+    department = await window_department(session, window)
+    assert department.id is not None
+    inspection = Inspection(
+        hall_id=hall.id,
+        template_id=template.id,
+        window_id=window.id,
+        staff_id=staff_id,
+        department_id=department.id,
+        inspector_id=inspector_id,
+        visited_at=visited_at,
+        recorded_at=tx.now,
+        scores={k: float(v) for k, v in scores.items()},
+        total=total,
+        max_total=max_total,
+        notes=notes,
+    )
+    session.add(inspection)
+    await session.flush()
+    tx.audit("inspection.record", inspection)
+    settings, _ = await config.current(session, hall.id)
+    notice = None
+    if percent(total, max_total) < settings.inspection_threshold:
+        notice = await issue_notice(tx, hall, inspection, department, window, settings)
+    tx.emit("office.inspection", id=inspection.id, window=window.number, total=total)
+    return inspection, notice
+
+
+async def issue_notice(
+    tx: Tx,
+    hall: Hall,
+    inspection: Inspection,
+    department: Department,
+    window: Window,
+    settings: config.Settings,
+) -> InspectionNotice:
+    session = tx.session
+    assert hall.id is not None and inspection.id is not None and department.id is not None
+    # Numbers per hall and year; the hall row lock orders concurrent notices.
+    await session.execute(select(Hall.id).where(Hall.id == hall.id).with_for_update())  # type: ignore[call-overload]
+    today = business_day(hall, tx.now)
+    seq = (
+        await session.execute(
+            select(func.coalesce(func.max(InspectionNotice.seq), 0)).where(
+                InspectionNotice.hall_id == hall.id,  # type: ignore[arg-type]
+                InspectionNotice.year == today.year,  # type: ignore[arg-type]
+            )
+        )
+    ).scalar_one() + 1
+    calendar = await load_calendar(session, hall.id)
+    due: date = calendar.add_working_days(today, settings.notice_days)
+    pct = percent(inspection.total, inspection.max_total)
+    text = (
+        f"{department.name}：\n"
+        f"效能办于{business_day(hall, inspection.visited_at):%Y年%m月%d日}对{window.number}号窗口进行暗访，"
+        f"得分{inspection.total:g}分（满分{inspection.max_total:g}分，折合{pct:g}分），"
+        f"低于{settings.inspection_threshold:g}分的合格线。请于{due:%Y年%m月%d日}前完成整改，"
+        f"并将整改情况书面报送效能办。"
+    )
+    notice = InspectionNotice(
+        hall_id=hall.id,
+        inspection_id=inspection.id,
+        department_id=department.id,
+        year=today.year,
+        seq=int(seq),
+        issued_at=tx.now,
+        due=due,
+        text=text,
+    )
+    session.add(notice)
+    await session.flush()
+    tx.audit("inspection_notice.issue", notice)
+    await feedback_service.open_for_inspection(
+        tx,
+        inspection_id=inspection.id,
+        window_id=window.id,  # type: ignore[arg-type]
+        staff_id=inspection.staff_id,
+        department_id=department.id,
+        due=due,
+    )
+    return notice
+
+
+def notice_number(notice: InspectionNotice) -> str:
+    return f"效督〔{notice.year}〕{notice.seq}号"
+
+
+async def load_inspection(session: AsyncSession, inspection_id: int) -> Inspection:
+    inspection = await session.get(Inspection, inspection_id)
+    if inspection is None:
+        raise not_found("inspection", "没有这条暗访记录 (unknown inspection)")
+    return inspection
+
+
+async def add_photo(
+    tx: Tx,
+    inspection: Inspection,
+    data: bytes,
+    *,
+    var_dir: Path,
+    user_id: int,
+) -> InspectionPhoto:
+    """Store an evidence photo under var/uploads/inspections (content-addressed)."""
+    content_type = sniff_image(data)
+    if content_type is None:
+        raise ApiError(
+            415, "unsupported_media_type", "只接受 JPEG、PNG 或 WebP 图片 (JPEG, PNG or WebP only)"
+        )
+    digest = hashlib.sha256(data).hexdigest()
+    relative = Path("uploads") / "inspections" / f"{digest}{PHOTO_TYPES[content_type]}"
+    target = var_dir / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        temp = target.with_suffix(target.suffix + ".part")
+        temp.write_bytes(data)
+        temp.replace(target)
+    photo = InspectionPhoto(
+        inspection_id=inspection.id,  # type: ignore[arg-type]
+        content_type=content_type,
+        size=len(data),
+        sha256=digest,
+        path=str(relative),
+        uploaded_at=tx.now,
+        uploaded_by_id=user_id,
+    )
+    tx.session.add(photo)
+    await tx.session.flush()
+    tx.audit("inspection.photo", photo)
+    return photo

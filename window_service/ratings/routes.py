@@ -1,0 +1,347 @@
+"""HTTP endpoints of star ratings, the accountability settings and the notice board."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import func, select
+
+from ..api.endpoint import PUBLIC, ApiRequest, ApiRouter
+from ..api.errors import ApiError, invalid, validation_details
+from ..auth.models import User
+from ..auth.roles import ADMIN, HEAD, INSPECTOR, STAFF
+from ..feedback.models import Feedback
+from ..feedback.service import callback_figures
+from ..halls.lookup import business_day, get_hall, local_time
+from ..halls.models import Department, Hall, Service, Window, WindowDuty
+from . import config, service
+from .compute import Row
+from .config import Weights
+from .models import RatingPublication, RatingRow
+from .periods import current_month, parse_period
+from .schemas import (
+    BoardOut,
+    BoardPersonOut,
+    BoardServiceOut,
+    BoardWindowOut,
+    ConfigIn,
+    ConfigOut,
+    PublicationOut,
+    PublishIn,
+    RatingOut,
+    RatingsQuery,
+)
+
+router = ApiRouter("ratings")
+OFFICE = (INSPECTOR, ADMIN, HEAD)
+RED_BLACK_SIZE = 3
+
+
+def _own_hall(api: ApiRequest, hall: Hall) -> None:
+    if api.principal.hall_id != hall.id:
+        raise ApiError(403, "forbidden", "不是本大厅的人员 (another hall)")
+
+
+def _row_out(row: Row, period: str, pub: RatingPublication | None, hall: Hall) -> RatingOut:
+    return RatingOut(
+        subject=row.subject,
+        key=row.key,
+        name=row.name,
+        stars=row.stars,
+        score=row.score,
+        rank=row.rank,
+        components=row.components,
+        samples=row.samples,
+        raw=row.raw,
+        hall_means=row.extra.get("hall_means", {}),
+        period=period,
+        published=pub is not None,
+        published_at=local_time(hall, pub.published_at).isoformat() if pub else None,
+    )
+
+
+@router.route(
+    "GET",
+    "/halls/{hall}/ratings",
+    roles=[PUBLIC],
+    query=RatingsQuery,
+    response=list[RatingOut],
+    extra_statuses=(403, 422),
+)
+async def ratings(api: ApiRequest) -> list[RatingOut]:
+    """星级评定 of a month or quarter: the frozen rows once published; before that computed live
+    (``published: false``) and shown only to the office."""
+    q: RatingsQuery = api.query
+    async with api.state.db.read() as session:
+        hall = await get_hall(session, api.path["hall"])
+        now = api.state.clock.now()
+        period = parse_period(q.period) if q.period else current_month(hall, now)
+        rows, pub, _ = await service.live_or_published(session, hall, period, q.subject, now)
+        if pub is None and (api.principal.role not in OFFICE or api.principal.hall_id != hall.id):
+            raise ApiError(
+                403,
+                "not_published",
+                f"{period.label}星级评定尚未公示 (not published yet; the office sees live figures)",
+            )
+        return [_row_out(r, period.code, pub, hall) for r in rows]
+
+
+async def _publication_out(
+    session: Any, hall: Hall, pub: RatingPublication, rows: int
+) -> PublicationOut:
+    by = await session.get(User, pub.published_by_id) if pub.published_by_id else None
+    settings = {k: v for k, v in pub.config.items() if k not in ("version", "complete")}
+    return PublicationOut(
+        period=pub.period,
+        period_label=parse_period(pub.period).label,
+        published_at=local_time(hall, pub.published_at).isoformat(),
+        published_by=by.username if by else None,
+        rows=rows,
+        complete=bool(pub.config.get("complete")),
+        config_version=int(pub.config.get("version", 0)),
+        settings=settings,
+    )
+
+
+@router.route(
+    "POST",
+    "/halls/{hall}/ratings/publish",
+    roles=[INSPECTOR],
+    body=PublishIn,
+    response=PublicationOut,
+    status=201,
+    extra_statuses=(409,),
+)
+async def publish(api: ApiRequest) -> PublicationOut:
+    """公示: freeze a period's star ratings; later data never change them (409 if published)."""
+    async with api.state.db.write() as session:
+        hall = await get_hall(session, api.path["hall"])
+        _own_hall(api, hall)
+        assert hall.id is not None
+        period = parse_period(api.body.period)
+        if hall_day_before(hall, api, period.first):
+            raise invalid(
+                "period_not_started", f"{period.label}尚未开始 (the period has not started)"
+            )
+        tx = api.tx(session, hall.id)
+        pub, count = await service.publish(tx, hall, period, api.principal.user_id)
+        await tx.commit()
+        return await _publication_out(session, hall, pub, count)
+
+
+def hall_day_before(hall: Hall, api: ApiRequest, day: Any) -> bool:
+    return bool(business_day(hall, api.state.clock.now()) < day)
+
+
+@router.route(
+    "GET", "/halls/{hall}/ratings/publications", roles=[PUBLIC], response=list[PublicationOut]
+)
+async def publications(api: ApiRequest) -> list[PublicationOut]:
+    """The published rating periods, newest first."""
+    async with api.state.db.read() as session:
+        hall = await get_hall(session, api.path["hall"])
+        pubs = list(
+            (
+                await session.execute(
+                    select(RatingPublication)
+                    .where(RatingPublication.hall_id == hall.id)  # type: ignore[arg-type]
+                    .order_by(RatingPublication.published_at.desc())  # type: ignore[attr-defined]
+                )
+            ).scalars()
+        )
+        counts: dict[int, int] = dict(
+            (
+                await session.execute(
+                    select(RatingRow.publication_id, func.count())  # type: ignore[call-overload]
+                    .where(RatingRow.publication_id.in_([p.id for p in pubs]))  # type: ignore[attr-defined]
+                    .group_by(RatingRow.publication_id)
+                )
+            ).all()
+        )
+        return [await _publication_out(session, hall, p, int(counts.get(p.id or 0, 0))) for p in pubs]
+
+
+@router.route("GET", "/halls/{hall}/accountability-config", roles=OFFICE, response=ConfigOut)
+async def get_config(api: ApiRequest) -> ConfigOut:
+    """效能参数: weights, star thresholds, shrinkage k, rating and rectification deadlines …"""
+    async with api.state.db.read() as session:
+        hall = await get_hall(session, api.path["hall"])
+        _own_hall(api, hall)
+        assert hall.id is not None
+        settings, version = await config.current(session, hall.id)
+        return ConfigOut(version=version, settings=settings.model_dump(mode="json"))
+
+
+@router.route(
+    "PUT",
+    "/halls/{hall}/accountability-config",
+    roles=[INSPECTOR, ADMIN],
+    body=ConfigIn,
+    response=ConfigOut,
+)
+async def put_config(api: ApiRequest) -> ConfigOut:
+    """Change the settings (a new audited version; published ratings keep theirs)."""
+    body: ConfigIn = api.body
+    changes = body.model_dump(exclude_none=True, exclude={"reason"})
+    if not changes:
+        raise invalid("nothing_to_change", "没有要修改的参数 (no settings given)")
+    if "weights" in changes:
+        unknown = set(changes["weights"]) - set(Weights.model_fields)
+        if unknown:
+            raise invalid(
+                "unknown_weight", f"未知的权重：{'、'.join(sorted(unknown))} (unknown weights)"
+            )
+    async with api.state.db.write() as session:
+        hall = await get_hall(session, api.path["hall"])
+        _own_hall(api, hall)
+        assert hall.id is not None
+        tx = api.tx(session, hall.id)
+        try:
+            settings, version = await config.change(tx, changes, api.principal.user_id)
+        except ValidationError as exc:
+            raise invalid(
+                "invalid_settings", "参数无效 (invalid settings)", validation_details(exc)
+            ) from exc
+        await tx.commit()
+        return ConfigOut(version=version, settings=settings.model_dump(mode="json"))
+
+
+# -- the notice board (电子公示栏) -------------------------------------------------------------
+
+
+def initials(name: str) -> str:
+    """The surname of a Chinese name, or the initials of a Latin one (for the placeholder)."""
+    name = name.strip()
+    if not name:
+        return "?"
+    if name.isascii():
+        return "".join(part[0] for part in name.split()[:2]).upper()
+    return name[0]
+
+
+def photo_url(photo: str) -> str | None:
+    if photo.startswith(("/", "https://", "http://")):
+        return photo
+    return None
+
+
+async def board_data(session: Any, hall: Hall) -> BoardOut:
+    """What the notice board shows: staff with stars, windows, 红黑榜, service guides."""
+    assert hall.id is not None
+    pub = await service.latest_month(session, hall.id)
+    staff_rows: dict[str, Row] = {}
+    window_rows: dict[str, Row] = {}
+    if pub is not None:
+        staff_rows = {r.key: r for r in await service.published_rows(session, pub, "staff")}
+        window_rows = {r.key: r for r in await service.published_rows(session, pub, "window")}
+    windows = list(
+        (
+            await session.execute(
+                select(Window).where(Window.hall_id == hall.id).order_by(Window.number)  # type: ignore[arg-type]
+            )
+        ).scalars()
+    )
+    numbers = {w.id: w.number for w in windows}
+    on_duty = {
+        d.staff_id
+        for d in (
+            await session.execute(
+                select(WindowDuty).where(WindowDuty.window_id.in_(list(numbers)))  # type: ignore[attr-defined]
+            )
+        ).scalars()
+    }
+    users = (
+        await session.execute(
+            select(User)
+            .where(User.hall_id == hall.id, User.role == STAFF, User.active.is_(True))  # type: ignore[arg-type, attr-defined]
+            .order_by(User.username)  # type: ignore[arg-type]
+        )
+    ).scalars()
+    people = []
+    for user in users:
+        row = staff_rows.get(user.username)
+        people.append(
+            BoardPersonOut(
+                username=user.username,
+                name=user.display_name or user.username,
+                staff_no=user.staff_no,
+                initials=initials(user.display_name or user.username),
+                photo_url=photo_url(user.photo),
+                window=numbers.get(user.window_id) if user.window_id else None,
+                on_duty=user.id in on_duty,
+                stars=row.stars if row else None,
+                score=row.score if row else None,
+            )
+        )
+    people.sort(key=lambda p: (not p.on_duty, p.window or 999, p.username))
+    rated = sorted((p for p in people if p.score is not None), key=lambda p: -(p.score or 0))
+    red = [p for p in rated if (p.stars or 0) >= 4][:RED_BLACK_SIZE]
+    black = [p for p in reversed(rated) if (p.stars or 5) <= 3 and p not in red][:RED_BLACK_SIZE]
+    services = (
+        await session.execute(
+            select(Service, Department)
+            .join(Department, Department.id == Service.department_id)  # type: ignore[arg-type]
+            .where(Service.hall_id == hall.id, Service.active.is_(True))  # type: ignore[arg-type, attr-defined]
+            .order_by(Service.sort_order, Service.prefix)  # type: ignore[arg-type]
+        )
+    ).all()
+    satisfaction = None
+    callback = None
+    if pub is not None:
+        start, end = parse_period(pub.period).bounds(hall)
+        counts = (
+            await session.execute(
+                select(func.count(), func.count().filter(Feedback.rating >= 3)).where(  # type: ignore[arg-type, operator]
+                    Feedback.hall_id == hall.id,  # type: ignore[arg-type]
+                    Feedback.voided.is_(False),  # type: ignore[attr-defined]
+                    Feedback.created_at >= start,  # type: ignore[arg-type, operator]
+                    Feedback.created_at < end,  # type: ignore[arg-type, operator]
+                )
+            )
+        ).one()
+        if counts[0]:
+            satisfaction = round(int(counts[1]) / int(counts[0]) * 100, 1)
+        callback = (await callback_figures(session, hall.id, start, end))["callback_rate"]
+    return BoardOut(
+        hall=hall.code,
+        hall_name=hall.name,
+        period=pub.period if pub else None,
+        period_label=parse_period(pub.period).label if pub else None,
+        published_at=local_time(hall, pub.published_at).isoformat() if pub else None,
+        staff=people,
+        windows=[
+            BoardWindowOut(
+                number=w.number,
+                name=w.name or f"{w.number}号窗口",
+                stars=window_rows[str(w.number)].stars if str(w.number) in window_rows else None,
+                score=window_rows[str(w.number)].score if str(w.number) in window_rows else None,
+            )
+            for w in windows
+        ],
+        red=red,
+        black=black,
+        services=[
+            BoardServiceOut(
+                code=s.code,
+                name=s.name,
+                department=d.name,
+                legal_days=s.legal_days,
+                promised_days=s.promised_days,
+                fees=s.fees,
+                materials=s.materials,
+                guide=s.guide,
+            )
+            for s, d in services
+        ],
+        satisfaction_rate=satisfaction,
+        callback_rate=callback,
+    )
+
+
+@router.route("GET", "/halls/{hall}/board", roles=[PUBLIC], response=BoardOut)
+async def board(api: ApiRequest) -> BoardOut:
+    """电子公示栏 data: staff with photo/工号/published stars, windows, 红黑榜, service guides."""
+    async with api.state.db.read() as session:
+        hall = await get_hall(session, api.path["hall"])
+        return await board_data(session, hall)
