@@ -119,15 +119,16 @@ def gettext_for(request: Request) -> Callable[[str], str]:
     return translations(page_language(request)).gettext
 
 
-_configured: set[int] = set()
+I18N_EXTENSION = "jinja2.ext.InternationalizationExtension"
 
 
 def templates_for(request: Request) -> Jinja2Templates:
+    """The app's templates, with the i18n extension (``{% trans %}``, ``_()``) switched on."""
     templates = app_state(request).templates
-    if id(templates.env) not in _configured:
-        templates.env.add_extension("jinja2.ext.i18n")
-        templates.env.globals["role_labels"] = ROLE_LABELS
-        _configured.add(id(templates.env))
+    env = templates.env
+    if I18N_EXTENSION not in env.extensions:
+        env.add_extension("jinja2.ext.i18n")
+        env.globals["role_labels"] = ROLE_LABELS
     return templates
 
 
