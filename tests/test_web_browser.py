@@ -115,6 +115,31 @@ async def test_terminal_calls_and_the_phone_follows(
         " {outcome: 'completed'}))"
     )
     await expect(terminal.locator("#flash")).to_contain_text("不能办结")
+
+    await terminal.keyboard.press("F7")  # 回队: A002 waits again, keeping its place
+    await expect(terminal.locator("#current-number")).to_have_text("—")
+    await expect(terminal.locator("#queue .q-number")).to_have_text(["A002"])
+    await terminal.keyboard.press("F1")
+    await expect(terminal.locator("#current-number")).to_have_text("A002")
+    await terminal.keyboard.press("F8")  # 转移 → choose the service
+    await expect(terminal.locator("#transfer-dialog")).to_be_visible()
+    await terminal.locator('#transfer-services [data-service="budongchan"]').click()
+    await expect(terminal.locator("#current-number")).to_have_text("—")
+    await expect(terminal.locator("#queue-empty")).to_be_visible()  # now waits for windows 3–4
+
+    third = await kiosk_ticket(live_server)
+    await expect(terminal.locator("#queue .q-number")).to_have_text([third["number"]])
+    await terminal.keyboard.press("F1")
+    await expect(terminal.locator("#current-number")).to_have_text(third["number"])
+    await terminal.keyboard.press("F5")  # 过号
+    await expect(terminal.locator("#current-number")).to_have_text("—")
+    await expect(terminal.locator("#flash")).to_contain_text("已标记过号")
+
+    await terminal.keyboard.press("F9")  # 暂停
+    await expect(terminal.locator("#window-status")).to_have_text("暂停服务")
+    await expect(terminal.locator('[data-action="call"]')).to_be_disabled()
+    await terminal.keyboard.press("F9")  # 恢复
+    await expect(terminal.locator("#window-status")).to_have_text("服务中")
     await staff.close()
     await phone.close()
 
