@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
+from ..cases import pages as cases_pages
 from ..stats import pages as stats_pages
 from . import devices, signin, terminal, track
 
@@ -17,4 +18,5 @@ routes: list[BaseRoute] = [
     Route("/t/{token}", track.track_page, methods=["GET"]),
     *devices.routes,  # kiosk, hall/window displays, evaluator pad, /qr.svg
     *stats_pages.routes,  # /office/stats (效能统计)
+    *cases_pages.routes,  # receipts, correction notices, /lookup, /office/cases
 ]

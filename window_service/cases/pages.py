@@ -1,0 +1,274 @@
+"""Pages of cases: the printable receipt (受理回执) and correction notice (补正告知书), the public
+lookup (/lookup) and the office's live dashboard (/office/cases)."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..api.errors import ApiError
+from ..auth.principal import Principal
+from ..auth.roles import ADMIN, HEAD, INSPECTOR, STAFF
+from ..devices import qr
+from ..halls.lookup import business_day
+from ..halls.models import Hall
+from ..state import app_state
+from ..web.pages import N_, OFFICE_LINKS, OfficeLink, error_page, render, require_page_user
+from . import deadlines as dl
+from .calendar import load_calendar
+from .calendar_admin import calendar_status
+from .commitments import counts as commitment_counts
+from .figures import compliance
+from .models import Case
+from .responsibility import NO_OUTCOME_REASONS, first_responder_figures
+from .routes import LOOKUP_NOT_FOUND, _guard, check_case_access, principal_hall
+from .service import get_case
+from .views import case_detail, case_out, lookups, notice_counts, public_out
+from .watch import policy_of
+
+OFFICE = (ADMIN, INSPECTOR, HEAD)
+
+OFFICE_LINKS.append(
+    OfficeLink(
+        "/office/cases",
+        N_("办件时限监督"),
+        roles=OFFICE,
+        description=N_("黄牌/红牌预警与超期办件、一次性告知违规、等候超时、首问负责情况，实时推送"),
+    )
+)
+
+
+def base_url(request: Request) -> str:
+    return app_state(request).settings.public_url or str(request.base_url)
+
+
+def lookup_link(request: Request, case: Case) -> str:
+    query = urlencode({"receipt_no": case.receipt_no, "check_code": case.check_code})
+    return f"{base_url(request).rstrip('/')}/lookup?{query}"
+
+
+async def _case_for_page(
+    request: Request, session: AsyncSession, user: Principal
+) -> tuple[Hall, Case] | Response:
+    try:
+        case = await get_case(session, request.path_params["receipt_no"])
+        await check_case_access(session, user, case, act=False)
+        hall = await principal_hall(session, user)
+    except ApiError as exc:
+        if exc.status == 404:
+            return await error_page(request, 404, N_("没有这个办件"))
+        return await error_page(request, exc.status, N_("无权查看此办件"))
+    return hall, case
+
+
+async def receipt_page(request: Request) -> Response:
+    """受理回执: both deadlines, the check code and a QR for the public lookup; printable."""
+    user = await require_page_user(request, roles=(STAFF, *OFFICE))
+    if isinstance(user, Response):
+        return user
+    state = app_state(request)
+    async with state.db.read() as session:
+        found = await _case_for_page(request, session, user)
+        if isinstance(found, Response):
+            return found
+        hall, case = found
+        assert hall.id is not None
+        cal = await load_calendar(session, hall.id)
+        detail = await case_detail(
+            session,
+            hall,
+            case,
+            cal,
+            state.clock.now(),
+            policy_of(state),
+            base_url=base_url(request),
+        )
+    link = lookup_link(request, case)
+    return await render(
+        request,
+        "case_receipt.html",
+        {"hall": hall, "case": detail, "lookup_link": link, "qr_svg": qr.svg(link)},
+    )
+
+
+async def notice_page(request: Request) -> Response:
+    """补正告知书 (一次性告知): every missing material; printable."""
+    user = await require_page_user(request, roles=(STAFF, *OFFICE))
+    if isinstance(user, Response):
+        return user
+    state = app_state(request)
+    try:
+        seq = int(request.path_params["seq"])
+    except ValueError:
+        return await error_page(request, 404, N_("没有这份补正告知书"))
+    async with state.db.read() as session:
+        found = await _case_for_page(request, session, user)
+        if isinstance(found, Response):
+            return found
+        hall, case = found
+        assert hall.id is not None
+        cal = await load_calendar(session, hall.id)
+        detail = await case_detail(
+            session,
+            hall,
+            case,
+            cal,
+            state.clock.now(),
+            policy_of(state),
+            base_url=base_url(request),
+        )
+    notice = next((n for n in detail.notices if n.seq == seq), None)
+    if notice is None:
+        return await error_page(request, 404, N_("没有这份补正告知书"))
+    link = lookup_link(request, case)
+    return await render(
+        request,
+        "case_notice.html",
+        {
+            "hall": hall,
+            "case": detail,
+            "notice": notice,
+            "lookup_link": link,
+            "qr_svg": qr.svg(link),
+        },
+    )
+
+
+async def lookup_page(request: Request) -> Response:
+    """办件查询 (public): a form; with both fields filled, the case's status and deadlines."""
+    state = app_state(request)
+    receipt_no = (request.query_params.get("receipt_no") or "").strip()[:64]
+    check_code = (request.query_params.get("check_code") or "").strip()[:16]
+    result = None
+    message = None
+    status = 200
+    if receipt_no or check_code:
+        now = state.clock.now()
+        key = receipt_no.upper()
+        if _guard.blocked(key, now):
+            message, status = N_("查询次数过多，请稍后再试"), 429
+        else:
+            async with state.db.read() as session:
+                case = None
+                if receipt_no and check_code:
+                    case = (
+                        await session.execute(select(Case).where(col(Case.receipt_no) == key))
+                    ).scalar_one_or_none()
+                if case is None or not hmac.compare_digest(
+                    case.check_code.encode(), check_code.encode()
+                ):
+                    _guard.fail(key, now)
+                    message, status = LOOKUP_NOT_FOUND, 404
+                else:
+                    hall = await session.get(Hall, case.hall_id)
+                    assert hall is not None and hall.id is not None
+                    cal = await load_calendar(session, hall.id)
+                    lk = await lookups(session, hall, [case])
+                    result = public_out(hall, case, lk, cal, now)
+    return await render(
+        request,
+        "case_lookup.html",
+        {
+            "receipt_no": receipt_no,
+            "check_code": check_code,
+            "result": result,
+            "message": message,
+        },
+        status=status,
+    )
+
+
+async def dashboard_context(request: Request, user: Principal) -> dict[str, Any]:
+    state = app_state(request)
+    now: datetime = state.clock.now()
+    scope = user.department_ids if user.role == HEAD else None
+    async with state.db.read() as session:
+        hall = await principal_hall(session, user)
+        assert hall.id is not None
+        today = business_day(hall, now)
+        month_start = today.replace(day=1)
+        cal = await load_calendar(session, hall.id)
+        policy = policy_of(state)
+        stmt = select(Case).where(
+            col(Case.hall_id) == hall.id, col(Case.status).in_(dl.OPEN_STATUSES)
+        )
+        if scope is not None:
+            stmt = stmt.where(col(Case.department_id).in_(list(scope)))
+        open_cases = list(
+            (await session.execute(stmt.order_by(col(Case.promised_due), col(Case.id)))).scalars()
+        )
+        lk = await lookups(session, hall, open_cases)
+        counts = await notice_counts(session, open_cases)
+        outs = [
+            case_out(
+                hall,
+                c,
+                lk,
+                cal,
+                now,
+                policy,
+                notices=counts.get(c.id or 0, (0, 0))[0],
+                breaches=counts.get(c.id or 0, (0, 0))[1],
+            )
+            for c in open_cases
+        ]
+        red = [o for o in outs if o.warning == dl.RED]
+        yellow = [o for o in outs if o.warning == dl.YELLOW]
+        stopped = [o for o in outs if o.clock_stopped]
+        calendar = await calendar_status(session, hall, now)
+        commitments = await commitment_counts(session, hall, today, today, now)
+        if scope is not None:
+            allowed = {s.code for s in lk.services.values() if s.department_id in scope}
+            commitments = [r for r in commitments if r.service in allowed]
+        by_window = await compliance(
+            session, hall.id, month_start, today, "window", now=now, department_ids=scope
+        )
+        by_staff = await compliance(
+            session, hall.id, month_start, today, "staff", now=now, department_ids=scope
+        )
+        responders = await first_responder_figures(
+            session, hall, month_start, today, today, department_ids=scope
+        )
+    return {
+        "hall": hall,
+        "today": today,
+        "month_start": month_start,
+        "red": red,
+        "yellow": yellow,
+        "stopped": stopped,
+        "open_count": len(outs),
+        "calendar": calendar,
+        "commitments": commitments,
+        "by_window": sorted(by_window.values(), key=lambda f: str(f.key).zfill(4)),
+        "by_staff": sorted(by_staff.values(), key=lambda f: str(f.key)),
+        "responders": list(responders.values()),
+        "reasons": NO_OUTCOME_REASONS,
+    }
+
+
+async def office_cases_page(request: Request) -> Response:
+    """办件时限监督: warned and overdue cases, breaches, queue commitments; live."""
+    user = await require_page_user(request, roles=OFFICE)
+    if isinstance(user, Response):
+        return user
+    context = await dashboard_context(request, user)
+    if request.query_params.get("partial") == "1":
+        return await render(request, "office_cases_body.html", context)
+    return await render(request, "office_cases.html", context)
+
+
+routes = [
+    Route("/cases/{receipt_no}/receipt", receipt_page, methods=["GET"]),
+    Route("/cases/{receipt_no}/notices/{seq}", notice_page, methods=["GET"]),
+    Route("/lookup", lookup_page, methods=["GET"]),
+    Route("/office/cases", office_cases_page, methods=["GET"]),
+]

@@ -1,0 +1,153 @@
+/* Case actions of the window terminal: 受理办件 from the ticket being served, 补正告知 (all missing
+ * materials at once), 材料补齐 (resume the clock), 咨询登记, and printing receipts and notices.
+ * Uses window.Terminal (terminal.js) and the "terminal:state" event; api()/t()/flash() from app.js. */
+(function () {
+  "use strict";
+  function $(id) { return document.getElementById(id); }
+  if (!$("case-accept")) return;
+
+  var state = (window.Terminal && window.Terminal.state) ||
+    JSON.parse(document.getElementById("terminal-state").textContent);
+  var last = null; // the last case handled at this terminal
+  try { last = JSON.parse(sessionStorage.getItem("window_service.last_case") || "null"); } catch (e) { last = null; }
+
+  function run(fn) {
+    if (window.Terminal && window.Terminal.run) return window.Terminal.run(fn);
+    return fn().catch(showError);
+  }
+
+  function fmtDue(value) {
+    if (!value) return "";
+    if (value.indexOf("T") >= 0) return value.slice(0, 10) + " " + value.slice(11, 16);
+    return value;
+  }
+
+  function remember(c, noticeUrl) {
+    last = { receipt_no: c.receipt_no, check_code: c.check_code, promised_due: c.promised_due,
+             provisional: c.provisional, receipt_url: "/cases/" + c.receipt_no + "/receipt",
+             notice_url: noticeUrl || null };
+    try { sessionStorage.setItem("window_service.last_case", JSON.stringify(last)); } catch (e) { /* private mode */ }
+    showLast();
+  }
+
+  function showLast() {
+    if (!last) { $("case-last").hidden = true; return; }
+    $("case-last").hidden = false;
+    $("case-last-no").textContent = last.receipt_no;
+    $("case-last-code").textContent = last.check_code || "";
+    $("case-last-due").textContent = t("承诺办结") + " " + fmtDue(last.promised_due) +
+      (last.provisional ? " (" + t("预计") + ")" : "");
+    $("case-last-receipt").href = last.receipt_url;
+    var n = $("case-last-notice");
+    n.hidden = !last.notice_url;
+    if (last.notice_url) n.href = last.notice_url;
+  }
+
+  function update(s) {
+    state = s || state;
+    var cur = state.current;
+    $("case-accept").disabled = !(cur && cur.status === "serving");
+  }
+
+  function open(id) {
+    var d = $(id);
+    d.showModal();
+    var first = d.querySelector("input:not([type=hidden]), textarea, select");
+    if (first) first.focus();
+    return d;
+  }
+
+  document.querySelectorAll("[data-case-close]").forEach(function (b) {
+    b.addEventListener("click", function () { b.closest("dialog").close(); });
+  });
+
+  $("case-accept").addEventListener("click", function () {
+    if (!state.current || state.current.status !== "serving") return;
+    $("case-accept-form").reset();
+    $("case-accept-ticket").textContent = state.current.number;
+    open("case-accept-dialog");
+  });
+  $("case-accept-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var form = ev.target;
+    var ticket = state.current;
+    if (!ticket) return;
+    var body = { applicant_name: form.applicant_name.value.trim(), applicant_phone: form.applicant_phone.value.trim() };
+    $("case-accept-dialog").close();
+    run(async function () {
+      var c = await api("POST", "/api/v1/tickets/" + ticket.id + "/case", body);
+      remember(c);
+      flash(t("已受理") + " " + c.receipt_no + " · " + t("查询码") + " " + c.check_code, "ok");
+      window.open("/cases/" + encodeURIComponent(c.receipt_no) + "/receipt", "_blank", "noopener");
+    });
+  });
+
+  function withReceipt(dialogId, formId) {
+    $(formId).reset();
+    if (last) $(formId).receipt_no.value = last.receipt_no;
+    open(dialogId);
+  }
+
+  $("case-correction").addEventListener("click", function () { withReceipt("case-correction-dialog", "case-correction-form"); });
+  $("case-correction-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var form = ev.target;
+    var no = form.receipt_no.value.trim();
+    var materials = form.materials.value.split(/\n+/).map(function (s) { return s.trim(); }).filter(Boolean);
+    if (!materials.length) { flash(t("请列明缺少的材料"), "error"); return; }
+    $("case-correction-dialog").close();
+    run(async function () {
+      var c = await api("POST", "/api/v1/cases/" + encodeURIComponent(no) + "/correction", { materials: materials });
+      var notice = c.notices[c.notices.length - 1];
+      remember(c, "/cases/" + encodeURIComponent(no) + "/notices/" + notice.seq);
+      if (notice.breach) flash(t("已发出补正告知；这是本办件的第二次告知，已记录为违反一次性告知"), "error");
+      else flash(t("已发出补正告知，办件暂停计时"), "ok");
+      window.open("/cases/" + encodeURIComponent(no) + "/notices/" + notice.seq, "_blank", "noopener");
+    });
+  });
+
+  $("case-resume").addEventListener("click", function () { withReceipt("case-resume-dialog", "case-resume-form"); });
+  $("case-resume-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var no = ev.target.receipt_no.value.trim();
+    $("case-resume-dialog").close();
+    run(async function () {
+      var c = await api("POST", "/api/v1/cases/" + encodeURIComponent(no) + "/resume");
+      remember(c);
+      flash(t("材料已补齐，恢复计时；承诺办结") + " " + fmtDue(c.promised_due), "ok");
+    });
+  });
+
+  $("case-consult").addEventListener("click", function () {
+    var select = $("case-consult-service");
+    select.textContent = "";
+    (state.window.services || []).concat(state.all_services || []).forEach(function (s) {
+      if (select.querySelector('option[value="' + s.code + '"]')) return;
+      var o = document.createElement("option");
+      o.value = s.code;
+      o.textContent = s.prefix + " · " + s.name;
+      select.appendChild(o);
+    });
+    $("case-consult-form").reset();
+    var cur = state.current;
+    if (cur) select.value = cur.service;
+    $("case-consult-ticket").textContent = cur ? cur.number : "";
+    open("case-consult-dialog");
+  });
+  $("case-consult-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var f = ev.target;
+    var body = { service: f.service.value, summary: f.summary.value.trim(),
+                 citizen_name: f.citizen_name.value.trim(), referred_to: f.referred_to.value.trim() };
+    if (state.current) body.ticket = state.current.id;
+    $("case-consult-dialog").close();
+    run(async function () {
+      await api("POST", "/api/v1/consultations", body);
+      flash(t("咨询已登记"), "ok");
+    });
+  });
+
+  document.addEventListener("terminal:state", function (ev) { update(ev.detail); });
+  update(state);
+  showLast();
+})();
