@@ -108,3 +108,91 @@ async def add_head(db_url: str, username: str, department_code: str) -> None:
             await session.commit()
     finally:
         await db.dispose()
+
+
+async def bulk_ratings(
+    db_url: str, window_number: int, ratings: list[int], at: Any, *, service_code: str | None = None
+) -> None:
+    """Many finished tickets of one window, each rated (inserted directly: fast and exact)."""
+    import secrets
+
+    from window_service.auth.models import User
+    from window_service.feedback.models import Feedback
+    from window_service.halls.models import Service, WindowService
+    from window_service.queue.models import Ticket
+
+    points = {5: 10.0, 4: 8.0, 3: 6.0, 2: 3.0, 1: 0.0}
+    db = create_database(db_url)
+    try:
+        async with db.write() as session:
+            hall = (await session.execute(select(Hall).where(Hall.code == "demo"))).scalar_one()
+            window = (
+                await session.execute(
+                    select(Window).where(Window.hall_id == hall.id, Window.number == window_number)
+                )
+            ).scalar_one()
+            if service_code is None:
+                service = (
+                    await session.execute(
+                        select(Service)
+                        .join(WindowService, WindowService.service_id == Service.id)
+                        .where(WindowService.window_id == window.id)
+                        .order_by(WindowService.position)
+                        .limit(1)
+                    )
+                ).scalar_one()
+            else:
+                service = (
+                    await session.execute(select(Service).where(Service.code == service_code))
+                ).scalar_one()
+            staff = (
+                await session.execute(select(User).where(User.window_id == window.id))
+            ).scalar_one()
+            prefix = "Z" + str(window_number)
+            from sqlalchemy import func
+
+            start = (
+                await session.execute(select(func.count()).where(Ticket.prefix == prefix))
+            ).scalar_one() + 1
+            tickets = [
+                Ticket(
+                    hall_id=hall.id,
+                    service_id=service.id,
+                    original_service_id=service.id,
+                    prefix=prefix,
+                    seq_no=n,
+                    number=f"{prefix}{n:03d}",
+                    business_day=at.date(),
+                    status="done",
+                    queued_at=at,
+                    called_at=at,
+                    started_at=at,
+                    finished_at=at,
+                    window_id=window.id,
+                    staff_id=staff.id,
+                    first_responder_id=staff.id,
+                    outcome="completed",
+                    track_token=secrets.token_urlsafe(18),
+                )
+                for n in range(start, start + len(ratings))
+            ]
+            session.add_all(tickets)
+            await session.flush()
+            session.add_all(
+                Feedback(
+                    hall_id=hall.id,
+                    ticket_id=ticket.id,
+                    window_id=window.id,
+                    staff_id=staff.id,
+                    service_id=service.id,
+                    department_id=service.department_id,
+                    rating=rating,
+                    points=points[rating],
+                    created_at=at,
+                    source_ip=f"10.0.{window_number}.{n % 250}",
+                )
+                for n, (ticket, rating) in enumerate(zip(tickets, ratings, strict=True))
+            )
+            await session.commit()
+    finally:
+        await db.dispose()

@@ -1,0 +1,227 @@
+"""星级评定: shrunk toward the hall mean, components and samples shown, published periods frozen."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from tests.conftest import login, make_settings
+from tests.ratings_support import bulk_ratings, rate, serve, window_ids
+from window_service.app import create_app
+from window_service.clock import FixedClock
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+EARLIER = datetime(2026, 11, 10, 10, 0, tzinfo=SHANGHAI)
+#: A typical window: 50 ratings averaging 4.0.
+TYPICAL = [5] * 20 + [4] * 15 + [3] * 10 + [2] * 5
+
+
+@pytest.fixture
+async def hall(db_url: str, tmp_path: Path, clock: FixedClock) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(make_settings(db_url, tmp_path), clock=clock, run_housekeeping=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hall.test") as c:
+        yield c
+    await app.state.core.db.dispose()
+
+
+async def test_three_fives_do_not_beat_three_hundred_averaging_four_point_eight(
+    hall: httpx.AsyncClient, db_url: str
+) -> None:
+    await bulk_ratings(db_url, 1, [5, 5, 5], EARLIER)
+    await bulk_ratings(db_url, 2, [5] * 240 + [4] * 60, EARLIER)  # average 4.8
+    for number in (3, 4, 5, 6, 7):
+        await bulk_ratings(db_url, number, TYPICAL, EARLIER)
+    office = await login(hall, "office")
+    response = await hall.get(
+        "/api/v1/halls/demo/ratings?period=2026-11&subject=window", headers=office
+    )
+    assert response.status_code == 200, response.text
+    rows = {r["key"]: r for r in response.json()}
+    few, many = rows["1"], rows["2"]
+    assert many["score"] > few["score"]
+    assert many["rank"] < few["rank"]
+    assert few["samples"]["satisfaction"] == 3 and many["samples"]["satisfaction"] == 300
+    assert few["raw"]["satisfaction"] == 100.0 and many["raw"]["satisfaction"] == 96.0
+    # The shrunk component sits between the window's own mean and the hall mean.
+    hall_mean = few["hall_means"]["satisfaction"]
+    assert hall_mean < few["components"]["satisfaction"] < 100
+    assert set(many["components"]) == {"satisfaction", "inspection", "time_limit", "conduct"}
+    assert all(0 <= r["score"] <= 100 and 1 <= r["stars"] <= 5 for r in rows.values())
+    assert few["published"] is False
+    # Window 8 has no data at all: no star.
+    assert "8" not in rows
+
+
+async def test_components_weights_and_stars(hall: httpx.AsyncClient, db_url: str) -> None:
+    await bulk_ratings(db_url, 1, [5] * 100, EARLIER)
+    await bulk_ratings(db_url, 2, [1] * 100, EARLIER)
+    office = await login(hall, "office")
+    ids = await window_ids(hall)
+    scores = {
+        "on_duty": 20,
+        "attitude": 20,
+        "appearance": 10,
+        "one_time_notice": 15,
+        "efficiency": 15,
+        "fees": 10,
+        "integrity": 10,
+    }
+    recorded = await hall.post(
+        "/api/v1/inspections",
+        json={
+            "window": ids[1],
+            "staff": "w1",
+            "visited_at": "2026-11-20T10:00:00+08:00",
+            "template": "standard",
+            "scores": scores,
+            "notes": "",
+        },
+        headers=office,
+    )
+    assert recorded.status_code == 201
+    rows = {
+        r["key"]: r
+        for r in (
+            await hall.get(
+                "/api/v1/halls/demo/ratings?period=2026-11&subject=staff", headers=office
+            )
+        ).json()
+    }
+    assert rows["w1"]["samples"]["inspection"] == 1
+    assert rows["w1"]["stars"] > rows["w2"]["stars"]
+    assert rows["w2"]["stars"] == 1
+    # The office changes the weights (audited, versioned): inspections only.
+    changed = await hall.put(
+        "/api/v1/halls/demo/accountability-config",
+        json={"weights": {"satisfaction": 0, "inspection": 100, "time_limit": 0, "conduct": 0}},
+        headers=office,
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["version"] == 1
+    rows = {
+        r["key"]: r
+        for r in (
+            await hall.get(
+                "/api/v1/halls/demo/ratings?period=2026-11&subject=staff", headers=office
+            )
+        ).json()
+    }
+    # Only w1 was visited (100); w2's inspection component is the hall mean, shrunk: also 100.
+    assert rows["w1"]["score"] == 100.0
+    bad = await hall.put(
+        "/api/v1/halls/demo/accountability-config",
+        json={"thresholds": [60, 70, 80, 90]},
+        headers=office,
+    )
+    assert bad.status_code == 422
+    assert (
+        await hall.put(
+            "/api/v1/halls/demo/accountability-config",
+            json={"weights": {"luck": 5}},
+            headers=office,
+        )
+    ).status_code == 422
+    assert (
+        await hall.put(
+            "/api/v1/halls/demo/accountability-config",
+            json={"shrink_k": 5},
+            headers=await login(hall, "w1"),
+        )
+    ).status_code == 403
+    config = (await hall.get("/api/v1/halls/demo/accountability-config", headers=office)).json()
+    assert config["settings"]["weights"]["inspection"] == 100
+
+
+async def test_department_ratings_use_department_codes(
+    hall: httpx.AsyncClient, db_url: str
+) -> None:
+    await bulk_ratings(db_url, 3, TYPICAL, EARLIER)
+    office = await login(hall, "office")
+    rows = (
+        await hall.get(
+            "/api/v1/halls/demo/ratings?period=2026-Q4&subject=department", headers=office
+        )
+    ).json()
+    assert [r["key"] for r in rows] == ["ziranziyuan"]
+    assert rows[0]["samples"]["satisfaction"] == 50
+    assert (
+        await hall.get("/api/v1/halls/demo/ratings?period=2026-Q5", headers=office)
+    ).status_code == 422
+    assert (
+        await hall.get("/api/v1/halls/demo/ratings?subject=hall", headers=office)
+    ).status_code == 422
+
+
+async def test_published_ratings_are_frozen(hall: httpx.AsyncClient, db_url: str) -> None:
+    await bulk_ratings(db_url, 1, [2] * 20 + [3] * 30, EARLIER)
+    await bulk_ratings(db_url, 2, [5] * 30, EARLIER)
+    office = await login(hall, "office")
+    # Before publication: anonymous and window staff are refused, the office sees live rows.
+    assert (await hall.get("/api/v1/halls/demo/ratings?period=2026-11")).status_code == 403
+    w1 = await login(hall, "w1")
+    assert (
+        await hall.get("/api/v1/halls/demo/ratings?period=2026-11", headers=w1)
+    ).status_code == 403
+    live = (await hall.get("/api/v1/halls/demo/ratings?period=2026-11", headers=office)).json()
+    assert all(r["published"] is False for r in live)
+    # Only inspectors publish.
+    assert (
+        await hall.post(
+            "/api/v1/halls/demo/ratings/publish", json={"period": "2026-11"}, headers=w1
+        )
+    ).status_code == 403
+    published = await hall.post(
+        "/api/v1/halls/demo/ratings/publish", json={"period": "2026-11"}, headers=office
+    )
+    assert published.status_code == 201, published.text
+    assert published.json()["settings"]["weights"]["satisfaction"] == 40
+    frozen = (await hall.get("/api/v1/halls/demo/ratings?period=2026-11")).json()
+    assert all(r["published"] is True for r in frozen)
+    assert [(r["key"], r["score"]) for r in frozen] == [(r["key"], r["score"]) for r in live]
+    # More (bad) ratings and a new weighting later: the published period does not change.
+    for _ in range(3):
+        ticket = await serve(hall, "budongchan", 3)
+        assert (await rate(hall, ticket["track_token"], 1)).status_code == 201
+    await bulk_ratings(db_url, 2, [1] * 40, EARLIER, service_code="shebao")
+    await hall.put(
+        "/api/v1/halls/demo/accountability-config", json={"shrink_k": 100}, headers=office
+    )
+    after = (await hall.get("/api/v1/halls/demo/ratings?period=2026-11")).json()
+    assert after == frozen
+    again = await hall.post(
+        "/api/v1/halls/demo/ratings/publish", json={"period": "2026-11"}, headers=office
+    )
+    assert again.status_code == 409
+    assert "已公示" in again.json()["error"]["message"]
+    publications = (await hall.get("/api/v1/halls/demo/ratings/publications")).json()
+    assert [p["period"] for p in publications] == ["2026-11"]
+    # A period that has not started cannot be published.
+    assert (
+        await hall.post(
+            "/api/v1/halls/demo/ratings/publish", json={"period": "2027-01"}, headers=office
+        )
+    ).status_code == 422
+    # The board shows the published stars.
+    board = (await hall.get("/api/v1/halls/demo/board")).json()
+    assert board["period"] == "2026-11"
+    stars = {p["username"]: p["stars"] for p in board["staff"]}
+    frozen_staff = (
+        await hall.get("/api/v1/halls/demo/ratings?period=2026-11&subject=staff")
+    ).json()
+    assert stars["w1"] == next(r["stars"] for r in frozen_staff if r["key"] == "w1")
+    assert stars["w8"] is None
+    assert [p["username"] for p in board["red"]] == ["w2"]
+    assert [p["username"] for p in board["black"]] == ["w1"]
+    assert {s["code"] for s in board["services"]} == {
+        "hukou",
+        "budongchan",
+        "qiye",
+        "shebao",
+        "shuiwu",
+    }
