@@ -281,8 +281,9 @@
 
   document.addEventListener("keydown", function (ev) {
     var dialog = openDialogNode();
+    var typing = ev.target && ev.target.closest && ev.target.closest("input, textarea, select, [contenteditable]");
     if (dialog) {
-      if (/^[1-9]$/.test(ev.key)) {
+      if (/^[1-9]$/.test(ev.key) && !typing) {
         var choices = dialog.querySelectorAll(".choice-list .btn");
         var c = choices[Number(ev.key) - 1];
         if (c) { ev.preventDefault(); c.click(); }
@@ -304,7 +305,23 @@
 
   /* ---------- live ---------- */
 
-  var REFRESH_ON = { snapshot: 1, call: 1, queue: 1, ticket: 1, window: 1 };
+  /* Whether a hall event may change this window's state or waiting list. */
+  function prefixOf(number) { return String(number || "").replace(/\d+$/, ""); }
+  function concernsUs(msg) {
+    var own = state.window.services;
+    var number = state.window.number;
+    var hasPrefix = function (p) { return own.some(function (s) { return s.prefix === p; }); };
+    switch (msg.type) {
+      case "snapshot": return true;
+      case "window": return msg.window === number;
+      case "call": return msg.window === number || own.some(function (s) { return s.code === msg.service; });
+      case "ticket": return msg.window === number || hasPrefix(prefixOf(msg.ticket));
+      case "queue":
+        if (!msg.waiting || !Object.keys(msg.waiting).length) return true;
+        return Object.keys(msg.waiting).some(hasPrefix);
+      default: return false;
+    }
+  }
   function connState(s) {
     var node = $("conn");
     if (s === "open") {
@@ -318,7 +335,7 @@
     document.body.classList.toggle("is-offline", s !== "open");
   }
   liveSocket("/ws/halls/" + encodeURIComponent(state.hall.code) + "/display", {
-    onMessage: function (msg) { if (REFRESH_ON[msg.type]) scheduleRefresh(); },
+    onMessage: function (msg) { if (concernsUs(msg)) scheduleRefresh(); },
     onState: connState
   });
 
