@@ -97,3 +97,13 @@ def test_entered_year_wins_and_removes_the_provisional_mark() -> None:
 def test_negative_counts_are_refused() -> None:
     with pytest.raises(ValueError):
         add_working_days(date(2026, 1, 5), -1)
+
+
+def test_promised_limits_never_exceed_legal_limits() -> None:
+    from window_service.cases.deadlines import check_time_limits
+    from window_service.halls.demo import SERVICES
+
+    for _prefix, code, _name, _dept, legal, promised, *_ in SERVICES:
+        assert check_time_limits(legal, promised) is None, code
+    assert check_time_limits(5, 10) is not None
+    assert check_time_limits(0, 0) is None
