@@ -159,3 +159,14 @@ async def test_tracking_page(client: httpx.AsyncClient) -> None:
     missing = await client.get("/t/not-a-real-token-123")
     assert missing.status_code == 404
     assert "没有这个号票" in missing.text
+
+
+async def test_start_page(client: httpx.AsyncClient) -> None:
+    page = await client.get("/")
+    assert page.status_code == 200
+    assert 'href="/kiosk/demo"' in page.text
+    assert 'href="/login"' in page.text
+    await page_login(client, "office")
+    response = await client.get("/")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/office"

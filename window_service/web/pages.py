@@ -83,6 +83,9 @@ QUEUE_LABEL_TEXTS = (
     *(N_("70岁以上老人"), N_("残疾人"), N_("孕妇"), N_("军人")),
 )
 
+#: The five levels of 好差评 (GB/T 39734), as the rating pages show them.
+RATING_LABEL_TEXTS = (N_("非常满意"), N_("满意"), N_("基本满意"), N_("不满意"), N_("非常不满意"))
+
 #: The top navigation, shown to signed-in users whose role is listed.
 NAV_LINKS: list[NavLink] = [
     NavLink("/terminal", N_("窗口叫号终端"), roles=(STAFF,)),

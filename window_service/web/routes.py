@@ -9,6 +9,7 @@ from ..stats import pages as stats_pages
 from . import devices, signin, terminal, track
 
 routes: list[BaseRoute] = [
+    Route("/", signin.start_page, methods=["GET"]),
     Route("/login", signin.login_page, methods=["GET"]),
     Route("/login", signin.login_submit, methods=["POST"]),
     Route("/logout", signin.logout, methods=["POST"]),

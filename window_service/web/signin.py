@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -11,6 +12,7 @@ from ..auth.csrf import SESSION_KEY as CSRF_SESSION_KEY
 from ..auth.csrf import csrf_ok, csrf_token
 from ..auth.models import User
 from ..auth.service import check_credentials
+from ..halls.models import Hall
 from ..state import app_state
 from ..transaction import Tx
 from .pages import N_, OFFICE_ROLES, current_user, error_page, home_for, render, require_page_user
@@ -101,3 +103,13 @@ async def office_home(request: Request) -> Response:
     if isinstance(user, Response):
         return user
     return await render(request, "office.html")
+
+
+async def start_page(request: Request) -> Response:
+    """``/``: a signed-in person goes to their page; anyone else sees the hall's entry points."""
+    user = await current_user(request)
+    if user.is_user:
+        return RedirectResponse(home_for(user), status_code=303)
+    async with app_state(request).db.read() as session:
+        halls = list((await session.execute(select(Hall).order_by(Hall.id))).scalars())  # type: ignore[arg-type]
+    return await render(request, "start.html", {"halls": halls})
