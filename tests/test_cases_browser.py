@@ -46,11 +46,11 @@ async def sign_in(page: Page, url: str, username: str) -> None:
     await page.wait_for_load_state()
 
 
+# The browser flow runs once (SQLite); the API tests cover both databases.
+@pytest.mark.parametrize("backend", ["sqlite"])
 async def test_terminal_case_actions_and_live_office(
     live_server: LiveServer, browser: Browser, backend: str
 ) -> None:
-    if backend != "sqlite":
-        pytest.skip("the browser flow runs once; the API tests cover PostgreSQL")
     url = live_server.url
     office_ctx = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     office = await office_ctx.new_page()
