@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.cases_support import accept, at, client_for, clocked_app
-from tests.conftest import login
+from tests.conftest import issue, login
 from window_service.clock import FixedClock
 
 
@@ -58,6 +58,8 @@ async def test_office_dashboard(db_url: str, tmp_path: Path) -> None:
         overdue, _ = await accept(c, "hukou", 1)
         provisional, _ = await accept(c, "budongchan", 3)
         clock.set(at(2027, 1, 8, 10))
+        waiting = await issue(c, "qiye")
+        clock.set(at(2027, 1, 8, 10, 30))  # waited 30 minutes, target 20
         office = await login(c, "office")
         page = await c.get("/office/cases", headers=office)
         assert page.status_code == 200
@@ -66,6 +68,8 @@ async def test_office_dashboard(db_url: str, tmp_path: Path) -> None:
         assert "红牌" in html
         assert 'id="calendar-reminder"' in html and "2027" in html
         assert "/static/cases_office.js" in html
+        live = html.split('id="live-breaches"', 1)[1].split("</table>", 1)[0]
+        assert waiting["number"] in live and "等候超时" in live
         partial = await c.get("/office/cases", params={"partial": "1"}, headers=office)
         assert partial.status_code == 200 and "<html" not in partial.text
         assert overdue["receipt_no"] in partial.text

@@ -4,6 +4,7 @@ lookup (/lookup) and the office's live dashboard (/office/cases)."""
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -20,12 +21,13 @@ from ..auth.principal import Principal
 from ..auth.roles import ADMIN, HEAD, INSPECTOR, STAFF
 from ..devices import qr
 from ..halls.lookup import business_day
-from ..halls.models import Hall
+from ..halls.models import Hall, Service
 from ..state import app_state
 from ..web.pages import N_, OFFICE_LINKS, OfficeLink, error_page, render, require_page_user
 from . import deadlines as dl
 from .calendar import load_calendar
 from .calendar_admin import calendar_status
+from .commitments import TicketTimes, times_for
 from .commitments import counts as commitment_counts
 from .figures import compliance
 from .models import Case
@@ -187,6 +189,28 @@ async def lookup_page(request: Request) -> Response:
     )
 
 
+@dataclass(frozen=True)
+class LiveBreach:
+    """A ticket over its wait or service-time target right now (for the hall monitor)."""
+
+    ticket: str
+    service: str
+    status: str
+    minutes: int
+    target: int
+
+
+def live_breach(times: TicketTimes, service: Service) -> LiveBreach:
+    waiting = times.ticket.status == "waiting"
+    return LiveBreach(
+        times.ticket.number,
+        service.name,
+        times.ticket.status,
+        int(times.waited_minutes if waiting else times.served_minutes or 0),
+        service.wait_target_minutes if waiting else service.service_target_minutes,
+    )
+
+
 async def dashboard_context(request: Request, user: Principal) -> dict[str, Any]:
     state = app_state(request)
     now: datetime = state.clock.now()
@@ -226,6 +250,17 @@ async def dashboard_context(request: Request, user: Principal) -> dict[str, Any]
         stopped = [o for o in outs if o.clock_stopped]
         calendar = await calendar_status(session, hall, now)
         commitments = await commitment_counts(session, hall, today, today, now)
+        services = lk.services
+        live_breaches = sorted(
+            (
+                live_breach(t, services[t.ticket.original_service_id])
+                for t in await times_for(session, hall, today, today, now)
+                if (t.ticket.status == "waiting" and t.wait_breach)
+                or (t.ticket.status == "serving" and t.service_breach)
+                if scope is None or services[t.ticket.original_service_id].department_id in scope
+            ),
+            key=lambda b: -b.minutes,
+        )
         if scope is not None:
             allowed = {s.code for s in lk.services.values() if s.department_id in scope}
             commitments = [r for r in commitments if r.service in allowed]
@@ -248,6 +283,7 @@ async def dashboard_context(request: Request, user: Principal) -> dict[str, Any]
         "open_count": len(outs),
         "calendar": calendar,
         "commitments": commitments,
+        "live_breaches": live_breaches,
         "by_window": sorted(by_window.values(), key=lambda f: str(f.key).zfill(4)),
         "by_staff": sorted(by_staff.values(), key=lambda f: str(f.key)),
         "responders": list(responders.values()),
