@@ -173,6 +173,12 @@ async def render(
         **(context or {}),
     }
     response = templates_for(request).TemplateResponse(request, name, ctx, status_code=status)
+    # Pages are not to be framed by other sites (clickjacking of the terminal's buttons), and
+    # what a signed-in person sees is not kept in shared caches.
+    response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if user.is_user:
+        response.headers["Cache-Control"] = "no-store"
     if request.query_params.get("lang") in LANGUAGES:
         response.set_cookie(LANG_COOKIE, language, max_age=365 * 86400, samesite="lax")
     return response
