@@ -130,6 +130,10 @@ async def test_next_only_goes_to_this_site(client: httpx.AsyncClient) -> None:
 
 
 async def test_english_pages(client: httpx.AsyncClient) -> None:
+    switch = re.search(
+        r'href="([^"]*)" hreflang="en"', (await client.get("/login?next=/office")).text
+    )
+    assert switch and "next=%2Foffice" in switch.group(1) and "lang=en" in switch.group(1)
     page = await client.get("/login?lang=en")
     assert "Staff sign-in" in page.text
     assert "工作人员登录" not in page.text

@@ -148,6 +148,11 @@ async def current_user(request: Request) -> Principal:
     return principal
 
 
+def _relative(url: Any) -> str:
+    """Path and query of a URL (links stay on whatever host the page was opened by)."""
+    return f"{url.path}?{url.query}" if url.query else str(url.path)
+
+
 async def render(
     request: Request, name: str, context: dict[str, Any] | None = None, *, status: int = 200
 ) -> Response:
@@ -164,6 +169,9 @@ async def render(
         "csrf_token": csrf_token(request),
         "lang": language,
         "languages": LANGUAGE_LABELS,
+        "lang_links": {
+            code: _relative(request.url.include_query_params(lang=code)) for code in LANGUAGES
+        },
         "nav_links": nav,
         "office_links": office_links,
         "_": trans.gettext,
