@@ -40,7 +40,6 @@
     ws.dataset.status = w.status;
     document.body.classList.toggle("is-paused", w.status !== "open");
     $("pause-label").textContent = w.status === "open" ? t("暂停服务") : t("恢复服务");
-    button("pause").dataset.action = "pause";
 
     var box = $("current");
     box.dataset.status = cur ? cur.status : "none";
