@@ -10,6 +10,7 @@ Screenshots go to docs/screenshots/.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -132,6 +133,27 @@ async def _flow(server: LiveServer, db_url: str, tmp_path: Path, browser: Any) -
         await kiosk.locator("#ticket").screenshot(path=str(SHOTS / "ticket.png"))
         await kiosk.emulate_media(media="screen")
 
+        # a reload while the answer is on its way: the page asks again with the same key and
+        # shows (and prints) the same ticket, not a second one
+        await kiosk.click("#ticket-done")
+        await kiosk.unroute("**/api/v1/halls/demo/tickets")
+        made = asyncio.Event()
+
+        async def never_answer(route: Any) -> None:
+            await route.fetch()  # the server makes the ticket, the page never hears back
+            made.set()
+
+        await kiosk.route("**/api/v1/halls/demo/tickets", never_answer)
+        await kiosk.click("button[data-service=shebao]")
+        await asyncio.wait_for(made.wait(), 20)
+        await kiosk.unroute("**/api/v1/halls/demo/tickets")
+        await kiosk.reload()
+        await kiosk.wait_for_selector("#t-qr svg")
+        assert await kiosk.inner_text("#t-number") == "D001"
+        assert await kiosk.evaluate("window.kiosk.state.requests") == 1
+        services = {s["code"]: s for s in (await api.get("/api/v1/halls/demo/services")).json()}
+        assert services["shebao"]["waiting"] == 1
+
         # --- window 1 calls it: the display shows it and queues the announcement ---
         called = await api.post(f"/api/v1/windows/{windows[1]}/call-next", headers=w1)
         assert called.json()["number"] == "A001"
@@ -147,7 +169,7 @@ async def _flow(server: LiveServer, db_url: str, tmp_path: Path, browser: Any) -
         await display.wait_for_selector(".hd-window[data-window='3'].status-paused")
         assert "暂停" in await display.inner_text(".hd-window[data-window='3']")
         # a busier hall for the screenshot: more calls, people waiting
-        for service in ("budongchan", "budongchan", "qiye", "shebao", "shuiwu"):
+        for service in ("budongchan", "budongchan", "qiye", "shuiwu"):
             await api.post(
                 "/api/v1/halls/demo/tickets", json={"service": service}, headers=kiosk_key
             )

@@ -19,9 +19,10 @@ def _urls(host: str, port: int) -> str:
     base = f"http://{shown}:{port}"
     return "\n".join(
         [
-            f"  取号机 kiosk           {base}/kiosk/demo",
+            f"  取号机 kiosk           {base}/kiosk/demo?key=<取号机密钥 kiosk key>  (once)",
             f"  大厅综合屏 hall display {base}/display/demo",
             f"  窗口屏 window display   {base}/display/demo/window/1",
+            f"  评价器 evaluator pad    {base}/pad/demo/1?key=<评价器密钥 pad key>  (once)",
             f"  窗口叫号终端 terminal    {base}/terminal   (w1 … w8)",
             f"  效能办 office          {base}/office     (office, head, admin)",
             f"  电子公示栏 notice board  {base}/board/demo",
