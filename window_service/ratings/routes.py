@@ -159,7 +159,9 @@ async def publications(api: ApiRequest) -> list[PublicationOut]:
                 )
             ).all()
         )
-        return [await _publication_out(session, hall, p, int(counts.get(p.id or 0, 0))) for p in pubs]
+        return [
+            await _publication_out(session, hall, p, int(counts.get(p.id or 0, 0))) for p in pubs
+        ]
 
 
 @router.route("GET", "/halls/{hall}/accountability-config", roles=OFFICE, response=ConfigOut)

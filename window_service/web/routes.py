@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route
 
 from ..cases import pages as cases_pages
+from ..ratings import pages as ratings_pages
 from ..stats import pages as stats_pages
 from . import devices, signin, terminal, track
 
@@ -20,4 +21,5 @@ routes: list[BaseRoute] = [
     *devices.routes,  # kiosk, hall/window displays, evaluator pad, /qr.svg
     *stats_pages.routes,  # /office/stats (效能统计)
     *cases_pages.routes,  # receipts, correction notices, /lookup, /office/cases
+    *ratings_pages.routes,  # /board/{hall}, /office/inspections|rectifications|ratings
 ]

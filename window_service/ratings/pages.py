@@ -1,0 +1,229 @@
+"""Pages of the accountability area: the public notice board (电子公示栏) and the office pages
+for inspections (暗访), visit plans, rectifications (整改), notices and star ratings.
+
+The office pages are thin: they render the page with what it needs and the actions go through
+the JSON API (static/accountability.js, with the session cookie and CSRF header).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..api.errors import ApiError
+from ..auth.models import User
+from ..auth.roles import ADMIN, HEAD, INSPECTOR
+from ..feedback import policy
+from ..halls.lookup import business_day, get_hall, local_time
+from ..halls.models import Department, Hall, Window
+from ..inspections import service as inspections
+from ..inspections.models import Inspection, InspectionNotice, InspectionTemplate
+from ..state import app_state
+from ..web.pages import N_, OFFICE_LINKS, OfficeLink, error_page, render, require_page_user
+from . import config
+from .periods import current_month
+from .routes import board_data
+
+OFFICE_LINKS.extend(
+    [
+        OfficeLink(
+            "/office/inspections",
+            N_("暗访督查"),
+            roles=(INSPECTOR,),
+            description=N_("按评分表记录暗访、上传取证照片、签发督查通知书；每周随机暗访计划"),
+        ),
+        OfficeLink(
+            "/office/rectifications",
+            N_("差评整改"),
+            roles=(INSPECTOR, ADMIN, HEAD),
+            description=N_("差评与督查整改工单：核实、整改、回访，逾期提醒；评价申诉"),
+        ),
+        OfficeLink(
+            "/office/ratings",
+            N_("星级评定"),
+            roles=(INSPECTOR, ADMIN, HEAD),
+            description=N_("窗口、人员、部门月度/季度星级，公示后冻结；权重与阈值设置"),
+        ),
+    ]
+)
+
+
+async def board_page(request: Request) -> Response:
+    """电子公示栏 /board/{hall}: public, for a TV in the hall (refreshes itself)."""
+    async with app_state(request).db.read() as session:
+        try:
+            hall = await get_hall(session, request.path_params["hall"])
+        except ApiError:
+            return await error_page(request, 404, N_("没有这个服务大厅"))
+        board = await board_data(session, hall)
+    return await render(request, "accountability/board.html", {"hall": hall, "board": board})
+
+
+async def inspections_page(request: Request) -> Response:
+    user = await require_page_user(request, roles=(INSPECTOR,))
+    if isinstance(user, Response):
+        return user
+    state = app_state(request)
+    async with state.db.read() as session:
+        hall = await session.get(Hall, user.hall_id)
+        assert hall is not None and hall.id is not None
+        templates = await inspections.current_templates(session, hall.id)
+        windows = list(
+            (
+                await session.execute(
+                    select(Window).where(Window.hall_id == hall.id).order_by(Window.number)  # type: ignore[arg-type]
+                )
+            ).scalars()
+        )
+        staff = list(
+            (
+                await session.execute(
+                    select(User)
+                    .where(User.hall_id == hall.id, User.role == "staff")  # type: ignore[arg-type]
+                    .order_by(User.username)  # type: ignore[arg-type]
+                )
+            ).scalars()
+        )
+        recent = list(
+            (
+                await session.execute(
+                    select(Inspection)
+                    .where(Inspection.hall_id == hall.id)  # type: ignore[arg-type]
+                    .order_by(Inspection.visited_at.desc())  # type: ignore[attr-defined]
+                    .limit(20)
+                )
+            ).scalars()
+        )
+        numbers = {w.id: w.number for w in windows}
+        notices = {
+            n.inspection_id: n
+            for n in (
+                await session.execute(
+                    select(InspectionNotice).where(InspectionNotice.hall_id == hall.id)  # type: ignore[arg-type]
+                )
+            ).scalars()
+        }
+        now = state.clock.now()
+    return await render(
+        request,
+        "accountability/inspections.html",
+        {
+            "hall": hall,
+            "templates": [
+                {"code": t.code, "name": t.name, "version": max(t.version, 1), "items": t.items}
+                for t in templates
+            ],
+            "windows": windows,
+            "staff": staff,
+            "recent": [
+                {
+                    "id": i.id,
+                    "window": numbers.get(i.window_id),
+                    "visited_at": local_time(hall, i.visited_at).strftime("%Y-%m-%d %H:%M"),
+                    "total": i.total,
+                    "max_total": i.max_total,
+                    "notice": notices.get(i.id or 0),
+                    "notice_number": inspections.notice_number(notices[i.id])
+                    if i.id in notices
+                    else "",
+                }
+                for i in recent
+            ],
+            "now_local": local_time(hall, now).strftime("%Y-%m-%dT%H:%M"),
+            "today": business_day(hall, now),
+        },
+    )
+
+
+async def notice_page(request: Request) -> Response:
+    """督查通知书, printable (A4)."""
+    user = await require_page_user(request, roles=(INSPECTOR, ADMIN, HEAD))
+    if isinstance(user, Response):
+        return user
+    try:
+        notice_id = int(request.path_params["id"])
+    except ValueError:
+        return await error_page(request, 404, N_("没有这份督查通知书"))
+    async with app_state(request).db.read() as session:
+        notice = await session.get(InspectionNotice, notice_id) if notice_id < 2**31 else None
+        if notice is None or notice.hall_id != user.hall_id:
+            return await error_page(request, 404, N_("没有这份督查通知书"))
+        if user.role == HEAD and notice.department_id not in user.department_ids:
+            return await error_page(request, 403, N_("无权访问此页面"))
+        hall = await session.get(Hall, notice.hall_id)
+        dept = await session.get(Department, notice.department_id)
+        inspection = await session.get(Inspection, notice.inspection_id)
+        assert hall is not None and dept is not None and inspection is not None
+        window = await session.get(Window, inspection.window_id)
+        template = await session.get(InspectionTemplate, inspection.template_id)
+        assert template is not None
+    items: list[dict[str, Any]] = [
+        {**item, "score": inspection.scores.get(item["code"])} for item in template.items
+    ]
+    return await render(
+        request,
+        "accountability/notice.html",
+        {
+            "hall": hall,
+            "notice": notice,
+            "number": inspections.notice_number(notice),
+            "department": dept,
+            "window": window,
+            "inspection": inspection,
+            "items": items,
+            "issued": local_time(hall, notice.issued_at),
+            "visited": local_time(hall, inspection.visited_at),
+        },
+    )
+
+
+async def rectifications_page(request: Request) -> Response:
+    user = await require_page_user(request, roles=(INSPECTOR, ADMIN, HEAD))
+    if isinstance(user, Response):
+        return user
+    return await render(
+        request,
+        "accountability/rectifications.html",
+        {
+            "levels": policy.LEVELS,
+            "can_progress": user.role == HEAD,
+            "can_decide": user.role == INSPECTOR,
+        },
+    )
+
+
+async def ratings_page(request: Request) -> Response:
+    user = await require_page_user(request, roles=(INSPECTOR, ADMIN, HEAD))
+    if isinstance(user, Response):
+        return user
+    state = app_state(request)
+    async with state.db.read() as session:
+        hall = await session.get(Hall, user.hall_id)
+        assert hall is not None and hall.id is not None
+        settings, version = await config.current(session, hall.id)
+        period = current_month(hall, state.clock.now())
+    return await render(
+        request,
+        "accountability/ratings.html",
+        {
+            "hall": hall,
+            "period": period.code,
+            "settings": settings.model_dump(mode="json"),
+            "version": version,
+            "can_publish": user.role == INSPECTOR,
+            "can_configure": user.role in (INSPECTOR, ADMIN),
+        },
+    )
+
+
+routes = [
+    Route("/board/{hall}", board_page, methods=["GET"]),
+    Route("/office/inspections", inspections_page, methods=["GET"]),
+    Route("/office/notices/{id}", notice_page, methods=["GET"]),
+    Route("/office/rectifications", rectifications_page, methods=["GET"]),
+    Route("/office/ratings", ratings_page, methods=["GET"]),
+]

@@ -1,0 +1,238 @@
+/* Office pages of the accountability area: 暗访 (record, photos, visit plan), 差评整改 and
+ * 申诉, 星级评定 (view, publish, settings). Everything goes through the JSON API with the
+ * session cookie and the CSRF header (app.js: api(), flash(), t()).
+ */
+(function () {
+  "use strict";
+  var initNode = document.getElementById("acc-init");
+  if (!initNode) return;
+  var init = JSON.parse(initNode.textContent);
+  function $(id) { return document.getElementById(id); }
+  function el(tag, text, cls) {
+    var n = document.createElement(tag);
+    if (text != null) n.textContent = text;
+    if (cls) n.className = cls;
+    return n;
+  }
+  function num(x) { return x == null ? "—" : String(Math.round(x * 10) / 10); }
+  function csrf() { var m = document.querySelector('meta[name="csrf-token"]'); return m ? m.content : ""; }
+
+  // -- 暗访 -------------------------------------------------------------------------------
+  var insForm = $("inspection-form");
+  if (insForm) {
+    var templates = {};
+    init.templates.forEach(function (t) { templates[t.code] = t; });
+    var renderItems = function () {
+      var t = templates[$("ins-template").value];
+      var body = $("ins-items").querySelector("tbody");
+      body.textContent = "";
+      t.items.forEach(function (item) {
+        var tr = el("tr");
+        tr.appendChild(el("td", item.name + "（" + num(item.max_points) + "）"));
+        tr.appendChild(el("td", item.description || ""));
+        var td = el("td");
+        var input = el("input");
+        input.type = "number"; input.min = "0"; input.max = String(item.max_points); input.step = "0.5";
+        input.value = String(item.max_points); input.name = "score:" + item.code; input.required = true;
+        input.setAttribute("aria-label", item.name);
+        td.appendChild(input); tr.appendChild(td); body.appendChild(tr);
+      });
+      total();
+    };
+    var total = function () {
+      var sum = 0;
+      insForm.querySelectorAll("input[name^='score:']").forEach(function (i) { sum += Number(i.value) || 0; });
+      $("ins-total").textContent = num(sum);
+    };
+    $("ins-template").addEventListener("change", renderItems);
+    insForm.addEventListener("input", total);
+    renderItems();
+    insForm.addEventListener("submit", async function (ev) {
+      ev.preventDefault();
+      var f = new FormData(insForm);
+      var scores = {};
+      insForm.querySelectorAll("input[name^='score:']").forEach(function (i) { scores[i.name.slice(6)] = Number(i.value); });
+      var body = {
+        window: Number(f.get("window")), staff: f.get("staff") || null,
+        visited_at: f.get("visited_at") + ":00", template: f.get("template"),
+        scores: scores, notes: String(f.get("notes") || "").trim(),
+      };
+      var out = $("ins-result");
+      out.className = "acc-result";
+      try {
+        var saved = await window.api("POST", "/api/v1/inspections", body);
+        var files = insForm.querySelector("input[type=file]").files;
+        for (var i = 0; i < files.length; i++) {
+          var data = new FormData();
+          data.append("photo", files[i]);
+          var r = await fetch("/api/v1/inspections/" + saved.id + "/photos", {
+            method: "POST", body: data, credentials: "same-origin", headers: { "X-CSRF-Token": csrf() },
+          });
+          if (!r.ok) {
+            var err = await r.json().catch(function () { return null; });
+            window.flash((files[i].name + "：") + (err && err.error ? err.error.message : r.status), "error");
+          }
+        }
+        out.textContent = window.t("已保存：得分 %(t)s/%(m)s", { t: num(saved.total), m: num(saved.max_total) });
+        if (saved.notice) {
+          out.className = "acc-result bad";
+          out.textContent += window.t("，低于合格线，已签发督查通知书 %(n)s", { n: saved.notice.number });
+          var a = el("a", window.t("打印通知书")); a.href = saved.notice.print_url;
+          out.appendChild(document.createTextNode(" ")); out.appendChild(a);
+        }
+      } catch (e) { window.showError(e); }
+    });
+  }
+
+  var planForm = $("plan-form");
+  if (planForm) {
+    var monday = new Date();
+    monday.setDate(monday.getDate() + ((8 - monday.getDay()) % 7 || 7));
+    planForm.week_start.value = monday.toISOString().slice(0, 10);
+    var showPlan = function (p) {
+      var box = $("plans");
+      box.textContent = "";
+      box.appendChild(el("p", window.t("%(w)s 起一周，随机种子 %(s)s", { w: p.week_start, s: p.seed }), "muted"));
+      var table = el("table", null, "acc-table");
+      var head = el("tr");
+      [window.t("日期"), window.t("时间"), window.t("窗口"), window.t("权重")].forEach(function (h) { head.appendChild(el("th", h)); });
+      table.appendChild(head);
+      p.plan.forEach(function (v) {
+        var tr = el("tr");
+        tr.appendChild(el("td", v.day)); tr.appendChild(el("td", v.time));
+        tr.appendChild(el("td", v.window + window.t("号窗口")));
+        tr.appendChild(el("td", num((p.weights[String(v.window_id)] || {}).weight)));
+        table.appendChild(tr);
+      });
+      box.appendChild(table);
+    };
+    planForm.addEventListener("submit", async function (ev) {
+      ev.preventDefault();
+      try {
+        showPlan(await window.api("POST", "/api/v1/halls/" + init.hall + "/visit-plans", {
+          week_start: planForm.week_start.value, visits: Number(planForm.visits.value),
+        }));
+      } catch (e) { window.showError(e); }
+    });
+    window.api("GET", "/api/v1/halls/" + init.hall + "/visit-plans").then(function (plans) {
+      if (plans.length) showPlan(plans[0]);
+    }).catch(function () {});
+  }
+
+  // -- 差评整改 ----------------------------------------------------------------------------
+  var rectList = $("rect-list");
+  if (rectList) {
+    var VIEWS = { satisfied: "满意", basically_satisfied: "基本满意", unsatisfied: "不满意" };
+    var step = function (rect, name, body) {
+      return window.api("POST", "/api/v1/rectifications/" + rect.id + "/" + name, body).then(loadRects, window.showError);
+    };
+    var rectCard = function (r) {
+      var card = el("article", null, "rect" + (r.overdue ? " is-overdue" : ""));
+      card.dataset.id = r.id;
+      var title = r.kind === "feedback"
+        ? window.t("差评 %(t)s · %(w)s号窗口 · %(l)s", { t: r.ticket, w: r.window, l: r.rating_label })
+        : window.t("督查通知书整改 · %(w)s号窗口", { w: r.window });
+      card.appendChild(el("h3", title));
+      var meta = window.t("%(d)s · 期限 %(due)s · %(s)s（%(stage)s）", {
+        d: r.department_name, due: r.due, s: r.status_label, stage: r.stage_label });
+      card.appendChild(el("p", meta + (r.overdue ? " · " + window.t("已逾期") : ""), r.overdue ? "overdue" : "muted"));
+      if (r.comment || r.tags.length) card.appendChild(el("p", window.t("群众意见：") + [r.tags.join("、"), r.comment].filter(Boolean).join(" — ")));
+      if (r.contact) card.appendChild(el("p", window.t("联系电话：") + r.contact));
+      if (r.finding) card.appendChild(el("p", window.t("核实情况：") + r.finding));
+      if (r.measures) card.appendChild(el("p", window.t("整改措施：") + r.measures));
+      if (r.called_back_at || r.citizen_view || r.callback_note) {
+        card.appendChild(el("p", window.t("回访：") + (r.callback_reached ? window.t(VIEWS[r.citizen_view] || "") : window.t("未联系上")) + " " + r.callback_note));
+      }
+      if (init.can_progress && r.status === "open") {
+        var form = el("form");
+        var text = el("textarea"); text.rows = 2; text.required = true;
+        if (r.stage === "verify") {
+          text.placeholder = window.t("核实情况"); form.appendChild(text);
+          var sub = el("select");
+          [["true", "情况属实"], ["false", "情况不属实"]].forEach(function (o) { var op = el("option", window.t(o[1])); op.value = o[0]; sub.appendChild(op); });
+          form.appendChild(sub);
+          form.appendChild(el("button", window.t("提交核实"), "btn btn-primary"));
+          form.onsubmit = function (e) { e.preventDefault(); step(r, "verify", { finding: text.value.trim(), substantiated: sub.value === "true" }); };
+        } else if (r.stage === "fix") {
+          text.placeholder = window.t("整改措施"); form.appendChild(text);
+          form.appendChild(el("button", window.t("提交整改"), "btn btn-primary"));
+          form.onsubmit = function (e) { e.preventDefault(); step(r, "fix", { measures: text.value.trim() }); };
+        } else if (r.stage === "callback") {
+          var view = el("select");
+          [["satisfied", "满意"], ["basically_satisfied", "基本满意"], ["unsatisfied", "不满意"], ["", "未联系上"]].forEach(function (o) { var op = el("option", window.t(o[1])); op.value = o[0]; view.appendChild(op); });
+          text.required = false; text.placeholder = window.t("回访情况"); form.appendChild(view); form.appendChild(text);
+          form.appendChild(el("button", window.t("记录回访"), "btn btn-primary"));
+          form.onsubmit = function (e) {
+            e.preventDefault();
+            step(r, "callback", { reached: !!view.value, citizen_view: view.value || null, note: text.value.trim() });
+          };
+        }
+        card.appendChild(form);
+      }
+      return card;
+    };
+    var loadRects = async function () {
+      try {
+        var rows = await window.api("GET", "/api/v1/rectifications?status=" + $("rect-status").value);
+        rectList.textContent = "";
+        if (!rows.length) rectList.appendChild(el("p", window.t("暂无整改工单"), "empty"));
+        rows.forEach(function (r) { rectList.appendChild(rectCard(r)); });
+      } catch (e) { window.showError(e); }
+    };
+    $("rect-status").addEventListener("change", loadRects);
+    loadRects();
+  }
+
+  // -- 星级评定 ------------------------------------------------------------------------------
+  var ratingsForm = $("ratings-form");
+  if (ratingsForm) {
+    var COMPONENTS = ["satisfaction", "inspection", "time_limit", "conduct"];
+    var loadRatings = async function () {
+      var q = "?period=" + encodeURIComponent(ratingsForm.period.value) + "&subject=" + ratingsForm.subject.value;
+      var body = $("ratings-table").querySelector("tbody");
+      try {
+        var rows = await window.api("GET", "/api/v1/halls/" + init.hall + "/ratings" + q);
+        body.textContent = "";
+        var pub = rows.length && rows[0].published;
+        $("ratings-state").textContent = pub
+          ? window.t("已公示（%(at)s），结果已冻结", { at: rows[0].published_at.slice(0, 16).replace("T", " ") })
+          : window.t("未公示：以下为实时计算结果");
+        rows.forEach(function (r) {
+          var tr = el("tr");
+          tr.appendChild(el("td", String(r.rank)));
+          tr.appendChild(el("td", r.name + "（" + r.key + "）"));
+          tr.appendChild(el("td", "★".repeat(r.stars), "stars-cell"));
+          tr.appendChild(el("td", num(r.score)));
+          COMPONENTS.forEach(function (c) { tr.appendChild(el("td", num(r.components[c]) + "（" + r.samples[c] + "）")); });
+          body.appendChild(tr);
+        });
+      } catch (e) { body.textContent = ""; $("ratings-state").textContent = e.message; }
+    };
+    ratingsForm.addEventListener("submit", function (ev) { ev.preventDefault(); loadRatings(); });
+    var publishBtn = $("publish");
+    if (publishBtn) publishBtn.addEventListener("click", async function () {
+      if (!window.confirm(window.t("公示后本期星级将冻结，不再重新计算。确定公示？"))) return;
+      try {
+        await window.api("POST", "/api/v1/halls/" + init.hall + "/ratings/publish", { period: ratingsForm.period.value });
+        window.flash(window.t("已公示"), "ok");
+        loadRatings();
+      } catch (e) { window.showError(e); }
+    });
+    var cfg = $("config-form");
+    cfg.addEventListener("submit", async function (ev) {
+      ev.preventDefault();
+      var weights = {};
+      COMPONENTS.forEach(function (c) { weights[c] = Number(cfg["w_" + c].value); });
+      try {
+        await window.api("PUT", "/api/v1/halls/" + init.hall + "/accountability-config", {
+          weights: weights,
+          thresholds: cfg.thresholds.value.split(/[,，\s]+/).filter(Boolean).map(Number),
+          shrink_k: Number(cfg.shrink_k.value),
+        });
+        window.flash(window.t("参数已保存"), "ok");
+        loadRatings();
+      } catch (e) { window.showError(e); }
+    });
+    loadRatings();
+  }
+})();
