@@ -119,7 +119,7 @@ def render_ticket(ticket: dict[str, Any], hall_name: str) -> bytes:
     out += [text(f"预计等候约 {minutes} 分钟" if ahead and minutes else "请留意叫号")]
     url = str(ticket.get("track_url") or "")
     if url:
-        out += [feed(1), qr(url), text("微信/手机扫码查看排队进度，办结后评价服务")]
+        out += [feed(1), qr(url), text("扫码查看排队进度，办结后评价服务")]
     out += [text("取号时间：" + hall_time(str(ticket.get("queued_at") or "")))]
     out += [text("-" * 32), text("请留意叫号，过号请重新取号"), CHINESE_OFF, LEFT, feed(3), CUT]
     return b"".join(out)

@@ -182,6 +182,10 @@ async def _flow(server: LiveServer, db_url: str, tmp_path: Path, browser: Any) -
         await display.wait_for_function(
             "window.hallDisplay.announcementLog.some(a => a.status === 'playing' || a.status === 'played')"
         )
+        # the offline voice clips were fetched and decoded (42: chime, words, digits, A–Z)
+        assert (
+            await display.evaluate("Object.keys(window.hallDisplay.announcer.buffers).length") == 42
+        )
         assert "E001" in await display.inner_text("#latest-call")
         assert "等候 1 人" in await display.inner_text(".hd-wait[data-prefix='B']")
         await display.screenshot(path=str(SHOTS / "hall-display.png"))
