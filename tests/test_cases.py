@@ -295,3 +295,47 @@ async def test_deadline_into_an_unentered_year_is_provisional_until_entered(
         official = (await c.get("/api/v1/calendar/years/2026", headers=office)).json()
         assert official["source"] == "official"
         assert {"date": "2026-10-10", "working": True, "name": "国庆节"} in official["days"]
+
+
+async def test_receipt_numbers_under_concurrent_acceptance(
+    db_url: str, tmp_path: Path, clock: FixedClock
+) -> None:
+    """Eight windows accept at the same moment: 0001 … 0008, no duplicate, no gap."""
+    import asyncio
+
+    from tests.cases_support import call
+    from tests.conftest import issue
+
+    async with clocked_app(db_url, tmp_path, clock) as app, client_for(app) as c:
+        for service in (
+            "hukou",
+            "hukou",
+            "budongchan",
+            "budongchan",
+            "qiye",
+            "shebao",
+            "shuiwu",
+            "hukou",
+        ):
+            await issue(c, service)
+        served = []
+        for window in range(1, 9):
+            headers = await login(c, f"w{window}")
+            ticket = await call(c, window, headers)
+            assert (
+                await c.post(f"/api/v1/tickets/{ticket['id']}/start", headers=headers)
+            ).status_code == 200
+            served.append((ticket, headers))
+        responses = await asyncio.gather(
+            *(
+                c.post(
+                    f"/api/v1/tickets/{ticket['id']}/case",
+                    json={"applicant_name": f"申请人{i}", "applicant_phone": "13800138000"},
+                    headers=headers,
+                )
+                for i, (ticket, headers) in enumerate(served)
+            )
+        )
+        assert [r.status_code for r in responses] == [201] * 8
+        numbers = sorted(r.json()["receipt_no"] for r in responses)
+        assert numbers == [f"DEMO-20261126-{n:04d}" for n in range(1, 9)]
