@@ -80,3 +80,24 @@ async def test_office_dashboard(db_url: str, tmp_path: Path) -> None:
         terminal = await c.get("/terminal", headers=w1)
         assert terminal.status_code == 200 and 'id="case-accept"' in terminal.text
         assert provisional["provisional"] is True
+
+
+async def test_case_page_shows_history_chain_and_actions_by_role(
+    db_url: str, tmp_path: Path, clock: FixedClock
+) -> None:
+    async with clocked_app(db_url, tmp_path, clock) as app, client_for(app) as c:
+        case, w1 = await accept(c)
+        no = case["receipt_no"]
+        await c.post(f"/api/v1/cases/{no}/correction", json={"materials": ["照片"]}, headers=w1)
+        page = await c.get(f"/cases/{no}", headers=w1)
+        assert page.status_code == 200
+        html = page.text
+        assert "首问负责链" in html and 'id="chain-first">w1<' in html
+        assert "补正告知" in html and "照片" in html
+        assert 'data-case-action="resume"' in html and 'data-case-action="extend"' not in html
+        head = await login(c, "head")
+        assert 'data-case-action="extend"' in (await c.get(f"/cases/{no}", headers=head)).text
+        office = await login(c, "office")
+        office_page = await c.get(f"/cases/{no}", headers=office)
+        assert office_page.status_code == 200 and "data-case-action" not in office_page.text
+        assert (await c.get(f"/cases/{no}", headers=await login(c, "w3"))).status_code == 403

@@ -72,6 +72,36 @@ async def _case_for_page(
     return hall, case
 
 
+async def case_page(request: Request) -> Response:
+    """办件详情: deadlines, notices, history and the first-responder chain, with actions."""
+    user = await require_page_user(request, roles=(STAFF, *OFFICE))
+    if isinstance(user, Response):
+        return user
+    state = app_state(request)
+    async with state.db.read() as session:
+        found = await _case_for_page(request, session, user)
+        if isinstance(found, Response):
+            return found
+        hall, case = found
+        assert hall.id is not None
+        cal = await load_calendar(session, hall.id)
+        detail = await case_detail(
+            session,
+            hall,
+            case,
+            cal,
+            state.clock.now(),
+            policy_of(state),
+            base_url=base_url(request),
+        )
+        can_act = user.role in (STAFF, HEAD)
+    return await render(
+        request,
+        "case_detail.html",
+        {"hall": hall, "case": detail, "can_act": can_act, "can_extend": user.role == HEAD},
+    )
+
+
 async def receipt_page(request: Request) -> Response:
     """受理回执: both deadlines, the check code and a QR for the public lookup; printable."""
     user = await require_page_user(request, roles=(STAFF, *OFFICE))
@@ -303,6 +333,7 @@ async def office_cases_page(request: Request) -> Response:
 
 
 routes = [
+    Route("/cases/{receipt_no}", case_page, methods=["GET"]),
     Route("/cases/{receipt_no}/receipt", receipt_page, methods=["GET"]),
     Route("/cases/{receipt_no}/notices/{seq}", notice_page, methods=["GET"]),
     Route("/lookup", lookup_page, methods=["GET"]),
