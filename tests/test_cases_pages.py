@@ -101,3 +101,19 @@ async def test_case_page_shows_history_chain_and_actions_by_role(
         office_page = await c.get(f"/cases/{no}", headers=office)
         assert office_page.status_code == 200 and "data-case-action" not in office_page.text
         assert (await c.get(f"/cases/{no}", headers=await login(c, "w3"))).status_code == 403
+
+
+async def test_calendar_page(db_url: str, tmp_path: Path, clock: FixedClock) -> None:
+    async with clocked_app(db_url, tmp_path, clock) as app, client_for(app) as c:
+        admin = await login(c, "admin")
+        page = await c.get("/office/calendar", headers=admin)
+        assert page.status_code == 200
+        # 26 November 2026: deadlines soon reach 2027, which nobody has entered yet.
+        assert 'id="calendar-form"' in page.text and 'id="calendar-reminder"' in page.text
+        assert 'value="2027"' in page.text
+        office = await login(c, "office")
+        page = await c.get("/office/calendar", params={"year": "2026"}, headers=office)
+        assert page.status_code == 200 and 'id="calendar-form"' not in page.text
+        assert "国庆节" in page.text and "2026-10-10" in page.text
+        w1 = await login(c, "w1")
+        assert (await c.get("/office/calendar", headers=w1)).status_code == 403

@@ -85,7 +85,12 @@ def create_app(
     secret = settings.resolved_secret_key()
     tokens = TokenSigner(secret, settings.token_max_age)
     events = EventLog(db)
-    hub = Hub(events.fetch, events.last_seq, settings.ws_client_queue)
+    hub = Hub(
+        events.fetch,
+        events.last_seq,
+        settings.ws_client_queue,
+        heartbeat_seconds=settings.ws_heartbeat_seconds,
+    )
     templates = Jinja2Templates(directory=str(PACKAGE / "web" / "templates"))
     state = AppState(
         settings=settings,

@@ -32,13 +32,21 @@ from .commitments import counts as commitment_counts
 from .figures import compliance
 from .models import Case
 from .responsibility import NO_OUTCOME_REASONS, first_responder_figures
-from .routes import LOOKUP_NOT_FOUND, _guard, check_case_access, principal_hall
+from .routes import LOOKUP_NOT_FOUND, _guard, check_case_access, principal_hall, year_out
 from .service import get_case
 from .views import case_detail, case_out, lookups, notice_counts, public_out
 from .watch import policy_of
 
 OFFICE = (ADMIN, INSPECTOR, HEAD)
 
+OFFICE_LINKS.append(
+    OfficeLink(
+        "/office/calendar",
+        N_("工作日历"),
+        roles=OFFICE,
+        description=N_("法定节假日与调休安排；录入新年度后重新计算预计期限"),
+    )
+)
 OFFICE_LINKS.append(
     OfficeLink(
         "/office/cases",
@@ -241,6 +249,26 @@ def live_breach(times: TicketTimes, service: Service) -> LiveBreach:
     )
 
 
+async def calendar_page(request: Request) -> Response:
+    """工作日历: known and missing years; the administrator enters a year here."""
+    user = await require_page_user(request, roles=OFFICE)
+    if isinstance(user, Response):
+        return user
+    state = app_state(request)
+    now = state.clock.now()
+    async with state.db.read() as session:
+        hall = await principal_hall(session, user)
+        status = await calendar_status(session, hall, now)
+        asked = request.query_params.get("year", "")
+        year = int(asked) if asked.isdigit() and 2000 <= int(asked) <= 2200 else None
+        if year is None:
+            year = status.missing_years[0] if status.missing_years else business_day(hall, now).year
+        shown = await year_out(session, hall, year)
+    return await render(
+        request, "office_calendar.html", {"status": status, "year": year, "shown": shown}
+    )
+
+
 async def dashboard_context(request: Request, user: Principal) -> dict[str, Any]:
     state = app_state(request)
     now: datetime = state.clock.now()
@@ -338,4 +366,5 @@ routes = [
     Route("/cases/{receipt_no}/notices/{seq}", notice_page, methods=["GET"]),
     Route("/lookup", lookup_page, methods=["GET"]),
     Route("/office/cases", office_cases_page, methods=["GET"]),
+    Route("/office/calendar", calendar_page, methods=["GET"]),
 ]

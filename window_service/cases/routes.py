@@ -6,6 +6,7 @@ import hmac
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import chinese_calendar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -22,7 +23,7 @@ from ..queue.routes import base_url, load_ticket
 from . import deadlines as dl
 from . import figures as fig
 from . import service
-from .calendar import OFFICIAL_YEARS, load_calendar
+from .calendar import OFFICIAL, OFFICIAL_YEARS, load_calendar
 from .calendar_admin import DayEntry, calendar_status, enter_year
 from .commitments import counts as commitment_counts
 from .models import CalendarDay, CalendarYear, Case
@@ -535,55 +536,55 @@ async def calendar_overview(api: ApiRequest) -> CalendarStatusOut:
 @router.route("GET", "/calendar/years/{year:int}", roles=OFFICE, response=CalendarYearOut)
 async def calendar_year(api: ApiRequest) -> CalendarYearOut:
     """A year's holidays and make-up working days (entered, or from the official package)."""
-    year = int(api.path["year"])
     async with api.state.db.read() as session:
         hall = await principal_hall(session, api.principal)
-        entry = (
+        return await year_out(session, hall, int(api.path["year"]))
+
+
+async def year_out(session: AsyncSession, hall: Hall, year: int) -> CalendarYearOut:
+    """The days of ``year`` that differ from Monday–Friday, and where they come from."""
+    entry = (
+        await session.execute(
+            select(CalendarYear).where(
+                col(CalendarYear.hall_id) == hall.id,
+                col(CalendarYear.year) == year,
+                col(CalendarYear.voided_at).is_(None),
+            )
+        )
+    ).scalar_one_or_none()
+    if entry is not None:
+        days = (
             await session.execute(
-                select(CalendarYear).where(
-                    col(CalendarYear.hall_id) == hall.id,
-                    col(CalendarYear.year) == year,
-                    col(CalendarYear.voided_at).is_(None),
+                select(CalendarDay)
+                .where(col(CalendarDay.calendar_year_id) == entry.id)
+                .order_by(col(CalendarDay.day))
+            )
+        ).scalars()
+        return CalendarYearOut(
+            year=year,
+            source="entered",
+            entered_at=local_time(hall, entry.entered_at).isoformat(),
+            note=entry.note,
+            days=[CalendarDayOut(date=d.day, working=d.working, name=d.name) for d in days],
+        )
+    if year in OFFICIAL_YEARS:
+        official = sorted(
+            [d for d in chinese_calendar.holidays if d.year == year and d.weekday() < 5]
+            + [d for d in chinese_calendar.workdays if d.year == year]
+        )
+        return CalendarYearOut(
+            year=year,
+            source="official",
+            entered_at=None,
+            note="chinesecalendar",
+            days=[
+                CalendarDayOut(
+                    date=d, working=OFFICIAL.is_working_day(d), name=OFFICIAL.day_name(d)
                 )
-            )
-        ).scalar_one_or_none()
-        if entry is not None:
-            days = (
-                await session.execute(
-                    select(CalendarDay)
-                    .where(col(CalendarDay.calendar_year_id) == entry.id)
-                    .order_by(col(CalendarDay.day))
-                )
-            ).scalars()
-            return CalendarYearOut(
-                year=year,
-                source="entered",
-                entered_at=local_time(hall, entry.entered_at).isoformat(),
-                note=entry.note,
-                days=[CalendarDayOut(date=d.day, working=d.working, name=d.name) for d in days],
-            )
-        if year in OFFICIAL_YEARS:
-            import chinese_calendar
-
-            from .calendar import OFFICIAL
-
-            official = sorted(
-                [d for d in chinese_calendar.holidays if d.year == year and d.weekday() < 5]
-                + [d for d in chinese_calendar.workdays if d.year == year]
-            )
-            return CalendarYearOut(
-                year=year,
-                source="official",
-                entered_at=None,
-                note="chinesecalendar",
-                days=[
-                    CalendarDayOut(
-                        date=d, working=OFFICIAL.is_working_day(d), name=OFFICIAL.day_name(d)
-                    )
-                    for d in official
-                ],
-            )
-        return CalendarYearOut(year=year, source="none", entered_at=None, note="", days=[])
+                for d in official
+            ],
+        )
+    return CalendarYearOut(year=year, source="none", entered_at=None, note="", days=[])
 
 
 def _entries(items: list[DayIn | date]) -> list[DayEntry]:
