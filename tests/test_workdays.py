@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from window_service.cases.calendar import (
+    OFFICIAL,
     EnteredYear,
     WorkCalendar,
     add_working_days,
@@ -14,6 +16,11 @@ from window_service.cases.calendar import (
     is_working_day,
     working_days_between,
 )
+from window_service.cases.deadlines import WarningPolicy, compute_dues, warning_of
+from window_service.cases.models import Case
+from window_service.halls.models import Hall
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def test_spring_festival_2026_holidays_and_make_up_days() -> None:
@@ -107,3 +114,87 @@ def test_promised_limits_never_exceed_legal_limits() -> None:
         assert check_time_limits(legal, promised) is None, code
     assert check_time_limits(5, 10) is not None
     assert check_time_limits(0, 0) is None
+
+
+def _hall() -> Hall:
+    return Hall(code="demo", name="示范", timezone="Asia/Shanghai", closing_time=time(17, 30))
+
+
+def test_immediate_case_deadlines() -> None:
+    hall = _hall()
+    accepted = datetime(2026, 11, 26, 15, 0, tzinfo=SHANGHAI)
+    dues = compute_dues(
+        OFFICIAL,
+        hall,
+        accepted_day=accepted.date(),
+        accepted_at=accepted,
+        legal_days=0,
+        promised_days=0,
+        shift=0,
+    )
+    assert dues.promised_due_at == datetime(2026, 11, 26, 17, 30, tzinfo=SHANGHAI)
+    # Accepted during late-hours service (延时服务), after closing: due by the end of the day.
+    late = datetime(2026, 11, 26, 18, 10, tzinfo=SHANGHAI)
+    dues = compute_dues(
+        OFFICIAL,
+        hall,
+        accepted_day=late.date(),
+        accepted_at=late,
+        legal_days=0,
+        promised_days=0,
+        shift=0,
+    )
+    assert dues.promised_due_at == datetime(2026, 11, 27, 0, 0, tzinfo=SHANGHAI)
+    # A stopped clock moves an immediate case to a later working day's closing time.
+    dues = compute_dues(
+        OFFICIAL,
+        hall,
+        accepted_day=accepted.date(),
+        accepted_at=accepted,
+        legal_days=0,
+        promised_days=0,
+        shift=1,
+    )
+    assert dues.promised_due_at == datetime(2026, 11, 27, 17, 30, tzinfo=SHANGHAI)
+
+
+def test_warnings_at_chosen_times() -> None:
+    hall = _hall()
+    accepted = datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI)
+    dues = compute_dues(
+        OFFICIAL,
+        hall,
+        accepted_day=accepted.date(),
+        accepted_at=accepted,
+        legal_days=20,
+        promised_days=5,
+        shift=0,
+    )
+    case = Case(
+        hall_id=1,
+        receipt_no="X",
+        check_code="1",
+        service_id=1,
+        department_id=1,
+        applicant_name="a",
+        applicant_phone="1",
+        accepted_at=accepted,
+        accepted_day=accepted.date(),
+        legal_days=20,
+        promised_days=5,
+        promised_due=dues.promised_due,
+        legal_due=dues.legal_due,
+        status="accepted",
+    )
+    policy = WarningPolicy(yellow_days=1)
+
+    def at(d: int, m: int = 12) -> datetime:
+        return datetime(2026, m, d, 9, 0, tzinfo=SHANGHAI)
+
+    assert warning_of(OFFICIAL, hall, case, at(1), policy) is None  # 2 days left
+    assert warning_of(OFFICIAL, hall, case, at(2), policy) == "yellow"  # 1 day left
+    assert warning_of(OFFICIAL, hall, case, at(3), policy) == "yellow"  # due today
+    assert warning_of(OFFICIAL, hall, case, at(4), policy) == "red"
+    assert warning_of(OFFICIAL, hall, case, at(1), WarningPolicy(yellow_days=2)) == "yellow"
+    case.status = "correction"
+    assert warning_of(OFFICIAL, hall, case, at(4), policy) is None  # the clock is stopped
