@@ -86,6 +86,26 @@ async def _flow(server: LiveServer, db_url: str, tmp_path: Path, browser: Any) -
         await display.wait_for_selector(".hd-window >> nth=7")
         await display.click("#voice-enable")  # 点击启用语音播报
         assert await display.is_hidden("#voice-overlay")
+        # clips in order: letters by name, ticket digits one by one, window numbers as numbers
+        clips = await display.evaluate("Announcer.phraseClips('B012', 12)")
+        assert clips == [
+            "qing",
+            "lB",
+            "d0",
+            "d1",
+            "d2",
+            "hao",
+            "dao",
+            "shi",
+            "d2",
+            "hao",
+            "chuangkou",
+        ]
+        assert await display.evaluate("Announcer.phraseClips('A001', 20).slice(6, 9)") == [
+            "dao",
+            "d2",
+            "shi",
+        ]
 
         # --- the kiosk: not set up without its key ---
         kiosk_ctx = await browser.new_context(

@@ -18,7 +18,7 @@
   "use strict";
 
   var WATCHDOG_MS = 45000; // heartbeats come at least every 20 s
-  var MAX_BACKOFF_MS = 10000;
+  var MAX_BACKOFF_MS = 5000;
 
   function HallStream(hall, handlers) {
     this.hall = hall;
