@@ -2,21 +2,29 @@
 
 The event log in the database is the truth. The hub learns of new events either directly
 (``publish_local``: a transaction of this process committed) or by a wake-up from another
-process (``wake``: PostgreSQL NOTIFY). Whenever what it learns does not follow the last event
-it delivered, it reads the missing events from the log, so a late or lost wake-up, or two
-commits whose callbacks ran out of order, never lose or reorder an event.
+process (``wake``: PostgreSQL NOTIFY), or by its own periodic look at the log (``poll``: the
+safety net for lost wake-ups and for writers that do not publish, e.g. the CLI). Whenever what
+it learns does not directly follow the last event it delivered, one catch-up worker per hall
+reads the missing events from the log, so a late or lost wake-up, or two commits whose
+callbacks ran out of order, never lose or reorder an event. Wake-ups that arrive while the
+worker runs are coalesced into its next read.
 
-Each subscriber has a bounded queue. One that falls too far behind is not waited for: its
-queue is replaced by a single "resync" marker, and its socket sends a fresh snapshot.
+Each subscriber (one per socket) has a bounded buffer. One that falls more than
+``queue_size`` events behind is not waited for: its buffer is dropped and it is flagged for
+resync, which the socket answers with a fresh snapshot (see ``routes.py``). Heartbeats come
+from one timer for all subscribers, not one per socket.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..transaction import Event
 
@@ -24,83 +32,189 @@ log = logging.getLogger("window_service.realtime")
 
 #: Types whose payload only signed-in staff see; others get ``{"type", "seq"}`` only.
 PRIVATE_PREFIX = "office."
+#: How many events one catch-up read takes from the log.
+FETCH_BATCH = 500
 
 FetchEvents = Callable[[int, int, int], Awaitable[list[Event]]]
 LastSeq = Callable[[int], Awaitable[int]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Outgoing:
+    """One event, encoded once for every socket (public and staff forms)."""
+
     seq: int
     public_text: str
     private_text: str
 
 
-RESYNC = Outgoing(-1, "", "")
+def dumps(message: object) -> str:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
 
 
 def encode(event: Event) -> Outgoing:
-    message = event.message()
-    private = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+    private = dumps(event.message())
     if event.type.startswith(PRIVATE_PREFIX):
-        public = json.dumps({"type": event.type, "seq": event.seq}, separators=(",", ":"))
+        public = dumps({"type": event.type, "seq": event.seq})
     else:
         public = private
     return Outgoing(event.seq, public, private)
 
 
-@dataclass(eq=False)
 class Subscriber:
-    hall_id: int
-    maxsize: int
-    queue: asyncio.Queue[Outgoing] = field(init=False)
+    """A socket's view of the hub: a bounded buffer of events plus flags, and one waiter."""
 
-    def __post_init__(self) -> None:
-        self.queue = asyncio.Queue(self.maxsize)
+    __slots__ = (
+        "_waiter",
+        "closed",
+        "hall_id",
+        "heartbeat_due",
+        "items",
+        "maxsize",
+        "resync",
+        "sending_since",
+        "stuck",
+        "task",
+    )
+
+    def __init__(self, hall_id: int, maxsize: int) -> None:
+        self.hall_id = hall_id
+        self.maxsize = max(1, maxsize)
+        self.items: deque[Outgoing] = deque()
+        self.resync = False
+        self.heartbeat_due = False
+        self.closed = False
+        #: Set by the socket while a send is in progress (monotonic seconds), else None.
+        self.sending_since: float | None = None
+        #: Set by the hub when a send has been blocked too long; the socket then ends.
+        self.stuck = False
+        self.task: asyncio.Task[object] | None = None
+        self._waiter: asyncio.Future[None] | None = None
 
     def offer(self, item: Outgoing) -> None:
-        try:
-            self.queue.put_nowait(item)
-        except asyncio.QueueFull:
-            # Too far behind: drop what is queued and tell the socket to resync.
-            while not self.queue.empty():
-                self.queue.get_nowait()
-            self.queue.put_nowait(RESYNC)
+        if self.closed:
+            return
+        if len(self.items) >= self.maxsize:
+            # Too far behind: drop the backlog; the socket sends a fresh snapshot instead.
+            self.items.clear()
+            self.resync = True
+        else:
+            self.items.append(item)
+        self._wake()
+
+    def beat(self) -> None:
+        self.heartbeat_due = True
+        self._wake()
+
+    def close(self) -> None:
+        self.closed = True
+        self._wake()
+
+    def has_work(self) -> bool:
+        return bool(self.items) or self.resync or self.heartbeat_due or self.closed
+
+    async def wait(self) -> None:
+        """Until there is something to do (an event, a resync, a heartbeat, or closing)."""
+        while not self.has_work():
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiter = waiter
+            try:
+                await waiter
+            finally:
+                self._waiter = None
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+
+class _Hall:
+    """The hub's state for one hall with at least one subscriber."""
+
+    __slots__ = ("delivered", "hall_id", "init", "known", "subscribers", "worker")
+
+    def __init__(self, hall_id: int) -> None:
+        self.hall_id = hall_id
+        self.subscribers: set[Subscriber] = set()
+        #: The last seq fanned out; None until the first subscriber has read it from the log.
+        self.delivered: int | None = None
+        #: The highest seq anyone told us exists (may run ahead of ``delivered``).
+        self.known = 0
+        self.init: asyncio.Task[int] | None = None
+        self.worker: asyncio.Task[None] | None = None
 
 
 class Hub:
-    def __init__(self, fetch_events: FetchEvents, last_seq: LastSeq, queue_size: int) -> None:
+    def __init__(
+        self,
+        fetch_events: FetchEvents,
+        last_seq: LastSeq,
+        queue_size: int,
+        *,
+        heartbeat_seconds: float = 15.0,
+        poll_seconds: float = 5.0,
+    ) -> None:
         self._fetch = fetch_events
         self._last_seq = last_seq
         self._queue_size = queue_size
-        self._subscribers: dict[int, set[Subscriber]] = {}
-        self._delivered: dict[int, int] = {}
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.heartbeat_seconds = heartbeat_seconds
+        self._poll_seconds = poll_seconds
+        #: A send blocked this long (the client does not read) ends its socket.
+        self.stuck_seconds = max(30.0, 3 * heartbeat_seconds)
+        self._halls: dict[int, _Hall] = {}
+        self._background: asyncio.Task[None] | None = None
+        self._closed = False
         self.delivered_events = 0
+        #: The last snapshot sent per hall: (monotonic time, seq, JSON text); see routes.py.
+        self.snapshot_cache: dict[int, tuple[float, int, str]] = {}
 
     # -- subscribers ------------------------------------------------------------------
     async def subscribe(self, hall_id: int) -> Subscriber:
+        """Register a socket. Every event after ``delivered(hall_id)`` reaches its buffer."""
+        if self._closed:
+            raise RuntimeError("hub closed")
+        self._ensure_background()
+        hall = self._halls.get(hall_id)
+        if hall is None:
+            hall = self._halls[hall_id] = _Hall(hall_id)
         subscriber = Subscriber(hall_id, self._queue_size)
-        async with self._lock(hall_id):
-            if hall_id not in self._delivered:
-                self._delivered[hall_id] = await self._last_seq(hall_id)
-            self._subscribers.setdefault(hall_id, set()).add(subscriber)
+        subscriber.task = asyncio.current_task()
+        hall.subscribers.add(subscriber)
+        if hall.delivered is None:
+            if hall.init is None:
+                hall.init = asyncio.ensure_future(self._last_seq(hall_id))
+            try:
+                start = await asyncio.shield(hall.init)
+            except BaseException:
+                self.unsubscribe(subscriber)
+                raise
+            if self._halls.get(hall_id) is hall and hall.delivered is None:
+                hall.delivered = start
+                hall.init = None
+                # Events committed while we read: the worker fetches them.
+                self._kick(hall_id, hall)
         return subscriber
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
-        subs = self._subscribers.get(subscriber.hall_id)
-        if subs is not None:
-            subs.discard(subscriber)
-            if not subs:
-                del self._subscribers[subscriber.hall_id]
-                self._delivered.pop(subscriber.hall_id, None)
+        subscriber.close()
+        hall = self._halls.get(subscriber.hall_id)
+        if hall is None:
+            return
+        hall.subscribers.discard(subscriber)
+        if not hall.subscribers:
+            # Nobody listens: forget the hall (a running worker notices and stops).
+            del self._halls[subscriber.hall_id]
+
+    def delivered(self, hall_id: int) -> int | None:
+        hall = self._halls.get(hall_id)
+        return None if hall is None else hall.delivered
 
     def client_count(self) -> int:
-        return sum(len(s) for s in self._subscribers.values())
+        return sum(len(h.subscribers) for h in self._halls.values())
 
     def halls(self) -> list[int]:
-        return list(self._subscribers)
+        return list(self._halls)
 
     # -- incoming -------------------------------------------------------------------
     def publish_local(self, events: list[Event]) -> None:
@@ -109,72 +223,144 @@ class Hub:
         for event in events:
             by_hall.setdefault(event.hall_id, []).append(event)
         for hall_id, hall_events in by_hall.items():
-            if hall_id not in self._subscribers:
+            hall = self._halls.get(hall_id)
+            if hall is None:
                 continue
-            last = self._delivered.get(hall_id, 0)
-            if hall_events[0].seq == last + 1 and not self._lock(hall_id).locked():
-                self._fan_out(hall_id, hall_events)
-            else:
-                self._spawn(self.catch_up(hall_id))
+            hall.known = max(hall.known, hall_events[-1].seq)
+            if hall.delivered is None:
+                continue  # the first subscriber is still reading; it kicks the worker
+            if hall.worker is None and hall_events[0].seq == hall.delivered + 1:
+                self._fan_out(hall, hall_events)
+            elif hall_events[-1].seq > hall.delivered:
+                self._kick(hall_id, hall)
 
     def wake(self, hall_id: int, seq: int) -> None:
         """Another process committed events up to ``seq`` (a NOTIFY)."""
-        if hall_id in self._subscribers and seq > self._delivered.get(hall_id, 0):
-            self._spawn(self.catch_up(hall_id))
+        hall = self._halls.get(hall_id)
+        if hall is None:
+            return
+        hall.known = max(hall.known, seq)
+        if hall.delivered is not None and seq > hall.delivered:
+            self._kick(hall_id, hall)
+
+    async def poll(self) -> None:
+        """Look at the log of every watched hall: the safety net for lost wake-ups."""
+        for hall_id, hall in list(self._halls.items()):
+            if hall.delivered is None or hall.worker is not None:
+                continue
+            seq = await self._last_seq(hall_id)
+            self.wake(hall_id, seq)
 
     async def catch_up(self, hall_id: int) -> None:
-        """Read and deliver whatever the log has beyond what was delivered."""
-        async with self._lock(hall_id):
-            if hall_id not in self._subscribers:
-                return
-            while True:
-                last = self._delivered.get(hall_id, 0)
-                events = await self._fetch(hall_id, last, 500)
-                if not events:
-                    return
-                self._fan_out(hall_id, events)
-                if len(events) < 500:
-                    return
+        """Deliver whatever the log has beyond what was delivered, and wait until done."""
+        hall = self._halls.get(hall_id)
+        if hall is None or hall.delivered is None:
+            return
+        hall.known = max(hall.known, hall.delivered + 1)  # make the worker read at least once
+        self._kick(hall_id, hall)
+        worker = hall.worker
+        if worker is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(worker)
 
     async def catch_up_all(self) -> None:
         for hall_id in self.halls():
             await self.catch_up(hall_id)
 
     # -- internals ------------------------------------------------------------------
-    def _fan_out(self, hall_id: int, events: list[Event]) -> None:
-        last = self._delivered.get(hall_id, 0)
-        subscribers = self._subscribers.get(hall_id, ())
+    def _kick(self, hall_id: int, hall: _Hall) -> None:
+        if hall.worker is None and not self._closed:
+            hall.worker = asyncio.ensure_future(self._work(hall_id, hall))
+
+    async def _work(self, hall_id: int, hall: _Hall) -> None:
+        try:
+            while self._halls.get(hall_id) is hall and hall.delivered is not None:
+                after = hall.delivered
+                events = await self._fetch(hall_id, after, FETCH_BATCH)
+                if self._halls.get(hall_id) is not hall:
+                    return
+                if events:
+                    self._fan_out(hall, events)
+                if len(events) < FETCH_BATCH and hall.delivered >= hall.known:
+                    return
+                if not events:
+                    # Told of events the log does not show (yet): stop; the poll looks again.
+                    hall.known = hall.delivered
+                    return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("event catch-up failed for hall %s", hall_id)
+        finally:
+            if hall.worker is asyncio.current_task():
+                hall.worker = None
+
+    def _fan_out(self, hall: _Hall, events: list[Event]) -> None:
+        last = hall.delivered
+        assert last is not None
+        subscribers = hall.subscribers
         for event in events:
             if event.seq <= last:
                 continue
             if event.seq != last + 1:
-                # Out of order: let the log fill the gap.
-                self._spawn(self.catch_up(hall_id))
-                break
+                break  # a gap: the worker reads the log from ``last``
             item = encode(event)
             for subscriber in subscribers:
                 subscriber.offer(item)
             last = event.seq
             self.delivered_events += 1
-        self._delivered[hall_id] = last
+        hall.delivered = last
+        hall.known = max(hall.known, last)
+        if hall.known > last:
+            self._kick(hall.hall_id, hall)
 
-    def _lock(self, hall_id: int) -> asyncio.Lock:
-        lock = self._locks.get(hall_id)
-        if lock is None:
-            lock = self._locks[hall_id] = asyncio.Lock()
-        return lock
+    def _ensure_background(self) -> None:
+        if self._background is None or self._background.done():
+            self._background = asyncio.ensure_future(self._tick())
 
-    def _spawn(self, coro: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
+    async def _tick(self) -> None:
+        """Heartbeats for every socket, stuck-socket detection, and the periodic log poll."""
+        next_beat = time.monotonic() + self.heartbeat_seconds
+        next_poll = time.monotonic() + self._poll_seconds
+        while not self._closed:
+            await asyncio.sleep(max(0.01, min(next_beat, next_poll) - time.monotonic()))
+            now = time.monotonic()
+            if now >= next_beat:
+                next_beat = now + self.heartbeat_seconds
+                for hall in list(self._halls.values()):
+                    for subscriber in list(hall.subscribers):
+                        since = subscriber.sending_since
+                        if since is not None and now - since > self.stuck_seconds:
+                            self._drop_stuck(subscriber)
+                        else:
+                            subscriber.beat()
+            if now >= next_poll:
+                next_poll = now + self._poll_seconds
+                try:
+                    await self.poll()
+                except Exception as exc:
+                    log.warning("event log poll failed: %s", exc)
 
-    def _done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("event catch-up failed", exc_info=task.exception())
+    def _drop_stuck(self, subscriber: Subscriber) -> None:
+        """A client that has not read for ``stuck_seconds``: end its socket handler."""
+        log.warning("display socket not reading for %.0fs; closing it", self.stuck_seconds)
+        subscriber.stuck = True
+        self.unsubscribe(subscriber)
+        if subscriber.task is not None and not subscriber.task.done():
+            subscriber.task.cancel()
 
     async def close(self) -> None:
-        for task in list(self._tasks):
+        """Server shutdown: wake every socket so it ends, and stop the background work."""
+        self._closed = True
+        for hall in list(self._halls.values()):
+            for subscriber in list(hall.subscribers):
+                subscriber.close()
+        tasks = [t for h in self._halls.values() for t in (h.worker, h.init) if t is not None]
+        if self._background is not None:
+            tasks.append(self._background)
+        for task in tasks:
             task.cancel()
-        self._tasks.clear()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._halls.clear()

@@ -20,6 +20,9 @@ from .hub import Hub
 
 log = logging.getLogger("window_service.realtime")
 
+#: How the listener's connection shows in ``pg_stat_activity``.
+APPLICATION_NAME = "window_service_listener"
+
 
 def asyncpg_dsn(url: str) -> str:
     """The SQLAlchemy URL as a plain libpq DSN for asyncpg."""
@@ -33,9 +36,12 @@ class PgListener:
         self._task: asyncio.Task[None] | None = None
         self._safety_interval = safety_interval
         self.connected = asyncio.Event()
+        #: How many times the listener has connected (1 + reconnects).
+        self.connects = 0
 
     def start(self) -> None:
-        self._task = asyncio.ensure_future(self._run())
+        if self._task is None or self._task.done():
+            self._task = asyncio.ensure_future(self._run())
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -53,16 +59,25 @@ class PgListener:
         while True:
             conn = None
             try:
-                conn = await asyncpg.connect(self._dsn)
+                conn = await asyncpg.connect(
+                    self._dsn, timeout=10, server_settings={"application_name": APPLICATION_NAME}
+                )
+                lost = asyncio.Event()
+                conn.add_termination_listener(lambda _conn, lost=lost: lost.set())
                 await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
                 self.connected.set()
+                self.connects += 1
                 delay = 0.5
+                # Notifications sent while we were away are gone; the log is not.
                 await self._hub.catch_up_all()
-                while not conn.is_closed():
-                    # The log is the truth: look now and then even without a wake-up.
-                    await asyncio.sleep(self._safety_interval)
-                    await conn.execute("SELECT 1")
-                    await self._hub.catch_up_all()
+                while not conn.is_closed() and not lost.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(lost.wait(), self._safety_interval)
+                    if lost.is_set() or conn.is_closed():
+                        break
+                    # A half-open TCP connection tells nobody; ask the server now and then.
+                    await conn.execute("SELECT 1", timeout=self._safety_interval)
+                log.warning("event listener connection lost; reconnecting")
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # connection lost or refused: retry
@@ -71,6 +86,6 @@ class PgListener:
                 self.connected.clear()
                 if conn is not None and not conn.is_closed():
                     with contextlib.suppress(Exception):
-                        await conn.close()
+                        await conn.close(timeout=2)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10.0)

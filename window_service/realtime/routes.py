@@ -1,56 +1,167 @@
 """The display websocket: ``/ws/halls/{hall}/display[?after=SEQ]``.
 
-Snapshot (or replay from ``after``), then live events in sequence order, with a heartbeat at
-least every ``ws_heartbeat_seconds``. Public and read-only; a socket opened from a signed-in
-staff page also receives the payload of office events.
+Protocol (public, read-only; every message is JSON with ``type`` and the hall's ``seq``):
+
+- First a ``snapshot`` (the hall as of ``seq``), or, with ``?after=K``, every logged event with
+  seq > K followed by a ``heartbeat`` carrying the last seq replayed. ``after`` beyond the
+  current seq, more than ``MAX_REPLAY`` events old, or malformed gives a snapshot instead.
+- Then live events in seq order, each exactly once, without gaps.
+- ``heartbeat`` (``seq`` = the last seq sent, not advancing) every ``ws_heartbeat_seconds``.
+- A client that falls more than ``ws_client_queue`` events behind (it does not read fast
+  enough) gets a fresh ``snapshot`` in-band instead of the events it missed: a snapshot can
+  therefore arrive at any time; it replaces the client's state and its seq may jump ahead.
+- A socket opened by a signed-in user of the hall (session cookie from a same-origin page, or a
+  bearer token) receives the payload of ``office.*`` events; everyone else gets
+  ``{"type", "seq"}`` only, so their seq stays contiguous.
+- Close codes: 4404 unknown hall, 1011 server error, 1012 (from uvicorn) server restarting.
+  Clients reconnect with ``?after=<last seq>``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-from typing import Any
+import logging
+import time
+from urllib.parse import urlsplit
 
 from starlette.routing import WebSocketRoute
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from ..api.errors import ApiError
 from ..halls.lookup import get_hall
 from ..state import AppState, app_state
-from .hub import RESYNC, Outgoing, encode
+from .hub import Subscriber, dumps, encode
 from .log import events_after
 from .snapshot import snapshot
 
+log = logging.getLogger("window_service.realtime")
+
+#: The most events a reconnecting client is sent by replay; further behind gets a snapshot.
 MAX_REPLAY = 5000
+#: A snapshot of a hall is reused for other sockets for this long if its seq still holds.
+SNAPSHOT_CACHE_SECONDS = 1.0
 
 
-async def _send_snapshot(ws: WebSocket, state: AppState, hall_code: str) -> int:
+class _Socket:
+    """One display connection: the socket, its subscription, and the last seq it was sent."""
+
+    def __init__(self, ws: WebSocket, state: AppState, hall_id: int, hall_code: str) -> None:
+        self.ws = ws
+        self.state = state
+        self.hall_id = hall_id
+        self.hall_code = hall_code
+        self.private = False
+        self.last = 0
+        self.sub: Subscriber | None = None
+
+    async def send(self, text: str) -> None:
+        sub = self.sub
+        if sub is not None:
+            sub.sending_since = time.monotonic()
+        try:
+            await self.ws.send_text(text)
+        finally:
+            if sub is not None:
+                sub.sending_since = None
+
+    async def send_snapshot(self) -> None:
+        text, seq = await _snapshot_text(self.state, self.hall_id, self.hall_code)
+        await self.send(text)
+        self.last = seq
+
+    async def replay(self, until: int | None) -> bool:
+        """Send logged events after ``last`` (up to ``until``); False if too many."""
+        if until is not None and until - self.last > MAX_REPLAY:
+            return False
+        while True:
+            async with self.state.db.read() as session:
+                events = await events_after(session, self.hall_id, self.last, 500)
+            for event in events:
+                if until is not None and event.seq > until:
+                    return True
+                item = encode(event)
+                await self.send(item.private_text if self.private else item.public_text)
+                self.last = event.seq
+            if len(events) < 500:
+                return True
+
+    async def start(self, after: int | None) -> None:
+        """The first messages: a replay from ``after`` if possible, else a snapshot."""
+        if after is not None:
+            current = await self.state.events.last_seq(self.hall_id)
+            if after <= current and current - after <= MAX_REPLAY:
+                self.last = after
+                await self.replay(None)
+                await self.heartbeat()
+                return
+        await self.send_snapshot()
+
+    async def heartbeat(self) -> None:
+        await self.send(dumps({"type": "heartbeat", "seq": self.last}))
+
+    async def run(self) -> None:
+        """Live events until the socket closes."""
+        sub = self.sub
+        assert sub is not None
+        # Events the hub delivered before this socket's first message was read are not in
+        # its buffer; fetch them from the log now rather than at the next event.
+        delivered = self.state.hub.delivered(self.hall_id)
+        if delivered is not None and delivered > self.last and not sub.items:
+            await self.replay(delivered)
+        while True:
+            await sub.wait()
+            if sub.closed:
+                return
+            if sub.resync:
+                sub.resync = False
+                await self.send_snapshot()
+                continue
+            items = sub.items
+            while items and not sub.resync and not sub.closed:
+                item = items.popleft()
+                if item.seq <= self.last:
+                    continue
+                if item.seq > self.last + 1 and not await self.replay(item.seq - 1):
+                    await self.send_snapshot()
+                    continue
+                await self.send(item.private_text if self.private else item.public_text)
+                self.last = item.seq
+            if sub.heartbeat_due and not sub.closed:
+                sub.heartbeat_due = False
+                await self.heartbeat()
+
+
+async def _snapshot_text(state: AppState, hall_id: int, hall_code: str) -> tuple[str, int]:
+    hub = state.hub
+    now = time.monotonic()
+    cached = hub.snapshot_cache.get(hall_id)
+    if cached is not None and now - cached[0] < SNAPSHOT_CACHE_SECONDS:
+        if cached[1] == hub.delivered(hall_id):
+            return cached[2], cached[1]
     async with state.db.read() as session:
         if state.db.dialect == "postgresql":
             await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         hall = await get_hall(session, hall_code)
         message = await snapshot(session, hall, state.clock.now())
-    await ws.send_text(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
-    return int(message["seq"])
+    seq = int(message["seq"])
+    text = dumps(message)
+    hub.snapshot_cache[hall_id] = (now, seq, text)
+    return text, seq
 
 
-async def _replay(
-    ws: WebSocket, state: AppState, hall_id: int, after: int, until: int | None, private: bool
-) -> int:
-    """Send logged events with seq in (after, until]; returns the last seq sent."""
-    last = after
-    while True:
-        async with state.db.read() as session:
-            events = await events_after(session, hall_id, last, 500)
-        for event in events:
-            if until is not None and event.seq > until:
-                return last
-            item = encode(event)
-            await ws.send_text(item.private_text if private else item.public_text)
-            last = event.seq
-        if len(events) < 500:
-            return last
+def _same_origin(ws: WebSocket) -> bool:
+    """A browser page of another site must not borrow a signed-in user's cookie."""
+    origin = ws.headers.get("origin")
+    if origin is None:
+        return True
+    return urlsplit(origin).netloc.lower() == ws.headers.get("host", "").lower()
+
+
+def _parse_after(raw: str | None) -> int | None:
+    if raw is None or not raw.isdigit() or len(raw) > 15:
+        return None
+    return int(raw)
 
 
 async def display_socket(ws: WebSocket) -> None:
@@ -63,58 +174,62 @@ async def display_socket(ws: WebSocket) -> None:
         await ws.close(code=4404, reason="unknown hall")
         return
     assert hall.id is not None
-    hall_id = hall.id
+    conn = _Socket(ws, state, hall.id, hall_code)
     try:
         principal = await state.auth.authenticate(ws)
     except ApiError:
         principal = None
-    private = principal is not None and principal.is_user and principal.hall_id == hall_id
-    after_raw = ws.query_params.get("after")
-    after: int | None = None
-    if after_raw is not None and after_raw.isdigit() and len(after_raw) < 18:
-        after = int(after_raw)
+    conn.private = (
+        principal is not None
+        and principal.is_user
+        and principal.hall_id == hall.id
+        and (not principal.via_session or _same_origin(ws))
+    )
+    after = _parse_after(ws.query_params.get("after"))
     await ws.accept()
-    subscriber = await state.hub.subscribe(hall_id)
     try:
-        current = await state.events.last_seq(hall_id)
-        if after is not None and after <= current and current - after <= MAX_REPLAY:
-            last = await _replay(ws, state, hall_id, after, None, private)
-        else:
-            last = await _send_snapshot(ws, state, hall_code)
-        heartbeat = state.settings.ws_heartbeat_seconds
-        receiver = asyncio.ensure_future(_drain_incoming(ws))
-        try:
-            while not receiver.done():
-                try:
-                    item: Outgoing = await asyncio.wait_for(subscriber.queue.get(), heartbeat)
-                except TimeoutError:
-                    await ws.send_text(json.dumps({"type": "heartbeat", "seq": last}))
-                    continue
-                if item is RESYNC:
-                    last = await _send_snapshot(ws, state, hall_code)
-                    continue
-                if item.seq <= last:
-                    continue
-                if item.seq > last + 1:
-                    last = await _replay(ws, state, hall_id, last, item.seq - 1, private)
-                await ws.send_text(item.private_text if private else item.public_text)
-                last = item.seq
-        finally:
-            receiver.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await receiver
-    except (WebSocketDisconnect, RuntimeError, ConnectionError):
-        pass
+        conn.sub = await state.hub.subscribe(hall.id)
+    except Exception:
+        await ws.close(code=1011, reason="server error")
+        return
+    receiver = asyncio.ensure_future(_watch_disconnect(ws, conn.sub))
+    try:
+        await conn.start(after)
+        await conn.run()
+    except asyncio.CancelledError:
+        # The hub cancels a socket whose client has not read for a long time; end quietly.
+        # Any other cancellation (server shutdown timing out) propagates.
+        task = asyncio.current_task()
+        if not conn.sub.stuck or task is None:
+            raise
+        task.uncancel()
+    except (WebSocketDisconnect, ConnectionError, RuntimeError):
+        pass  # the client went away mid-send
+    except Exception:
+        log.exception("display socket failed")
     finally:
-        state.hub.unsubscribe(subscriber)
+        state.hub.unsubscribe(conn.sub)
+        receiver.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await receiver
+    if (
+        ws.application_state == WebSocketState.CONNECTED
+        and ws.client_state == WebSocketState.CONNECTED
+        and not conn.sub.stuck
+    ):
+        with contextlib.suppress(Exception):
+            await ws.close(code=1001)
 
 
-async def _drain_incoming(ws: WebSocket) -> Any:
+async def _watch_disconnect(ws: WebSocket, sub: Subscriber) -> None:
     """Displays send nothing that matters; read (and ignore) until the socket closes."""
-    while True:
-        message = await ws.receive()
-        if message["type"] == "websocket.disconnect":
-            return None
+    try:
+        while True:
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+    finally:
+        sub.close()
 
 
 routes = [WebSocketRoute("/ws/halls/{hall}/display", display_socket)]
