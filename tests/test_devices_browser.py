@@ -221,7 +221,7 @@ async def _flow(server: LiveServer, db_url: str, tmp_path: Path, browser: Any) -
             viewport={"width": 1280, "height": 800}, bypass_csp=True
         )
         pad = await pad_ctx.new_page()
-        await pad.goto(f"{base}/pad/demo/1?key={pad_key(KIOSK_KEY, 1)}")
+        await pad.goto(f"{base}/pad/demo/1#key={pad_key(KIOSK_KEY, 1)}")
         await pad.wait_for_selector("#pad-idle:not([hidden])")
         await pad.wait_for_function("window.evaluatorPad.stream.connected")
         assert "key=" not in pad.url

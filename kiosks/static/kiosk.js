@@ -49,6 +49,12 @@
       params.delete("printer");
       changed = true;
     }
+    // #key=… works too and never reaches the server's access log
+    var hash = /^#key=([^&]+)/.exec(location.hash);
+    if (hash) {
+      localStorage.setItem(KEY_STORE, decodeURIComponent(hash[1]).trim());
+      changed = true;
+    }
     if (changed) {
       var rest = params.toString();
       history.replaceState(null, "", location.pathname + (rest ? "?" + rest : ""));

@@ -18,8 +18,9 @@
   var RECENT_S = 120; // on start-up, show a ticket finished at most this long ago
 
   var params = new URLSearchParams(location.search);
-  if (params.has("key")) {
-    var k = (params.get("key") || "").trim();
+  var hashKey = /^#key=([^&]+)/.exec(location.hash); // never reaches the server's log
+  if (params.has("key") || hashKey) {
+    var k = hashKey ? decodeURIComponent(hashKey[1]).trim() : (params.get("key") || "").trim();
     if (k) localStorage.setItem(KEY_STORE, k);
     params.delete("key");
     var rest = params.toString();
