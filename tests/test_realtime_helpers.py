@@ -50,10 +50,12 @@ class Served:
 
 
 @contextlib.asynccontextmanager
-async def serve(db_url: str, var_dir: Path, **overrides: Any) -> AsyncIterator[Served]:
+async def serve(
+    db_url: str, var_dir: Path, *, port: int | None = None, **overrides: Any
+) -> AsyncIterator[Served]:
     settings = make_settings(db_url, var_dir, **overrides)
     app = create_app(settings, run_housekeeping=False)
-    port = free_port()
+    port = port or free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws_ping_interval=None
     )
