@@ -25,6 +25,7 @@
     recent: [], // newest first
     waiting: {}, // prefix → count
     services: [], // from /api/v1/halls/{hall}/services
+    day: null, // the hall's date shown, "2026-11-26"
     offsetMinutes: 480, // hall time zone, from the snapshot
     serverSkewMs: 0, // server clock − browser clock
   };
@@ -167,6 +168,16 @@
   function tickClock() {
     var p = window.HallTime.parts(Date.now() + state.serverSkewMs, state.offsetMinutes);
     var pad2 = window.HallTime.pad2;
+    var day = p.year + "-" + p.month + "-" + p.day;
+    if (state.day && state.day !== day && stream) {
+      // a new business day: yesterday's calls go; a fresh snapshot shows today's hall
+      state.recent = [];
+      renderLatest();
+      renderRecent();
+      stream.lastSeq = null;
+      stream.resync();
+    }
+    state.day = day;
     document.getElementById("clock-date").textContent =
       p.year + "年" + p.month + "月" + p.day + "日 星期" + p.weekday;
     document.getElementById("clock-time").textContent =
