@@ -13,10 +13,12 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from tests.conftest import KIOSK, LiveServer
+from tests.conftest import KIOSK, ROOT, LiveServer
 from tests.dbs import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
+
+SHOTS = ROOT / "docs" / "screenshots"
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -74,13 +76,14 @@ async def test_terminal_case_actions_and_live_office(
     await terminal.keyboard.press("F3")
     await expect(terminal.locator("#case-accept")).to_be_enabled()
 
-    await terminal.locator("#case-accept").click()
+    await terminal.keyboard.press("F6")  # 受理办件
     dialog = terminal.locator("#case-accept-dialog")
     await dialog.get_by_label("申请人姓名").fill("张小三")
     await dialog.get_by_label("联系电话").fill("13800138000")
     async with staff_ctx.expect_page() as receipt_info:
         await dialog.get_by_role("button", name="受理并打印回执").click()
     receipt = await receipt_info.value
+    await receipt.set_viewport_size({"width": 900, "height": 1100})
     await expect(receipt.locator("#receipt-no")).to_have_text(re.compile(r"DEMO-\d{8}-0001"))
     await expect(terminal.locator("#case-last-no")).to_have_text(
         await receipt.locator("#receipt-no").inner_text()
@@ -97,5 +100,8 @@ async def test_terminal_case_actions_and_live_office(
     # The office dashboard follows live.
     await expect(office.locator("#count-stopped")).to_have_text("1")
     await expect(office.locator("#count-open")).to_have_text("1")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await receipt.screenshot(path=str(SHOTS / "case-receipt.png"), full_page=True)
+    await office.screenshot(path=str(SHOTS / "office-cases.png"), full_page=True)
     await office_ctx.close()
     await staff_ctx.close()

@@ -156,10 +156,10 @@ async def calendar_status(session: AsyncSession, hall: Hall, now: datetime) -> C
     message = None
     if missing_years:
         years = "、".join(str(y) for y in missing_years)
+        count = f"，{len(provisional)} 件办件为预计期限" if provisional else ""
         message = (
-            f"请录入 {years} 年的法定节假日和调休安排：相关办件期限目前按周一至周五预计"
-            f"（{len(provisional)} 件为预计期限） "
-            f"(enter the holidays of {years}; deadlines there are provisional)"
+            f"请录入 {years} 年的法定节假日和调休安排：跨入该年度的办件期限目前按周一至周五预计"
+            f"{count} (enter the holidays of {years}; deadlines there are provisional)"
         )
     return CalendarStatus(
         official_years=sorted(OFFICIAL_YEARS),

@@ -14,6 +14,11 @@
     "office.consultation": true, "snapshot": true
   };
 
+  var CASE_ACTIONS = {
+    accepted: t("受理办件"), correction: t("补正告知（暂停计时）"), resumed: t("材料补齐，恢复计时"),
+    completed: t("办结"), rejected: t("不予受理"), extended: t("延期")
+  };
+
   function describe(msg) {
     switch (msg.type) {
       case "office.case_warning":
@@ -28,6 +33,9 @@
       case "office.service_breach":
         return t("办理超时") + " " + msg.ticket + " " +
           t("已办理 %(m)s 分钟（承诺 %(n)s 分钟）", { m: msg.served_minutes, n: msg.target_minutes });
+      case "office.case":
+        if (!msg.receipt_no) return null;
+        return (CASE_ACTIONS[msg.action] || msg.action) + " " + msg.receipt_no;
       default:
         return null;
     }
@@ -57,7 +65,11 @@
   liveSocket("/ws/halls/" + encodeURIComponent(hall) + "/display", {
     onMessage: function (msg) {
       var text = describe(msg);
-      if (text) add(text, msg.level || (msg.type === "office.case_breach" ? "red" : "yellow"));
+      if (text) {
+        var level = msg.level || (msg.type === "office.case_breach" ? "red" : "");
+        if (!level && msg.type !== "office.case") level = "yellow";
+        add(text, level);
+      }
       if (LIVE[msg.type]) schedule();
     },
     onState: function (s) {
