@@ -339,3 +339,26 @@ async def test_receipt_numbers_under_concurrent_acceptance(
         assert [r.status_code for r in responses] == [201] * 8
         numbers = sorted(r.json()["receipt_no"] for r in responses)
         assert numbers == [f"DEMO-20261126-{n:04d}" for n in range(1, 9)]
+
+
+async def test_hostile_receipt_numbers_are_404_not_500(
+    db_url: str, tmp_path: Path, clock: FixedClock
+) -> None:
+    async with clocked_app(db_url, tmp_path, clock) as app, client_for(app) as c:
+        office = await login(c, "office")
+        for odd in ("%00abc", "DEMO%2520x", "a" * 65, "张三"):
+            r = await c.get(f"/api/v1/cases/{odd}", headers=office)
+            assert r.status_code == 404, (odd, r.text)
+        r = await c.get(
+            "/api/v1/cases/lookup", params={"receipt_no": "DEMO\u2028", "check_code": "1"}
+        )
+        assert r.status_code == 404
+        page = await c.get("/lookup", params={"receipt_no": "ab\u00a0c", "check_code": "1"})
+        assert page.status_code == 404
+        w1 = await login(c, "w1")
+        r = await c.post(
+            "/api/v1/consultations",
+            json={"service": "hukou", "summary": "x", "ticket": 2**40},
+            headers=w1,
+        )
+        assert r.status_code == 422

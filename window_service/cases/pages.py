@@ -33,7 +33,7 @@ from .figures import compliance
 from .models import Case
 from .responsibility import NO_OUTCOME_REASONS, first_responder_figures
 from .routes import LOOKUP_NOT_FOUND, _guard, check_case_access, principal_hall, year_out
-from .service import get_case
+from .service import get_case, is_receipt_no
 from .views import case_detail, case_out, lookups, notice_counts, public_out
 from .watch import policy_of
 
@@ -199,7 +199,7 @@ async def lookup_page(request: Request) -> Response:
         else:
             async with state.db.read() as session:
                 case = None
-                if receipt_no and check_code:
+                if is_receipt_no(key) and check_code:
                     case = (
                         await session.execute(select(Case).where(col(Case.receipt_no) == key))
                     ).scalar_one_or_none()

@@ -246,7 +246,7 @@ async def lookup_case(api: ApiRequest) -> PublicCaseOut:
         )
     async with api.state.db.read() as session:
         case = None
-        if q.receipt_no and q.check_code:
+        if service.is_receipt_no(key) and q.check_code:
             case = (
                 await session.execute(select(Case).where(col(Case.receipt_no) == key))
             ).scalar_one_or_none()

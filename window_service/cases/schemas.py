@@ -41,7 +41,7 @@ class ConsultationCreate(Input):
     citizen_name: str = Field(default="", max_length=100)
     referred_to: str = Field(default="", max_length=200)
     #: The ticket being served, when the consultation belongs to one.
-    ticket: int | None = Field(default=None, ge=1)
+    ticket: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
 class CasesQuery(Query):

@@ -6,6 +6,7 @@ case's own history (``CaseEvent``) and the audit record, and tell the office das
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -25,6 +26,7 @@ from .models import Case, CaseEvent, Consultation, CorrectionNotice
 from .numbering import format_receipt_no, new_check_code, next_receipt_seq
 
 MAX_MATERIALS = 50
+RECEIPT_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_EXTENSION_DAYS = 30
 
 
@@ -59,8 +61,13 @@ def _emit(tx: Tx, case: Case, action: str) -> None:
     )
 
 
+def is_receipt_no(text: str) -> bool:
+    """Whether ``text`` can be a receipt number at all (checked before it reaches the database)."""
+    return bool(RECEIPT_PATTERN.match(text))
+
+
 async def get_case(session: AsyncSession, receipt_no: str, *, lock: bool = False) -> Case:
-    if not receipt_no or len(receipt_no) > 64:
+    if not is_receipt_no(receipt_no):
         raise not_found("case", "没有这个办件 (unknown case)")
     stmt = select(Case).where(Case.receipt_no == receipt_no)  # type: ignore[arg-type]
     if lock:
