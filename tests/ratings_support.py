@@ -80,9 +80,11 @@ async def rate(client: httpx.AsyncClient, token: str, rating: int, **body: Any) 
 async def add_head(db_url: str, username: str, department_code: str) -> None:
     """A department head answering for one department only."""
     from tests.dbs import DEMO_PASSWORD
-    from window_service.auth.models import User, UserDepartment
-    from window_service.auth.passwords import hash_password
+    from window_service.auth.models import UserDepartment
+    from window_service.auth.service import add_user
+    from window_service.db import utcnow
     from window_service.halls.models import Department
+    from window_service.transaction import Actor, Tx
 
     db = create_database(db_url)
     try:
@@ -95,15 +97,11 @@ async def add_head(db_url: str, username: str, department_code: str) -> None:
                     )
                 )
             ).scalar_one()
-            user = User(
-                hall_id=hall.id,
-                username=username,
-                role="head",
-                display_name=username,
-                password_hash=hash_password(DEMO_PASSWORD),
+            tx = Tx(session, hall.id, utcnow(), Actor.system())
+            user = await add_user(
+                tx, hall_id=hall.id, username=username, role="head", password=DEMO_PASSWORD
             )
-            session.add(user)
-            await session.flush()
+            await tx.commit()
             session.add(UserDepartment(user_id=user.id, department_id=dept.id))
             await session.commit()
     finally:

@@ -16,6 +16,7 @@ import pytest
 from tests.conftest import login, make_settings
 from tests.ratings_support import add_head, rate, serve, window_ids
 from window_service.app import create_app
+from window_service.audit.verify import verify_command
 from window_service.clock import FixedClock
 from window_service.inspections.plan import plan_visits
 
@@ -162,6 +163,7 @@ async def test_low_score_issues_a_notice_with_a_working_day_deadline(
     assert fixed.json()["status"] == "closed"
     second = await visit(hall, office, scores={**FULL, "integrity": 0, "fees": 0, "appearance": 5})
     assert second.json()["notice"]["number"] == "效督〔2026〕2号"
+    assert await verify_command(db_url) == 0
 
 
 async def test_editing_a_sheet_versions_it(hall: httpx.AsyncClient) -> None:

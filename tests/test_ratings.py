@@ -13,6 +13,7 @@ import pytest
 from tests.conftest import login, make_settings
 from tests.ratings_support import bulk_ratings, rate, serve, window_ids
 from window_service.app import create_app
+from window_service.audit.verify import verify_command
 from window_service.clock import FixedClock
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -225,3 +226,18 @@ async def test_published_ratings_are_frozen(hall: httpx.AsyncClient, db_url: str
         "shebao",
         "shuiwu",
     }
+
+
+async def test_publication_is_in_the_audit_record(hall: httpx.AsyncClient, db_url: str) -> None:
+    for rating in (5, 2):
+        ticket = await serve(hall)
+        assert (await rate(hall, ticket["track_token"], rating)).status_code == 201
+    office = await login(hall, "office")
+    await hall.put("/api/v1/halls/demo/accountability-config", json={"shrink_k": 5}, headers=office)
+    published = await hall.post(
+        "/api/v1/halls/demo/ratings/publish", json={"period": "2026-11"}, headers=office
+    )
+    assert published.status_code == 201
+    assert published.json()["config_version"] == 1 and published.json()["settings"]["shrink_k"] == 5
+    # Feedback, its rectification, the settings and every frozen row: an intact record.
+    assert await verify_command(db_url) == 0

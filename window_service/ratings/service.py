@@ -52,24 +52,28 @@ async def publish(
     session.add(pub)
     await session.flush()
     count = 0
+    rows: list[RatingRow] = []
     for subject in SUBJECTS:
         for row in await compute(session, hall, period, subject, settings, tx.now):
-            session.add(
-                RatingRow(
-                    publication_id=pub.id,  # type: ignore[arg-type]
-                    subject=subject,
-                    key=row.key,
-                    name=row.name,
-                    stars=row.stars,
-                    score=row.score,
-                    rank=row.rank,
-                    components={**row.components, "_raw": row.raw, **row.extra},
-                    samples=row.samples,
-                )
+            stored = RatingRow(
+                publication_id=pub.id,  # type: ignore[arg-type]
+                subject=subject,
+                key=row.key,
+                name=row.name,
+                stars=row.stars,
+                score=row.score,
+                rank=row.rank,
+                components={**row.components, "_raw": row.raw, **row.extra},
+                samples=row.samples,
             )
+            session.add(stored)
+            rows.append(stored)
             count += 1
     await session.flush()
     tx.audit("rating.publish", pub)
+    # Each frozen row is in the audit record, so a later change to it is detected (verify).
+    for stored in rows:
+        tx.audit("rating.row", stored)
     tx.emit("ratings", period=period.code, change="published")
     return pub, count
 
