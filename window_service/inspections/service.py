@@ -285,9 +285,9 @@ async def issue_notice(
     pct = percent(inspection.total, inspection.max_total)
     text = (
         f"{department.name}：\n"
-        f"效能办于{business_day(hall, inspection.visited_at):%Y年%m月%d日}对{window.number}号窗口进行暗访，"
+        f"效能办于{cn_date(business_day(hall, inspection.visited_at))}对{window.number}号窗口进行暗访，"
         f"得分{inspection.total:g}分（满分{inspection.max_total:g}分，折合{pct:g}分），"
-        f"低于{settings.inspection_threshold:g}分的合格线。请于{due:%Y年%m月%d日}前完成整改，"
+        f"低于{settings.inspection_threshold:g}分的合格线。请于{cn_date(due)}前完成整改，"
         f"并将整改情况书面报送效能办。"
     )
     notice = InspectionNotice(
@@ -312,6 +312,11 @@ async def issue_notice(
         due=due,
     )
     return notice
+
+
+def cn_date(day: date) -> str:
+    """2026年12月3日 (the Chinese way, no leading zeros)."""
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def notice_number(notice: InspectionNotice) -> str:

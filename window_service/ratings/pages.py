@@ -176,6 +176,7 @@ async def notice_page(request: Request) -> Response:
             "inspection": inspection,
             "items": items,
             "issued": local_time(hall, notice.issued_at),
+            "cn_date": inspections.cn_date,
             "visited": local_time(hall, inspection.visited_at),
         },
     )
