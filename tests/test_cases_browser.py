@@ -100,6 +100,32 @@ async def test_terminal_case_actions_and_live_office(
     # The office dashboard follows live.
     await expect(office.locator("#count-stopped")).to_have_text("1")
     await expect(office.locator("#count-open")).to_have_text("1")
+    # 首问负责: w2 calls a citizen and transfers them to 不动产登记; w3's terminal shows who
+    # responded first and who touched the matter.
+    async with httpx.AsyncClient(base_url=url) as c:
+        await c.post("/api/v1/halls/demo/tickets", json={"service": "hukou"}, headers=KIOSK)
+        token = await c.post(
+            "/api/v1/auth/token", json={"username": "w2", "password": DEMO_PASSWORD}
+        )
+        w2 = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        windows = {w["number"]: w["id"] for w in (await c.get("/api/v1/halls/demo/windows")).json()}
+        called = await c.post(f"/api/v1/windows/{windows[2]}/call-next", headers=w2)
+        assert called.status_code == 200, called.text
+        moved = await c.post(
+            f"/api/v1/tickets/{called.json()['id']}/transfer",
+            json={"service": "budongchan"},
+            headers=w2,
+        )
+        assert moved.status_code == 200, moved.text
+    w3_ctx = await browser.new_context(locale="zh-CN")
+    w3 = await w3_ctx.new_page()
+    await sign_in(w3, url, "w3")
+    await w3.goto(f"{url}/terminal")
+    await expect(w3.locator("#queue-count")).to_have_text("1")
+    await w3.keyboard.press("F1")
+    await expect(w3.locator("#case-chain")).to_have_text("首问责任人：王芳 · 经手：王芳 → 李娜")
+    await w3_ctx.close()
+
     SHOTS.mkdir(parents=True, exist_ok=True)
     await receipt.screenshot(path=str(SHOTS / "case-receipt.png"), full_page=True)
     await office.screenshot(path=str(SHOTS / "office-cases.png"), full_page=True)

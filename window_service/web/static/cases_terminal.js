@@ -43,10 +43,28 @@
     if (last.notice_url) n.href = last.notice_url;
   }
 
+  var chainFor = null;
+  async function showChain(cur) {
+    var node = $("case-chain");
+    if (!cur) { chainFor = null; node.hidden = true; return; }
+    if (chainFor === cur.id) return;
+    chainFor = cur.id;
+    try {
+      var chain = await api("GET", "/api/v1/tickets/" + cur.id + "/chain");
+      var moved = chain.steps.some(function (s) { return s.action === "transferred"; });
+      if (chainFor !== cur.id) return; // another ticket meanwhile
+      if (!moved || !chain.first_responder) { node.hidden = true; return; }
+      node.textContent = t("首问责任人") + "：" + (chain.first_responder.name || chain.first_responder.username) +
+        " · " + t("经手") + "：" + chain.touched.map(function (s) { return s.name || s.username; }).join(" → ");
+      node.hidden = false;
+    } catch (e) { node.hidden = true; }
+  }
+
   function update(s) {
     state = s || state;
     var cur = state.current;
     $("case-accept").disabled = !(cur && cur.status === "serving");
+    showChain(cur);
   }
 
   function open(id) {
