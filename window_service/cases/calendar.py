@@ -38,6 +38,8 @@ from .models import CalendarDay, CalendarYear
 OFFICIAL_YEARS: frozenset[int] = frozenset(
     d.year for d in (*chinese_calendar.holidays, *chinese_calendar.workdays)
 )
+_OFFICIAL_HOLIDAYS: frozenset[date] = frozenset(chinese_calendar.holidays)
+_OFFICIAL_WORKDAYS: frozenset[date] = frozenset(chinese_calendar.workdays)
 #: A safety bound: no deadline counts more working days than this (about 40 years).
 MAX_WORKING_DAYS = 10_000
 
@@ -84,7 +86,10 @@ class WorkCalendar:
                 return marked
             return day.weekday() < 5
         if day.year in OFFICIAL_YEARS:
-            return bool(chinese_calendar.is_workday(day))
+            # chinese_calendar.is_workday(day), without its per-call validation (hot loop).
+            return day in _OFFICIAL_WORKDAYS or (
+                day.weekday() < 5 and day not in _OFFICIAL_HOLIDAYS
+            )
         return day.weekday() < 5
 
     def day_name(self, day: date) -> str:

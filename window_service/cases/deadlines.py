@@ -165,6 +165,11 @@ def warning_of(
     return None
 
 
+def warning_horizon(cal: WorkCalendar, today: date, policy: WarningPolicy) -> date:
+    """Open cases due before this day may warn today; later ones cannot (a cheap SQL filter)."""
+    return cal.add_working_days(today, policy.yellow_days + 1)
+
+
 def working_days_left(cal: WorkCalendar, hall: Hall, case: Case, now: datetime) -> int | None:
     """Working days left before the promised deadline (negative: overdue), for open cases."""
     if case.status not in OPEN_STATUSES:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 from datetime import date, datetime, timedelta
+from itertools import islice
 from typing import Any
 
 import chinese_calendar
@@ -188,8 +189,14 @@ async def list_cases(api: ApiRequest) -> list[CaseOut]:
         hall = await principal_hall(session, principal)
         assert hall.id is not None
         stmt = select(Case).where(col(Case.hall_id) == hall.id)
+        cal = await load_calendar(session, hall.id)
+        policy = policy_of(api.state)
         if q.warning is not None:
-            stmt = stmt.where(col(Case.status) == dl.ACCEPTED)
+            today = business_day(hall, now)
+            stmt = stmt.where(
+                col(Case.status) == dl.ACCEPTED,
+                col(Case.promised_due) < dl.warning_horizon(cal, today, policy),
+            )
         elif q.status == "open":
             stmt = stmt.where(col(Case.status).in_(dl.OPEN_STATUSES))
         elif q.status is not None:
@@ -203,11 +210,9 @@ async def list_cases(api: ApiRequest) -> list[CaseOut]:
         else:
             stmt = stmt.order_by(col(Case.promised_due), col(Case.id))
         cases = list((await session.execute(stmt)).scalars())
-        cal = await load_calendar(session, hall.id)
-        policy = policy_of(api.state)
         if q.warning is not None:
-            cases = [c for c in cases if dl.warning_of(cal, hall, c, now, policy) == q.warning]
-            cases = cases[: q.limit]
+            warned = (c for c in cases if dl.warning_of(cal, hall, c, now, policy) == q.warning)
+            cases = list(islice(warned, q.limit))
         lk = await lookups(session, hall, cases)
         counts = await notice_counts(session, cases)
         base = base_url(api)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
-from ..halls.lookup import local_time
+from ..halls.lookup import business_day, local_time
 from ..halls.models import Hall, Service, Window
 from ..state import AppState
 from ..transaction import Actor, Tx
@@ -36,7 +36,12 @@ async def announce_warnings(tx: Tx, hall: Hall, cal: WorkCalendar, policy: dl.Wa
     cases = list(
         (
             await session.execute(
-                select(Case).where(col(Case.hall_id) == hall.id, col(Case.status) == dl.ACCEPTED)
+                select(Case).where(
+                    col(Case.hall_id) == hall.id,
+                    col(Case.status) == dl.ACCEPTED,
+                    col(Case.promised_due)
+                    < dl.warning_horizon(cal, business_day(hall, tx.now), policy),
+                )
             )
         ).scalars()
     )
