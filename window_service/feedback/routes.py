@@ -458,6 +458,7 @@ async def rectification_out(
         staff=staff.username if staff else None,
         opened_at=_iso(hall, rect.opened_at) or "",
         inspection=rect.inspection_id,
+        feedback=rect.feedback_id,
         comment=fb.comment if fb else "",
         tags=list(fb.tags) if fb else [],
         contact=fb.contact if fb else "",

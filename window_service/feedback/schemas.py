@@ -136,6 +136,7 @@ class RectificationOut(Output):
     staff: str | None
     opened_at: str
     inspection: int | None
+    feedback: int | None = None
     comment: str = ""
     tags: list[str] = Field(default_factory=list)
     contact: str = ""

@@ -186,10 +186,14 @@ async def rectifications_page(request: Request) -> Response:
     user = await require_page_user(request, roles=(INSPECTOR, ADMIN, HEAD))
     if isinstance(user, Response):
         return user
+    async with app_state(request).db.read() as session:
+        hall = await session.get(Hall, user.hall_id)
+        assert hall is not None
     return await render(
         request,
         "accountability/rectifications.html",
         {
+            "hall": hall,
             "levels": policy.LEVELS,
             "can_progress": user.role == HEAD,
             "can_decide": user.role == INSPECTOR,

@@ -169,6 +169,18 @@
         }
         card.appendChild(form);
       }
+      if (init.can_progress && r.kind === "feedback" && r.status === "open" && r.feedback) {
+        var appeal = el("form");
+        var why = el("input"); why.required = true; why.minLength = 2; why.placeholder = window.t("申诉理由（如：恶意差评的证据）");
+        appeal.appendChild(why);
+        appeal.appendChild(el("button", window.t("提出申诉"), "btn"));
+        appeal.onsubmit = function (e) {
+          e.preventDefault();
+          window.api("POST", "/api/v1/feedback/" + r.feedback + "/appeals", { reason: why.value.trim() })
+            .then(function () { window.flash(window.t("申诉已提交，等待效能办裁定"), "ok"); loadAppeals(); }, window.showError);
+        };
+        card.appendChild(appeal);
+      }
       return card;
     };
     var loadRects = async function () {
@@ -179,8 +191,58 @@
         rows.forEach(function (r) { rectList.appendChild(rectCard(r)); });
       } catch (e) { window.showError(e); }
     };
+    var loadAppeals = async function () {
+      var box = $("appeal-list");
+      try {
+        var rows = await window.api("GET", "/api/v1/halls/" + init.hall + "/appeals?status=all");
+        box.textContent = "";
+        if (!rows.length) box.appendChild(el("p", window.t("暂无申诉"), "empty"));
+        rows.forEach(function (a) {
+          var card = el("article", null, "rect");
+          card.appendChild(el("h3", window.t("申诉：号票 %(t)s 的评价（%(r)s星）", { t: a.ticket, r: a.rating })));
+          card.appendChild(el("p", window.t("理由：") + a.reason + " — " + a.filed_by));
+          var STATUS = { pending: "待裁定", accepted: "申诉成立，评价已作废", rejected: "申诉不成立" };
+          card.appendChild(el("p", window.t(STATUS[a.status] || a.status) + (a.decision_reason ? "：" + a.decision_reason : ""), "muted"));
+          if (init.can_decide && a.status === "pending") {
+            var form = el("form");
+            var why = el("input"); why.required = true; why.minLength = 2; why.placeholder = window.t("裁定意见");
+            form.appendChild(why);
+            var yes = el("button", window.t("申诉成立（作废评价）"), "btn btn-primary"); yes.value = "1";
+            var no = el("button", window.t("申诉不成立"), "btn"); no.value = "0";
+            form.appendChild(yes); form.appendChild(no);
+            form.onsubmit = function (e) {
+              e.preventDefault();
+              var accept = e.submitter ? e.submitter.value === "1" : false;
+              window.api("POST", "/api/v1/appeals/" + a.id + "/decision", { accept: accept, reason: why.value.trim() })
+                .then(function () { loadAppeals(); loadRects(); }, window.showError);
+            };
+            card.appendChild(form);
+          }
+          box.appendChild(card);
+        });
+      } catch (e) { window.showError(e); }
+    };
+    var loadFlagged = async function () {
+      var box = $("flagged-list");
+      if (!box) return;
+      try {
+        var rows = await window.api("GET", "/api/v1/halls/" + init.hall + "/feedback?flagged=true");
+        box.textContent = "";
+        if (!rows.length) box.appendChild(el("p", window.t("暂无"), "empty"));
+        var table = el("table", null, "acc-table");
+        rows.forEach(function (f) {
+          var tr = el("tr");
+          [f.created_at.slice(0, 16).replace("T", " "), f.ticket, (f.window || "—") + window.t("号窗口"), f.label,
+            f.channel === "pad" ? window.t("评价器") : window.t("手机"), f.flag_reason].forEach(function (v) { tr.appendChild(el("td", v)); });
+          table.appendChild(tr);
+        });
+        if (rows.length) box.appendChild(table);
+      } catch (e) { window.showError(e); }
+    };
     $("rect-status").addEventListener("change", loadRects);
     loadRects();
+    loadAppeals();
+    loadFlagged();
   }
 
   // -- 星级评定 ------------------------------------------------------------------------------
