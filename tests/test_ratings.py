@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import login, make_settings
-from tests.ratings_support import bulk_ratings, rate, serve, window_ids
+from tests.ratings_support import add_head, bulk_ratings, rate, serve, window_ids
 from window_service.app import create_app
 from window_service.audit.verify import verify_command
 from window_service.clock import FixedClock
@@ -241,3 +241,24 @@ async def test_publication_is_in_the_audit_record(hall: httpx.AsyncClient, db_ur
     assert published.json()["config_version"] == 1 and published.json()["settings"]["shrink_k"] == 5
     # Feedback, its rectification, the settings and every frozen row: an intact record.
     assert await verify_command(db_url) == 0
+
+
+async def test_heads_see_only_their_departments_before_publication(
+    hall: httpx.AsyncClient, db_url: str
+) -> None:
+    await add_head(db_url, "head_land", "ziranziyuan")
+    await bulk_ratings(db_url, 1, TYPICAL, EARLIER)
+    await bulk_ratings(db_url, 3, TYPICAL, EARLIER)
+    head = await login(hall, "head_land")
+    for subject, keys in (("window", ["3"]), ("staff", ["w3"]), ("department", ["ziranziyuan"])):
+        rows = (
+            await hall.get(
+                f"/api/v1/halls/demo/ratings?period=2026-11&subject={subject}", headers=head
+            )
+        ).json()
+        assert [r["key"] for r in rows] == keys, subject
+    office = await login(hall, "office")
+    everything = (
+        await hall.get("/api/v1/halls/demo/ratings?period=2026-11", headers=office)
+    ).json()
+    assert {r["key"] for r in everything} == {"1", "3"}

@@ -15,6 +15,7 @@ from ..feedback.models import Feedback
 from ..feedback.service import callback_figures
 from ..halls.lookup import business_day, get_hall, local_time
 from ..halls.models import Department, Hall, Service, Window, WindowDuty
+from ..inspections.service import window_departments
 from . import config, service
 from .compute import Row
 from .config import Weights
@@ -84,7 +85,37 @@ async def ratings(api: ApiRequest) -> list[RatingOut]:
                 "not_published",
                 f"{period.label}星级评定尚未公示 (not published yet; the office sees live figures)",
             )
+        if pub is None and api.principal.role == HEAD:
+            keys = await department_keys(session, hall, q.subject, api.principal.department_ids)
+            rows = [r for r in rows if r.key in keys]
         return [_row_out(r, period.code, pub, hall) for r in rows]
+
+
+async def department_keys(
+    session: Any, hall: Hall, subject: str, department_ids: frozenset[int]
+) -> set[str]:
+    """The rating keys a department head may see before publication: their departments',
+    and the windows and staff members of those departments (by the window's department)."""
+    assert hall.id is not None
+    if subject == "department":
+        depts = (
+            await session.execute(select(Department).where(Department.hall_id == hall.id))  # type: ignore[arg-type]
+        ).scalars()
+        return {d.code for d in depts if d.id in department_ids}
+    of_window = await window_departments(session, hall.id)
+    windows = {
+        w.id: w
+        for w in (await session.execute(select(Window).where(Window.hall_id == hall.id))).scalars()  # type: ignore[arg-type]
+    }
+    own = {wid for wid, dept in of_window.items() if dept in department_ids}
+    if subject == "window":
+        return {str(windows[wid].number) for wid in own if wid in windows}
+    users = (
+        await session.execute(
+            select(User).where(User.hall_id == hall.id, User.role == STAFF)  # type: ignore[arg-type]
+        )
+    ).scalars()
+    return {u.username for u in users if u.window_id in own}
 
 
 async def _publication_out(
