@@ -100,6 +100,9 @@ async def test_terminal_case_actions_and_live_office(
     # The office dashboard follows live.
     await expect(office.locator("#count-stopped")).to_have_text("1")
     await expect(office.locator("#count-open")).to_have_text("1")
+    # office.* payloads reach the signed-in office's socket: the feed names the case.
+    number = await receipt.locator("#receipt-no").inner_text()
+    await expect(office.locator("#feed")).to_contain_text(f"补正告知（暂停计时） {number}")
     # 首问负责: w2 calls a citizen and transfers them to 不动产登记; w3's terminal shows who
     # responded first and who touched the matter.
     async with httpx.AsyncClient(base_url=url) as c:
