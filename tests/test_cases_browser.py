@@ -97,6 +97,13 @@ async def test_terminal_case_actions_and_live_office(
     notice = await notice_info.value
     await expect(notice.locator("#materials li")).to_have_text(["户口簿原件", "出生医学证明"])
     await expect(terminal.locator("#flash")).to_contain_text("已发出补正告知")
+    # 咨询登记 on the ticket being served.
+    await terminal.locator("#case-consult").click()
+    consult = terminal.locator("#case-consult-dialog")
+    await expect(consult.locator("#case-consult-ticket")).to_have_text("A001")
+    await consult.get_by_label("咨询内容").fill("询问户口迁移所需材料")
+    await consult.get_by_role("button", name="登记").click()
+    await expect(terminal.locator("#flash")).to_contain_text("咨询已登记")
     # The office dashboard follows live.
     await expect(office.locator("#count-stopped")).to_have_text("1")
     await expect(office.locator("#count-open")).to_have_text("1")

@@ -60,9 +60,14 @@
     } catch (e) { node.hidden = true; }
   }
 
+  // The ticket served last: a consultation registered just after finishing still belongs to it.
+  var recent = null;
+  var RECENT_MS = 10 * 60 * 1000;
+
   function update(s) {
     state = s || state;
     var cur = state.current;
+    if (cur) recent = { id: cur.id, number: cur.number, service: cur.service, at: Date.now() };
     $("case-accept").disabled = !(cur && cur.status === "serving");
     showChain(cur);
   }
@@ -136,6 +141,7 @@
     });
   });
 
+  var consultTicket = null;
   $("case-consult").addEventListener("click", function () {
     var select = $("case-consult-service");
     select.textContent = "";
@@ -147,9 +153,11 @@
       select.appendChild(o);
     });
     $("case-consult-form").reset();
-    var cur = state.current;
-    if (cur) select.value = cur.service;
-    $("case-consult-ticket").textContent = cur ? cur.number : "";
+    var ticket = state.current || (recent && Date.now() - recent.at < RECENT_MS ? recent : null);
+    if (ticket) select.value = ticket.service;
+    consultTicket = ticket;
+    $("case-consult-ticket").textContent = ticket ? ticket.number : "";
+    $("case-consult-link-row").hidden = !ticket;
     open("case-consult-dialog");
   });
   $("case-consult-form").addEventListener("submit", function (ev) {
@@ -157,7 +165,7 @@
     var f = ev.target;
     var body = { service: f.service.value, summary: f.summary.value.trim(),
                  citizen_name: f.citizen_name.value.trim(), referred_to: f.referred_to.value.trim() };
-    if (state.current) body.ticket = state.current.id;
+    if (consultTicket && f.link.checked) body.ticket = consultTicket.id;
     $("case-consult-dialog").close();
     run(async function () {
       await api("POST", "/api/v1/consultations", body);
