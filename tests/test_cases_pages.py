@@ -19,6 +19,7 @@ async def test_receipt_and_notice_pages(db_url: str, tmp_path: Path, clock: Fixe
         assert "受理回执" in html and no in html and case["check_code"] in html
         assert "2026年12月3日" in html and "2026年12月24日" in html
         assert "<svg" in html and "张小三" in html
+        assert "张伟" in html  # w1's name as the accepting staff member
         assert (await c.get(f"/cases/{no}/receipt")).status_code in (302, 303)
         w3 = await login(c, "w3")  # 不动产 window: not this case
         assert (await c.get(f"/cases/{no}/receipt", headers=w3)).status_code == 403

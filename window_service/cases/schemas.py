@@ -102,6 +102,8 @@ class CaseOut(Output):
     extension_days: int
     first_responder: str | None
     accepted_by: str | None
+    #: 姓名（工号）of the staff member who accepted the case, as the receipt prints it.
+    accepted_by_label: str = ""
     window: int | None
     ticket: str | None
     applicant_name: str

@@ -97,6 +97,14 @@ def _username(lk: Lookups, user_id: int | None) -> str | None:
     return user.username if user else None
 
 
+def _staff_label(lk: Lookups, user_id: int | None) -> str:
+    user = lk.users.get(user_id) if user_id else None
+    if user is None:
+        return ""
+    name = user.display_name or user.username
+    return f"{name}（工号 {user.staff_no}）" if user.staff_no else name
+
+
 def case_out(
     hall: Hall,
     case: Case,
@@ -143,6 +151,7 @@ def case_out(
         extension_days=case.extension_days,
         first_responder=_username(lk, case.first_responder_id),
         accepted_by=_username(lk, case.accepted_by_id),
+        accepted_by_label=_staff_label(lk, case.accepted_by_id),
         window=window.number if window else None,
         ticket=ticket.number if ticket else None,
         applicant_name=case.applicant_name,
