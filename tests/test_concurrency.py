@@ -16,9 +16,13 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from tests.conftest import KIOSK, LiveServer, start_server
 from tests.dbs import DEMO_PASSWORD
+from window_service.audit.models import AuditRecord
+from window_service.audit.verify import verify_all
+from window_service.db import create_database
 
 CLIENTS = 32
 
@@ -81,6 +85,23 @@ async def test_400_concurrent_tickets_are_numbered_without_gaps_or_duplicates(
         services_view = {s["code"]: s for s in (await c.get("/api/v1/halls/demo/services")).json()}
         assert services_view["hukou"]["waiting"] == 300
         assert services_view["budongchan"]["waiting"] == 100
+        # Every ticket is in the audit record, under the kiosk that took it, and the chain
+        # and the rows verify.
+        db = create_database(server.env["WINDOW_SERVICE_DATABASE_URL"])
+        try:
+            async with db.read() as session:
+                actors = Counter(
+                    (
+                        await session.execute(
+                            select(AuditRecord.actor).where(AuditRecord.action == "ticket.issue")  # type: ignore[call-overload]
+                        )
+                    ).scalars()
+                )
+                assert sum(actors.values()) == 400
+                assert all(actor.startswith("device:") for actor in actors), actors
+                assert await verify_all(session) is None
+        finally:
+            await db.dispose()
         # Window 1 calls them in number order.
         headers = await bearer(c, "w1")
         called = []

@@ -60,6 +60,7 @@ class _PendingAudit:
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     reason: str
+    actor: Actor | None = None
 
 
 AfterCommit = Callable[[list[Event]], None]
@@ -86,10 +87,15 @@ class Tx:
         *,
         before: dict[str, Any] | None = None,
         reason: str = "",
+        actor: Actor | None = None,
     ) -> None:
-        """Record a change of ``obj``; its state after the change is read at commit."""
+        """Record a change of ``obj``; its state after the change is read at commit.
+
+        ``actor`` names who made this change when one transaction carries several callers'
+        changes (kiosk requests issued together); by default it is the transaction's actor.
+        """
         self._audits.append(
-            _PendingAudit(action, obj, obj.__tablename__, "", before, None, reason)  # type: ignore[arg-type]
+            _PendingAudit(action, obj, obj.__tablename__, "", before, None, reason, actor)  # type: ignore[arg-type]
         )
 
     def audit_raw(
@@ -131,6 +137,7 @@ class Tx:
             audit_rows = []
             for pending in self._audits:
                 audit_seq += 1
+                actor = (pending.actor or self.actor).label
                 after = pending.after
                 entity_id = pending.entity_id
                 if pending.obj is not None:
@@ -140,7 +147,7 @@ class Tx:
                     hall_id=self.hall_id,
                     seq=audit_seq,
                     at=self.now,
-                    actor=self.actor.label,
+                    actor=actor,
                     action=pending.action,
                     entity=pending.entity,
                     entity_id=entity_id,
@@ -154,7 +161,7 @@ class Tx:
                         "hall_id": self.hall_id,
                         "seq": audit_seq,
                         "at": self.now,
-                        "actor": self.actor.label,
+                        "actor": actor,
                         "action": pending.action,
                         "entity": pending.entity,
                         "entity_id": entity_id,

@@ -85,3 +85,54 @@ async def estimate_for_service(session: AsyncSession, service: Service, ahead: i
     average = await average_service_minutes(session, service)
     windows = await open_windows_for(session, service.id)
     return estimate_minutes(ahead, average, windows)
+
+
+async def estimate_inputs(
+    session: AsyncSession, services: list[Service]
+) -> dict[int, tuple[float, int]]:
+    """(average service minutes, open windows) of several services, in two queries."""
+    ids = [s.id for s in services if s.id is not None]
+    if not ids:
+        return {}
+    recent = (
+        select(
+            Ticket.service_id,
+            Ticket.started_at,
+            Ticket.finished_at,
+            func.row_number()
+            .over(partition_by=Ticket.service_id, order_by=Ticket.finished_at.desc())  # type: ignore[union-attr, arg-type]
+            .label("rank"),
+        )
+        .where(
+            Ticket.service_id.in_(ids),  # type: ignore[attr-defined]
+            Ticket.status == rules.DONE,  # type: ignore[arg-type]
+            Ticket.started_at.is_not(None),  # type: ignore[union-attr]
+            Ticket.finished_at.is_not(None),  # type: ignore[union-attr]
+        )
+        .subquery()
+    )
+    durations: dict[int, list[float]] = {}
+    rows = await session.execute(
+        select(recent.c.service_id, recent.c.started_at, recent.c.finished_at).where(
+            recent.c.rank <= RECENT_SERVICES
+        )
+    )
+    for service_id, started, finished in rows.all():
+        durations.setdefault(service_id, []).append((finished - started).total_seconds() / 60)
+    windows: dict[int, int] = dict(
+        (
+            await session.execute(
+                select(WindowService.service_id, func.count())
+                .join(Window, Window.id == WindowService.window_id)  # type: ignore[arg-type]
+                .where(WindowService.service_id.in_(ids), Window.status == "open")  # type: ignore[attr-defined, arg-type]
+                .group_by(WindowService.service_id)  # type: ignore[arg-type]
+            )
+        ).all()
+    )
+    out = {}
+    for svc in services:
+        assert svc.id is not None
+        spans = durations.get(svc.id)
+        average = max(1.0, sum(spans) / len(spans)) if spans else float(svc.default_service_minutes)
+        out[svc.id] = (average, int(windows.get(svc.id, 0)))
+    return out

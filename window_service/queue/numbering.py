@@ -24,33 +24,69 @@ from .models import TicketCounter
 
 @dataclass(frozen=True)
 class Assigned:
-    number: int
+    """``count`` consecutive numbers ending at ``last``, all with queue time ``queued_at``."""
+
+    last: int
+    count: int
     queued_at: datetime
+
+    @property
+    def numbers(self) -> range:
+        return range(self.last - self.count + 1, self.last + 1)
+
+    @property
+    def number(self) -> int:
+        return self.last
 
 
 async def next_number(
-    session: AsyncSession, hall_id: int, prefix: str, day: date, at: datetime
+    session: AsyncSession, hall_id: int, prefix: str, day: date, at: datetime, count: int = 1
 ) -> Assigned:
-    """The next number of ``prefix`` on ``day`` and its queue time (``at``, kept monotonic)."""
-    assert session.bind is not None
+    """The next ``count`` numbers of ``prefix`` on ``day`` and their queue time (``at``, kept
+    monotonic)."""
+    return (await next_numbers(session, hall_id, day, at, {prefix: count}))[prefix]
+
+
+async def next_numbers(
+    session: AsyncSession, hall_id: int, day: date, at: datetime, counts: dict[str, int]
+) -> dict[str, Assigned]:
+    """Numbers for several prefixes at once (a batch of kiosk requests): one statement.
+
+    The counter rows are written in prefix order, so every issuer locks them in the same
+    order and two batches cannot deadlock.
+    """
+    assert session.bind is not None and counts and all(k >= 1 for k in counts.values())
     dialect = session.bind.dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = TicketCounter.__table__  # type: ignore[attr-defined]
     values = insert(table).values(
-        hall_id=hall_id, prefix=prefix, business_day=day, last_number=1, last_queued_at=at
+        [
+            {
+                "hall_id": hall_id,
+                "prefix": prefix,
+                "business_day": day,
+                "last_number": counts[prefix],
+                "last_queued_at": at,
+            }
+            for prefix in sorted(counts)
+        ]
     )
     previous, requested = table.c.last_queued_at, values.excluded.last_queued_at
     stmt = values.on_conflict_do_update(
         index_elements=[table.c.hall_id, table.c.prefix, table.c.business_day],
         set_={
-            "last_number": table.c.last_number + 1,
+            "last_number": table.c.last_number + values.excluded.last_number,
             "last_queued_at": case(
                 (previous.is_not(None) & (previous > requested), previous), else_=requested
             ),
         },
-    ).returning(table.c.last_number, table.c.last_queued_at)
-    number, queued_at = (await session.execute(stmt)).one()
-    return Assigned(int(number), queued_at)
+    ).returning(table.c.prefix, table.c.last_number, table.c.last_queued_at)
+    rows = (await session.execute(stmt)).all()
+    out = {
+        str(prefix): Assigned(int(last), counts[prefix], queued) for prefix, last, queued in rows
+    }
+    assert set(out) == set(counts)
+    return out
 
 
 def format_number(prefix: str, n: int) -> str:

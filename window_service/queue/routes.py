@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import JSONResponse, Response
 
@@ -26,6 +25,7 @@ from ..halls.lookup import (
 from ..halls.models import Department, Hall, Service, Window
 from . import rules, service
 from .estimate import average_service_minutes, estimate_minutes, open_windows_for
+from .issuing import issue_queue
 from .models import Ticket
 from .schemas import (
     FinishBody,
@@ -155,37 +155,9 @@ async def list_windows(api: ApiRequest) -> list[WindowOut]:
 )
 async def issue(api: ApiRequest) -> Any:
     """取号: issue a ticket. The same idempotency key within the day returns the same ticket."""
-    body: TicketCreate = api.body
-    principal = api.principal
-    for attempt in range(3):
-        try:
-            async with api.state.db.write() as session:
-                hall = await get_hall(session, api.path["hall"])
-                if principal.hall_id != hall.id:
-                    raise ApiError(403, "forbidden", "不是本大厅的设备或人员 (another hall)")
-                svc = await get_service(session, hall.id, body.service)  # type: ignore[arg-type]
-                tx = api.tx(session, hall.id)  # type: ignore[arg-type]
-                ticket, created = await service.issue_ticket(
-                    tx,
-                    hall,
-                    svc,
-                    priority=body.priority,
-                    idempotency_key=body.idempotency_key,
-                    issuer=service.Issuer(principal.device_id, principal.user_id),
-                )
-                if created:
-                    await tx.commit()
-                else:
-                    svc = await session.get(Service, ticket.service_id) or svc
-            async with api.state.db.read() as session:
-                out = await ticket_out(session, hall, ticket, svc, base_url=base_url(api))
-            return JSONResponse(out.model_dump(mode="json"), status_code=201 if created else 200)
-        except IntegrityError:
-            # Two requests with one idempotency key raced on PostgreSQL: the loser's
-            # transaction (and its number) rolled back; the next attempt finds the winner.
-            if not body.idempotency_key or attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    queue = issue_queue(api.request, api.state)
+    out, created = await queue.issue(api.path["hall"], api.body, api.principal, base_url(api))
+    return JSONResponse(out.model_dump(mode="json"), status_code=201 if created else 200)
 
 
 @router.route("GET", "/tickets/{id:int}", roles=[STAFF, ADMIN, INSPECTOR, HEAD], response=TicketOut)

@@ -10,17 +10,17 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..api.errors import ApiError, conflict, invalid, not_found
 from ..audit.chain import snapshot
 from ..halls.lookup import business_day, issuing_open, window_service_ids
 from ..halls.models import Hall, Service, Window, WindowDuty, WindowService
-from ..transaction import Tx
+from ..transaction import Actor, Tx
 from . import rules
 from .models import Ticket, TicketEvent
-from .numbering import format_number, next_number
+from .numbering import format_number, next_numbers
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,178 @@ async def find_by_idempotency_key(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+@dataclass(frozen=True)
+class IssueRequest:
+    """One kiosk/staff request for a ticket (取号), as a batch member."""
+
+    service: Service
+    priority: str | None = None
+    idempotency_key: str | None = None
+    issuer: Issuer = Issuer()
+    actor: Actor | None = None
+
+
+@dataclass
+class IssueResult:
+    """The ticket handed out (``created``) or found by its idempotency key (not created).
+
+    ``ahead`` is known for a new ticket (counted under the numbering lock); None for a ticket
+    found again, whose place may have changed since.
+    """
+
+    ticket: Ticket
+    created: bool
+    ahead: int | None
+
+
+async def issue_tickets(
+    tx: Tx, hall: Hall, requests: list[IssueRequest], *, check_hours: bool = True
+) -> list[IssueResult | ApiError]:
+    """Hand out the next numbers for several requests in one transaction (取号, group commit).
+
+    Each request gets its own result or error, in order. Numbers are taken per prefix with one
+    counter update, in request order, so within a prefix number order is request order and
+    queue order; the counter row stays locked until commit, and a rollback returns every
+    number. One key twice in a batch, or a key already used today, gives the same ticket.
+    """
+    session = tx.session
+    assert hall.id is not None
+    day = business_day(hall, tx.now)
+    results: list[IssueResult | ApiError | None] = [None] * len(requests)
+    keys = {r.idempotency_key for r in requests if r.idempotency_key}
+    known: dict[str, Ticket] = {}
+    if keys:
+        rows = await session.execute(
+            select(Ticket).where(
+                Ticket.hall_id == hall.id,  # type: ignore[arg-type]
+                Ticket.business_day == day,  # type: ignore[arg-type]
+                Ticket.idempotency_key.in_(keys),  # type: ignore[union-attr]
+            )
+        )
+        known = {t.idempotency_key: t for t in rows.scalars() if t.idempotency_key}
+    open_now = not check_hours or issuing_open(hall, tx.now)
+    fresh: list[int] = []
+    first_with_key: dict[str, int] = {}
+    repeats: list[tuple[int, int]] = []
+    for i, request in enumerate(requests):
+        key = request.idempotency_key
+        if key and key in known:
+            results[i] = IssueResult(known[key], False, None)
+        elif key and key in first_with_key:
+            repeats.append((i, first_with_key[key]))
+        elif not open_now:
+            results[i] = conflict(
+                "outside_issuing_hours", "当前不在取号时间内 (the hall is not issuing tickets now)"
+            )
+        elif request.priority is not None and request.priority not in rules.PRIORITIES:
+            results[i] = invalid("invalid_priority", "绿色通道类别无效 (unknown priority)")
+        elif request.service.hall_id != hall.id or not request.service.active:
+            results[i] = not_found("service", "没有这个事项 (unknown service)")
+        else:
+            fresh.append(i)
+            if key:
+                first_with_key[key] = i
+    if fresh:
+        await _number_and_insert(tx, hall, requests, fresh, results)
+    for i, first in repeats:
+        original = results[first]
+        results[i] = (
+            IssueResult(original.ticket, False, original.ahead)
+            if isinstance(original, IssueResult)
+            else original
+        )
+    return [r for r in results if r is not None]
+
+
+async def _number_and_insert(
+    tx: Tx,
+    hall: Hall,
+    requests: list[IssueRequest],
+    fresh: list[int],
+    results: list[IssueResult | ApiError | None],
+) -> None:
+    session = tx.session
+    assert hall.id is not None
+    day = business_day(hall, tx.now)
+    by_prefix: dict[str, list[int]] = {}
+    for i in fresh:
+        by_prefix.setdefault(requests[i].service.prefix, []).append(i)
+    numbers: dict[int, tuple[int, datetime]] = {}
+    counts_by_prefix = {prefix: len(members) for prefix, members in by_prefix.items()}
+    assigned = await next_numbers(session, hall.id, day, tx.now, counts_by_prefix)
+    for prefix, members in by_prefix.items():
+        for i, n in zip(members, assigned[prefix].numbers, strict=True):
+            numbers[i] = (n, assigned[prefix].queued_at)
+    # Who is already waiting (today) in the services concerned, before these tickets.
+    service_ids = {requests[i].service.id for i in fresh}
+    counts = await session.execute(
+        select(Ticket.service_id, Ticket.green, func.count())  # type: ignore[call-overload]
+        .where(
+            Ticket.hall_id == hall.id,
+            Ticket.service_id.in_(service_ids),  # type: ignore[attr-defined]
+            Ticket.status == rules.WAITING,
+            Ticket.business_day == day,
+        )
+        .group_by(Ticket.service_id, Ticket.green)
+    )
+    waiting: dict[tuple[int, bool], int] = {(s, bool(g)): int(c) for s, g, c in counts.all()}
+    rows: list[dict[str, object]] = []
+    for i in fresh:
+        request = requests[i]
+        service = request.service
+        n, queued_at = numbers[i]
+        rows.append(
+            {
+                "hall_id": hall.id,
+                "service_id": service.id,
+                "original_service_id": service.id,
+                "prefix": service.prefix,
+                "seq_no": n,
+                "number": format_number(service.prefix, n),
+                "business_day": day,
+                "status": rules.WAITING,
+                "priority": request.priority,
+                "green": request.priority is not None,
+                "queued_at": queued_at,
+                "called_at": None,
+                "started_at": None,
+                "finished_at": None,
+                "window_id": None,
+                "staff_id": None,
+                "first_responder_id": None,
+                "outcome": None,
+                "recalls": 0,
+                "call_count": 0,
+                "track_token": secrets.token_urlsafe(18),
+                "idempotency_key": request.idempotency_key or None,
+                "device_id": request.issuer.device_id,
+                "issued_by_id": request.issuer.user_id,
+            }
+        )
+    # ORM bulk INSERT … RETURNING: one statement, rows come back as session objects in order
+    # (building SQLModel objects one by one costs about a millisecond each).
+    inserted = await session.scalars(
+        insert(Ticket).returning(Ticket, sort_by_parameter_order=True), rows
+    )
+    tickets = list(zip(fresh, inserted.all(), strict=True))
+    for i, ticket in tickets:
+        service = requests[i].service
+        assert service.id is not None
+        green = waiting.get((service.id, True), 0)
+        plain = waiting.get((service.id, False), 0)
+        # A new ticket queues last in its lane; green tickets go before every plain one.
+        ahead = green if ticket.green else green + plain
+        waiting[(service.id, ticket.green)] = waiting.get((service.id, ticket.green), 0) + 1
+        tx.audit("ticket.issue", ticket, actor=requests[i].actor)
+        tx.emit(
+            "queue",
+            change="issued",
+            ticket=ticket.number,
+            waiting={service.prefix: green + plain + 1},
+        )
+        results[i] = IssueResult(ticket, True, ahead)
+
+
 async def issue_ticket(
     tx: Tx,
     hall: Hall,
@@ -52,43 +224,11 @@ async def issue_ticket(
     check_hours: bool = True,
 ) -> tuple[Ticket, bool]:
     """Hand out the next number of ``service`` (取号). Returns (ticket, created)."""
-    session = tx.session
-    assert hall.id is not None and service.id is not None
-    if idempotency_key:
-        existing = await find_by_idempotency_key(session, hall, idempotency_key, tx.now)
-        if existing is not None:
-            return existing, False
-    if check_hours and not issuing_open(hall, tx.now):
-        raise conflict(
-            "outside_issuing_hours", "当前不在取号时间内 (the hall is not issuing tickets now)"
-        )
-    if priority is not None and priority not in rules.PRIORITIES:
-        raise invalid("invalid_priority", "绿色通道类别无效 (unknown priority)")
-    day = business_day(hall, tx.now)
-    assigned = await next_number(session, hall.id, service.prefix, day, tx.now)
-    n = assigned.number
-    ticket = Ticket(
-        hall_id=hall.id,
-        service_id=service.id,
-        original_service_id=service.id,
-        prefix=service.prefix,
-        seq_no=n,
-        number=format_number(service.prefix, n),
-        business_day=day,
-        status=rules.WAITING,
-        priority=priority,
-        green=priority is not None,
-        queued_at=assigned.queued_at,
-        track_token=secrets.token_urlsafe(18),
-        idempotency_key=idempotency_key or None,
-        device_id=issuer.device_id,
-        issued_by_id=issuer.user_id,
-    )
-    session.add(ticket)
-    await session.flush()
-    tx.audit("ticket.issue", ticket)
-    await emit_queue(tx, hall.id, [service], change="issued", ticket=ticket.number)
-    return ticket, True
+    request = IssueRequest(service, priority, idempotency_key, issuer)
+    (result,) = await issue_tickets(tx, hall, [request], check_hours=check_hours)
+    if isinstance(result, ApiError):
+        raise result
+    return result.ticket, result.created
 
 
 async def waiting_count(session: AsyncSession, hall_id: int, service_id: int) -> int:
