@@ -161,6 +161,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         proxy_headers=True,
         ws_ping_interval=20,
         ws_ping_timeout=20,
+        # Display messages are a few hundred bytes: compressing them per socket costs a zlib
+        # context per connection (73 KiB instead of 35 KiB per idle socket) and CPU at
+        # every fan-out (see bench/display.py).
+        ws_per_message_deflate=False,
+        # A socket whose client stopped reading must not hold up a restart for ever.
+        timeout_graceful_shutdown=10,
     )
     return 0
 

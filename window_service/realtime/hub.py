@@ -34,6 +34,8 @@ log = logging.getLogger("window_service.realtime")
 PRIVATE_PREFIX = "office."
 #: How many events one catch-up read takes from the log.
 FETCH_BATCH = 500
+#: Heartbeats go out in this many rounds per interval, so 10,000 sockets never beat at once.
+HEARTBEAT_ROUNDS = 8
 
 FetchEvents = Callable[[int, int, int], Awaitable[list[Event]]]
 LastSeq = Callable[[int], Awaitable[int]]
@@ -66,6 +68,7 @@ class Subscriber:
 
     __slots__ = (
         "_waiter",
+        "bucket",
         "closed",
         "hall_id",
         "heartbeat_due",
@@ -77,9 +80,11 @@ class Subscriber:
         "task",
     )
 
-    def __init__(self, hall_id: int, maxsize: int) -> None:
+    def __init__(self, hall_id: int, maxsize: int, bucket: int = 0) -> None:
         self.hall_id = hall_id
         self.maxsize = max(1, maxsize)
+        #: Which heartbeat round this socket belongs to (spreads the beats over time).
+        self.bucket = bucket
         self.items: deque[Outgoing] = deque()
         self.resync = False
         self.heartbeat_due = False
@@ -165,6 +170,7 @@ class Hub:
         self._halls: dict[int, _Hall] = {}
         self._background: asyncio.Task[None] | None = None
         self._closed = False
+        self._joined = 0
         self.delivered_events = 0
         #: The last snapshot sent per hall: (monotonic time, seq, JSON text); see routes.py.
         self.snapshot_cache: dict[int, tuple[float, int, str]] = {}
@@ -178,7 +184,8 @@ class Hub:
         hall = self._halls.get(hall_id)
         if hall is None:
             hall = self._halls[hall_id] = _Hall(hall_id)
-        subscriber = Subscriber(hall_id, self._queue_size)
+        self._joined += 1
+        subscriber = Subscriber(hall_id, self._queue_size, self._joined % HEARTBEAT_ROUNDS)
         subscriber.task = asyncio.current_task()
         hall.subscribers.add(subscriber)
         if hall.delivered is None:
@@ -319,16 +326,27 @@ class Hub:
             self._background = asyncio.ensure_future(self._tick())
 
     async def _tick(self) -> None:
-        """Heartbeats for every socket, stuck-socket detection, and the periodic log poll."""
-        next_beat = time.monotonic() + self.heartbeat_seconds
+        """Heartbeats for every socket, stuck-socket detection, and the periodic log poll.
+
+        Every ``heartbeat_seconds / HEARTBEAT_ROUNDS`` one round of sockets gets its beat, so
+        each socket beats once per ``heartbeat_seconds`` and the work is spread out.
+        """
+        step = self.heartbeat_seconds / HEARTBEAT_ROUNDS
+        round_ = 0
+        next_beat = time.monotonic() + step
         next_poll = time.monotonic() + self._poll_seconds
         while not self._closed:
-            await asyncio.sleep(max(0.01, min(next_beat, next_poll) - time.monotonic()))
+            await asyncio.sleep(max(0.005, min(next_beat, next_poll) - time.monotonic()))
             now = time.monotonic()
             if now >= next_beat:
-                next_beat = now + self.heartbeat_seconds
+                next_beat += step
+                if next_beat < now:  # the loop was blocked: do not beat in a burst
+                    next_beat = now + step
+                round_ = (round_ + 1) % HEARTBEAT_ROUNDS
                 for hall in list(self._halls.values()):
                     for subscriber in list(hall.subscribers):
+                        if subscriber.bucket != round_:
+                            continue
                         since = subscriber.sending_since
                         if since is not None and now - since > self.stuck_seconds:
                             self._drop_stuck(subscriber)
