@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import KIOSK, login
 from tests.test_realtime_helpers import Served, display, serve
+from window_service.db import utcnow
 from window_service.realtime import routes
 
 
@@ -110,6 +112,8 @@ async def test_replay_after_k_then_live(served: Served) -> None:
 async def test_after_beyond_current_or_too_old_gives_snapshot(
     served: Served, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    queue = ("queue", {"change": "test", "ticket": None, "waiting": {}})
+    yesterday = await served.emit(queue, queue, queue, at=utcnow() - timedelta(days=1))
     for _ in range(4):
         await take(served)
     async with display(served.ws_url) as d:
@@ -119,8 +123,13 @@ async def test_after_beyond_current_or_too_old_gives_snapshot(
             message = await d.next()
             assert message["type"] == "snapshot" and message["seq"] == current
     monkeypatch.setattr(routes, "MAX_REPLAY", 2)
-    async with display(f"{served.ws_url}?after={current - 3}") as d:
+    # More than MAX_REPLAY back and before today: a snapshot.
+    async with display(f"{served.ws_url}?after={yesterday[0]}") as d:
         assert (await d.next())["type"] == "snapshot"
+    # More than MAX_REPLAY back but all of today: replayed.
+    async with display(f"{served.ws_url}?after={yesterday[-1]}") as d:
+        replayed = [(await d.next())["seq"] for _ in range(4)]
+    assert replayed == list(range(yesterday[-1] + 1, current + 1))
     async with display(f"{served.ws_url}?after={current - 2}") as d:
         assert [(await d.next())["seq"] for _ in range(2)] == [current - 1, current]
 

@@ -7,6 +7,7 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +39,14 @@ class Served:
     def state(self) -> Any:
         return self.app.state.core
 
-    async def emit(self, *events: tuple[str, dict[str, Any]]) -> list[int]:
+    async def emit(
+        self, *events: tuple[str, dict[str, Any]], at: datetime | None = None
+    ) -> list[int]:
         """Commit one transaction emitting ``events`` (as a domain service would)."""
         state = self.state
         async with state.db.write() as session:
             hall = (await session.execute(select(Hall).where(Hall.code == "demo"))).scalar_one()  # type: ignore[arg-type]
-            tx = Tx(session, hall.id, utcnow(), Actor.system(), state.hub.publish_local)
+            tx = Tx(session, hall.id, at or utcnow(), Actor.system(), state.hub.publish_local)
             for type_, payload in events:
                 tx.emit(type_, **payload)
             return [e.seq for e in await tx.commit()]

@@ -23,21 +23,26 @@ import asyncio
 import contextlib
 import logging
 import time
+from datetime import UTC
 from urllib.parse import urlsplit
 
+from sqlalchemy import func, select
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from ..api.errors import ApiError
-from ..halls.lookup import get_hall
+from ..halls.lookup import get_hall, local_time
+from ..halls.models import Hall
 from ..state import AppState, app_state
 from .hub import Subscriber, dumps, encode
 from .log import events_after
+from .models import HallEvent
 from .snapshot import snapshot
 
 log = logging.getLogger("window_service.realtime")
 
-#: The most events a reconnecting client is sent by replay; further behind gets a snapshot.
+#: A reconnecting client further behind than this (and than today's first event) gets a
+#: snapshot instead of a replay.
 MAX_REPLAY = 5000
 #: A snapshot of a hall is reused for other sockets for this long if its seq still holds.
 SNAPSHOT_CACHE_SECONDS = 1.0
@@ -87,15 +92,38 @@ class _Socket:
                 return True
 
     async def start(self, after: int | None) -> None:
-        """The first messages: a replay from ``after`` if possible, else a snapshot."""
+        """The first messages: a replay from ``after`` if possible, else a snapshot.
+
+        Possible means: ``after`` is not beyond the hall's last event, and either at most
+        ``MAX_REPLAY`` events back or within today's events (the contract's minimum).
+        """
         if after is not None:
             current = await self.state.events.last_seq(self.hall_id)
-            if after <= current and current - after <= MAX_REPLAY:
+            if after <= current and (
+                current - after <= MAX_REPLAY or after >= await self.first_seq_today() - 1
+            ):
                 self.last = after
                 await self.replay(None)
                 await self.heartbeat()
                 return
         await self.send_snapshot()
+
+    async def first_seq_today(self) -> int:
+        """The seq of the hall's first event of its current business day (or a huge number)."""
+        async with self.state.db.read() as session:
+            hall = await session.get(Hall, self.hall_id)
+            assert hall is not None
+            local = local_time(hall, self.state.clock.now())
+            midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+            first = (
+                await session.execute(
+                    select(func.min(HallEvent.seq)).where(
+                        HallEvent.hall_id == self.hall_id,  # type: ignore[arg-type]
+                        HallEvent.created_at >= midnight.astimezone(UTC),  # type: ignore[arg-type]
+                    )
+                )
+            ).scalar_one_or_none()
+        return int(first) if first is not None else 2**62
 
     async def heartbeat(self) -> None:
         await self.send(dumps({"type": "heartbeat", "seq": self.last}))
