@@ -123,3 +123,43 @@ async def test_heads_see_and_progress_only_their_departments(
     ).status_code == 403
     assert (await hall.get("/api/v1/rectifications")).status_code == 401
     assert (await hall.get("/api/v1/rectifications/999999", headers=own)).status_code == 404
+
+
+async def test_overdue_work_orders_are_flagged_once(
+    db_url: str, tmp_path: Path, clock: FixedClock
+) -> None:
+    from sqlalchemy import func, select
+
+    from window_service.audit.models import AuditRecord
+    from window_service.audit.verify import verify_command
+    from window_service.feedback.watch import watch_rectifications
+
+    app = create_app(make_settings(db_url, tmp_path), clock=clock, run_housekeeping=False)
+    state = app.state.core
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hall.test") as c:
+        ticket = await serve(c)
+        assert (await rate(c, ticket["track_token"], 1)).status_code == 201
+
+        async def flagged() -> int:
+            async with state.db.read() as session:
+                return int(
+                    (
+                        await session.execute(
+                            select(func.count()).where(
+                                AuditRecord.action == "rectification.overdue"
+                            )
+                        )
+                    ).scalar_one()
+                )
+
+        await watch_rectifications(state)
+        assert await flagged() == 0  # due Thursday 3 Dec: not yet
+        clock.set(clock.now().replace(month=12, day=4))
+        await watch_rectifications(state)
+        await watch_rectifications(state)
+        assert await flagged() == 1  # once, however often the job runs
+        rows = (await c.get("/api/v1/rectifications", headers=await login(c, "office"))).json()
+        assert rows[0]["overdue"] is True
+    await state.db.dispose()
+    assert await verify_command(db_url) == 0

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from .audit.anchors import anchor_job
 from .cases.watch import watch_commitments
+from .feedback.watch import watch_rectifications
 from .halls.models import Hall
 from .queue.service import expire_past_days
 from .state import AppState
@@ -39,7 +40,7 @@ async def expire_tickets(state: AppState) -> None:
                 break
 
 
-JOBS: list[Job] = [expire_tickets, anchor_job, watch_commitments]
+JOBS: list[Job] = [expire_tickets, anchor_job, watch_commitments, watch_rectifications]
 
 
 async def run_once(state: AppState) -> None:
