@@ -69,6 +69,8 @@ async def test_office_dashboard(db_url: str, tmp_path: Path) -> None:
         assert "红牌" in html
         assert 'id="calendar-reminder"' in html and "2027" in html
         assert "/static/cases_office.js" in html
+        for table in ("by-window", "by-staff", "by-department", "by-service"):
+            assert f'id="{table}"' in html
         live = html.split('id="live-breaches"', 1)[1].split("</table>", 1)[0]
         assert waiting["number"] in live and "等候超时" in live
         partial = await c.get("/office/cases", params={"partial": "1"}, headers=office)

@@ -19,6 +19,7 @@ staff member that issued the notice; tickets for the window and staff member tha
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any, Literal
@@ -103,6 +104,25 @@ async def compliance(
     """Figures of ``[start, end]`` grouped ``by`` window · staff · department · service."""
     if by not in BY_VALUES:
         raise ValueError(f"by must be one of {BY_VALUES}")
+    grouped = await compliance_by(
+        session, hall_id, start, end, (by,), now=now, department_ids=department_ids
+    )
+    return grouped[by]
+
+
+async def compliance_by(
+    session: AsyncSession,
+    hall_id: int,
+    start: date,
+    end: date,
+    bys: Sequence[str] = BY_VALUES,
+    *,
+    now: datetime | None = None,
+    department_ids: frozenset[int] | None = None,
+) -> dict[str, dict[str | int, Figures]]:
+    """The same figures grouped several ways at once (the data is read once)."""
+    if any(by not in BY_VALUES for by in bys):
+        raise ValueError(f"by must be one of {BY_VALUES}")
     hall = await session.get(Hall, hall_id)
     if hall is None:
         raise ValueError("unknown hall")
@@ -118,23 +138,25 @@ async def compliance(
     departments = {
         d.id: d
         for d in (
-            await session.execute(select(Department).where(Department.hall_id == hall_id))  # type: ignore[arg-type]
+            await session.execute(select(Department).where(col(Department.hall_id) == hall_id))
         ).scalars()
     }
     windows = {
         w.id: w
-        for w in (await session.execute(select(Window).where(Window.hall_id == hall_id))).scalars()  # type: ignore[arg-type]
+        for w in (
+            await session.execute(select(Window).where(col(Window.hall_id) == hall_id))
+        ).scalars()
     }
     users = {
         u.id: u
-        for u in (await session.execute(select(User).where(User.hall_id == hall_id))).scalars()  # type: ignore[arg-type]
+        for u in (await session.execute(select(User).where(col(User.hall_id) == hall_id))).scalars()
     }
 
     def allowed(service_id: int) -> bool:
         return department_ids is None or services[service_id].department_id in department_ids
 
     def key_of(
-        service_id: int, window_id: int | None, staff_id: int | None
+        by: str, service_id: int, window_id: int | None, staff_id: int | None
     ) -> tuple[str | int, str] | None:
         if by == "service":
             svc = services[service_id]
@@ -148,19 +170,25 @@ async def compliance(
         user = users.get(staff_id) if staff_id else None
         return (user.username, user.display_name) if user else None
 
-    out: dict[str | int, Figures] = {}
+    out: dict[str, dict[str | int, Figures]] = {by: {} for by in bys}
 
-    def row(key: tuple[str | int, str] | None) -> Figures | None:
-        if key is None:
-            return None
-        if key[0] not in out:
-            out[key[0]] = Figures(key[0], key[1])
-        return out[key[0]]
+    def rows(service_id: int, window_id: int | None, staff_id: int | None) -> list[Figures]:
+        """The figures rows (one per grouping) that a record counts for."""
+        found = []
+        for by in bys:
+            key = key_of(by, service_id, window_id, staff_id)
+            if key is None:
+                continue
+            group = out[by]
+            if key[0] not in group:
+                group[key[0]] = Figures(key[0], key[1])
+            found.append(group[key[0]])
+        return found
 
     cases = (
         await session.execute(
             select(Case).where(
-                Case.hall_id == hall_id,  # type: ignore[arg-type]
+                col(Case.hall_id) == hall_id,
                 or_(
                     (col(Case.decided_day) >= start) & (col(Case.decided_day) <= end),
                     col(Case.status).in_(dl.OPEN_STATUSES)
@@ -173,27 +201,26 @@ async def compliance(
     for case in cases:
         if not allowed(case.service_id):
             continue
-        fig = row(key_of(case.service_id, case.window_id, case.accepted_by_id))
-        if fig is None:
-            continue
         if case.status in dl.DECIDED_STATUSES:
             assert case.decided_day is not None
-            fig.cases += 1
-            fig.decided += 1
-            if dl.decided_on_time(case):
-                fig.on_time += 1
-                if dl.decided_early(case):
-                    fig.early += 1
-            else:
-                fig.overdue += 1
-            fig.working_days_used_total += dl.working_days_used(cal, case, case.decided_day)
-        else:
-            passed = (
-                now > case.promised_due_at
-                if case.promised_due_at is not None
-                else case.promised_due < today
-            )
-            if case.status == dl.ACCEPTED and passed:
+            on_time = bool(dl.decided_on_time(case))
+            early = on_time and dl.decided_early(case)
+            used = dl.working_days_used(cal, case, case.decided_day)
+            for fig in rows(case.service_id, case.window_id, case.accepted_by_id):
+                fig.cases += 1
+                fig.decided += 1
+                fig.on_time += 1 if on_time else 0
+                fig.early += 1 if early else 0
+                fig.overdue += 0 if on_time else 1
+                fig.working_days_used_total += used
+            continue
+        passed = (
+            now > case.promised_due_at
+            if case.promised_due_at is not None
+            else case.promised_due < today
+        )
+        if case.status == dl.ACCEPTED and passed:
+            for fig in rows(case.service_id, case.window_id, case.accepted_by_id):
                 fig.cases += 1
                 fig.overdue += 1
                 fig.open_overdue += 1
@@ -201,47 +228,43 @@ async def compliance(
     notices = (
         await session.execute(
             select(CorrectionNotice, Case)
-            .join(Case, Case.id == CorrectionNotice.case_id)  # type: ignore[arg-type]
+            .join(Case, col(Case.id) == col(CorrectionNotice.case_id))
             .where(
-                CorrectionNotice.hall_id == hall_id,  # type: ignore[arg-type]
-                CorrectionNotice.breach.is_(True),  # type: ignore[attr-defined]
-                CorrectionNotice.issued_day >= start,  # type: ignore[arg-type]
-                CorrectionNotice.issued_day <= end,  # type: ignore[arg-type]
+                col(CorrectionNotice.hall_id) == hall_id,
+                col(CorrectionNotice.breach).is_(True),
+                col(CorrectionNotice.issued_day) >= start,
+                col(CorrectionNotice.issued_day) <= end,
             )
         )
     ).all()
     for notice, case in notices:
         if allowed(case.service_id):
-            fig = row(key_of(case.service_id, notice.window_id, notice.issued_by_id))
-            if fig is not None:
+            for fig in rows(case.service_id, notice.window_id, notice.issued_by_id):
                 fig.breaches += 1
 
     for times in await times_for(session, hall, start, end, now):
         t = times.ticket
         if not allowed(t.original_service_id):
             continue
-        fig = row(key_of(t.original_service_id, t.window_id, t.staff_id))
-        if fig is None:
-            continue
-        fig.tickets += 1
-        fig.wait_breaches += 1 if times.wait_breach else 0
-        if times.served_minutes is not None:
-            fig.served += 1
-            fig.service_breaches += 1 if times.service_breach else 0
+        for fig in rows(t.original_service_id, t.window_id, t.staff_id):
+            fig.tickets += 1
+            fig.wait_breaches += 1 if times.wait_breach else 0
+            if times.served_minutes is not None:
+                fig.served += 1
+                fig.service_breaches += 1 if times.service_breach else 0
 
     responders = await first_responder_figures(
         session, hall, start, end, today, department_ids=department_ids
     )
     by_username = {u.username: u for u in users.values()}
+    by_code = {s.code: sid for sid, s in services.items()}
     for username, rf in responders.items():
         user = by_username.get(username)
-        if user is None or not rf.unresolved:
+        if user is None:
             continue
         for item in rf.unresolved:
-            svc_id = next((sid for sid, s in services.items() if s.code == item.service), None)
-            if svc_id is None:
-                continue
-            fig = row(key_of(svc_id, user.window_id, user.id))
-            if fig is not None:
-                fig.first_responder_failures += 1
+            svc_id = by_code.get(item.service)
+            if svc_id is not None:
+                for fig in rows(svc_id, user.window_id, user.id):
+                    fig.first_responder_failures += 1
     return out

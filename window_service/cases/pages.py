@@ -29,7 +29,7 @@ from .calendar import load_calendar
 from .calendar_admin import calendar_status
 from .commitments import TicketTimes, times_for
 from .commitments import counts as commitment_counts
-from .figures import compliance
+from .figures import compliance_by
 from .models import Case
 from .responsibility import NO_OUTCOME_REASONS, first_responder_figures
 from .routes import LOOKUP_NOT_FOUND, _guard, check_case_access, principal_hall, year_out
@@ -322,11 +322,8 @@ async def dashboard_context(request: Request, user: Principal) -> dict[str, Any]
         if scope is not None:
             allowed = {s.code for s in lk.services.values() if s.department_id in scope}
             commitments = [r for r in commitments if r.service in allowed]
-        by_window = await compliance(
-            session, hall.id, month_start, today, "window", now=now, department_ids=scope
-        )
-        by_staff = await compliance(
-            session, hall.id, month_start, today, "staff", now=now, department_ids=scope
+        figures = await compliance_by(
+            session, hall.id, month_start, today, now=now, department_ids=scope
         )
         responders = await first_responder_figures(
             session, hall, month_start, today, today, department_ids=scope
@@ -342,8 +339,10 @@ async def dashboard_context(request: Request, user: Principal) -> dict[str, Any]
         "calendar": calendar,
         "commitments": commitments,
         "live_breaches": live_breaches,
-        "by_window": sorted(by_window.values(), key=lambda f: str(f.key).zfill(4)),
-        "by_staff": sorted(by_staff.values(), key=lambda f: str(f.key)),
+        "by_window": sorted(figures["window"].values(), key=lambda f: str(f.key).zfill(4)),
+        "by_staff": sorted(figures["staff"].values(), key=lambda f: str(f.key)),
+        "by_department": sorted(figures["department"].values(), key=lambda f: str(f.key)),
+        "by_service": sorted(figures["service"].values(), key=lambda f: str(f.key)),
         "responders": list(responders.values()),
         "reasons": NO_OUTCOME_REASONS,
     }
