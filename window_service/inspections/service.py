@@ -116,6 +116,11 @@ async def template_for_use(tx: Tx, code: str) -> InspectionTemplate:
     for template in await current_templates(tx.session, tx.hall_id):
         if template.code == code:
             if template.id is None:
+                await config.lock_hall(tx.session, tx.hall_id)
+                again = await current_templates(tx.session, tx.hall_id)
+                stored = next(t for t in again if t.code == code)
+                if stored.id is not None:  # another request stored it meanwhile
+                    return stored
                 template.version = 1
                 template.created_at = tx.now
                 tx.session.add(template)
@@ -136,6 +141,7 @@ async def save_template(
 ) -> InspectionTemplate:
     """Edit (or create) a sheet: a new version; visits recorded on older versions keep theirs."""
     check_items(items)
+    await config.lock_hall(tx.session, tx.hall_id)
     latest = max(
         (t.version for t in await current_templates(tx.session, tx.hall_id) if t.code == code),
         default=0,

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..halls.models import Hall
 from ..transaction import Tx
 from .models import AccountabilityConfig
 
@@ -100,6 +101,11 @@ class Settings(BaseModel):
         return 1
 
 
+async def lock_hall(session: AsyncSession, hall_id: int) -> None:
+    """Take the hall row's lock (PostgreSQL), ordering writers that number versions per hall."""
+    await session.execute(select(Hall.id).where(Hall.id == hall_id).with_for_update())  # type: ignore[call-overload]
+
+
 async def current(session: AsyncSession, hall_id: int) -> tuple[Settings, int]:
     """The settings in force and their version (0: the defaults, never changed)."""
     row = (
@@ -117,6 +123,7 @@ async def current(session: AsyncSession, hall_id: int) -> tuple[Settings, int]:
 
 async def change(tx: Tx, changes: dict[str, Any], user_id: int | None) -> tuple[Settings, int]:
     """Apply ``changes`` (a partial settings object) as a new version; audited."""
+    await lock_hall(tx.session, tx.hall_id)
     old, version = await current(tx.session, tx.hall_id)
     merged = old.model_dump()
     for key, value in changes.items():
