@@ -155,6 +155,17 @@ async def test_warnings_follow_the_clock_and_roles(
         assert (
             await c.get("/api/v1/cases", params={"warning": "red"}, headers=office)
         ).json() == []
+        # The window's own list (本窗口在办办件) shows the warning to its staff.
+        from tests.cases_support import window_ids
+
+        ids = await window_ids(c)
+        mine = await c.get(f"/api/v1/windows/{ids[1]}/cases", headers=w1)
+        assert [(x["receipt_no"], x["warning"]) for x in mine.json()] == [
+            (case["receipt_no"], "yellow")
+        ]
+        w2 = await login(c, "w2")
+        assert (await c.get(f"/api/v1/windows/{ids[1]}/cases", headers=w2)).status_code == 403
+        assert (await c.get(f"/api/v1/windows/{ids[2]}/cases", headers=w2)).json() == []
         clock.set(at(2026, 12, 4, 9))  # deadline passed
         r = await c.get("/api/v1/cases", params={"warning": "red"}, headers=office)
         assert [x["warning"] for x in r.json()] == ["red"]

@@ -89,6 +89,7 @@ async def test_terminal_case_actions_and_live_office(
         await receipt.locator("#receipt-no").inner_text()
     )
 
+    await expect(terminal.locator("#window-cases-count")).to_have_text("1")
     await terminal.locator("#case-correction").click()
     form = terminal.locator("#case-correction-dialog")
     await form.get_by_label("缺少的材料").fill("户口簿原件\n出生医学证明\n")

@@ -17,10 +17,10 @@ from ..api.endpoint import PUBLIC, ApiRequest, ApiRouter
 from ..api.errors import ApiError, forbidden, invalid, not_found
 from ..auth.principal import Principal
 from ..auth.roles import ADMIN, HEAD, INSPECTOR, STAFF
-from ..halls.lookup import business_day, get_service, local_time, window_service_ids
+from ..halls.lookup import business_day, get_service, get_window, local_time, window_service_ids
 from ..halls.models import Hall, Service, Window
 from ..queue.models import Ticket
-from ..queue.routes import base_url, load_ticket
+from ..queue.routes import base_url, load_ticket, require_window_staff
 from . import deadlines as dl
 from . import figures as fig
 from . import service
@@ -273,6 +273,49 @@ async def get_case(api: ApiRequest) -> CaseDetailOut:
         await check_case_access(session, api.principal, case, act=False)
         hall = await principal_hall(session, api.principal)
         return await _detail(api, session, hall, case)
+
+
+@router.route("GET", "/windows/{id:int}/cases", roles=[STAFF], response=list[CaseOut])
+async def window_cases(api: ApiRequest) -> list[CaseOut]:
+    """本窗口在办办件: open cases accepted at your window, soonest deadline first, with warnings."""
+    now = api.state.clock.now()
+    async with api.state.db.read() as session:
+        window = await get_window(session, api.path["id"])
+        require_window_staff(api.principal, window)
+        hall = await principal_hall(session, api.principal)
+        assert hall.id is not None
+        cases = list(
+            (
+                await session.execute(
+                    select(Case)
+                    .where(
+                        col(Case.window_id) == window.id,
+                        col(Case.status).in_(dl.OPEN_STATUSES),
+                    )
+                    .order_by(col(Case.promised_due), col(Case.id))
+                    .limit(100)
+                )
+            ).scalars()
+        )
+        cal = await load_calendar(session, hall.id)
+        policy = policy_of(api.state)
+        lk = await lookups(session, hall, cases)
+        counts = await notice_counts(session, cases)
+        base = base_url(api)
+        return [
+            case_out(
+                hall,
+                c,
+                lk,
+                cal,
+                now,
+                policy,
+                base_url=base,
+                notices=counts.get(c.id or 0, (0, 0))[0],
+                breaches=counts.get(c.id or 0, (0, 0))[1],
+            )
+            for c in cases
+        ]
 
 
 async def _case_action(api: ApiRequest, action: str) -> CaseDetailOut:

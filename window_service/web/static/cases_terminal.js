@@ -23,6 +23,7 @@
   }
 
   function remember(c, noticeUrl) {
+    document.dispatchEvent(new CustomEvent("cases:changed"));
     last = { receipt_no: c.receipt_no, check_code: c.check_code, promised_due: c.promised_due,
              provisional: c.provisional, receipt_url: "/cases/" + c.receipt_no + "/receipt",
              notice_url: noticeUrl || null };
@@ -173,7 +174,40 @@
     });
   });
 
+  /* 本窗口在办办件: the window's open cases, soonest deadline first, warnings from the server. */
+  async function loadWindowCases() {
+    if (document.hidden) return;
+    var list;
+    try { list = await api("GET", "/api/v1/windows/" + state.window.id + "/cases"); } catch (e) { return; }
+    var ul = $("window-cases");
+    ul.textContent = "";
+    var red = 0, yellow = 0;
+    list.forEach(function (c) {
+      var li = document.createElement("li");
+      if (c.warning) { li.className = "row-" + c.warning; if (c.warning === "red") red++; else yellow++; }
+      var a = document.createElement("a");
+      a.href = "/cases/" + encodeURIComponent(c.receipt_no);
+      a.target = "_blank";
+      a.rel = "noopener";
+      a.textContent = c.receipt_no;
+      li.appendChild(a);
+      li.appendChild(document.createTextNode(
+        " " + c.service_name + " · " + (c.clock_stopped ? t("补正中（暂停计时）") : t("承诺办结") + " " + fmtDue(c.promised_due)) +
+        (c.warning_label ? " · " + t(c.warning_label) : "")));
+      ul.appendChild(li);
+    });
+    $("window-cases-count").textContent = String(list.length);
+    var warned = [];
+    if (red) warned.push(t("红牌") + " " + red);
+    if (yellow) warned.push(t("黄牌") + " " + yellow);
+    $("window-cases-warned").textContent = warned.join(" · ");
+    $("window-cases-warned").className = red ? "badge badge-red" : (yellow ? "badge badge-yellow" : "");
+  }
+  setInterval(loadWindowCases, 60000);
+  document.addEventListener("cases:changed", loadWindowCases);
+
   document.addEventListener("terminal:state", function (ev) { update(ev.detail); });
+  loadWindowCases();
   update(state);
   showLast();
 })();
