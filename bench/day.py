@@ -59,7 +59,7 @@ INTENSITY = {8: 0.6, 9: 2.4, 10: 2.6, 11: 1.3, 12: 0.5, 13: 0.9, 14: 2.2, 15: 2.
 #: service mix, roughly matching the windows (1–2 A, 3–4 B, 5 C, 6 D, 7 E, 8 all)
 MIX = {"hukou": 0.30, "budongchan": 0.25, "qiye": 0.12, "shebao": 0.18, "shuiwu": 0.15}
 #: mean service minutes per service (hall time); lognormal around it
-SERVICE_MINUTES = {"hukou": 2.2, "budongchan": 2.8, "qiye": 2.5, "shebao": 1.8, "shuiwu": 1.6}
+SERVICE_MINUTES = {"hukou": 1.2, "budongchan": 1.5, "qiye": 1.4, "shebao": 1.0, "shuiwu": 0.9}
 OUTCOMES = [
     ("completed", 0.62),
     ("accepted", 0.14),

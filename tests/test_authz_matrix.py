@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.conftest import KIOSK, login
 from tests.dbs import KIOSK_KEY
@@ -18,6 +19,13 @@ from window_service.api.endpoint import PUBLIC
 from window_service.app import API_PREFIX, API_ROUTERS
 from window_service.auth.roles import ADMIN, EVALUATOR, HEAD, INSPECTOR, STAFF
 from window_service.auth.roles import KIOSK as KIOSK_ROLE
+
+
+@pytest.fixture
+def backend() -> str:
+    """Who may pass the door does not depend on the database: SQLite only (fast)."""
+    return "sqlite"
+
 
 #: Plausible values for path parameters, so requests reach the handler's door.
 PATH_VALUES = {"hall": "demo", "id": "1", "number": "1", "token": "x" * 24}
