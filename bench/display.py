@@ -27,6 +27,7 @@ import base64
 import os
 import resource
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -88,7 +89,8 @@ class Server:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.process.terminate()
+            # SIGINT lets a profiled server write its stats (uvicorn re-raises the signal).
+            self.process.send_signal(signal.SIGINT)
             try:
                 self.process.wait(20)
             except subprocess.TimeoutExpired:
@@ -101,8 +103,20 @@ class Server:
 SERVER_MODE = "serve"
 
 
+#: With --profile, the (first) server runs under cProfile and writes its stats here.
+PROFILE = ""
+
+
 def server_command(port: int) -> list[str]:
+    global PROFILE
     python = [sys.executable, "-m"]
+    if PROFILE and SERVER_MODE == "serve":
+        code = "import cProfile,sys;from window_service.cli import main;"
+        code += f"cProfile.run('main(sys.argv[1:])', {PROFILE!r})"
+        python = [sys.executable, "-c", code]
+        rest = ["serve", "--port", str(port), "--log-level", "warning"]
+        PROFILE = ""
+        return [*python, *rest]
     if SERVER_MODE == "serve":
         return [*python, "window_service", "serve", "--port", str(port), "--log-level", "warning"]
     _, ws, deflate = SERVER_MODE.split(":")
@@ -258,6 +272,8 @@ class Displays:
         self.sample: Sample | None = None
         self.errors = 0
         self.compressed = False
+        #: Duration (ms) of each call-next/recall request of the last measurement.
+        self.requests: list[float] = []
 
     def arrived(self, now: float) -> None:
         sample = self.sample
@@ -319,6 +335,7 @@ async def measure_calls(
     await asyncio.sleep(0.5)
     after_response: list[float] = []
     after_request: list[float] = []
+    displays.requests = []
     missing = 0
     taken = 0
     ticket_id = None
@@ -344,6 +361,7 @@ async def measure_calls(
         displays.sample = None
         after_response.extend((t - t_resp) * 1000 for t in sample.times)
         after_request.extend((t - t_req) * 1000 for t in sample.times)
+        displays.requests.append((t_resp - t_req) * 1000)
         taken += 1
         if path.endswith("call-next"):
             recalls = 0
@@ -365,12 +383,15 @@ def pct(values: list[float], p: float) -> float:
     return ordered[k]
 
 
-def report(label: str, after_resp: list[float], after_req: list[float], missing: int) -> None:
+def report(
+    label: str, after_resp: list[float], after_req: list[float], missing: int, requests: list[float]
+) -> None:
     print(
         f"  {label:<44} after response p50 {pct(after_resp, 50):6.1f} ms  p99 {pct(after_resp, 99):6.1f} ms"
         f"  max {max(after_resp, default=float('nan')):6.1f}"
         f" | after request p50 {pct(after_req, 50):6.1f}  p99 {pct(after_req, 99):6.1f}"
-        f" | {len(after_resp)} deliveries, {missing} missing",
+        f" | {len(after_resp)} deliveries, {missing} missing"
+        f" | call request p50 {pct(requests, 50):.1f} max {max(requests, default=0):.1f} ms",
         flush=True,
     )
 
@@ -399,7 +420,11 @@ async def latency_one_process(
                     resp, req, missing = await measure_calls(http, displays, samples)
                     label = f"SQLite, 1 process, {count} displays"
                     report(
-                        label + (" (deflate)" if displays.compressed else ""), resp, req, missing
+                        label + (" (deflate)" if displays.compressed else ""),
+                        resp,
+                        req,
+                        missing,
+                        displays.requests,
                     )
                     await displays.close()
                     await asyncio.sleep(1.0)
@@ -427,7 +452,13 @@ async def latency_two_processes(root: Path, count: int, samples: int, env: dict[
                 await displays.open(b.ws, count)
                 await asyncio.sleep(1.0)
                 resp, req, missing = await measure_calls(http, displays, samples)
-                report(f"PostgreSQL, call on A, {count} displays on B", resp, req, missing)
+                report(
+                    f"PostgreSQL, call on A, {count} displays on B",
+                    resp,
+                    req,
+                    missing,
+                    displays.requests,
+                )
                 await displays.close()
         finally:
             a.stop()
@@ -478,6 +509,7 @@ async def main() -> None:
     parser.add_argument("--counts", default="200,1000")
     parser.add_argument("--samples", type=int, default=40)
     parser.add_argument("--skip-pg", action="store_true")
+    parser.add_argument("--profile", default="", help="write the server's cProfile stats here")
     parser.add_argument("--skip-latency", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument(
@@ -493,8 +525,9 @@ async def main() -> None:
     if args.quick:
         idle = [min(n, 1000) for n in idle[:1]]
     idle = [n for n in idle if n < limit - 100]
-    global SERVER_MODE
+    global SERVER_MODE, PROFILE
     SERVER_MODE = args.server
+    PROFILE = args.profile
     env: dict[str, str] = {}
     print(
         f"display fan-out benchmark: {os.cpu_count()} cores, open files limit {limit},"
