@@ -49,14 +49,32 @@ async def test_three_fives_do_not_beat_three_hundred_averaging_four_point_eight(
     assert many["rank"] < few["rank"]
     assert few["samples"]["satisfaction"] == 3 and many["samples"]["satisfaction"] == 300
     assert few["raw"]["satisfaction"] == 100.0 and many["raw"]["satisfaction"] == 96.0
-    # The shrunk component sits between the window's own mean and the hall mean.
-    hall_mean = few["hall_means"]["satisfaction"]
-    assert hall_mean < few["components"]["satisfaction"] < 100
+    # The shrunk component sits between the prior (hall mean, at most 80) and its own mean.
+    assert few["hall_means"]["satisfaction"] > 80
+    assert few["components"]["satisfaction"] == pytest.approx((3 * 100 + 10 * 80) / 13, abs=0.01)
+    assert 96 > many["components"]["satisfaction"] > 95
     assert set(many["components"]) == {"satisfaction", "inspection", "time_limit", "conduct"}
     assert all(0 <= r["score"] <= 100 and 1 <= r["stars"] <= 5 for r in rows.values())
     assert few["published"] is False
     # Window 8 has no data at all: no star.
     assert "8" not in rows
+
+
+async def test_few_top_ratings_lose_even_when_the_hall_has_only_those_two_windows(
+    hall: httpx.AsyncClient, db_url: str
+) -> None:
+    await bulk_ratings(db_url, 1, [5, 5, 5], EARLIER)
+    await bulk_ratings(db_url, 2, [5] * 240 + [4] * 60, EARLIER)
+    office = await login(hall, "office")
+    rows = (await hall.get("/api/v1/halls/demo/ratings?period=2026-11", headers=office)).json()
+    assert [r["key"] for r in rows] == ["2", "1"]
+    assert rows[0]["stars"] == 5 and rows[1]["stars"] == 4  # three 5s do not make ★5
+    # Without the cap (prior = the hall mean, 96) the three 5s would come first.
+    await hall.put(
+        "/api/v1/halls/demo/accountability-config", json={"prior_cap": 100}, headers=office
+    )
+    uncapped = (await hall.get("/api/v1/halls/demo/ratings?period=2026-11", headers=office)).json()
+    assert [r["key"] for r in uncapped] == ["1", "2"]
 
 
 async def test_components_weights_and_stars(hall: httpx.AsyncClient, db_url: str) -> None:
@@ -113,8 +131,9 @@ async def test_components_weights_and_stars(hall: httpx.AsyncClient, db_url: str
             )
         ).json()
     }
-    # Only w1 was visited (100); w2's inspection component is the hall mean, shrunk: also 100.
-    assert rows["w1"]["score"] == 100.0
+    # Only w1 was visited (100): shrunk toward the capped prior 80; w2 has no visit: 80.
+    assert rows["w1"]["score"] == pytest.approx((100 + 10 * 80) / 11, abs=0.01)
+    assert rows["w2"]["score"] == 80.0
     bad = await hall.put(
         "/api/v1/halls/demo/accountability-config",
         json={"thresholds": [60, 70, 80, 90]},

@@ -16,8 +16,11 @@ conduct        10      wait-target compliance ×100 (tickets called within the  
 =============  ======  ===========================================================  ===============
 
 Each component is shrunk toward the hall mean by its sample size (Bayesian average):
-``(n·mean + k·hall_mean) / (n + k)``, where ``hall_mean`` is the sample-weighted mean of all
-subjects of the same kind, so a handful of samples cannot make a star. A component nobody in
+``(n·mean + k·prior) / (n + k)``, where the prior is the hall mean (the sample-weighted mean of
+all subjects of the same kind) but never more than ``prior_cap`` (default 80, the level of
+"满意"): missing data are never worth more than "satisfied". So a handful of samples cannot make
+a star, even in a hall whose mean is itself near the top (three 5s against three hundred
+ratings averaging 4.8: 84.6 against 95.5 with only those two windows). A component nobody in
 the hall has data for is left out and the remaining weights are rescaled. The score is the
 weighted mean of the shrunk components; stars come from the thresholds (default 90/80/70/60).
 Subjects with no data at all get no row. Settings come from ``ratings.config`` and are recorded
@@ -187,7 +190,8 @@ async def compute(
                 continue
             n = got.n if got is not None else 0
             total = got.total if got is not None else 0.0
-            shrunk = (total + k * hall_mean) / (n + k) if (n + k) > 0 else hall_mean
+            prior = min(hall_mean, settings.prior_cap)
+            shrunk = (total + k * prior) / (n + k) if (n + k) > 0 else prior
             components[c] = round(shrunk, 2)
             weighted += weights[c] * shrunk
             weight_sum += weights[c]

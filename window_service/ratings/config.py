@@ -68,6 +68,8 @@ class Settings(BaseModel):
     thresholds: list[float] = Field(default_factory=lambda: [90.0, 80.0, 70.0, 60.0])
     #: Shrinkage strength: a component with n samples counts as (n·mean + k·hall)/(n + k).
     shrink_k: float = Field(default=10, ge=0, le=10000)
+    #: The prior a component is shrunk toward is the hall mean, capped at this (100: no cap).
+    prior_cap: float = Field(default=80, ge=0, le=100)
     #: Conduct: points deducted per first-responder or 一次性告知 breach.
     breach_penalty: float = Field(default=10, ge=0, le=100)
 

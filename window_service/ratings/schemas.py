@@ -64,6 +64,7 @@ class ConfigIn(Input):
     weights: dict[str, float] | None = None
     thresholds: list[float] | None = None
     shrink_k: float | None = None
+    prior_cap: float | None = None
     breach_penalty: float | None = None
     reason: str = Field(default="", max_length=500)
 

@@ -290,6 +290,7 @@
           weights: weights,
           thresholds: cfg.thresholds.value.split(/[,，\s]+/).filter(Boolean).map(Number),
           shrink_k: Number(cfg.shrink_k.value),
+          prior_cap: Number(cfg.prior_cap.value),
         });
         window.flash(window.t("参数已保存"), "ok");
         loadRatings();
