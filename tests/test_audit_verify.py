@@ -12,8 +12,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from tests.conftest import SHANGHAI, issue, login
-from window_service.audit.anchors import write_anchors
+from window_service.audit.anchors import anchor_job, write_anchors
 from window_service.audit.verify import verify_command
+from window_service.clock import FixedClock
 from window_service.halls.models import Hall
 
 
@@ -175,6 +176,9 @@ async def test_daily_anchor_published_and_checked(
 
     assert await _with_app_session(app, anchor) == 1
     assert await _with_app_session(app, anchor) == 0  # written once
+    # the housekeeping job (every process runs it) writes nothing more
+    app.state.core.clock = FixedClock(datetime.now(SHANGHAI) + timedelta(days=2))
+    await anchor_job(app.state.core)
     anchors = (await client.get("/api/v1/halls/demo/audit/anchors")).json()
     [day] = anchors["anchors"]
     assert day["day"] == datetime.now(SHANGHAI).date().isoformat()

@@ -150,6 +150,10 @@ async def anchor_job(state: AppState) -> None:
     async with state.db.read() as session:
         halls = list((await session.execute(select(Hall))).scalars())
     for hall in halls:
+        assert hall.id is not None
+        async with state.db.read() as session:
+            if not await pending_anchors(session, hall, state.clock.now()):
+                continue  # the usual case: nothing to write, so no write lock taken
         try:
             async with state.db.write() as session:
                 await write_anchors(session, hall, state.clock.now())
