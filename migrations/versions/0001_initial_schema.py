@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 09:51:43.470754
+Create Date: 2026-11-26 10:29:57.710311
 """
 
 from collections.abc import Sequence
@@ -417,10 +417,15 @@ def upgrade() -> None:
     with op.batch_alter_table("ticket", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_ticket_business_day"), ["business_day"], unique=False)
         batch_op.create_index(
+            "ix_ticket_finished", ["service_id", "status", "finished_at"], unique=False
+        )
+        batch_op.create_index(
             batch_op.f("ix_ticket_first_responder_id"), ["first_responder_id"], unique=False
         )
         batch_op.create_index(
-            "ix_ticket_queue", ["hall_id", "service_id", "status", "queued_at"], unique=False
+            "ix_ticket_queue",
+            ["hall_id", "service_id", "status", "business_day", "green", "queued_at"],
+            unique=False,
         )
         batch_op.create_index(batch_op.f("ix_ticket_service_id"), ["service_id"], unique=False)
         batch_op.create_index("ix_ticket_window_status", ["window_id", "status"], unique=False)
@@ -1174,6 +1179,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_ticket_service_id"))
         batch_op.drop_index("ix_ticket_queue")
         batch_op.drop_index(batch_op.f("ix_ticket_first_responder_id"))
+        batch_op.drop_index("ix_ticket_finished")
         batch_op.drop_index(batch_op.f("ix_ticket_business_day"))
 
     op.drop_table("ticket")

@@ -37,7 +37,13 @@ class Ticket(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("hall_id", "prefix", "business_day", "seq_no"),
         UniqueConstraint("hall_id", "business_day", "idempotency_key"),
-        Index("ix_ticket_queue", "hall_id", "service_id", "status", "queued_at"),
+        # The waiting line of a service on a day, in call order: counts (ahead, waiting)
+        # and call-next read it without touching other days' rows.
+        Index(
+            "ix_ticket_queue", "hall_id", "service_id", "status", "business_day", "green", "queued_at"
+        ),
+        # The latest finished services, for the wait estimate.
+        Index("ix_ticket_finished", "service_id", "status", "finished_at"),
         Index("ix_ticket_window_status", "window_id", "status"),
     )
     id: int | None = Field(default=None, primary_key=True)
