@@ -373,3 +373,25 @@ async def test_hostile_receipt_numbers_are_404_not_500(
             headers=w1,
         )
         assert r.status_code == 422
+
+
+async def test_rejection_during_a_correction_closes_the_stop(
+    db_url: str, tmp_path: Path, clock: FixedClock
+) -> None:
+    async with clocked_app(db_url, tmp_path, clock) as app, client_for(app) as c:
+        case, w1 = await accept(c)
+        no = case["receipt_no"]
+        clock.set(at(2026, 11, 27, 9))
+        await c.post(f"/api/v1/cases/{no}/correction", json={"materials": ["户口簿"]}, headers=w1)
+        clock.set(at(2026, 12, 1, 9))  # Monday and Tuesday stood still
+        r = await c.post(
+            f"/api/v1/cases/{no}/reject", json={"reason": "逾期未补正材料"}, headers=w1
+        )
+        assert r.status_code == 200, r.text
+        data = r.json()
+        assert data["status"] == "rejected" and data["stopped_days"] == 2
+        assert data["promised_due"] == "2026-12-07" and data["on_time"] is True
+        assert data["notices"][0]["resumed_at"] is not None
+        assert data["notices"][0]["stopped_days"] == 2
+        async with app.state.core.db.read() as session:
+            assert await verify_all(session) is None

@@ -109,7 +109,20 @@ def ongoing_stop(cal: WorkCalendar, case: Case, today: date) -> int:
     return max(0, cal.working_days_between(case.stopped_since, today))
 
 
-def dues_of(cal: WorkCalendar, hall: Hall, case: Case, today: date, *, extra: int = 0) -> Dues:
+def stored_dues(cal: WorkCalendar, hall: Hall, case: Case) -> Dues:
+    """The deadlines stored on the case: resumed stops and extensions, not a running stop."""
+    return compute_dues(
+        cal,
+        hall,
+        accepted_day=case.accepted_day,
+        accepted_at=case.accepted_at,
+        legal_days=case.legal_days,
+        promised_days=case.promised_days,
+        shift=case.stopped_days + case.extension_days,
+    )
+
+
+def dues_of(cal: WorkCalendar, hall: Hall, case: Case, today: date) -> Dues:
     """The case's deadlines as of ``today`` (a running correction counts as if resumed today)."""
     return compute_dues(
         cal,
@@ -118,7 +131,7 @@ def dues_of(cal: WorkCalendar, hall: Hall, case: Case, today: date, *, extra: in
         accepted_at=case.accepted_at,
         legal_days=case.legal_days,
         promised_days=case.promised_days,
-        shift=case.stopped_days + case.extension_days + extra + ongoing_stop(cal, case, today),
+        shift=case.stopped_days + case.extension_days + ongoing_stop(cal, case, today),
     )
 
 

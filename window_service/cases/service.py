@@ -260,7 +260,7 @@ async def resume(tx: Tx, hall: Hall, case: Case, cal: WorkCalendar, *, where: Wh
     case.status = dl.ACCEPTED
     case.stopped_days += stopped
     case.stopped_since = None
-    dl.apply_dues(case, dl.dues_of(cal, hall, case, today))
+    dl.apply_dues(case, dl.stored_dues(cal, hall, case))
     if notice is not None:
         notice_before = snapshot(notice)
         notice.resumed_at = tx.now
@@ -287,10 +287,11 @@ async def decide(
     before = snapshot(case)
     if case.status == dl.CORRECTION:
         # Deciding during a correction closes the stop first (e.g. rejected for missing papers).
-        case.stopped_days += dl.ongoing_stop(cal, case, today)
+        stopped = dl.ongoing_stop(cal, case, today)
+        case.stopped_days += stopped
         case.stopped_since = None
-        dl.apply_dues(case, dl.dues_of(cal, hall, case, today))
-        await _close_open_notice(tx, case, today)
+        dl.apply_dues(case, dl.stored_dues(cal, hall, case))
+        await _close_open_notice(tx, case, today, stopped)
     case.status = outcome
     case.decided_at = tx.now
     case.decided_day = today
@@ -302,7 +303,7 @@ async def decide(
     return case
 
 
-async def _close_open_notice(tx: Tx, case: Case, today: date) -> None:
+async def _close_open_notice(tx: Tx, case: Case, today: date, stopped: int) -> None:
     rows = (
         await tx.session.execute(
             select(CorrectionNotice).where(
@@ -316,6 +317,7 @@ async def _close_open_notice(tx: Tx, case: Case, today: date) -> None:
         notice.resumed_at = tx.now
         notice.resumed_day = today
         notice.resumed_by_id = tx.actor.user_id
+        notice.stopped_days = stopped
         tx.audit("correction.close", notice, before=before, reason="办件已办结或不予受理")
 
 
@@ -332,20 +334,8 @@ async def extend(
     _require_open(case, *dl.OPEN_STATUSES, action="延期")
     before = snapshot(case)
     case.extension_days += days
-    today = business_day(hall, tx.now)
-    stored = dl.dues_of(cal, hall, case, today)
-    if case.status == dl.CORRECTION:
-        # Stored deadlines leave out the running stop (it is added when the clock restarts).
-        stored = dl.compute_dues(
-            cal,
-            hall,
-            accepted_day=case.accepted_day,
-            accepted_at=case.accepted_at,
-            legal_days=case.legal_days,
-            promised_days=case.promised_days,
-            shift=case.stopped_days + case.extension_days,
-        )
-    dl.apply_dues(case, stored)
+    # A running stop is left out; it is added when the clock restarts.
+    dl.apply_dues(case, dl.stored_dues(cal, hall, case))
     _event(tx, case, "extended", where, days=days, reason=reason, promised_due=case.promised_due)
     tx.audit("case.extend", case, before=before, reason=reason)
     _emit(tx, case, "extended")
@@ -369,16 +359,7 @@ async def recompute_hall(tx: Tx, hall: Hall, cal: WorkCalendar, *, reason: str) 
     changed = 0
     for case in rows:
         before = snapshot(case)
-        dues = dl.compute_dues(
-            cal,
-            hall,
-            accepted_day=case.accepted_day,
-            accepted_at=case.accepted_at,
-            legal_days=case.legal_days,
-            promised_days=case.promised_days,
-            shift=case.stopped_days + case.extension_days,
-        )
-        if dl.apply_dues(case, dues):
+        if dl.apply_dues(case, dl.stored_dues(cal, hall, case)):
             changed += 1
             _event(tx, case, "recomputed", Where(), promised_due=case.promised_due, reason=reason)
             tx.audit("case.recompute", case, before=before, reason=reason)
