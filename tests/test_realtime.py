@@ -252,3 +252,42 @@ async def test_many_sockets_come_and_go_without_leaking(served: Served) -> None:
 async def _open_and_read(url: str) -> dict:
     async with display(url) as d:
         return await d.next()
+
+
+async def test_sockets_opened_during_a_stream_of_changes_miss_nothing(served: Served) -> None:
+    """Snapshot/replay and live events race; every socket must still see N+1, N+2, … exactly."""
+    done = asyncio.Event()
+
+    async def kiosk() -> None:
+        for _ in range(16):
+            await take(served)
+        done.set()
+
+    async def watcher(after: int | None, delay: float) -> tuple[int | None, list[dict]]:
+        await asyncio.sleep(delay)
+        url = served.ws_url if after is None else f"{served.ws_url}?after={after}"
+        async with display(url) as d:
+            await d.next(heartbeats=True)
+            await done.wait()
+            final = await served.state.events.last_seq(1)
+            if d.received[-1]["seq"] != final:
+                await d.until(lambda m: m["seq"] == final, heartbeats=True)
+        return after, d.received
+
+    async with display(served.ws_url) as first:
+        start = (await first.next())["seq"]
+    watchers = [watcher(None if i % 2 else start, i * 0.03) for i in range(12)]
+    _, *results = await asyncio.gather(kiosk(), *watchers)
+    final = await served.state.events.last_seq(1)
+    assert final == start + 16
+    for after, received in results:
+        last = after
+        for message in received:
+            if message["type"] == "snapshot":
+                last = message["seq"]
+            elif message["type"] == "heartbeat":
+                assert message["seq"] == last
+            else:
+                assert last is not None and message["seq"] == last + 1, received
+                last = message["seq"]
+        assert last == final
