@@ -75,6 +75,7 @@ async def test_few_top_ratings_lose_even_when_the_hall_has_only_those_two_window
     )
     uncapped = (await hall.get("/api/v1/halls/demo/ratings?period=2026-11", headers=office)).json()
     assert [r["key"] for r in uncapped] == ["1", "2"]
+    assert rows[0]["config_version"] == 0 and uncapped[0]["config_version"] == 1
 
 
 async def test_components_weights_and_stars(hall: httpx.AsyncClient, db_url: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..api.errors import ApiError, conflict, invalid, not_found
+from ..api.errors import conflict, invalid, not_found
 from ..audit.chain import snapshot
 from ..cases.calendar import load_calendar
 from ..halls.lookup import business_day
@@ -414,8 +414,3 @@ async def ticket_of(session: AsyncSession, token: str) -> Ticket:
     if ticket is None:
         raise not_found("ticket", "没有这个号票 (unknown ticket)")
     return ticket
-
-
-def ensure(condition: bool, message: str) -> None:
-    if not condition:
-        raise ApiError(403, "forbidden", message)

@@ -44,7 +44,9 @@ def _own_hall(api: ApiRequest, hall: Hall) -> None:
         raise ApiError(403, "forbidden", "不是本大厅的人员 (another hall)")
 
 
-def _row_out(row: Row, period: str, pub: RatingPublication | None, hall: Hall) -> RatingOut:
+def _row_out(
+    row: Row, period: str, pub: RatingPublication | None, hall: Hall, version: int
+) -> RatingOut:
     return RatingOut(
         subject=row.subject,
         key=row.key,
@@ -59,6 +61,7 @@ def _row_out(row: Row, period: str, pub: RatingPublication | None, hall: Hall) -
         period=period,
         published=pub is not None,
         published_at=local_time(hall, pub.published_at).isoformat() if pub else None,
+        config_version=version,
     )
 
 
@@ -78,7 +81,7 @@ async def ratings(api: ApiRequest) -> list[RatingOut]:
         hall = await get_hall(session, api.path["hall"])
         now = api.state.clock.now()
         period = parse_period(q.period) if q.period else current_month(hall, now)
-        rows, pub, _ = await service.live_or_published(session, hall, period, q.subject, now)
+        rows, pub, version = await service.live_or_published(session, hall, period, q.subject, now)
         if pub is None and (api.principal.role not in OFFICE or api.principal.hall_id != hall.id):
             raise ApiError(
                 403,
@@ -88,7 +91,7 @@ async def ratings(api: ApiRequest) -> list[RatingOut]:
         if pub is None and api.principal.role == HEAD:
             keys = await department_keys(session, hall, q.subject, api.principal.department_ids)
             rows = [r for r in rows if r.key in keys]
-        return [_row_out(r, period.code, pub, hall) for r in rows]
+        return [_row_out(r, period.code, pub, hall, version) for r in rows]
 
 
 async def department_keys(

@@ -28,6 +28,8 @@ class RatingOut(Output):
     period: str
     published: bool
     published_at: str | None
+    #: The version of the accountability settings the row was computed with (0: defaults).
+    config_version: int = 0
 
 
 class PublishIn(Input):

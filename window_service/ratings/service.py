@@ -121,10 +121,11 @@ async def latest_month(session: AsyncSession, hall_id: int) -> RatingPublication
 
 async def live_or_published(
     session: AsyncSession, hall: Hall, period: Period, subject: str, now: datetime
-) -> tuple[list[Row], RatingPublication | None, config.Settings]:
+) -> tuple[list[Row], RatingPublication | None, int]:
+    """The frozen rows of a published period, or live ones; and the settings version used."""
     assert hall.id is not None
     pub = await publication(session, hall.id, period.code)
     if pub is not None:
-        return await published_rows(session, pub, subject), pub, config.Settings()
-    settings, _ = await config.current(session, hall.id)
-    return await compute(session, hall, period, subject, settings, now), None, settings
+        return await published_rows(session, pub, subject), pub, int(pub.config.get("version", 0))
+    settings, version = await config.current(session, hall.id)
+    return await compute(session, hall, period, subject, settings, now), None, version
