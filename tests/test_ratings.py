@@ -282,3 +282,44 @@ async def test_heads_see_only_their_departments_before_publication(
         await hall.get("/api/v1/halls/demo/ratings?period=2026-11", headers=office)
     ).json()
     assert {r["key"] for r in everything} == {"1", "3"}
+
+
+async def test_time_limit_and_conduct_come_from_the_cases_figures(hall: httpx.AsyncClient) -> None:
+    """A case accepted and completed on time at window 1 counts in its time-limit component."""
+    ticket = await issue_and_serve_for_case(hall)
+    office = await login(hall, "office")
+    rows = {
+        r["key"]: r
+        for r in (
+            await hall.get(
+                "/api/v1/halls/demo/ratings?period=2026-11&subject=window", headers=office
+            )
+        ).json()
+    }
+    assert rows["1"]["samples"]["time_limit"] == 1
+    assert rows["1"]["raw"]["time_limit"] == 100.0
+    assert rows["1"]["samples"]["conduct"] >= 1  # the ticket served, within its wait target
+    assert ticket["number"]
+
+
+async def issue_and_serve_for_case(hall: httpx.AsyncClient) -> dict[str, object]:
+    from tests.conftest import issue
+
+    ticket = await issue(hall)
+    staff = await login(hall, "w1")
+    ids = await window_ids(hall)
+    assert (
+        await hall.post(f"/api/v1/windows/{ids[1]}/call-next", headers=staff)
+    ).status_code == 200
+    assert (
+        await hall.post(f"/api/v1/tickets/{ticket['id']}/start", headers=staff)
+    ).status_code == 200
+    case = await hall.post(
+        f"/api/v1/tickets/{ticket['id']}/case",
+        json={"applicant_name": "王五", "applicant_phone": "13900000000"},
+        headers=staff,
+    )
+    assert case.status_code == 201, case.text
+    done = await hall.post(f"/api/v1/cases/{case.json()['receipt_no']}/complete", headers=staff)
+    assert done.status_code == 200, done.text
+    return ticket
