@@ -107,6 +107,12 @@ async def test_record_a_visit_and_refusals(hall: httpx.AsyncClient) -> None:
     missing = {k: v for k, v in FULL.items() if k != "fees"}
     assert (await visit(hall, office, scores=missing)).json()["error"]["code"] == "missing_item"
     assert (await visit(hall, office, scores={**FULL, "fees": -1})).status_code == 422
+    nan = await hall.post(
+        "/api/v1/inspections",
+        content=b'{"window": 1, "visited_at": "2026-11-26T09:00:00+08:00", "scores": {"fees": NaN}}',
+        headers={**office, "Content-Type": "application/json"},
+    )
+    assert nan.status_code == 422
     assert (await visit(hall, office, window=999999)).status_code == 404
     assert (await visit(hall, office, staff="nobody")).status_code == 422
     assert (await visit(hall, office, template="nope")).status_code == 422

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import Field, field_validator
 
@@ -51,7 +52,7 @@ class InspectionIn(Input):
     staff: str | None = Field(default=None, max_length=64, description="username seen, or null")
     visited_at: datetime
     template: str = Field(default="standard", min_length=1, max_length=32)
-    scores: dict[str, float] = Field(max_length=30)
+    scores: dict[str, Annotated[float, Field(allow_inf_nan=False)]] = Field(max_length=30)
     notes: str = Field(default="", max_length=4000)
 
 
