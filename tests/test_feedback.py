@@ -243,3 +243,43 @@ async def test_feedback_figures_are_public(hall: httpx.AsyncClient) -> None:
     assert figures["bad_ratings"] == 1 and figures["callback_rate"] == 0
     assert figures["satisfaction_rate"] == pytest.approx(66.7)
     assert (await hall.get("/api/v1/halls/demo/feedback/figures?period=2026-13")).status_code == 422
+
+
+async def test_rating_period_points_and_deadlines_are_configurable(
+    hall: httpx.AsyncClient, clock: FixedClock
+) -> None:
+    office = await login(hall, "office")
+    changed = await hall.put(
+        "/api/v1/halls/demo/accountability-config",
+        json={
+            "rate_within_days": 1,
+            "rectification_days": 10,
+            "points": {"5": 10, "4": 9, "3": 7, "2": 4, "1": 0},
+        },
+        headers=office,
+    )
+    assert changed.status_code == 200, changed.text
+    first, second = await serve(hall), await serve(hall)
+    assert (await rate(hall, first["track_token"], 4)).json()["points"] == 9
+    clock.advance(days=1)  # Friday 27 Nov: the one working day after Thursday, still allowed
+    bad = await rate(hall, second["track_token"], 2)
+    assert bad.status_code == 201
+    rects = (await hall.get("/api/v1/rectifications", headers=office)).json()
+    assert rects[0]["due"] == "2026-12-11"  # 10 working days after Friday 27 Nov
+    late = await serve(hall)
+    clock.advance(days=3)  # Monday 30 Nov: the service finished Friday, one working day ago
+    assert (await rate(hall, late["track_token"], 5)).status_code == 201
+    later = await serve(hall)
+    clock.advance(days=2)  # Wednesday 2 Dec: two working days after Monday
+    refused = await rate(hall, later["track_token"], 5)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "rating_period_over"
+    # Window staff cannot change the settings; the change history is versioned.
+    w1 = await login(hall, "w1")
+    assert (
+        await hall.put(
+            "/api/v1/halls/demo/accountability-config", json={"rate_within_days": 30}, headers=w1
+        )
+    ).status_code == 403
+    assert (await hall.get("/api/v1/halls/demo/accountability-config", headers=office)).json()[
+        "version"
+    ] == 1
