@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from ..api.errors import ApiError
@@ -36,6 +38,8 @@ log = logging.getLogger("window_service.queue")
 
 #: At most this many requests share one transaction.
 MAX_BATCH = 64
+#: How long a process trusts its copy of a hall's settings and services.
+HALL_CACHE_SECONDS = 2.0
 
 
 @dataclass
@@ -54,6 +58,7 @@ class IssueQueue:
         self.state = state
         self._pending: list[_Pending] = []
         self._task: asyncio.Task[None] | None = None
+        self._halls: dict[str, tuple[float, Hall, dict[str, Service]]] = {}
 
     async def issue(
         self, hall_code: str, body: TicketCreate, principal: Principal, base_url: str
@@ -94,92 +99,146 @@ class IssueQueue:
         for item, answer in zip(items, answers, strict=True):
             _answer(item, answer)
 
+    async def _hall(self, session: AsyncSession, hall_code: str) -> tuple[Hall, dict[str, Service]]:
+        """The hall and its services, remembered for HALL_CACHE_SECONDS.
+
+        Hall settings and services change rarely and through the office; a kiosk may see such
+        a change a moment late. Numbers, idempotency and queue state are never cached.
+        """
+        now = time.monotonic()
+        cached = self._halls.get(hall_code)
+        if cached is not None and cached[0] > now:
+            return cached[1], cached[2]
+        hall = await get_hall(session, hall_code)
+        rows = await session.execute(select(Service).where(Service.hall_id == hall.id))  # type: ignore[arg-type]
+        services = {s.code: s for s in rows.scalars()}
+        if len(self._halls) > 1000:
+            self._halls.clear()
+        self._halls[hall_code] = (now + HALL_CACHE_SECONDS, hall, services)
+        return hall, services
+
+    async def _prepare(
+        self, session: AsyncSession, hall_code: str, items: list[_Pending]
+    ) -> _Batch:
+        """Everything a batch needs that is not under the numbering lock."""
+        hall, services = await self._hall(session, hall_code)
+        batch = _Batch(hall, services, [None] * len(items))
+        for i, item in enumerate(items):
+            principal = item.principal
+            svc = services.get(item.body.service)
+            if principal.hall_id != hall.id:
+                batch.answers[i] = ApiError(
+                    403, "forbidden", "不是本大厅的设备或人员 (another hall)"
+                )
+            elif svc is None or not svc.active:
+                batch.answers[i] = ApiError(
+                    404, "service_not_found", "没有这个事项 (unknown service)"
+                )
+            else:
+                batch.members.append(i)
+                batch.requests.append(
+                    service.IssueRequest(
+                        svc,
+                        item.body.priority,
+                        item.body.idempotency_key,
+                        service.Issuer(principal.device_id, principal.user_id),
+                        principal.actor,
+                    )
+                )
+        # Service times and open windows do not depend on this batch: read them first.
+        wanted = {r.service.id: r.service for r in batch.requests}
+        batch.estimates = await estimate_inputs(session, list(wanted.values()))
+        return batch
+
+    async def _apply(self, session: AsyncSession, batch: _Batch, items: list[_Pending]) -> None:
+        state = self.state
+        hall = batch.hall
+        assert hall.id is not None
+        tx = Tx(session, hall.id, state.clock.now(), _batch_actor(items), state.hub.publish_local)
+        batch.results = (
+            await service.issue_tickets(tx, hall, batch.requests) if batch.requests else []
+        )
+        if any(isinstance(r, service.IssueResult) and r.created for r in batch.results):
+            await tx.commit()
+        # else nothing was written; closing the session ends the transaction (a rollback
+        # here would expire the rows still needed for the answers)
+
     async def _issue_batch(
         self, hall_code: str, items: list[_Pending]
     ) -> list[tuple[TicketOut, bool] | BaseException]:
-        state = self.state
-        answers: list[tuple[TicketOut, bool] | BaseException | None] = [None] * len(items)
-        # Looked up before the write transaction: on SQLite that keeps them out of the
-        # single writer's turn.
-        async with state.db.read() as session:
-            hall = await get_hall(session, hall_code)
-            assert hall.id is not None
-            services = {
-                s.code: s
-                for s in (
-                    await session.execute(select(Service).where(Service.hall_id == hall.id))  # type: ignore[arg-type]
-                ).scalars()
-            }
-        async with state.db.write() as session:
-            requests: list[service.IssueRequest] = []
-            members: list[int] = []
-            for i, item in enumerate(items):
-                principal = item.principal
-                svc = services.get(item.body.service)
-                if principal.hall_id != hall.id:
-                    answers[i] = ApiError(403, "forbidden", "不是本大厅的设备或人员 (another hall)")
-                elif svc is None or not svc.active:
-                    answers[i] = ApiError(
-                        404, "service_not_found", "没有这个事项 (unknown service)"
-                    )
-                else:
-                    members.append(i)
-                    requests.append(
-                        service.IssueRequest(
-                            svc,
-                            item.body.priority,
-                            item.body.idempotency_key,
-                            service.Issuer(principal.device_id, principal.user_id),
-                            principal.actor,
-                        )
-                    )
-            tx = Tx(
-                session, hall.id, state.clock.now(), _batch_actor(items), state.hub.publish_local
-            )
-            results = await service.issue_tickets(tx, hall, requests) if requests else []
-            if any(isinstance(r, service.IssueResult) and r.created for r in results):
-                await tx.commit()
-            # else nothing was written; closing the session ends the transaction (a rollback
-            # here would expire the rows still needed for the answers)
-        outs = await self._outputs(hall, services, items, members, results)
-        for i, out in zip(members, outs, strict=True):
-            answers[i] = out
-        return [a for a in answers if a is not None]
+        db = self.state.db
+        if db.is_sqlite:
+            # Reads outside the single writer's turn; the write holds it only to number,
+            # insert and commit.
+            async with db.read() as session:
+                batch = await self._prepare(session, hall_code, items)
+            async with db.write() as session:
+                await self._apply(session, batch, items)
+        else:
+            # One connection; row locks are taken only from the counter update on.
+            async with db.write() as session:
+                batch = await self._prepare(session, hall_code, items)
+                await self._apply(session, batch, items)
+        outs = await self._outputs(batch, items)
+        for i, out in zip(batch.members, outs, strict=True):
+            batch.answers[i] = out
+        return [a for a in batch.answers if a is not None]
 
     async def _outputs(
-        self,
-        hall: Hall,
-        services: dict[str, Service],
-        items: list[_Pending],
-        members: list[int],
-        results: list[service.IssueResult | ApiError],
+        self, batch: _Batch, items: list[_Pending]
     ) -> list[tuple[TicketOut, bool] | BaseException]:
         """What each request gets back. New tickets already know their place (counted under
-        the lock); the estimate uses the service's recent service times and open windows."""
-        by_id = {s.id: s for s in services.values()}
+        the lock); the estimate uses the service's recent service times and open windows. A
+        ticket found again by its key is shown as it is now."""
+        hall = batch.hall
+        by_id = {s.id: s for s in batch.services.values()}
         outs: list[tuple[TicketOut, bool] | BaseException] = []
-        async with self.state.db.read() as session:
-            waiting = {
-                r.ticket.service_id
-                for r in results
-                if isinstance(r, service.IssueResult) and r.created and r.ahead
-            }
-            inputs = await estimate_inputs(session, [by_id[s] for s in sorted(waiting)])
-            for i, result in zip(members, results, strict=True):
-                if isinstance(result, ApiError):
-                    outs.append(result)
-                    continue
-                ticket = result.ticket
-                svc = by_id[ticket.service_id]
-                base_url = items[i].base_url
-                if not result.created or result.ahead is None:
-                    out = await ticket_out(session, hall, ticket, svc, base_url=base_url)
-                    outs.append((out, result.created))
-                    continue
-                ahead = result.ahead
-                estimate = estimate_minutes(ahead, *inputs[svc.id]) if ahead else 0  # type: ignore[index]
-                outs.append((_new_ticket_out(hall, ticket, svc, ahead, estimate, base_url), True))
+        repeats: list[int] = []
+        for n, (i, result) in enumerate(zip(batch.members, batch.results, strict=True)):
+            if isinstance(result, ApiError):
+                outs.append(result)
+                continue
+            ticket = result.ticket
+            svc = by_id[ticket.service_id]
+            if not result.created or result.ahead is None:
+                repeats.append(n)
+                outs.append(_NOT_YET)  # filled in below
+                continue
+            ahead = result.ahead
+            estimate = estimate_minutes(ahead, *batch.estimates[svc.id]) if ahead else 0  # type: ignore[index]
+            outs.append(
+                (_new_ticket_out(hall, ticket, svc, ahead, estimate, items[i].base_url), True)
+            )
+        if repeats:
+            async with self.state.db.read() as session:
+                for n in repeats:
+                    result = batch.results[n]
+                    assert isinstance(result, service.IssueResult)
+                    ticket = result.ticket
+                    out = await ticket_out(
+                        session,
+                        hall,
+                        ticket,
+                        by_id[ticket.service_id],
+                        base_url=items[batch.members[n]].base_url,
+                    )
+                    outs[n] = (out, result.created)
         return outs
+
+
+# Placeholder for a repeated request until its ticket has been read again.
+_NOT_YET = ApiError(500, "internal_error", "内部错误 (internal error)")
+
+
+@dataclass
+class _Batch:
+    hall: Hall
+    services: dict[str, Service]
+    answers: list[tuple[TicketOut, bool] | BaseException | None]
+    members: list[int] = field(default_factory=list)
+    requests: list[service.IssueRequest] = field(default_factory=list)
+    results: list[service.IssueResult | ApiError] = field(default_factory=list)
+    estimates: dict[int, tuple[float, int]] = field(default_factory=dict)
 
 
 def _new_ticket_out(
