@@ -596,6 +596,7 @@ def main() -> int:
             ]
             calls_db, last_seq = asyncio.run(events_in_db(db_url))
             result["times"] = asyncio.run(times_in_db(db_url))
+            verify_started = time.monotonic()
             verify = subprocess.run(
                 [*cli, "audit", "verify"],
                 env=env,
@@ -604,6 +605,7 @@ def main() -> int:
                 text=True,
                 timeout=600,
             )
+            result["verify_seconds"] = time.monotonic() - verify_started
             report(
                 args,
                 figures,
@@ -692,7 +694,9 @@ def report(
     print(
         f"  the windows worked {result['overtime']:.0f} s real ({result['overtime'] * factor / 60:.0f} hall min) after closing to serve everyone (延时服务)"
     )
-    print("memory (RSS, MiB) at start, every 1/6 of the day, at end:")
+    print(
+        "memory (RSS, MiB) at start, every 1/6 of the day, at end (after the statistics queries):"
+    )
     for p in processes:
         role = result["roles"].get(p.pid, "?")
         start, end = rss_start.get(p.pid), rss_end.get(p.pid)
@@ -715,7 +719,7 @@ def report(
         f"audit chain head: seq {result['audit_head']['seq']} {result['audit_head']['hash'][:16]}…"
     )
     print(
-        f"window-service audit verify → exit {verify.returncode}: {(verify.stdout + verify.stderr).strip()}"
+        f"window-service audit verify ({result['verify_seconds']:.1f} s) → exit {verify.returncode}: {(verify.stdout + verify.stderr).strip()}"
     )
 
 
