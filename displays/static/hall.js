@@ -238,6 +238,8 @@
     var at = Date.parse(msg.at);
     if (isNaN(at) || Date.now() + state.serverSkewMs - at < FRESH_CALL_MS) {
       announcer.announce(msg);
+      // the published-stars strip steps aside while a call is on screen
+      if (window.boardStrip) window.boardStrip.pause(15000);
     }
   }
 
