@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from tests.conftest import SHANGHAI, issue, login
-from window_service.audit.anchors import anchor_job, write_anchors
+from window_service.audit.anchors import anchor_job, board_context, write_anchors
 from window_service.audit.verify import verify_command
 from window_service.clock import FixedClock
 from window_service.halls.models import Hall
@@ -183,6 +183,17 @@ async def test_daily_anchor_published_and_checked(
     [day] = anchors["anchors"]
     assert day["day"] == datetime.now(SHANGHAI).date().isoformat()
     assert (day["seq"], day["hash"]) == (head["seq"], head["hash"])
+
+    # the notice board's part
+    async def board(session: Any) -> dict[str, Any]:
+        hall = (await session.execute(text("SELECT id FROM hall WHERE code = 'demo'"))).scalar()
+        return await board_context(session, await session.get(Hall, hall))
+
+    context = await _with_app_session(app, board)
+    html = app.state.core.templates.env.get_template("audit_anchors.html").render(
+        _=lambda s: s, **context
+    )
+    assert day["hash"][:16] in html and "/api/v1/halls/demo/audit/anchors" in html
 
     # Someone rewrites history *consistently*: every record re-chained, the ledger updated.
     # Only the published anchor still shows it.

@@ -161,3 +161,27 @@ async def anchor_job(state: AppState) -> None:
         except IntegrityError:
             # Another process wrote the same anchors first.
             log.debug("audit anchors of hall %s written elsewhere", hall.code)
+
+
+async def board_context(session: AsyncSession, hall: Hall, *, limit: int = 7) -> dict[str, object]:
+    """What the notice board (电子公示栏) needs to show the anchors.
+
+    Render it with ``{% include "audit_anchors.html" %}`` and this dict in the context.
+    """
+    from ..halls.lookup import local_time
+
+    assert hall.id is not None
+    seq, digest = await chain_head(session, hall.id)
+    return {
+        "audit_head": {"seq": seq, "hash": digest},
+        "audit_anchors": [
+            {
+                "day": a.day.isoformat(),
+                "seq": a.seq,
+                "hash": a.hash,
+                "record_at": local_time(hall, a.record_at).strftime("%H:%M"),
+            }
+            for a in await anchors_of(session, hall.id, limit=limit)
+        ],
+        "audit_anchors_url": f"/api/v1/halls/{hall.code}/audit/anchors",
+    }
