@@ -76,8 +76,13 @@ class IssueQueue:
             by_hall: dict[str, list[_Pending]] = {}
             for item in batch:
                 by_hall.setdefault(item.hall_code, []).append(item)
-            for hall_code, items in by_hall.items():
-                await self._write(hall_code, items)
+            try:
+                for hall_code, items in by_hall.items():
+                    await self._write(hall_code, items)
+            except BaseException as exc:  # cancelled (shutdown): nobody waits forever
+                for item in batch:
+                    _answer(item, exc)
+                raise
 
     async def _write(self, hall_code: str, items: list[_Pending]) -> None:
         try:
@@ -271,7 +276,9 @@ def _batch_actor(items: list[_Pending]) -> Actor:
 def _answer(item: _Pending, answer: tuple[TicketOut, bool] | BaseException) -> None:
     if item.future.done():  # the client went away; the ticket stands (like any commit)
         return
-    if isinstance(answer, BaseException):
+    if isinstance(answer, asyncio.CancelledError):
+        item.future.cancel()
+    elif isinstance(answer, BaseException):
         item.future.set_exception(answer)
     else:
         item.future.set_result(answer)
