@@ -11,10 +11,15 @@ What it does (loopback only, bounded, creates and drops its own databases):
    connected to process B (LISTEN/NOTIFY fan-out).
 3. Memory: RSS of a fresh server process before and after opening N idle display sockets.
 
-The displays (websockets clients) and the timing run in this process, which competes with the
-server(s) for the machine's cores; figures therefore include the clients' own scheduling
-delay. Latency is measured with ``time.perf_counter`` in this process: "after response" is
-from the HTTP response to the message; "after request" from just before sending the request.
+The displays (minimal raw websocket clients, no task per socket) and the timing run in this
+process, which competes with the server(s) for the machine's cores; figures therefore include
+the clients' own scheduling delay, and whatever else runs on the machine (the load average is
+printed). Latency is measured with ``time.perf_counter`` in this process: "after response" is
+from the call-next/recall HTTP response to the message; "after request" from just before
+sending the request. In one process the server puts the call in every socket's buffer at
+COMMIT and the socket tasks run before the handler writes its response, so the displays
+usually have the call *before* the staff terminal has its answer ("after response" ≤ 0); the
+end-to-end figure is "after request" (it includes the call-next request itself).
 Targets: p99 ≤ 50 ms at 1,000 displays in one process, ≤ 100 ms across processes; 10,000 idle
 sockets in 1 GiB.
 """
