@@ -191,9 +191,12 @@ class Hub:
         if hall.delivered is None:
             if hall.init is None:
                 hall.init = asyncio.ensure_future(self._last_seq(hall_id))
+            init = hall.init
             try:
-                start = await asyncio.shield(hall.init)
+                start = await asyncio.shield(init)
             except BaseException:
+                if hall.init is init and init.done():
+                    hall.init = None  # the next subscriber tries again
                 self.unsubscribe(subscriber)
                 raise
             if self._halls.get(hall_id) is hall and hall.delivered is None:

@@ -135,8 +135,13 @@ class _Socket:
         # Events the hub delivered before this socket's first message was read are not in
         # its buffer; fetch them from the log now rather than at the next event.
         delivered = self.state.hub.delivered(self.hall_id)
-        if delivered is not None and delivered > self.last and not sub.items:
-            await self.replay(delivered)
+        if (
+            delivered is not None
+            and delivered > self.last
+            and not sub.items
+            and not await self.replay(delivered)
+        ):
+            await self.send_snapshot()
         while True:
             await sub.wait()
             if sub.closed:
