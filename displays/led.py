@@ -143,7 +143,7 @@ class LedClient:
                 if window.get("status") == "paused":
                     return [f"{self.window}号窗口 暂停服务"]
                 current = window.get("current")
-                if current and current.get("status") == "called":
+                if current and current.get("status") in ("called", "serving"):
                     return [call_line(str(current["ticket"]), self.window)]
             return []
         recent = snapshot.get("recent_calls") or []

@@ -163,8 +163,8 @@ class Hub:
         self._fetch = fetch_events
         self._last_seq = last_seq
         self._queue_size = queue_size
-        self.heartbeat_seconds = heartbeat_seconds
-        self._poll_seconds = poll_seconds
+        self.heartbeat_seconds = max(0.05, heartbeat_seconds)
+        self._poll_seconds = max(0.05, poll_seconds)
         #: A send blocked this long (the client does not read) ends its socket.
         self.stuck_seconds = max(30.0, 3 * heartbeat_seconds)
         self._halls: dict[int, _Hall] = {}
