@@ -279,6 +279,8 @@ class Displays:
         self.compressed = False
         #: Duration (ms) of each call-next/recall request of the last measurement.
         self.requests: list[float] = []
+        #: For each call, when its last display had it (ms after the request).
+        self.sample_max: list[float] = []
 
     def arrived(self, now: float) -> None:
         sample = self.sample
@@ -341,6 +343,7 @@ async def measure_calls(
     after_response: list[float] = []
     after_request: list[float] = []
     displays.requests = []
+    displays.sample_max = []
     missing = 0
     taken = 0
     ticket_id = None
@@ -367,6 +370,8 @@ async def measure_calls(
         after_response.extend((t - t_resp) * 1000 for t in sample.times)
         after_request.extend((t - t_req) * 1000 for t in sample.times)
         displays.requests.append((t_resp - t_req) * 1000)
+        if sample.times:
+            displays.sample_max.append((max(sample.times) - t_req) * 1000)
         taken += 1
         if path.endswith("call-next"):
             recalls = 0
@@ -389,7 +394,12 @@ def pct(values: list[float], p: float) -> float:
 
 
 def report(
-    label: str, after_resp: list[float], after_req: list[float], missing: int, requests: list[float]
+    label: str,
+    after_resp: list[float],
+    after_req: list[float],
+    missing: int,
+    requests: list[float],
+    sample_max: list[float] | None = None,
 ) -> None:
     print(
         f"  {label:<44} after response p50 {pct(after_resp, 50):6.1f} ms  p99 {pct(after_resp, 99):6.1f} ms"
@@ -399,6 +409,13 @@ def report(
         f" | call request p50 {pct(requests, 50):.1f} max {max(requests, default=0):.1f} ms",
         flush=True,
     )
+    if sample_max:
+        print(
+            f"  {'':<44} last display of a call: p50 {pct(sample_max, 50):.1f} ms,"
+            f" calls over 50 ms: {sum(m > 50 for m in sample_max)} of {len(sample_max)},"
+            f" over 100 ms: {sum(m > 100 for m in sample_max)}",
+            flush=True,
+        )
 
 
 # -- scenarios ----------------------------------------------------------------------------
@@ -430,6 +447,7 @@ async def latency_one_process(
                         req,
                         missing,
                         displays.requests,
+                        displays.sample_max,
                     )
                     await displays.close()
                     await asyncio.sleep(1.0)
@@ -463,6 +481,7 @@ async def latency_two_processes(root: Path, count: int, samples: int, env: dict[
                     req,
                     missing,
                     displays.requests,
+                    displays.sample_max,
                 )
                 await displays.close()
         finally:
