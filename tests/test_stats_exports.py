@@ -91,3 +91,31 @@ async def test_statistics_page(hall: tuple[httpx.AsyncClient, FixedClock]) -> No
     # a mistyped period shows the error and the default month instead of failing
     page = await client.get("/office/stats?period=2026-99")
     assert page.status_code == 200 and "YYYY-MM" in page.text
+
+
+async def test_a_head_sees_their_departments_only(
+    hall: tuple[httpx.AsyncClient, FixedClock],
+) -> None:
+    from sqlalchemy import select
+
+    from window_service.halls.models import Department, Hall
+    from window_service.stats.service import hall_stats, parse_period
+
+    client, clock = hall
+    await busy_morning(client, clock)
+    app = client._transport.app  # type: ignore[attr-defined]
+    async with app.state.core.db.read() as session:
+        demo = (await session.execute(select(Hall).where(Hall.code == "demo"))).scalar_one()
+        police = (
+            await session.execute(select(Department).where(Department.code == "gongan"))
+        ).scalar_one()
+        stats = await hall_stats(
+            session,
+            demo,
+            parse_period("2026-11-26"),
+            "service",
+            now=clock.now(),
+            department_ids=frozenset({police.id}),
+        )
+    assert [r["key"] for r in stats.as_dict()["rows"]] == ["hukou"]
+    assert stats.total.tickets == 3  # the 企业开办 ticket belongs to another department
