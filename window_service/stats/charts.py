@@ -13,6 +13,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 PALETTE = ("#1f6feb", "#d97706", "#15803d", "#b91c1c", "#7c3aed", "#0e7490")
 FONT = "'Noto Sans CJK SC','Microsoft YaHei',sans-serif"
+#: Title on the first line, legend on the second, the plot below.
+TOP = 52
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,9 @@ def nice_max(value: float) -> float:
 
 
 def _fmt(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 def _frame(
@@ -48,7 +52,7 @@ def _frame(
     bottom: int,
     series: Sequence[Series],
 ) -> list[str]:
-    plot_h = height - bottom - 40
+    plot_h = height - bottom - TOP
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'role="img" aria-label={quoteattr(title)} font-family="{FONT}" font-size="12">',
@@ -57,22 +61,22 @@ def _frame(
     ]
     for i in range(5):
         value = top * i / 4
-        y = 40 + plot_h - plot_h * i / 4
+        y = TOP + plot_h - plot_h * i / 4
         parts.append(
             f'<line x1="{left}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}" stroke="#ddd"/>'
             f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#555">'
             f"{escape(_fmt(value))}</text>"
         )
     if unit:
-        parts.append(f'<text x="4" y="34" fill="#555">{escape(unit)}</text>')
+        parts.append(f'<text x="4" y="{TOP - 6}" fill="#555">{escape(unit)}</text>')
     x = left
     for index, s in enumerate(series):
         color = s.color or PALETTE[index % len(PALETTE)]
         parts.append(
-            f'<rect x="{x + 200}" y="8" width="10" height="10" fill="{color}"/>'
-            f'<text x="{x + 214}" y="17">{escape(s.name)}</text>'
+            f'<rect x="{x}" y="28" width="10" height="10" fill="{color}"/>'
+            f'<text x="{x + 14}" y="37">{escape(s.name)}</text>'
         )
-        x += 24 + 8 * len(s.name) + 40
+        x += 14 + sum(12 if ord(c) > 255 else 7 for c in s.name) + 18
     return parts
 
 
@@ -87,7 +91,7 @@ def bar_chart(
 ) -> str:
     """Grouped vertical bars, one group per label."""
     left, bottom = 48, 44
-    plot_w, plot_h = width - left - 10, height - bottom - 40
+    plot_w, plot_h = width - left - 10, height - bottom - TOP
     values = [v for s in series for v in s.values if v is not None]
     top = nice_max(max(values, default=0.0))
     parts = _frame(title, width, height, top, unit, left, bottom, series)
@@ -103,7 +107,7 @@ def bar_chart(
             h = plot_h * value / top
             color = s.color or PALETTE[j % len(PALETTE)]
             parts.append(
-                f'<rect x="{x0 + bar * j:.1f}" y="{40 + plot_h - h:.1f}" width="{bar:.1f}" '
+                f'<rect x="{x0 + bar * j:.1f}" y="{TOP + plot_h - h:.1f}" width="{bar:.1f}" '
                 f'height="{h:.1f}" fill="{color}"><title>{escape(label)} · {escape(s.name)}: '
                 f"{escape(_fmt(value))}</title></rect>"
             )
@@ -127,7 +131,7 @@ def line_chart(
 ) -> str:
     """Lines over the labels (e.g. days of a month); gaps where a value is missing."""
     left, bottom = 48, 44
-    plot_w, plot_h = width - left - 10, height - bottom - 40
+    plot_w, plot_h = width - left - 10, height - bottom - TOP
     values = [v for s in series for v in s.values if v is not None]
     top = nice_max(max(values, default=0.0))
     parts = _frame(title, width, height, top, unit, left, bottom, series)
@@ -144,7 +148,7 @@ def line_chart(
                 segment = []
                 continue
             x = left + step * i if n > 1 else left + plot_w / 2
-            y = 40 + plot_h - plot_h * value / top
+            y = TOP + plot_h - plot_h * value / top
             segment.append(f"{x:.1f},{y:.1f}")
             parts.append(
                 f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{color}">'
