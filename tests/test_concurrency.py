@@ -208,3 +208,42 @@ async def test_numbering_continues_after_a_server_restart(db_url: str, tmp_path:
             assert services["hukou"]["waiting"] == 4
     finally:
         second.stop()
+
+
+async def test_two_server_processes_share_numbers_and_idempotency_keys(
+    db_url: str, backend: str, tmp_path: Path
+) -> None:
+    """``serve --workers 2`` on PostgreSQL: both processes number from the same counters, and
+    one key sent to both at once still gives one ticket (the loser's batch rolls back, its
+    numbers with it, and its requests are answered one by one)."""
+    if backend != "postgresql":
+        pytest.skip("several processes need PostgreSQL")
+    live = start_server(db_url, tmp_path, workers=2)
+    try:
+        async with http(live) as c:
+            keyed = {"service": "hukou", "idempotency_key": "double-tap"}
+
+            async def one(i: int) -> httpx.Response:
+                body = keyed if i % 4 == 0 else {"service": "hukou"}
+                return await c.post("/api/v1/halls/demo/tickets", json=body, headers=KIOSK)
+
+            # Fresh connections, so the kernel spreads them over both processes.
+            answers = await asyncio.gather(*(one(i) for i in range(80)), return_exceptions=True)
+            failures = [a for a in answers if not isinstance(a, httpx.Response)]
+            if failures:
+                log = await asyncio.to_thread(
+                    lambda: next(tmp_path.glob("server-*.log")).read_text()[-3000:]
+                )
+                raise AssertionError((failures[:3], log))
+            responses = [a for a in answers if isinstance(a, httpx.Response)]
+            assert all(r.status_code in (200, 201) for r in responses), [
+                r.text for r in responses if r.status_code >= 300
+            ]
+            keyed_ids = {r.json()["id"] for i, r in enumerate(responses) if i % 4 == 0}
+            assert len(keyed_ids) == 1
+            numbers = {r.json()["number"] for r in responses}
+            assert sorted(numbers) == expected("A", 61)
+            after = await issue_many(c, ["hukou"])
+            assert after[0]["number"] == "A062"
+    finally:
+        live.stop()

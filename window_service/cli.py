@@ -167,6 +167,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ws_per_message_deflate=False,
         # A socket whose client stopped reading must not hold up a restart for ever.
         timeout_graceful_shutdown=10,
+        # uvicorn kills a worker that does not answer its supervisor's ping in time (5 s by
+        # default), dropping every connection it holds; on a small, busy machine a worker in
+        # the middle of a burst can be that slow without being hung.
+        timeout_worker_healthcheck=30,
     )
     return 0
 
