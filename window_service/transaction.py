@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
@@ -23,6 +23,9 @@ from .audit.models import AuditRecord
 from .realtime.models import HallEvent, HallLedger
 
 NOTIFY_CHANNEL = "window_service_events"
+#: Below this many bind parameters a commit writes its rows in one statement (PostgreSQL
+#: accepts 32767).
+_MAX_CTE_PARAMS = 20_000
 
 
 @dataclass(frozen=True)
@@ -131,8 +134,6 @@ class Tx:
                         "created_at": self.now,
                     }
                 )
-            if rows:
-                await session.execute(insert(HallEvent), rows)
             audit_seq, audit_hash = ledger.audit_seq, ledger.audit_hash or GENESIS_HASH
             audit_rows = []
             for pending in self._audits:
@@ -173,9 +174,7 @@ class Tx:
                     }
                 )
                 audit_hash = digest
-            if audit_rows:
-                await session.execute(insert(AuditRecord), audit_rows)
-            await session.execute(
+            ledger_update = (
                 update(HallLedger)
                 .where(HallLedger.hall_id == self.hall_id)  # type: ignore[arg-type]
                 .values(
@@ -184,11 +183,31 @@ class Tx:
                     audit_hash=audit_hash,
                 )
             )
-            if events and session.bind is not None and session.bind.dialect.name == "postgresql":
-                await session.execute(
-                    text("SELECT pg_notify(:channel, :message)"),
-                    {"channel": NOTIFY_CHANNEL, "message": f"{self.hall_id}:{events[-1].seq}"},
-                )
+            message = f"{self.hall_id}:{events[-1].seq}" if events else ""
+            postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
+            if postgres and len(rows) * 5 + len(audit_rows) * 12 < _MAX_CTE_PARAMS:
+                # One round trip while the hall's ledger row is locked: events, audit records,
+                # the ledger and the NOTIFY in a single statement (every write of the hall
+                # waits for this lock, so its hold time bounds the hall's write rate).
+                stmt = ledger_update
+                if rows:
+                    stmt = stmt.add_cte(insert(HallEvent).values(rows).cte("new_events"))
+                if audit_rows:
+                    stmt = stmt.add_cte(insert(AuditRecord).values(audit_rows).cte("new_audit"))
+                if events:
+                    stmt = stmt.returning(func.pg_notify(NOTIFY_CHANNEL, message))
+                await session.execute(stmt)
+            else:
+                if rows:
+                    await session.execute(insert(HallEvent), rows)
+                if audit_rows:
+                    await session.execute(insert(AuditRecord), audit_rows)
+                await session.execute(ledger_update)
+                if events and postgres:
+                    await session.execute(
+                        text("SELECT pg_notify(:channel, :message)"),
+                        {"channel": NOTIFY_CHANNEL, "message": message},
+                    )
         await session.commit()
         self._events.clear()
         self._audits.clear()

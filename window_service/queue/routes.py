@@ -24,7 +24,7 @@ from ..halls.lookup import (
 )
 from ..halls.models import Department, Hall, Service, Window
 from . import rules, service
-from .estimate import average_service_minutes, estimate_minutes, open_windows_for
+from .estimate import estimate_inputs, estimate_minutes
 from .issuing import issue_queue
 from .models import Ticket
 from .schemas import (
@@ -73,25 +73,28 @@ async def list_services(api: ApiRequest) -> list[ServiceOut]:
             .where(Service.hall_id == hall.id, Service.active.is_(True))  # type: ignore[arg-type, attr-defined]
             .order_by(Service.sort_order, Service.prefix)  # type: ignore[arg-type]
         )
+        today = business_day(hall, api.state.clock.now())
         waiting: dict[int, int] = dict(
             (
                 await session.execute(
                     select(Ticket.service_id, func.count())
-                    .where(Ticket.hall_id == hall.id, Ticket.status == rules.WAITING)  # type: ignore[arg-type]
+                    .where(
+                        Ticket.hall_id == hall.id,  # type: ignore[arg-type]
+                        Ticket.status == rules.WAITING,  # type: ignore[arg-type]
+                        Ticket.business_day == today,  # type: ignore[arg-type]
+                    )
                     .group_by(Ticket.service_id)  # type: ignore[arg-type]
                 )
             ).all()
         )
+        listed = rows.all()
+        inputs = await estimate_inputs(
+            session, [svc for svc, _ in listed if waiting.get(svc.id or 0)]
+        )
         out = []
-        for svc, dept in rows.all():
+        for svc, dept in listed:
             count = int(waiting.get(svc.id or 0, 0))
-            estimate = 0
-            if count:
-                estimate = estimate_minutes(
-                    count,
-                    await average_service_minutes(session, svc),
-                    await open_windows_for(session, svc.id),  # type: ignore[arg-type]
-                )
+            estimate = estimate_minutes(count, *inputs[svc.id]) if count else 0  # type: ignore[index]
             out.append(
                 ServiceOut(
                     code=svc.code,
