@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
@@ -38,6 +39,8 @@ log = logging.getLogger("window_service.queue")
 
 #: At most this many requests share one transaction.
 MAX_BATCH = 64
+#: Batches of one process that may be under way at the same time.
+BATCHES_IN_FLIGHT = 3
 #: How long a process trusts its copy of a hall's settings and services.
 HALL_CACHE_SECONDS = 2.0
 
@@ -59,6 +62,7 @@ class IssueQueue:
         self._pending: list[_Pending] = []
         self._task: asyncio.Task[None] | None = None
         self._halls: dict[str, tuple[float, Hall, dict[str, Service]]] = {}
+        self._slots = asyncio.Semaphore(BATCHES_IN_FLIGHT)
 
     async def issue(
         self, hall_code: str, body: TicketCreate, principal: Principal, base_url: str
@@ -71,20 +75,40 @@ class IssueQueue:
         return await future
 
     async def _drain(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-            by_hall: dict[str, list[_Pending]] = {}
-            for item in batch:
-                by_hall.setdefault(item.hall_code, []).append(item)
-            try:
-                for hall_code, items in by_hall.items():
-                    await self._write(hall_code, items)
-            except BaseException as exc:  # cancelled (shutdown): nobody waits forever
-                for item in batch:
-                    _answer(item, exc)
-                raise
+        # Up to BATCHES_IN_FLIGHT batches at once: while one holds the numbering lock (or
+        # SQLite's writer turn), the next reads what it needs and the previous answers its
+        # callers. Numbers stay in lock order, and each batch is still one transaction.
+        running: set[asyncio.Task[None]] = set()
+        try:
+            while self._pending or running:
+                if not self._pending:
+                    await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                await self._slots.acquire()
+                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                task = asyncio.ensure_future(self._run(batch))
+                running.add(task)
+                task.add_done_callback(running.discard)
+                task.add_done_callback(lambda _: self._slots.release())
+                # Let the requests that arrive meanwhile gather into the next batch.
+                await asyncio.sleep(0)
+        finally:
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
 
-    async def _write(self, hall_code: str, items: list[_Pending]) -> None:
+    async def _run(self, batch: list[_Pending]) -> None:
+        by_hall: dict[str, list[_Pending]] = {}
+        for item in batch:
+            by_hall.setdefault(item.hall_code, []).append(item)
+        try:
+            for hall_code, items in by_hall.items():
+                await self._write(hall_code, items)
+        except BaseException as exc:  # cancelled (shutdown): nobody waits forever
+            for item in batch:
+                _answer(item, exc)
+            raise
+
+    async def _write(self, hall_code: str, items: list[_Pending], attempt: int = 0) -> None:
         try:
             answers = await self._issue_batch(hall_code, items)
         except ApiError as exc:  # the hall itself is unknown: the same answer for all
@@ -93,7 +117,13 @@ class IssueQueue:
             return
         except Exception as exc:
             if len(items) == 1:
-                _answer(items[0], exc)
+                item = items[0]
+                if isinstance(exc, IntegrityError) and item.body.idempotency_key and attempt < 2:
+                    # Another transaction stored this key after we looked: it rolled back
+                    # with our number; looking again finds the ticket it made.
+                    await self._write(hall_code, items, attempt + 1)
+                else:
+                    _answer(item, exc)
                 return
             # E.g. two processes racing on one idempotency key: the batch rolled back with
             # every number in it; each request now goes alone and gets its own outcome.
@@ -117,6 +147,10 @@ class IssueQueue:
         hall = await get_hall(session, hall_code)
         rows = await session.execute(select(Service).where(Service.hall_id == hall.id))  # type: ignore[arg-type]
         services = {s.code: s for s in rows.scalars()}
+        # Detached at once: a rollback of this session (a failed batch) must not expire the
+        # copies the next batches use.
+        for row in (hall, *services.values()):
+            session.expunge(row)
         if len(self._halls) > 1000:
             self._halls.clear()
         self._halls[hall_code] = (now + HALL_CACHE_SECONDS, hall, services)
