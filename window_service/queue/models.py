@@ -40,7 +40,13 @@ class Ticket(SQLModel, table=True):
         # The waiting line of a service on a day, in call order: counts (ahead, waiting)
         # and call-next read it without touching other days' rows.
         Index(
-            "ix_ticket_queue", "hall_id", "service_id", "status", "business_day", "green", "queued_at"
+            "ix_ticket_queue",
+            "hall_id",
+            "service_id",
+            "status",
+            "business_day",
+            "green",
+            "queued_at",
         ),
         # The latest finished services, for the wait estimate.
         Index("ix_ticket_finished", "service_id", "status", "finished_at"),
