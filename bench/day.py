@@ -589,11 +589,11 @@ def main() -> int:
             proc.wait(timeout=30)
             proc = None
             log.close()
-            errors = [
-                line
-                for line in (var / "server.log").read_text().splitlines()
-                if "Traceback" in line
-            ]
+            server_log = (var / "server.log").read_text(errors="replace").splitlines()
+            errors = [line for line in server_log if "Traceback" in line]
+            if errors:  # show the first one: a 5xx is a bug to report
+                first = next(i for i, line in enumerate(server_log) if "Traceback" in line)
+                print("\n".join(server_log[max(0, first - 2) : first + 80]))
             calls_db, last_seq = asyncio.run(events_in_db(db_url))
             result["times"] = asyncio.run(times_in_db(db_url))
             verify_started = time.monotonic()

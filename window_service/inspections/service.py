@@ -276,7 +276,10 @@ async def issue_notice(
     session = tx.session
     assert hall.id is not None and inspection.id is not None and department.id is not None
     # Numbers per hall and year; the hall row lock orders concurrent notices.
-    await session.execute(select(Hall.id).where(Hall.id == hall.id).with_for_update())  # type: ignore[call-overload]
+    # FOR NO KEY UPDATE: one at a time still, without blocking other transactions'
+    # foreign-key checks on the hall row (their audit/event inserts, made while they
+    # hold the hall ledger lock) — FOR UPDATE deadlocked with them under load.
+    await session.execute(select(Hall.id).where(Hall.id == hall.id).with_for_update(key_share=True))  # type: ignore[call-overload]
     today = business_day(hall, tx.now)
     seq = (
         await session.execute(

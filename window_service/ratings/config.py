@@ -105,7 +105,10 @@ class Settings(BaseModel):
 
 async def lock_hall(session: AsyncSession, hall_id: int) -> None:
     """Take the hall row's lock (PostgreSQL), ordering writers that number versions per hall."""
-    await session.execute(select(Hall.id).where(Hall.id == hall_id).with_for_update())  # type: ignore[call-overload]
+    # FOR NO KEY UPDATE: one at a time still, without blocking other transactions'
+    # foreign-key checks on the hall row (their audit/event inserts, made while they
+    # hold the hall ledger lock) — FOR UPDATE deadlocked with them under load.
+    await session.execute(select(Hall.id).where(Hall.id == hall_id).with_for_update(key_share=True))  # type: ignore[call-overload]
 
 
 async def current(session: AsyncSession, hall_id: int) -> tuple[Settings, int]:

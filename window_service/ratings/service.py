@@ -35,7 +35,10 @@ async def publish(
     session = tx.session
     assert hall.id is not None
     # The hall row lock orders two offices publishing the same period at once.
-    await session.execute(select(Hall.id).where(Hall.id == hall.id).with_for_update())  # type: ignore[call-overload]
+    # FOR NO KEY UPDATE: one at a time still, without blocking other transactions'
+    # foreign-key checks on the hall row (their audit/event inserts, made while they
+    # hold the hall ledger lock) — FOR UPDATE deadlocked with them under load.
+    await session.execute(select(Hall.id).where(Hall.id == hall.id).with_for_update(key_share=True))  # type: ignore[call-overload]
     if await publication(session, hall.id, period.code) is not None:
         raise conflict(
             "already_published", f"{period.label}星级评定已公示，不再重新计算 (already published)"
