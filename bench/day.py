@@ -433,7 +433,10 @@ async def play(
     if "/api/v1/inspections" in openapi:
         tasks.append(asyncio.ensure_future(inspector(day, args.inspections)))
     started = time.monotonic()
-    await asyncio.wait_for(asyncio.gather(*tasks), timeout=args.minutes * 60 * 3 + 120)
+    _, pending = await asyncio.wait(tasks, timeout=args.minutes * 60 * 3 + 120)
+    for task in pending:  # bounded: whoever is still at it when time is up goes home
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
     elapsed = time.monotonic() - started
     overtime = max(0.0, time.monotonic() - day.closing)
     # let the display hear the last calls (NOTIFY from the other worker may lag under load)
@@ -463,6 +466,7 @@ async def play(
     return {
         "elapsed": elapsed,
         "overtime": overtime,
+        "cut_off": len(pending),
         "t0_wall": t0_wall,
         "factor": factor,
         "by_window": today,
@@ -714,6 +718,8 @@ def report(
         f"hall display heard {figures.display_calls} calls of {calls_db} in the event log "
         f"(events up to seq {last_seq}; its sequence {'had no gaps' if gapless else 'HAD GAPS'})"
     )
+    if result["cut_off"]:
+        print(f"the day was cut off: {result['cut_off']} tasks still busy at the time limit")
     print(f"tracebacks in the server log: {len(errors)}")
     print(
         f"audit chain head: seq {result['audit_head']['seq']} {result['audit_head']['hash'][:16]}…"
