@@ -207,3 +207,29 @@ async def test_kill_9_under_load_loses_nothing_committed(
 
     # Whatever was cut off mid-transaction left no trace in the audit record either.
     assert await verify_command(db_url) == 0, capsys.readouterr().err
+
+
+async def test_hall_lock_does_not_block_commits(db_url: str, backend: str) -> None:
+    """A transaction holding the hall row (numbering inspection notices, publishing ratings)
+    must not block another hall transaction's commit: that commit holds the hall ledger while
+    it inserts rows referencing the hall, and with a plain FOR UPDATE on the hall the two
+    deadlocked under load (a 500 found by bench/day.py)."""
+    if backend != "postgresql":
+        pytest.skip("row locks are PostgreSQL's")
+    from window_service.db import create_database, utcnow
+    from window_service.halls.models import Hall
+    from window_service.ratings.config import lock_hall
+    from window_service.transaction import Actor, Tx
+
+    db = create_database(db_url)
+    try:
+        async with db.write() as holder, db.write() as other:
+            hall = (await holder.execute(select(Hall).where(Hall.code == "demo"))).scalar_one()  # type: ignore[arg-type]
+            await lock_hall(holder, hall.id)
+            tx = Tx(other, hall.id, utcnow(), Actor.system())
+            tx.emit("queue", change="test", ticket=None, waiting={})
+            tx.audit_raw("config.test", "config", "x", after={"a": 1})
+            await asyncio.wait_for(tx.commit(), timeout=10)
+            await holder.rollback()
+    finally:
+        await db.dispose()
