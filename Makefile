@@ -51,7 +51,7 @@ schema: install
 	WINDOW_SERVICE_DATABASE_URL=$$url $(BIN)/alembic revision --autogenerate -m "initial schema" --rev-id 0001 >/dev/null; \
 	rm -f $$db; WINDOW_SERVICE_DATABASE_URL=$$url $(BIN)/alembic upgrade head; \
 	WINDOW_SERVICE_DATABASE_URL=$$url $(BIN)/alembic check; rm -f $$db*; \
-	$(BIN)/ruff format -q migrations; echo "migrations/versions/0001_initial_schema.py regenerated"
+	$(BIN)/ruff check --fix -q migrations; $(BIN)/ruff format -q migrations; echo "migrations/versions/0001_initial_schema.py regenerated"
 
 ## Page translations: extract the Chinese source texts, update the English catalogue, compile it.
 LOCALES := window_service/web/locale

@@ -42,9 +42,15 @@ def statements() -> list[str]:
     return out
 
 
+#: Held while migrating or installing the guard, so processes started together (serve
+#: --workers N, several hosts) take turns instead of failing with "tuple concurrently updated".
+MIGRATION_LOCK = 7_243_001
+
+
 def install(connection: Connection) -> None:
     """Create (or refresh) the guard; a no-op on SQLite."""
     if connection.dialect.name != "postgresql":
         return
+    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
     for sql in statements():
         connection.execute(text(sql))
