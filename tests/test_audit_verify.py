@@ -194,6 +194,9 @@ async def test_daily_anchor_published_and_checked(
         _=lambda s: s, **context
     )
     assert day["hash"][:16] in html and "/api/v1/halls/demo/audit/anchors" in html
+    # ... and the public notice board shows it to anyone in the hall
+    page = (await client.get("/board/demo")).text
+    assert "审计记录每日锚点" in page and day["hash"][:16] in page
 
     # Someone rewrites history *consistently*: every record re-chained, the ledger updated.
     # Only the published anchor still shows it.

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..api.errors import ApiError
+from ..audit import anchors as audit_anchors
 from ..auth.models import User
 from ..auth.roles import ADMIN, HEAD, INSPECTOR
 from ..feedback import policy
@@ -60,7 +61,10 @@ async def board_page(request: Request) -> Response:
         except ApiError:
             return await error_page(request, 404, N_("没有这个服务大厅"))
         board = await board_data(session, hall)
-    return await render(request, "accountability/board.html", {"hall": hall, "board": board})
+        anchors = await audit_anchors.board_context(session, hall)
+    return await render(
+        request, "accountability/board.html", {"hall": hall, "board": board, **anchors}
+    )
 
 
 async def inspections_page(request: Request) -> Response:
