@@ -157,7 +157,7 @@ def start_server(
         "WINDOW_SERVICE_VAR_DIR": str(var_dir),
         **(extra_env or {}),
     }
-    log = open(var_dir / f"server-{port}.log", "ab")  # noqa: SIM115
+    log = open(var_dir / f"server-{port}.log", "ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "window_service", "serve", "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
         env=env,

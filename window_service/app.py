@@ -39,12 +39,12 @@ from .feedback.routes import router as feedback_router
 from .inspections.routes import router as inspections_router
 from .queue.routes import router as queue_router
 from .ratings.routes import router as ratings_router
-from .stats.routes import router as stats_router
 from .realtime.hub import Hub
 from .realtime.log import EventLog
 from .realtime.pg import PgListener
 from .realtime.routes import routes as realtime_routes
 from .state import AppState
+from .stats.routes import router as stats_router
 
 API_PREFIX = "/api/v1"
 ROOT = Path(__file__).resolve().parent.parent
@@ -161,7 +161,7 @@ def create_app(
                 session_cookie="window_service_session",
                 same_site="lax",
                 max_age=settings.token_max_age,
-            )
+            ),
         ],
         exception_handlers={
             ApiError: api_error_handler,
