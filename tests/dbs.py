@@ -61,6 +61,11 @@ async def _seed(url: str, var_dir: Path) -> None:
         await db.dispose()
 
 
+def _unlink_sqlite(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
 class SqliteTemplate:
     kind = "sqlite"
 
@@ -78,8 +83,7 @@ class SqliteTemplate:
 
     async def drop(self, url: str) -> None:
         path = Path(url.split("///", 1)[1])
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        await asyncio.to_thread(_unlink_sqlite, path)
 
     async def close(self) -> None:
         pass
