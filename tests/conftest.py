@@ -105,15 +105,21 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 KIOSK = {"X-Device-Key": KIOSK_KEY}
 
 
-async def login(client: httpx.AsyncClient, username: str, password: str = DEMO_PASSWORD) -> dict[str, str]:
+async def login(
+    client: httpx.AsyncClient, username: str, password: str = DEMO_PASSWORD
+) -> dict[str, str]:
     """Bearer headers for a demo account."""
-    response = await client.post("/api/v1/auth/token", json={"username": username, "password": password})
+    response = await client.post(
+        "/api/v1/auth/token", json={"username": username, "password": password}
+    )
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 async def issue(client: httpx.AsyncClient, service: str = "hukou", **body: Any) -> dict[str, Any]:
-    response = await client.post("/api/v1/halls/demo/tickets", json={"service": service, **body}, headers=KIOSK)
+    response = await client.post(
+        "/api/v1/halls/demo/tickets", json={"service": service, **body}, headers=KIOSK
+    )
     assert response.status_code in (200, 201), response.text
     data: dict[str, Any] = response.json()
     return data
@@ -146,7 +152,12 @@ class LiveServer:
 
 
 def start_server(
-    db_url: str, var_dir: Path, *, workers: int = 1, port: int | None = None, extra_env: dict[str, str] | None = None
+    db_url: str,
+    var_dir: Path,
+    *,
+    workers: int = 1,
+    port: int | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> LiveServer:
     """``window-service serve`` in a subprocess, waited for until /healthz answers."""
     port = port or free_port()
@@ -159,7 +170,18 @@ def start_server(
     }
     log = open(var_dir / f"server-{port}.log", "ab")
     process = subprocess.Popen(
-        [sys.executable, "-m", "window_service", "serve", "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "window_service",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -169,7 +191,9 @@ def start_server(
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited: {(var_dir / f'server-{port}.log').read_text()[-2000:]}")
+            raise RuntimeError(
+                f"server exited: {(var_dir / f'server-{port}.log').read_text()[-2000:]}"
+            )
         try:
             if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
                 return server
