@@ -25,6 +25,7 @@ from .api.errors import (
     http_exception_handler,
     server_error_handler,
 )
+from .admin.routes import router as admin_router
 from .api.openapi import build_openapi
 from .audit.routes import router as audit_router
 from .auth.principal import Authenticator
@@ -61,6 +62,7 @@ API_ROUTERS: list[ApiRouter] = [
     ratings_router,
     cases_router,
     stats_router,
+    admin_router,
 ]
 
 

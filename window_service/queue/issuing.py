@@ -327,3 +327,13 @@ def issue_queue(request: Request, state: AppState) -> IssueQueue:
         queue = IssueQueue(state)
         request.app.state.issue_queue = queue
     return queue
+
+
+def forget_hall(request: Request, hall_code: str) -> None:
+    """Drop this process's cached copy of a hall and its services (after an admin change).
+
+    Other processes pick the change up when their copy expires (HALL_CACHE_SECONDS).
+    """
+    queue: IssueQueue | None = getattr(request.app.state, "issue_queue", None)
+    if queue is not None:
+        queue._halls.pop(hall_code, None)

@@ -1,0 +1,1 @@
+"""The hall administrator's configuration: settings, departments, services, windows, staff, devices."""

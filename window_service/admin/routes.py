@@ -1,0 +1,466 @@
+"""HTTP endpoints of the hall administrator's configuration: thin wrappers around ``service``.
+
+Admin only, own hall only. Changes to services reach this process's kiosk path at once (the
+issue queue forgets the hall); other ``serve`` processes pick them up within their cache time
+(``queue.issuing.HALL_CACHE_SECONDS``, 2 s). Device changes likewise clear this process's
+device-key cache; other processes honour a rotated or deactivated key within
+``auth.principal.DEVICE_CACHE_SECONDS`` (30 s).
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..api.endpoint import ApiRequest, ApiRouter
+from ..api.errors import not_found
+from ..auth.models import User
+from ..auth.roles import ADMIN
+from ..halls.lookup import departments_by_id
+from ..halls.models import Department, Device, Hall, Service, Window
+from ..queue.issuing import forget_hall
+from . import service
+from .schemas import (
+    AdminServiceOut,
+    AdminWindowOut,
+    DepartmentCreate,
+    DepartmentOut,
+    DepartmentPatch,
+    DeviceAction,
+    DeviceCreate,
+    DeviceKeyOut,
+    DeviceOut,
+    ServiceCreate,
+    ServicePatch,
+    SettingsOut,
+    SettingsPatch,
+    StaffCreate,
+    StaffOut,
+    StaffPatch,
+    WindowCreate,
+    WindowPatch,
+)
+
+router = ApiRouter("admin")
+ADMIN_ONLY = [ADMIN]
+_USERNAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+# -- views ------------------------------------------------------------------------------------
+def settings_out(hall: Hall) -> SettingsOut:
+    return SettingsOut(
+        code=hall.code,
+        name=hall.name,
+        notice=hall.notice,
+        issuing_start=service.hhmm(hall.issuing_start),
+        issuing_end=service.hhmm(hall.issuing_end),
+        issuing_weekdays=hall.issuing_weekdays,
+        closing_time=service.hhmm(hall.closing_time) or "",
+        recall_limit=hall.recall_limit,
+    )
+
+
+def department_out(d: Department) -> DepartmentOut:
+    assert d.id is not None
+    return DepartmentOut(id=d.id, code=d.code, name=d.name)
+
+
+def service_out(s: Service, departments: dict[int, Department]) -> AdminServiceOut:
+    assert s.id is not None
+    department = departments[s.department_id]
+    return AdminServiceOut(
+        id=s.id,
+        code=s.code,
+        name=s.name,
+        prefix=s.prefix,
+        department=department.code,
+        department_name=department.name,
+        legal_days=s.legal_days,
+        promised_days=s.promised_days,
+        wait_target_minutes=s.wait_target_minutes,
+        service_target_minutes=s.service_target_minutes,
+        guide=s.guide,
+        materials=s.materials,
+        fees=s.fees,
+        active=s.active,
+    )
+
+
+async def window_out(session: AsyncSession, w: Window) -> AdminWindowOut:
+    assert w.id is not None
+    staff = (
+        await session.execute(
+            select(User.username)  # type: ignore[call-overload]
+            .where(User.window_id == w.id, User.active.is_(True))  # type: ignore[attr-defined]
+            .order_by(User.username)
+        )
+    ).scalars()
+    return AdminWindowOut(
+        id=w.id,
+        number=w.number,
+        name=w.name,
+        status=w.status,
+        services=await service.window_codes(session, w.id),
+        staff=list(staff),
+    )
+
+
+async def staff_out(session: AsyncSession, u: User) -> StaffOut:
+    assert u.id is not None
+    window = await session.get(Window, u.window_id) if u.window_id is not None else None
+    return StaffOut(
+        id=u.id,
+        username=u.username,
+        display_name=u.display_name,
+        staff_no=u.staff_no,
+        role=u.role,
+        window=window.number if window is not None else None,
+        departments=await service.user_department_codes(session, u.id),
+        active=u.active,
+    )
+
+
+async def device_out(session: AsyncSession, d: Device, key: str | None = None) -> DeviceOut:
+    assert d.id is not None
+    window = await session.get(Window, d.window_id) if d.window_id is not None else None
+    fields = {
+        "id": d.id,
+        "kind": d.kind,
+        "name": d.name,
+        "window": window.number if window is not None else None,
+        "active": d.active,
+        "created_at": d.created_at,
+    }
+    return DeviceKeyOut(**fields, key=key) if key is not None else DeviceOut(**fields)
+
+
+def _changes(body: object) -> dict[str, object]:
+    return body.model_dump(exclude_unset=True)  # type: ignore[attr-defined, no-any-return]
+
+
+# -- settings ---------------------------------------------------------------------------------
+@router.route("GET", "/halls/{hall}/settings", roles=ADMIN_ONLY, response=SettingsOut)
+async def get_settings(api: ApiRequest) -> SettingsOut:
+    """大厅设置: name, notice, issuing hours and days, closing time, recall limit."""
+    async with api.state.db.read() as session:
+        return settings_out(await service.own_hall(session, api.principal, api.path["hall"]))
+
+
+@router.route(
+    "PATCH", "/halls/{hall}/settings", roles=ADMIN_ONLY, body=SettingsPatch, response=SettingsOut
+)
+async def patch_settings(api: ApiRequest) -> SettingsOut:
+    """修改大厅设置 (the hall displays get the new name and notice at once)."""
+    async with api.state.db.write() as session:
+        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        assert hall.id is not None
+        tx = api.tx(session, hall.id)
+        await service.update_settings(tx, hall, _changes(api.body))
+        await tx.commit()
+        forget_hall(api.request, hall.code)
+        return settings_out(hall)
+
+
+# -- departments ------------------------------------------------------------------------------
+@router.route("GET", "/halls/{hall}/departments", roles=ADMIN_ONLY, response=list[DepartmentOut])
+async def list_departments(api: ApiRequest) -> list[DepartmentOut]:
+    """部门列表."""
+    async with api.state.db.read() as session:
+        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        assert hall.id is not None
+        departments = await departments_by_id(session, hall.id)
+        return [department_out(d) for d in sorted(departments.values(), key=lambda d: d.code)]
+
+
+@router.route(
+    "POST",
+    "/halls/{hall}/departments",
+    roles=ADMIN_ONLY,
+    body=DepartmentCreate,
+    response=DepartmentOut,
+    status=201,
+    extra_statuses=(409,),
+)
+async def create_department(api: ApiRequest) -> DepartmentOut:
+    """新增部门."""
+    async with api.state.db.write() as session:
+        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        assert hall.id is not None
+        tx = api.tx(session, hall.id)
+        department = await service.add_department(tx, hall, api.body.code, api.body.name)
+        await tx.commit()
+        return department_out(department)
+
+
+@router.route(
+    "PATCH",
+    "/departments/{id:int}",
+    roles=ADMIN_ONLY,
+    body=DepartmentPatch,
+    response=DepartmentOut,
+    extra_statuses=(409,),
+)
+async def patch_department(api: ApiRequest) -> DepartmentOut:
+    """修改部门代码或名称."""
+    async with api.state.db.write() as session:
+        department = await session.get(Department, api.path["id"])
+        service.own_row(
+            api.principal, department, "department", "没有这个部门 (unknown department)"
+        )
+        assert department is not None
+        tx = api.tx(session, department.hall_id)
+        await service.update_department(tx, department, _changes(api.body))
+        await tx.commit()
+        return department_out(department)
+
+
+# -- services ---------------------------------------------------------------------------------
+@router.route(
+    "GET", "/halls/{hall}/admin/services", roles=ADMIN_ONLY, response=list[AdminServiceOut]
+)
+async def list_services(api: ApiRequest) -> list[AdminServiceOut]:
+    """事项配置 (all services, inactive ones too, with guide, materials and fees)."""
+    async with api.state.db.read() as session:
+        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        assert hall.id is not None
+        departments = await departments_by_id(session, hall.id)
+        rows = await session.execute(
+            select(Service)
+            .where(Service.hall_id == hall.id)  # type: ignore[arg-type]
+            .order_by(Service.sort_order, Service.prefix)  # type: ignore[arg-type]
+        )
+        return [service_out(s, departments) for s in rows.scalars()]
+
+
+@router.route(
+    "POST",
+    "/halls/{hall}/services",
+    roles=ADMIN_ONLY,
+    body=ServiceCreate,
+    response=AdminServiceOut,
+    status=201,
+    extra_statuses=(409,),
+)
+async def create_service(api: ApiRequest) -> AdminServiceOut:
+    """新增事项 (prefix unique in the hall; promised days ≤ legal days)."""
+    async with api.state.db.write() as session:
+        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        assert hall.id is not None
+        tx = api.tx(session, hall.id)
+        svc = await service.add_service(tx, hall, api.body.model_dump())
+        await tx.commit()
+        forget_hall(api.request, hall.code)
+        return service_out(svc, await departments_by_id(session, hall.id))
+
+
+@router.route(
+    "PATCH",
+    "/services/{id:int}",
+    roles=ADMIN_ONLY,
+    body=ServicePatch,
+    response=AdminServiceOut,
+    extra_statuses=(409,),
+)
+async def patch_service(api: ApiRequest) -> AdminServiceOut:
+    """修改事项 (deactivate with active=false; nothing is deleted)."""
+    async with api.state.db.write() as session:
+        svc = await session.get(Service, api.path["id"])
+        service.own_row(api.principal, svc, "service", "没有这个事项 (unknown service)")
+        assert svc is not None
+        hall = await session.get(Hall, svc.hall_id)
+        assert hall is not None
+        tx = api.tx(session, svc.hall_id)
+        await service.update_service(tx, svc, _changes(api.body))
+        await tx.commit()
+        forget_hall(api.request, hall.code)
+        return service_out(svc, await departments_by_id(session, svc.hall_id))
+
+
+# -- windows ----------------------------------------------------------------------------------
+@router.route("GET", "/halls/{hall}/admin/windows", roles=ADMIN_ONLY, response=list[AdminWindowOut])
+async def list_windows(api: ApiRequest) -> list[AdminWindowOut]:
+    """窗口配置 (number, name, services in order of preference, staff assigned)."""
+    async with api.state.db.read() as session:
+        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        rows = await session.execute(
+            select(Window).where(Window.hall_id == hall.id).order_by(Window.number)  # type: ignore[arg-type]
+        )
+        return [await window_out(session, w) for w in rows.scalars()]
+
+
+@router.route(
+    "POST",
+    "/halls/{hall}/windows",
+    roles=ADMIN_ONLY,
+    body=WindowCreate,
+    response=AdminWindowOut,
+    status=201,
+    extra_statuses=(409,),
+)
+async def create_window(api: ApiRequest) -> AdminWindowOut:
+    """新增窗口 with the services it serves."""
+    async with api.state.db.write() as session:
+        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        assert hall.id is not None
+        tx = api.tx(session, hall.id)
+        body = api.body
+        window = await service.add_window(tx, hall, body.number, body.name, body.services)
+        await tx.commit()
+        return await window_out(session, window)
+
+
+@router.route(
+    "PATCH",
+    "/windows/{id:int}/config",
+    roles=ADMIN_ONLY,
+    body=WindowPatch,
+    response=AdminWindowOut,
+    extra_statuses=(409,),
+)
+async def patch_window(api: ApiRequest) -> AdminWindowOut:
+    """修改窗口编号、名称或所办事项 (services replace the old list, in order)."""
+    async with api.state.db.write() as session:
+        window = await session.get(Window, api.path["id"])
+        service.own_row(api.principal, window, "window", "没有这个窗口 (unknown window)")
+        assert window is not None
+        tx = api.tx(session, window.hall_id)
+        await service.update_window(tx, window, _changes(api.body))
+        await tx.commit()
+        return await window_out(session, window)
+
+
+# -- staff -------------------------------------------------------------------------------------
+@router.route("GET", "/halls/{hall}/staff", roles=ADMIN_ONLY, response=list[StaffOut])
+async def list_staff(api: ApiRequest) -> list[StaffOut]:
+    """人员列表 (every account of the hall, deactivated ones too)."""
+    async with api.state.db.read() as session:
+        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        rows = await session.execute(
+            select(User).where(User.hall_id == hall.id).order_by(User.username)  # type: ignore[arg-type]
+        )
+        return [await staff_out(session, u) for u in rows.scalars()]
+
+
+@router.route(
+    "POST",
+    "/halls/{hall}/staff",
+    roles=ADMIN_ONLY,
+    body=StaffCreate,
+    response=StaffOut,
+    status=201,
+    extra_statuses=(409,),
+)
+async def create_staff(api: ApiRequest) -> StaffOut:
+    """新增人员 (staff need a window; heads may answer for departments)."""
+    async with api.state.db.write() as session:
+        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        assert hall.id is not None
+        tx = api.tx(session, hall.id)
+        user = await service.add_staff(tx, hall, api.body.model_dump())
+        await tx.commit()
+        return await staff_out(session, user)
+
+
+@router.route(
+    "PATCH",
+    "/staff/{username}",
+    roles=ADMIN_ONLY,
+    body=StaffPatch,
+    response=StaffOut,
+    extra_statuses=(409,),
+)
+async def patch_staff(api: ApiRequest) -> StaffOut:
+    """修改人员：窗口、角色、分管部门、停用/启用、重置密码 (deactivation ends their sign-ins)."""
+    username = api.path["username"]
+    async with api.state.db.write() as session:
+        user = await service.user_by_name(session, username) if _USERNAME.match(username) else None
+        if user is None:
+            raise not_found("user", "没有这个人员 (unknown user)")
+        service.own_row(api.principal, user, "user", "没有这个人员 (unknown user)")
+        tx = api.tx(session, user.hall_id)
+        await service.update_staff(tx, user, _changes(api.body), acting=api.principal)
+        await tx.commit()
+        return await staff_out(session, user)
+
+
+# -- devices ------------------------------------------------------------------------------------
+@router.route("GET", "/halls/{hall}/devices", roles=ADMIN_ONLY, response=list[DeviceOut])
+async def list_devices(api: ApiRequest) -> list[DeviceOut]:
+    """设备列表 (kiosks, displays, evaluator pads; keys are never shown again)."""
+    async with api.state.db.read() as session:
+        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        rows = await session.execute(
+            select(Device).where(Device.hall_id == hall.id).order_by(Device.id)  # type: ignore[arg-type]
+        )
+        return [await device_out(session, d) for d in rows.scalars()]
+
+
+@router.route(
+    "POST",
+    "/halls/{hall}/devices",
+    roles=ADMIN_ONLY,
+    body=DeviceCreate,
+    response=DeviceKeyOut,
+    status=201,
+)
+async def create_device(api: ApiRequest) -> DeviceOut:
+    """登记设备; the response carries its key, shown this once."""
+    async with api.state.db.write() as session:
+        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        assert hall.id is not None
+        tx = api.tx(session, hall.id)
+        body = api.body
+        device, key = await service.add_device(tx, hall, body.kind, body.name, body.window)
+        await tx.commit()
+        api.state.auth.forget_devices()
+        return await device_out(session, device, key)
+
+
+async def _device(session: AsyncSession, api: ApiRequest) -> Device:
+    device = await session.get(Device, api.path["id"])
+    service.own_row(api.principal, device, "device", "没有这个设备 (unknown device)")
+    assert device is not None
+    return device
+
+
+@router.route(
+    "POST",
+    "/devices/{id:int}/rotate-key",
+    roles=ADMIN_ONLY,
+    body=DeviceAction,
+    response=DeviceKeyOut,
+    extra_statuses=(409,),
+)
+async def rotate_device_key(api: ApiRequest) -> DeviceOut:
+    """更换设备密钥 (the old key stops working; the new one is shown this once)."""
+    async with api.state.db.write() as session:
+        device = await _device(session, api)
+        tx = api.tx(session, device.hall_id)
+        key = await service.rotate_key(tx, device, api.body.reason)
+        await tx.commit()
+        api.state.auth.forget_devices()
+        return await device_out(session, device, key)
+
+
+@router.route(
+    "POST",
+    "/devices/{id:int}/deactivate",
+    roles=ADMIN_ONLY,
+    body=DeviceAction,
+    response=DeviceOut,
+    extra_statuses=(409,),
+)
+async def deactivate_device(api: ApiRequest) -> DeviceOut:
+    """停用设备 (its key stops working; the record stays)."""
+    async with api.state.db.write() as session:
+        device = await _device(session, api)
+        tx = api.tx(session, device.hall_id)
+        await service.deactivate_device(tx, device, api.body.reason)
+        await tx.commit()
+        api.state.auth.forget_devices()
+        return await device_out(session, device)
+
+
+__all__ = ["router"]

@@ -1,0 +1,486 @@
+"""The rules of the hall administrator's configuration (管理员配置).
+
+Every change goes through a ``Tx`` and is audited with the row's state before it; nothing is
+deleted (services, staff and devices are deactivated). Callers check the administrator's own
+hall with ``own_hall``/``own_row`` first; the functions here take plain values.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import time
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..api.errors import conflict, forbidden, invalid, not_found
+from ..audit.chain import snapshot
+from ..auth import service as auth_service
+from ..auth.models import User, UserDepartment
+from ..auth.principal import Principal, hash_device_key
+from ..auth.roles import DEVICE_KINDS, EVALUATOR, HEAD, KIOSK, STAFF, USER_ROLES
+from ..cases.deadlines import check_time_limits
+from ..halls.lookup import get_hall
+from ..halls.models import Department, Device, Hall, Service, Window, WindowService
+from ..transaction import Tx
+
+OTHER_HALL = "只能管理本大厅 (not your hall)"
+
+
+# -- access ------------------------------------------------------------------------------
+async def own_hall(session: AsyncSession, principal: Principal, code: str) -> Hall:
+    """The hall ``code`` if it is the administrator's own (404 unknown, 403 another hall)."""
+    hall = await get_hall(session, code)
+    if principal.hall_id != hall.id:
+        raise forbidden(OTHER_HALL)
+    return hall
+
+
+def own_row(principal: Principal, row: Any, what: str, message: str) -> None:
+    if row is None:
+        raise not_found(what, message)
+    if row.hall_id != principal.hall_id:
+        raise forbidden(OTHER_HALL)
+
+
+def hhmm(value: time | None) -> str | None:
+    return value.strftime("%H:%M") if value is not None else None
+
+
+def _time(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+# -- settings -------------------------------------------------------------------------------
+async def update_settings(tx: Tx, hall: Hall, changes: dict[str, Any]) -> None:
+    """Change the hall's name, notice, issuing hours/days, closing time and recall limit."""
+    before = snapshot(hall)
+    start = changes.get("issuing_start", hhmm(hall.issuing_start))
+    end = changes.get("issuing_end", hhmm(hall.issuing_end))
+    if start is not None and end is not None and _time(start) >= _time(end):
+        raise invalid(
+            "invalid_hours", "取号开始时间须早于结束时间 (issuing start must precede end)"
+        )
+    if "closing_time" in changes and changes["closing_time"] is None:
+        raise invalid("invalid_closing_time", "下班时间不能为空 (closing time is required)")
+    for key, value in changes.items():
+        if key in ("issuing_start", "issuing_end", "closing_time"):
+            value = _time(value) if value is not None else None
+        elif key in ("name", "recall_limit", "issuing_weekdays") and value is None:
+            raise invalid("invalid_input", f"{key} 不能为空 ({key} must not be null)")
+        elif key == "notice" and value is None:
+            value = ""
+        setattr(hall, key, value)
+    if snapshot(hall) == before:
+        return
+    tx.session.add(hall)
+    tx.audit("hall.settings", hall, before=before)
+    if hall.name != before["name"] or hall.notice != before["notice"]:
+        tx.emit("hall", notice=hall.notice, name=hall.name)
+
+
+# -- departments ---------------------------------------------------------------------------
+async def _department_by_code(session: AsyncSession, hall_id: int, code: str) -> Department | None:
+    return (
+        await session.execute(
+            select(Department).where(Department.hall_id == hall_id, Department.code == code)  # type: ignore[arg-type]
+        )
+    ).scalar_one_or_none()
+
+
+async def add_department(tx: Tx, hall: Hall, code: str, name: str) -> Department:
+    assert hall.id is not None
+    if await _department_by_code(tx.session, hall.id, code) is not None:
+        raise conflict("department_code_taken", "部门代码已存在 (department code taken)")
+    department = Department(hall_id=hall.id, code=code, name=name)
+    tx.session.add(department)
+    await tx.session.flush()
+    tx.audit("department.add", department)
+    return department
+
+
+async def update_department(tx: Tx, department: Department, changes: dict[str, Any]) -> None:
+    before = snapshot(department)
+    code = changes.get("code")
+    if code is not None and code != department.code:
+        if await _department_by_code(tx.session, department.hall_id, code) is not None:
+            raise conflict("department_code_taken", "部门代码已存在 (department code taken)")
+        department.code = code
+    if changes.get("name") is not None:
+        department.name = changes["name"]
+    if snapshot(department) != before:
+        tx.session.add(department)
+        tx.audit("department.update", department, before=before)
+
+
+# -- services ---------------------------------------------------------------------------------
+async def _service_clash(
+    session: AsyncSession, hall_id: int, *, code: str, prefix: str, except_id: int | None
+) -> None:
+    rows = await session.execute(
+        select(Service.id, Service.code, Service.prefix).where(Service.hall_id == hall_id)  # type: ignore[call-overload]
+    )
+    for row_id, row_code, row_prefix in rows:
+        if row_id == except_id:
+            continue
+        if row_code == code:
+            raise conflict("service_code_taken", "事项代码已存在 (service code taken)")
+        if row_prefix == prefix:
+            raise conflict("prefix_taken", f"号票字头 {prefix} 已被使用 (prefix taken)")
+
+
+async def _department_of(session: AsyncSession, hall_id: int, code: str) -> Department:
+    department = await _department_by_code(session, hall_id, code)
+    if department is None:
+        raise invalid("unknown_department", f"没有这个部门：{code} (unknown department)")
+    return department
+
+
+def _limits(legal_days: int, promised_days: int) -> None:
+    problem = check_time_limits(legal_days, promised_days)
+    if problem is not None:
+        raise invalid("invalid_time_limits", problem)
+
+
+SERVICE_FIELDS = (
+    "name",
+    "legal_days",
+    "promised_days",
+    "wait_target_minutes",
+    "service_target_minutes",
+    "guide",
+    "materials",
+    "fees",
+    "active",
+)
+
+
+async def add_service(tx: Tx, hall: Hall, values: dict[str, Any]) -> Service:
+    assert hall.id is not None
+    _limits(values["legal_days"], values["promised_days"])
+    await _service_clash(
+        tx.session, hall.id, code=values["code"], prefix=values["prefix"], except_id=None
+    )
+    department = await _department_of(tx.session, hall.id, values["department"])
+    assert department.id is not None
+    last = (
+        await tx.session.execute(
+            select(Service.sort_order)  # type: ignore[call-overload]
+            .where(Service.hall_id == hall.id)
+            .order_by(Service.sort_order.desc())  # type: ignore[attr-defined]
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    service = Service(
+        hall_id=hall.id,
+        department_id=department.id,
+        code=values["code"],
+        prefix=values["prefix"],
+        sort_order=(last or 0) + 1,
+        **{key: values[key] for key in SERVICE_FIELDS},
+    )
+    tx.session.add(service)
+    await tx.session.flush()
+    tx.audit("service.add", service)
+    return service
+
+
+async def update_service(tx: Tx, service: Service, changes: dict[str, Any]) -> None:
+    before = snapshot(service)
+    for key, value in changes.items():
+        if value is None:
+            raise invalid("invalid_input", f"{key} 不能为空 ({key} must not be null)")
+    _limits(
+        changes.get("legal_days", service.legal_days),
+        changes.get("promised_days", service.promised_days),
+    )
+    code = changes.get("code", service.code)
+    prefix = changes.get("prefix", service.prefix)
+    if code != service.code or prefix != service.prefix:
+        await _service_clash(
+            tx.session, service.hall_id, code=code, prefix=prefix, except_id=service.id
+        )
+    if "department" in changes:
+        department = await _department_of(tx.session, service.hall_id, changes["department"])
+        assert department.id is not None
+        service.department_id = department.id
+    service.code, service.prefix = code, prefix
+    for key in SERVICE_FIELDS:
+        if key in changes:
+            setattr(service, key, changes[key])
+    if snapshot(service) != before:
+        tx.session.add(service)
+        tx.audit("service.update", service, before=before)
+
+
+# -- windows ------------------------------------------------------------------------------------
+async def window_by_number(session: AsyncSession, hall_id: int, number: int) -> Window | None:
+    return (
+        await session.execute(
+            select(Window).where(Window.hall_id == hall_id, Window.number == number)  # type: ignore[arg-type]
+        )
+    ).scalar_one_or_none()
+
+
+async def window_codes(session: AsyncSession, window_id: int) -> list[str]:
+    rows = await session.execute(
+        select(Service.code)  # type: ignore[call-overload]
+        .join(WindowService, WindowService.service_id == Service.id)
+        .where(WindowService.window_id == window_id)
+        .order_by(WindowService.position)
+    )
+    return list(rows.scalars())
+
+
+async def _set_window_services(tx: Tx, window: Window, codes: list[str]) -> None:
+    """Replace the window's services (association rows), audited as before/after lists."""
+    assert window.id is not None
+    services = {
+        s.code: s
+        for s in (
+            await tx.session.execute(select(Service).where(Service.hall_id == window.hall_id))  # type: ignore[arg-type]
+        ).scalars()
+    }
+    unknown = [code for code in codes if code not in services or not services[code].active]
+    if unknown:
+        raise invalid("unknown_service", f"没有这些事项：{'、'.join(unknown)} (unknown services)")
+    before = await window_codes(tx.session, window.id)
+    if before == codes:
+        return
+    for row in (
+        await tx.session.execute(
+            select(WindowService).where(WindowService.window_id == window.id)  # type: ignore[arg-type]
+        )
+    ).scalars():
+        await tx.session.delete(row)
+    await tx.session.flush()
+    for position, code in enumerate(codes):
+        service_id = services[code].id
+        assert service_id is not None
+        tx.session.add(WindowService(window_id=window.id, service_id=service_id, position=position))
+    tx.audit_raw(
+        "window.services",
+        "window_service",
+        str(window.id),
+        before={"window": window.number, "services": before},
+        after={"window": window.number, "services": list(codes)},
+    )
+
+
+async def add_window(tx: Tx, hall: Hall, number: int, name: str, codes: list[str]) -> Window:
+    assert hall.id is not None
+    if await window_by_number(tx.session, hall.id, number) is not None:
+        raise conflict("window_number_taken", f"{number}号窗口已存在 (window number taken)")
+    window = Window(hall_id=hall.id, number=number, name=name)
+    tx.session.add(window)
+    await tx.session.flush()
+    tx.audit("window.add", window)
+    await _set_window_services(tx, window, codes)
+    return window
+
+
+async def update_window(tx: Tx, window: Window, changes: dict[str, Any]) -> None:
+    before = snapshot(window)
+    number = changes.get("number")
+    if number is not None and number != window.number:
+        if await window_by_number(tx.session, window.hall_id, number) is not None:
+            raise conflict("window_number_taken", f"{number}号窗口已存在 (window number taken)")
+        window.number = number
+    if changes.get("name") is not None:
+        window.name = changes["name"]
+    if snapshot(window) != before:
+        tx.session.add(window)
+        tx.audit("window.update", window, before=before)
+    if changes.get("services") is not None:
+        await _set_window_services(tx, window, changes["services"])
+
+
+# -- staff ------------------------------------------------------------------------------------------
+async def user_by_name(session: AsyncSession, username: str) -> User | None:
+    return (
+        await session.execute(select(User).where(User.username == username))  # type: ignore[arg-type]
+    ).scalar_one_or_none()
+
+
+async def user_department_codes(session: AsyncSession, user_id: int) -> list[str]:
+    rows = await session.execute(
+        select(Department.code)  # type: ignore[call-overload]
+        .join(UserDepartment, UserDepartment.department_id == Department.id)
+        .where(UserDepartment.user_id == user_id)
+        .order_by(Department.code)
+    )
+    return list(rows.scalars())
+
+
+async def _window_numbered(session: AsyncSession, hall_id: int, number: int) -> Window:
+    window = await window_by_number(session, hall_id, number)
+    if window is None:
+        raise invalid("unknown_window", f"没有{number}号窗口 (unknown window)")
+    return window
+
+
+async def _set_departments(tx: Tx, user: User, codes: list[str]) -> None:
+    assert user.id is not None
+    wanted = sorted(set(codes))
+    departments = []
+    for code in wanted:
+        departments.append(await _department_of(tx.session, user.hall_id, code))
+    before = await user_department_codes(tx.session, user.id)
+    if before == wanted:
+        return
+    for row in (
+        await tx.session.execute(
+            select(UserDepartment).where(UserDepartment.user_id == user.id)  # type: ignore[arg-type]
+        )
+    ).scalars():
+        await tx.session.delete(row)
+    await tx.session.flush()
+    for department in departments:
+        assert department.id is not None
+        tx.session.add(UserDepartment(user_id=user.id, department_id=department.id))
+    tx.audit_raw(
+        "user.departments",
+        "user_department",
+        str(user.id),
+        before={"username": user.username, "departments": before},
+        after={"username": user.username, "departments": wanted},
+    )
+
+
+def _check_role(role: str, window: Window | None, departments: list[str]) -> None:
+    if role not in USER_ROLES:
+        raise invalid("invalid_role", f"角色无效 (role must be one of {', '.join(USER_ROLES)})")
+    if role == STAFF and window is None:
+        raise invalid("window_required", "窗口工作人员须指定窗口 (staff need a window)")
+    if role != STAFF and window is not None:
+        raise invalid("window_for_staff_only", "只有窗口工作人员有窗口 (only staff have a window)")
+    if role != HEAD and departments:
+        raise invalid(
+            "departments_for_heads_only", "只有部门负责人分管部门 (only heads have departments)"
+        )
+
+
+async def add_staff(tx: Tx, hall: Hall, values: dict[str, Any]) -> User:
+    assert hall.id is not None
+    window = None
+    if values.get("window") is not None:
+        window = await _window_numbered(tx.session, hall.id, values["window"])
+    _check_role(values["role"], window, values["departments"])
+    user = await auth_service.add_user(
+        tx,
+        hall_id=hall.id,
+        username=values["username"],
+        role=values["role"],
+        password=values["password"],
+        window=window,
+        display_name=values["display_name"],
+        staff_no=values["staff_no"],
+    )
+    if values["departments"]:
+        await _set_departments(tx, user, values["departments"])
+    return user
+
+
+async def update_staff(tx: Tx, user: User, changes: dict[str, Any], *, acting: Principal) -> None:
+    """Change a person's details, window, role or departments; (de)activate; reset password."""
+    assert user.id is not None
+    reason = changes.pop("reason", "") or ""
+    self_change = acting.user_id == user.id
+    if self_change and (
+        ("role" in changes and changes["role"] != user.role) or changes.get("active") is False
+    ):
+        raise conflict(
+            "cannot_change_self",
+            "不能停用自己或更改自己的角色 (cannot demote or deactivate yourself)",
+        )
+    for key in ("display_name", "staff_no", "role", "active", "password", "departments"):
+        if key in changes and changes[key] is None:
+            raise invalid("invalid_input", f"{key} 不能为空 ({key} must not be null)")
+    before = snapshot(user)
+    role = changes.get("role", user.role)
+    window: Window | None = None
+    if "window" in changes:
+        if changes["window"] is not None:
+            window = await _window_numbered(tx.session, user.hall_id, changes["window"])
+    elif role == STAFF and user.window_id is not None:
+        window = await tx.session.get(Window, user.window_id)
+    departments = changes.get("departments")
+    if departments is None:
+        departments = [] if role != HEAD else await user_department_codes(tx.session, user.id)
+    _check_role(role, window, departments)
+    if role != user.role:
+        user.role = role
+        user.token_version += 1  # sessions carry the old role's pages: sign in again
+    user.window_id = window.id if window is not None else None
+    for key in ("display_name", "staff_no"):
+        if key in changes:
+            setattr(user, key, changes[key])
+    if "active" in changes and changes["active"] != user.active:
+        user.active = changes["active"]
+        user.token_version += 1  # every token and session of the account ends
+    if snapshot(user) != before:
+        tx.session.add(user)
+        action = "user.update"
+        if user.active != before["active"]:
+            action = "user.activate" if user.active else "user.deactivate"
+        tx.audit(action, user, before=before, reason=reason)
+    await _set_departments(tx, user, departments)
+    if changes.get("password"):
+        await auth_service.set_password(tx, user, changes["password"])
+
+
+# -- devices --------------------------------------------------------------------------------------
+def new_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+async def add_device(
+    tx: Tx, hall: Hall, kind: str, name: str, window_number: int | None
+) -> tuple[Device, str]:
+    assert hall.id is not None
+    if kind not in DEVICE_KINDS:
+        raise invalid(
+            "invalid_kind", f"设备类型无效 (kind must be one of {', '.join(DEVICE_KINDS)})"
+        )
+    window = None
+    if window_number is not None:
+        window = await _window_numbered(tx.session, hall.id, window_number)
+    if kind == EVALUATOR and window is None:
+        raise invalid("window_required", "评价器须绑定窗口 (an evaluator needs a window)")
+    if kind == KIOSK and window is not None:
+        raise invalid("window_not_allowed", "取号机不绑定窗口 (a kiosk has no window)")
+    key = new_key()
+    device = Device(
+        hall_id=hall.id,
+        kind=kind,
+        name=name,
+        key_hash=hash_device_key(key),
+        window_id=window.id if window is not None else None,
+        created_at=tx.now,
+    )
+    tx.session.add(device)
+    await tx.session.flush()
+    tx.audit("device.add", device)
+    return device, key
+
+
+async def rotate_key(tx: Tx, device: Device, reason: str) -> str:
+    if not device.active:
+        raise conflict("device_inactive", "设备已停用 (device is deactivated)")
+    before = snapshot(device)
+    key = new_key()
+    device.key_hash = hash_device_key(key)
+    tx.session.add(device)
+    tx.audit("device.rotate_key", device, before=before, reason=reason)
+    return key
+
+
+async def deactivate_device(tx: Tx, device: Device, reason: str) -> None:
+    if not device.active:
+        raise conflict("device_inactive", "设备已停用 (device is already deactivated)")
+    before = snapshot(device)
+    device.active = False
+    tx.session.add(device)
+    tx.audit("device.deactivate", device, before=before, reason=reason)
