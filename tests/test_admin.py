@@ -250,3 +250,66 @@ async def test_deactivating_a_user_ends_their_sign_in(
     taken = await client.post(f"{API}/halls/demo/tickets", json={"service": "hukou"}, headers=KIOSK)
     assert taken.status_code == 401
     assert await verify_command(db_url) == 0
+
+
+async def test_admin_page_configures_through_the_session(client: httpx.AsyncClient) -> None:
+    from tests.test_web_signin import csrf_from, page_login
+
+    assert (await page_login(client, "admin")).status_code == 303
+    office = await client.get("/office")
+    assert 'href="/office/admin"' in office.text
+    page = await client.get("/office/admin")
+    assert page.status_code == 200
+    for text in ("大厅配置", "示范县政务服务中心", "户籍业务", "县公安局", "取号机", "w8"):
+        assert text in page.text, text
+    token = csrf_from(page.text)
+    saved = await client.patch(
+        f"{API}/halls/demo/settings",
+        json={"notice": "请有序排队"},
+        headers={"X-CSRF-Token": token},
+    )
+    assert saved.status_code == 200, saved.text
+    assert "请有序排队" in (await client.get("/office/admin")).text
+
+
+@pytest.mark.parametrize("who", ["w1", "office"])
+async def test_admin_page_is_for_the_admin_only(client: httpx.AsyncClient, who: str) -> None:
+    from tests.test_web_signin import page_login
+
+    await page_login(client, who)
+    assert (await client.get("/office/admin")).status_code == 403
+    if who == "office":
+        assert 'href="/office/admin"' not in (await client.get("/office")).text
+
+
+async def test_another_halls_configuration_is_out_of_reach(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    from window_service.halls.models import Department, Hall, Service, Window
+
+    async with app.state.core.db.write() as session:
+        other = Hall(code="other", name="另一县政务服务中心")
+        session.add(other)
+        await session.flush()
+        dept = Department(hall_id=other.id, code="ga", name="公安局")
+        session.add(dept)
+        await session.flush()
+        svc = Service(hall_id=other.id, department_id=dept.id, code="hk", name="户籍", prefix="A")
+        window = Window(hall_id=other.id, number=1)
+        session.add_all([svc, window])
+        await session.commit()
+        ids = {"service": svc.id, "window": window.id, "department": dept.id}
+    admin = await login(client, "admin")
+    for method, path, body in [
+        ("GET", "/halls/other/settings", None),
+        (
+            "POST",
+            "/halls/other/services",
+            {"code": "x", "name": "x", "prefix": "X", "department": "ga"},
+        ),
+        ("PATCH", f"/services/{ids['service']}", {"name": "改名"}),
+        ("PATCH", f"/windows/{ids['window']}/config", {"services": []}),
+        ("PATCH", f"/departments/{ids['department']}", {"name": "改名"}),
+    ]:
+        response = await client.request(method, API + path, json=body, headers=admin)
+        assert response.status_code == 403, (method, path, response.text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
+from ..admin import pages as admin_pages
 from ..cases import pages as cases_pages
 from ..ratings import pages as ratings_pages
 from ..stats import pages as stats_pages
@@ -21,5 +22,6 @@ routes: list[BaseRoute] = [
     *devices.routes,  # kiosk, hall/window displays, evaluator pad, /qr.svg
     *stats_pages.routes,  # /office/stats (效能统计)
     *cases_pages.routes,  # receipts, correction notices, /lookup, /office/cases
+    *admin_pages.routes,  # /office/admin (大厅配置)
     *ratings_pages.routes,  # /board/{hall}, /office/inspections|rectifications|ratings
 ]
