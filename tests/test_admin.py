@@ -8,9 +8,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from tests.conftest import login
 from window_service.audit.verify import verify_command
+from window_service.realtime.models import HallEvent
 
 API = "/api/v1"
 
@@ -65,7 +67,7 @@ async def setup_new_service(client: httpx.AsyncClient, admin: dict[str, str]) ->
 
 
 async def test_admin_sets_up_a_service_that_works_end_to_end(
-    client: httpx.AsyncClient, db_url: str
+    client: httpx.AsyncClient, db_url: str, app: Any
 ) -> None:
     admin = await login(client, "admin")
     made = await setup_new_service(client, admin)
@@ -116,6 +118,17 @@ async def test_admin_sets_up_a_service_that_works_end_to_end(
     assert settings.status_code == 200, settings.text
     assert settings.json()["notice"] == "今日下午停电检修"
     assert settings.json()["issuing_start"] == "08:30"
+    async with app.state.core.db.read() as session:
+        event = (
+            (
+                await session.execute(
+                    select(HallEvent).where(HallEvent.type == "hall").order_by(HallEvent.seq.desc())
+                )
+            )
+            .scalars()
+            .first()
+        )
+    assert event is not None and event.payload["notice"] == "今日下午停电检修"
     bad_hours = await client.patch(
         f"{API}/halls/demo/settings",
         json={"issuing_start": "18:00", "issuing_end": "09:00"},

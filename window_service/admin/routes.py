@@ -12,15 +12,17 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..api.endpoint import ApiRequest, ApiRouter
-from ..api.errors import not_found
+from ..api.errors import conflict, not_found
 from ..auth.models import User
 from ..auth.roles import ADMIN
 from ..halls.lookup import departments_by_id
 from ..halls.models import Department, Device, Hall, Service, Window
 from ..queue.issuing import forget_hall
+from ..transaction import Tx
 from . import service
 from .schemas import (
     AdminServiceOut,
@@ -136,6 +138,17 @@ async def device_out(session: AsyncSession, d: Device, key: str | None = None) -
     return DeviceKeyOut(**fields, key=key) if key is not None else DeviceOut(**fields)
 
 
+async def commit(tx: Tx) -> None:
+    """Commit; a duplicate that slipped past the checks (two administrators racing) is a 409."""
+    try:
+        await tx.commit()
+    except IntegrityError as exc:
+        await tx.session.rollback()
+        raise conflict(
+            "duplicate", "与已有配置重复，请刷新后重试 (duplicate; reload and retry)"
+        ) from exc
+
+
 def _changes(body: object) -> dict[str, object]:
     return body.model_dump(exclude_unset=True)  # type: ignore[attr-defined, no-any-return]
 
@@ -158,7 +171,7 @@ async def patch_settings(api: ApiRequest) -> SettingsOut:
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         await service.update_settings(tx, hall, _changes(api.body))
-        await tx.commit()
+        await commit(tx)
         forget_hall(api.request, hall.code)
         return settings_out(hall)
 
@@ -190,7 +203,7 @@ async def create_department(api: ApiRequest) -> DepartmentOut:
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         department = await service.add_department(tx, hall, api.body.code, api.body.name)
-        await tx.commit()
+        await commit(tx)
         return department_out(department)
 
 
@@ -212,7 +225,7 @@ async def patch_department(api: ApiRequest) -> DepartmentOut:
         assert department is not None
         tx = api.tx(session, department.hall_id)
         await service.update_department(tx, department, _changes(api.body))
-        await tx.commit()
+        await commit(tx)
         return department_out(department)
 
 
@@ -250,7 +263,7 @@ async def create_service(api: ApiRequest) -> AdminServiceOut:
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         svc = await service.add_service(tx, hall, api.body.model_dump())
-        await tx.commit()
+        await commit(tx)
         forget_hall(api.request, hall.code)
         return service_out(svc, await departments_by_id(session, hall.id))
 
@@ -273,7 +286,7 @@ async def patch_service(api: ApiRequest) -> AdminServiceOut:
         assert hall is not None
         tx = api.tx(session, svc.hall_id)
         await service.update_service(tx, svc, _changes(api.body))
-        await tx.commit()
+        await commit(tx)
         forget_hall(api.request, hall.code)
         return service_out(svc, await departments_by_id(session, svc.hall_id))
 
@@ -307,7 +320,7 @@ async def create_window(api: ApiRequest) -> AdminWindowOut:
         tx = api.tx(session, hall.id)
         body = api.body
         window = await service.add_window(tx, hall, body.number, body.name, body.services)
-        await tx.commit()
+        await commit(tx)
         return await window_out(session, window)
 
 
@@ -327,7 +340,7 @@ async def patch_window(api: ApiRequest) -> AdminWindowOut:
         assert window is not None
         tx = api.tx(session, window.hall_id)
         await service.update_window(tx, window, _changes(api.body))
-        await tx.commit()
+        await commit(tx)
         return await window_out(session, window)
 
 
@@ -359,7 +372,7 @@ async def create_staff(api: ApiRequest) -> StaffOut:
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         user = await service.add_staff(tx, hall, api.body.model_dump())
-        await tx.commit()
+        await commit(tx)
         return await staff_out(session, user)
 
 
@@ -381,7 +394,7 @@ async def patch_staff(api: ApiRequest) -> StaffOut:
         service.own_row(api.principal, user, "user", "没有这个人员 (unknown user)")
         tx = api.tx(session, user.hall_id)
         await service.update_staff(tx, user, _changes(api.body), acting=api.principal)
-        await tx.commit()
+        await commit(tx)
         return await staff_out(session, user)
 
 
@@ -413,7 +426,7 @@ async def create_device(api: ApiRequest) -> DeviceOut:
         tx = api.tx(session, hall.id)
         body = api.body
         device, key = await service.add_device(tx, hall, body.kind, body.name, body.window)
-        await tx.commit()
+        await commit(tx)
         api.state.auth.forget_devices()
         return await device_out(session, device, key)
 
@@ -439,7 +452,7 @@ async def rotate_device_key(api: ApiRequest) -> DeviceOut:
         device = await _device(session, api)
         tx = api.tx(session, device.hall_id)
         key = await service.rotate_key(tx, device, api.body.reason)
-        await tx.commit()
+        await commit(tx)
         api.state.auth.forget_devices()
         return await device_out(session, device, key)
 
@@ -458,7 +471,7 @@ async def deactivate_device(api: ApiRequest) -> DeviceOut:
         device = await _device(session, api)
         tx = api.tx(session, device.hall_id)
         await service.deactivate_device(tx, device, api.body.reason)
-        await tx.commit()
+        await commit(tx)
         api.state.auth.forget_devices()
         return await device_out(session, device)
 
