@@ -243,10 +243,16 @@ async def _set_window_services(tx: Tx, window: Window, codes: list[str]) -> None
             await tx.session.execute(select(Service).where(Service.hall_id == window.hall_id))  # type: ignore[arg-type]
         ).scalars()
     }
-    unknown = [code for code in codes if code not in services or not services[code].active]
+    before = await window_codes(tx.session, window.id)
+    # A switched-off service may stay on a window (it comes back when switched on again), but
+    # is not added to one.
+    unknown = [
+        code
+        for code in codes
+        if code not in services or not (services[code].active or code in before)
+    ]
     if unknown:
         raise invalid("unknown_service", f"没有这些事项：{'、'.join(unknown)} (unknown services)")
-    before = await window_codes(tx.session, window.id)
     if before == codes:
         return
     for row in (
