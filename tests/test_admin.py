@@ -283,6 +283,8 @@ async def test_admin_page_configures_through_the_session(client: httpx.AsyncClie
     )
     assert saved.status_code == 200, saved.text
     assert "请有序排队" in (await client.get("/office/admin")).text
+    english = await client.get("/office/admin?lang=en")
+    assert "Hall configuration" in english.text
 
 
 @pytest.mark.parametrize("who", ["w1", "office"])
