@@ -85,6 +85,8 @@ async def test_terminal_calls_and_the_phone_follows(
     await expect(citizen.locator("#ahead")).to_have_text("0")
     await expect(citizen.locator("#status")).to_have_text("等候中")
 
+    # the terminal takes F1 once the last action has settled (the call button is enabled)
+    await expect(terminal.locator('[data-action="call"]')).to_be_enabled()
     await terminal.keyboard.press("F1")  # 叫号
     await expect(terminal.locator("#current-number")).to_have_text(first["number"])
     await expect(terminal.locator("#current-status")).to_have_text("已叫号")
@@ -107,6 +109,8 @@ async def test_terminal_calls_and_the_phone_follows(
     await expect(terminal.locator("#current-number")).to_have_text("—")
     await expect(citizen.locator("#status")).to_have_text("已办结")
 
+    # the terminal takes F1 once the last action has settled (the call button is enabled)
+    await expect(terminal.locator('[data-action="call"]')).to_be_enabled()
     await terminal.keyboard.press("F1")
     await expect(terminal.locator("#current-number")).to_have_text("A002")
     # A refusal from the server (409) is shown in Chinese, e.g. finishing a ticket not yet served.
@@ -119,6 +123,8 @@ async def test_terminal_calls_and_the_phone_follows(
     await terminal.keyboard.press("F7")  # 回队: A002 waits again, keeping its place
     await expect(terminal.locator("#current-number")).to_have_text("—")
     await expect(terminal.locator("#queue .q-number")).to_have_text(["A002"])
+    # the terminal takes F1 once the last action has settled (the call button is enabled)
+    await expect(terminal.locator('[data-action="call"]')).to_be_enabled()
     await terminal.keyboard.press("F1")
     await expect(terminal.locator("#current-number")).to_have_text("A002")
     await terminal.keyboard.press("F8")  # 转移 → choose the service
@@ -129,6 +135,8 @@ async def test_terminal_calls_and_the_phone_follows(
 
     third = await kiosk_ticket(live_server)
     await expect(terminal.locator("#queue .q-number")).to_have_text([third["number"]])
+    # the terminal takes F1 once the last action has settled (the call button is enabled)
+    await expect(terminal.locator('[data-action="call"]')).to_be_enabled()
     await terminal.keyboard.press("F1")
     await expect(terminal.locator("#current-number")).to_have_text(third["number"])
     await terminal.keyboard.press("F5")  # 过号
