@@ -18,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from . import __version__, housekeeping, metrics
+from .admin.routes import router as admin_router
 from .api.endpoint import ApiRouter
 from .api.errors import (
     ApiError,
@@ -25,7 +26,6 @@ from .api.errors import (
     http_exception_handler,
     server_error_handler,
 )
-from .admin.routes import router as admin_router
 from .api.openapi import build_openapi
 from .audit.routes import router as audit_router
 from .auth.principal import Authenticator

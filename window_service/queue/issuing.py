@@ -25,15 +25,14 @@ from starlette.requests import Request
 
 from ..api.errors import ApiError
 from ..auth.principal import Principal
-from ..halls.lookup import get_hall, local_time
+from ..halls.lookup import get_hall
 from ..halls.models import Hall, Service
 from ..state import AppState
 from ..transaction import Actor, Tx
-from . import rules, service
+from . import service
 from .estimate import estimate_inputs, estimate_minutes
-from .models import Ticket
 from .schemas import TicketCreate, TicketOut
-from .views import ticket_out, track_url
+from .views import build_ticket_out, ticket_out
 
 log = logging.getLogger("window_service.queue")
 
@@ -248,7 +247,18 @@ class IssueQueue:
             ahead = result.ahead
             estimate = estimate_minutes(ahead, *batch.estimates[svc.id]) if ahead else 0  # type: ignore[index]
             outs.append(
-                (_new_ticket_out(hall, ticket, svc, ahead, estimate, items[i].base_url), True)
+                (
+                    build_ticket_out(
+                        hall,
+                        ticket,
+                        svc,
+                        ahead=ahead,
+                        estimate=estimate,
+                        window_number=None,
+                        base_url=items[i].base_url,
+                    ),
+                    True,
+                )
             )
         if repeats:
             async with self.state.db.read() as session:
@@ -280,27 +290,6 @@ class _Batch:
     requests: list[service.IssueRequest] = field(default_factory=list)
     results: list[service.IssueResult | ApiError] = field(default_factory=list)
     estimates: dict[int, tuple[float, int]] = field(default_factory=dict)
-
-
-def _new_ticket_out(
-    hall: Hall, ticket: Ticket, svc: Service, ahead: int, estimate: int, base_url: str
-) -> TicketOut:
-    assert ticket.id is not None
-    return TicketOut(
-        id=ticket.id,
-        number=ticket.number,
-        service=svc.code,
-        service_name=svc.name,
-        status=ticket.status,
-        status_label=rules.STATUS_LABELS.get(ticket.status, ticket.status),
-        priority=ticket.priority,
-        queued_at=local_time(hall, ticket.queued_at).isoformat(),
-        ahead=ahead,
-        estimated_wait_minutes=estimate,
-        window=None,
-        track_token=ticket.track_token,
-        track_url=track_url(base_url, ticket.track_token),
-    )
 
 
 def _batch_actor(items: list[_Pending]) -> Actor:

@@ -18,7 +18,6 @@ from ..halls.lookup import (
     get_hall,
     get_service,
     get_window,
-    local_time,
     services_by_id,
     window_service_ids,
 )
@@ -36,7 +35,7 @@ from .schemas import (
     TransferBody,
     WindowOut,
 )
-from .views import current_by_window, current_out, ticket_out
+from .views import build_ticket_out, current_by_window, current_out, ticket_out
 
 router = ApiRouter("queue")
 OFFICE = (ADMIN, INSPECTOR, HEAD)
@@ -278,24 +277,18 @@ async def window_queue(api: ApiRequest) -> list[TicketOut]:
             .order_by(Ticket.green.desc(), Ticket.queued_at, Ticket.id)  # type: ignore[attr-defined, arg-type]
             .limit(200)
         )
-        out = []
-        for position, ticket in enumerate(rows.scalars()):
-            out.append(
-                TicketOut(
-                    id=ticket.id,  # type: ignore[arg-type]
-                    number=ticket.number,
-                    service=services[ticket.service_id].code,
-                    service_name=services[ticket.service_id].name,
-                    status=ticket.status,
-                    status_label=rules.STATUS_LABELS[ticket.status],
-                    priority=ticket.priority,
-                    queued_at=local_time(hall, ticket.queued_at).isoformat(),
-                    ahead=position,
-                    estimated_wait_minutes=0,
-                    window=None,
-                )
+        return [
+            build_ticket_out(
+                hall,
+                ticket,
+                services[ticket.service_id],
+                ahead=position,
+                estimate=0,
+                window_number=None,
+                base_url=None,
             )
-        return out
+            for position, ticket in enumerate(rows.scalars())
+        ]
 
 
 async def _ticket_action(api: ApiRequest, action: str) -> TicketOut:

@@ -17,22 +17,21 @@ def track_url(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/t/{token}"
 
 
-async def ticket_out(
-    session: AsyncSession,
+def build_ticket_out(
     hall: Hall,
     ticket: Ticket,
     service: Service,
     *,
-    window_number: int | None = None,
-    base_url: str | None = None,
+    ahead: int,
+    estimate: int,
+    window_number: int | None,
+    base_url: str | None,
 ) -> TicketOut:
-    """The ticket as the API shows it. ``base_url`` given: include the citizen's token and link."""
+    """The ticket as the API shows it, from figures already known.
+
+    ``base_url`` given: the answer includes the citizen's token and tracking link (only for
+    the issuer and the citizen)."""
     assert ticket.id is not None
-    ahead = await ahead_of(session, ticket)
-    estimate = await estimate_for_service(session, service, ahead) if ahead else 0
-    if window_number is None and ticket.window_id is not None:
-        window = await session.get(Window, ticket.window_id)
-        window_number = window.number if window is not None else None
     return TicketOut(
         id=ticket.id,
         number=ticket.number,
@@ -49,6 +48,32 @@ async def ticket_out(
         called_at=local_time(hall, ticket.called_at).isoformat() if ticket.called_at else None,
         track_token=ticket.track_token if base_url is not None else None,
         track_url=track_url(base_url, ticket.track_token) if base_url is not None else None,
+    )
+
+
+async def ticket_out(
+    session: AsyncSession,
+    hall: Hall,
+    ticket: Ticket,
+    service: Service,
+    *,
+    window_number: int | None = None,
+    base_url: str | None = None,
+) -> TicketOut:
+    """The ticket as the API shows it, with its place and estimate read now."""
+    ahead = await ahead_of(session, ticket)
+    estimate = await estimate_for_service(session, service, ahead) if ahead else 0
+    if window_number is None and ticket.window_id is not None:
+        window = await session.get(Window, ticket.window_id)
+        window_number = window.number if window is not None else None
+    return build_ticket_out(
+        hall,
+        ticket,
+        service,
+        ahead=ahead,
+        estimate=estimate,
+        window_number=window_number,
+        base_url=base_url,
     )
 
 
