@@ -31,6 +31,7 @@ _STATUS_TEXT = {
     409: "Conflict with the current state",
     413: "Payload too large",
     422: "Invalid input",
+    429: "Too many attempts",
 }
 
 

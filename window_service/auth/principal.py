@@ -14,6 +14,7 @@ from ..halls.models import Device
 from ..transaction import Actor
 from .models import User, UserDepartment
 from .roles import DEVICE_KINDS, STAFF
+from .throttle import LoginThrottle
 from .tokens import TokenSigner
 
 DEVICE_CACHE_SECONDS = 30.0
@@ -69,6 +70,8 @@ class Authenticator:
         self._read = db_read
         self._tokens = tokens
         self._devices: dict[str, tuple[float, Principal | None]] = {}
+        #: Failed sign-ins per account and address (see auth/throttle.py).
+        self.login_throttle = LoginThrottle()
 
     async def authenticate(self, conn: HTTPConnection) -> Principal:
         header = conn.headers.get("authorization")

@@ -5,17 +5,30 @@ from __future__ import annotations
 from ..api.endpoint import PUBLIC, ApiRequest, ApiRouter
 from ..halls.models import Window
 from .schemas import TokenOut, TokenRequest, UserOut
-from .service import check_credentials
+from .service import client_address, sign_in
 
 router = ApiRouter("auth")
 
 
-@router.route("POST", "/auth/token", roles=[PUBLIC], body=TokenRequest, response=TokenOut)
+@router.route(
+    "POST",
+    "/auth/token",
+    roles=[PUBLIC],
+    body=TokenRequest,
+    response=TokenOut,
+    extra_statuses=(401, 429),
+)
 async def token(api: ApiRequest) -> TokenOut:
     """登录: exchange username and password for a bearer token."""
     body: TokenRequest = api.body
     async with api.state.db.read() as session:
-        user = await check_credentials(session, body.username, body.password)
+        user = await sign_in(
+            session,
+            api.state.auth.login_throttle,
+            body.username,
+            body.password,
+            client_address(api.request),
+        )
         window = await session.get(Window, user.window_id) if user.window_id else None
     assert user.id is not None
     return TokenOut(

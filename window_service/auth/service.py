@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import HTTPConnection
 
 from ..api.errors import ApiError, conflict, invalid
 from ..halls.models import Window
@@ -11,6 +12,7 @@ from ..transaction import Tx
 from .models import User
 from .passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from .roles import STAFF, USER_ROLES
+from .throttle import LoginThrottle
 
 # Verified against when the username is unknown, so both failures take the same time.
 _DUMMY_HASH = hash_password("not-a-real-password")
@@ -25,6 +27,31 @@ async def check_credentials(session: AsyncSession, username: str, password: str)
         raise ApiError(401, "invalid_credentials", "用户名或密码错误 (wrong username or password)")
     if not verify_password(password, user.password_hash) or not user.active:
         raise ApiError(401, "invalid_credentials", "用户名或密码错误 (wrong username or password)")
+    return user
+
+
+def client_address(conn: HTTPConnection) -> str:
+    return conn.client.host if conn.client is not None else ""
+
+
+async def sign_in(
+    session: AsyncSession, throttle: LoginThrottle, username: str, password: str, address: str
+) -> User:
+    """Check a sign-in, refusing (429) an account that is being guessed from this address."""
+    wait = throttle.blocked_for(username, address)
+    if wait:
+        minutes = max(1, round(wait / 60))
+        raise ApiError(
+            429,
+            "too_many_attempts",
+            f"登录失败次数过多，请 {minutes} 分钟后再试 (too many failed sign-ins; try later)",
+        )
+    try:
+        user = await check_credentials(session, username, password)
+    except ApiError:
+        throttle.failed(username, address)
+        raise
+    throttle.succeeded(username, address)
     return user
 
 

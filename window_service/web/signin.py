@@ -11,7 +11,7 @@ from ..audit.chain import snapshot
 from ..auth.csrf import SESSION_KEY as CSRF_SESSION_KEY
 from ..auth.csrf import csrf_ok, csrf_token
 from ..auth.models import User
-from ..auth.service import check_credentials
+from ..auth.service import client_address, sign_in
 from ..halls.models import Hall
 from ..state import app_state
 from ..transaction import Tx
@@ -50,10 +50,28 @@ async def login_submit(request: Request) -> Response:
     if not username or not password:
         error = N_("请输入用户名和密码")
     else:
+        state = app_state(request)
         try:
-            async with app_state(request).db.read() as session:
-                account = await check_credentials(session, username, password)
-        except ApiError:
+            async with state.db.read() as session:
+                account = await sign_in(
+                    session,
+                    state.auth.login_throttle,
+                    username,
+                    password,
+                    client_address(request),
+                )
+        except ApiError as exc:
+            if exc.status == 429:
+                return await render(
+                    request,
+                    "login.html",
+                    {
+                        "next": target or "",
+                        "username": username,
+                        "error": N_("登录失败次数过多，请稍后再试"),
+                    },
+                    status=429,
+                )
             error = N_("用户名或密码错误")
     if error:
         return await render(
