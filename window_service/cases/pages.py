@@ -33,6 +33,7 @@ from .figures import compliance_by
 from .models import Case
 from .responsibility import NO_OUTCOME_REASONS, first_responder_figures
 from .routes import LOOKUP_NOT_FOUND, _guard, check_case_access, principal_hall, year_out
+from .schemas import CaseDetailOut
 from .service import get_case, is_receipt_no
 from .views import case_detail, case_out, lookups, notice_counts, public_out
 from .watch import policy_of
@@ -80,11 +81,10 @@ async def _case_for_page(
     return hall, case
 
 
-async def case_page(request: Request) -> Response:
-    """办件详情: deadlines, notices, history and the first-responder chain, with actions."""
-    user = await require_page_user(request, roles=(STAFF, *OFFICE))
-    if isinstance(user, Response):
-        return user
+async def _detail_for_page(
+    request: Request, user: Principal
+) -> Response | tuple[Hall, Case, CaseDetailOut]:
+    """The case of the page's path with its full detail, or the page to show instead."""
     state = app_state(request)
     async with state.db.read() as session:
         found = await _case_for_page(request, session, user)
@@ -102,7 +102,19 @@ async def case_page(request: Request) -> Response:
             policy_of(state),
             base_url=base_url(request),
         )
-        can_act = user.role in (STAFF, HEAD)
+    return hall, case, detail
+
+
+async def case_page(request: Request) -> Response:
+    """办件详情: deadlines, notices, history and the first-responder chain, with actions."""
+    user = await require_page_user(request, roles=(STAFF, *OFFICE))
+    if isinstance(user, Response):
+        return user
+    found = await _detail_for_page(request, user)
+    if isinstance(found, Response):
+        return found
+    hall, _case, detail = found
+    can_act = user.role in (STAFF, HEAD)
     return await render(
         request,
         "case_detail.html",
@@ -115,23 +127,10 @@ async def receipt_page(request: Request) -> Response:
     user = await require_page_user(request, roles=(STAFF, *OFFICE))
     if isinstance(user, Response):
         return user
-    state = app_state(request)
-    async with state.db.read() as session:
-        found = await _case_for_page(request, session, user)
-        if isinstance(found, Response):
-            return found
-        hall, case = found
-        assert hall.id is not None
-        cal = await load_calendar(session, hall.id)
-        detail = await case_detail(
-            session,
-            hall,
-            case,
-            cal,
-            state.clock.now(),
-            policy_of(state),
-            base_url=base_url(request),
-        )
+    found = await _detail_for_page(request, user)
+    if isinstance(found, Response):
+        return found
+    hall, case, detail = found
     link = lookup_link(request, case)
     return await render(
         request,

@@ -24,7 +24,7 @@ from ..queue.routes import base_url, load_ticket, require_window_staff
 from . import deadlines as dl
 from . import figures as fig
 from . import service
-from .calendar import OFFICIAL, OFFICIAL_YEARS, load_calendar
+from .calendar import OFFICIAL, OFFICIAL_YEARS, WorkCalendar, load_calendar
 from .calendar_admin import DayEntry, calendar_status, enter_year
 from .commitments import counts as commitment_counts
 from .models import CalendarDay, CalendarYear, Case
@@ -140,6 +140,34 @@ async def _detail(api: ApiRequest, session: AsyncSession, hall: Hall, case: Case
     )
 
 
+async def cases_out(
+    session: AsyncSession,
+    hall: Hall,
+    cases: list[Case],
+    cal: WorkCalendar,
+    now: datetime,
+    policy: dl.WarningPolicy,
+    base: str,
+) -> list[CaseOut]:
+    """Cases as the lists show them, with their notices and breaches counted in one read."""
+    lk = await lookups(session, hall, cases)
+    counts = await notice_counts(session, cases)
+    return [
+        case_out(
+            hall,
+            c,
+            lk,
+            cal,
+            now,
+            policy,
+            base_url=base,
+            notices=counts.get(c.id or 0, (0, 0))[0],
+            breaches=counts.get(c.id or 0, (0, 0))[1],
+        )
+        for c in cases
+    ]
+
+
 @router.route(
     "POST",
     "/tickets/{id:int}/case",
@@ -213,23 +241,7 @@ async def list_cases(api: ApiRequest) -> list[CaseOut]:
         if q.warning is not None:
             warned = (c for c in cases if dl.warning_of(cal, hall, c, now, policy) == q.warning)
             cases = list(islice(warned, q.limit))
-        lk = await lookups(session, hall, cases)
-        counts = await notice_counts(session, cases)
-        base = base_url(api)
-        return [
-            case_out(
-                hall,
-                c,
-                lk,
-                cal,
-                now,
-                policy,
-                base_url=base,
-                notices=counts.get(c.id or 0, (0, 0))[0],
-                breaches=counts.get(c.id or 0, (0, 0))[1],
-            )
-            for c in cases
-        ]
+        return await cases_out(session, hall, cases, cal, now, policy, base_url(api))
 
 
 @router.route(
@@ -299,23 +311,7 @@ async def window_cases(api: ApiRequest) -> list[CaseOut]:
         )
         cal = await load_calendar(session, hall.id)
         policy = policy_of(api.state)
-        lk = await lookups(session, hall, cases)
-        counts = await notice_counts(session, cases)
-        base = base_url(api)
-        return [
-            case_out(
-                hall,
-                c,
-                lk,
-                cal,
-                now,
-                policy,
-                base_url=base,
-                notices=counts.get(c.id or 0, (0, 0))[0],
-                breaches=counts.get(c.id or 0, (0, 0))[1],
-            )
-            for c in cases
-        ]
+        return await cases_out(session, hall, cases, cal, now, policy, base_url(api))
 
 
 async def _case_action(api: ApiRequest, action: str) -> CaseDetailOut:
