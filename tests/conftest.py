@@ -104,6 +104,35 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 KIOSK = {"X-Device-Key": KIOSK_KEY}
 
+#: Where the browser tests leave their screenshots (linked from the README).
+SHOTS = ROOT / "docs" / "screenshots"
+#: Debian's Chromium, headless, with nothing reaching for the (closed) network.
+CHROMIUM = "/usr/bin/chromium"
+HAVE_CHROMIUM = Path(CHROMIUM).exists()
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    """Headless Chromium driven by Playwright (Playwright's own browsers are not used)."""
+    from playwright.async_api import async_playwright
+
+    if not HAVE_CHROMIUM:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    async with async_playwright() as p:
+        chromium = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
 
 async def login(
     client: httpx.AsyncClient, username: str, password: str = DEMO_PASSWORD

@@ -8,9 +8,8 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Dialog, expect
 
-from tests.conftest import ROOT, LiveServer
+from tests.conftest import SHOTS, LiveServer
 from tests.dbs import DEMO_PASSWORD
-from tests.test_web_browser import browser  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -23,7 +22,7 @@ def backend() -> str:
 
 async def test_admin_page_forms_reach_the_api(
     live_server: LiveServer,
-    browser: Browser,  # noqa: F811
+    browser: Browser,
 ) -> None:
     context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = await context.new_page()
@@ -61,5 +60,5 @@ async def test_admin_page_forms_reach_the_api(
     row = page.locator("#staff tbody tr", has_text="w2")
     await row.get_by_role("button", name="停用").click()
     await expect(row).to_contain_text("已停用")
-    await page.screenshot(path=str(ROOT / "docs" / "screenshots" / "admin.png"))
+    await page.screenshot(path=str(SHOTS / "admin.png"))
     await context.close()

@@ -7,37 +7,15 @@ correction notice; the office dashboard, open meanwhile, shows the stopped clock
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
-from tests.conftest import KIOSK, ROOT, LiveServer
+from tests.conftest import KIOSK, SHOTS, LiveServer
 from tests.dbs import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
-
-SHOTS = ROOT / "docs" / "screenshots"
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            await b.close()
 
 
 async def sign_in(page: Page, url: str, username: str) -> None:

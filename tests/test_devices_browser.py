@@ -18,22 +18,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ROOT, LiveServer, login, start_server
+from tests.conftest import SHOTS, LiveServer, login, start_server
 from tests.dbs import KIOSK_KEY
 from window_service.halls.demo import pad_key
 
 pytestmark = pytest.mark.browser
-
-SHOTS = ROOT / "docs" / "screenshots"
-HAVE_CHROMIUM = Path("/usr/bin/chromium").exists()
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture
@@ -42,17 +31,6 @@ async def sqlite_url(templates: dict[str, Any]) -> AsyncIterator[str]:
     url: str = await template.fresh()
     yield url
     await template.drop(url)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    playwright_api = pytest.importorskip("playwright.async_api")
-    if not HAVE_CHROMIUM:
-        pytest.skip("chromium is not installed")
-    async with playwright_api.async_playwright() as p:
-        chromium = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
 
 
 async def test_kiosk_display_and_pad_in_a_browser(

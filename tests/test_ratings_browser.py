@@ -7,7 +7,7 @@ Screenshot: docs/screenshots/board.png (1920×1080).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,23 +15,14 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 
-from tests.conftest import KIOSK, ROOT, LiveServer, start_server
+from tests.conftest import KIOSK, SHOTS, LiveServer, start_server
 from tests.dbs import DEMO_PASSWORD
 from tests.ratings_support import add_evaluator, bulk_ratings
 
 pytestmark = pytest.mark.browser
 
-SHOTS = ROOT / "docs" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PAD_KEY = "evaluator-browser-test-key-w1"
 
 
@@ -42,16 +33,6 @@ def server(db_url: str, backend: str, tmp_path: Path) -> Iterator[LiveServer]:
     live = start_server(db_url, tmp_path)
     yield live
     live.stop()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            await b.close()
 
 
 async def served_ticket(c: httpx.AsyncClient, window: int = 1) -> dict[str, Any]:

@@ -7,38 +7,17 @@ Screenshots go to docs/screenshots/ (terminal 1280Ã—800, tracking page on a 390Ã
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 
-from tests.conftest import KIOSK, ROOT, LiveServer
+from tests.conftest import KIOSK, SHOTS, LiveServer
 from tests.dbs import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
-
-SHOTS = ROOT / "docs" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            await b.close()
 
 
 async def kiosk_ticket(server: LiveServer, service: str = "hukou", **body: Any) -> dict[str, Any]:
