@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-fast lint format bench clean schema i18n
+.PHONY: install run test test-fast lint format bench clean migration schema-check i18n
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,14 +44,21 @@ bench: install
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
 
-## Regenerate the initial migration from the models and check it on SQLite and PostgreSQL.
-schema: install
+## A new migration from the model changes: make migration MSG="add window notes".
+## (0001 has shipped: never regenerate it; each schema change is a new revision.)
+migration: install
+	@test -n "$(MSG)" || { echo 'usage: make migration MSG="what changes"'; exit 2; }
 	@set -e; mkdir -p var; db=var/schema-check-$$$$.db; url=sqlite+aiosqlite:///$$db; \
-	rm -f migrations/versions/0001_initial_schema.py; \
-	WINDOW_SERVICE_DATABASE_URL=$$url $(BIN)/alembic revision --autogenerate -m "initial schema" --rev-id 0001 >/dev/null; \
-	rm -f $$db; WINDOW_SERVICE_DATABASE_URL=$$url $(BIN)/alembic upgrade head; \
+	WINDOW_SERVICE_DATABASE_URL=$$url $(BIN)/alembic upgrade head; \
+	WINDOW_SERVICE_DATABASE_URL=$$url $(BIN)/alembic revision --autogenerate -m "$(MSG)"; \
+	rm -f $$db*; $(MAKE) --no-print-directory schema-check
+
+## Check that the migrations build exactly the models' schema (SQLite).
+schema-check: install
+	@set -e; mkdir -p var; db=var/schema-check-$$$$.db; url=sqlite+aiosqlite:///$$db; \
+	WINDOW_SERVICE_DATABASE_URL=$$url $(BIN)/alembic upgrade head; \
 	WINDOW_SERVICE_DATABASE_URL=$$url $(BIN)/alembic check; rm -f $$db*; \
-	$(BIN)/ruff check --fix -q migrations; $(BIN)/ruff format -q migrations; echo "migrations/versions/0001_initial_schema.py regenerated"
+	$(BIN)/ruff check --fix -q migrations; $(BIN)/ruff format -q migrations
 
 ## Page translations: extract the Chinese source texts, update the English catalogue, compile it.
 LOCALES := window_service/web/locale

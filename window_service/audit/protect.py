@@ -6,9 +6,8 @@ account cannot rewrite history quietly; only the table owner disabling the trigg
 could, and ``window-service audit verify`` still catches what was changed then.
 
 It is installed by ``window_service.migrate.upgrade`` after Alembic has run (idempotently, on
-every ``migrate``/``serve``), rather than by a migration file: the single initial migration is
-regenerated from the models by ``make schema``, which cannot express a trigger, and a second
-migration file would stop ``make schema`` from autogenerating. SQLite has no such protection
+every ``migrate``/``serve``), rather than by a migration file, so a database whose trigger was
+dropped gets it back at the next start. SQLite has no such protection
 (it is a single file the operator owns anyway); verify is the check there.
 """
 
