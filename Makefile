@@ -51,7 +51,8 @@ migration: install
 	@set -e; mkdir -p var; db=var/schema-check-$$$$.db; url=sqlite+aiosqlite:///$$db; \
 	WINDOW_SERVICE_DATABASE_URL=$$url $(BIN)/alembic upgrade head; \
 	WINDOW_SERVICE_DATABASE_URL=$$url $(BIN)/alembic revision --autogenerate -m "$(MSG)"; \
-	rm -f $$db*; $(MAKE) --no-print-directory schema-check
+	rm -f $$db*
+	@$(MAKE) --no-print-directory schema-check
 
 ## Check that the migrations build exactly the models' schema (SQLite).
 schema-check: install
