@@ -144,27 +144,14 @@ async def notice_page(request: Request) -> Response:
     user = await require_page_user(request, roles=(STAFF, *OFFICE))
     if isinstance(user, Response):
         return user
-    state = app_state(request)
     try:
         seq = int(request.path_params["seq"])
     except ValueError:
         return await error_page(request, 404, N_("没有这份补正告知书"))
-    async with state.db.read() as session:
-        found = await _case_for_page(request, session, user)
-        if isinstance(found, Response):
-            return found
-        hall, case = found
-        assert hall.id is not None
-        cal = await load_calendar(session, hall.id)
-        detail = await case_detail(
-            session,
-            hall,
-            case,
-            cal,
-            state.clock.now(),
-            policy_of(state),
-            base_url=base_url(request),
-        )
+    found = await _detail_for_page(request, user)
+    if isinstance(found, Response):
+        return found
+    hall, case, detail = found
     notice = next((n for n in detail.notices if n.seq == seq), None)
     if notice is None:
         return await error_page(request, 404, N_("没有这份补正告知书"))
