@@ -110,9 +110,13 @@ class Tx:
         before: dict[str, Any] | None = None,
         after: dict[str, Any] | None = None,
         reason: str = "",
+        actor: Actor | None = None,
     ) -> None:
-        """Record a change that is not one row (e.g. a configuration value)."""
-        self._audits.append(_PendingAudit(action, None, entity, entity_id, before, after, reason))
+        """Record a change given as values: a configuration value, or a row written with Core
+        (``after`` its ``row_snapshot``)."""
+        self._audits.append(
+            _PendingAudit(action, None, entity, entity_id, before, after, reason, actor)
+        )
 
     async def commit(self) -> list[Event]:
         session = self.session

@@ -23,8 +23,14 @@ def secret_digest(value: Any) -> str | None:
     return "sha256:" + hashlib.sha256(str(value).encode("utf-8")).hexdigest()[:32]
 
 
+#: Types kept as they are (checked first: most values are one of these).
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+
+
 def to_jsonable(value: Any) -> Any:
     """A value as it is kept in an audit record: datetimes as UTC ISO strings, and so on."""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
     if isinstance(value, date | time):
@@ -55,6 +61,17 @@ def snapshot(obj: SQLModel, *, exclude: frozenset[str] = frozenset()) -> dict[st
             out[column.key] = secret_digest(value)
         else:
             out[column.key] = to_jsonable(value)
+    return out
+
+
+def row_snapshot(table: Any, row: dict[str, Any]) -> dict[str, Any]:
+    """``snapshot`` of a row given as the column values just written (no ORM object):
+    the same canonical form, so ``audit verify`` compares it with the stored row."""
+    out: dict[str, Any] = {}
+    for column in table.columns:
+        key = column.key
+        value = row.get(key)
+        out[key] = secret_digest(value) if key in SECRET_COLUMNS else to_jsonable(value)
     return out
 
 

@@ -31,6 +31,7 @@ from ..state import AppState
 from ..transaction import Actor, Tx
 from . import service
 from .estimate import estimate_inputs, estimate_minutes
+from .models import Ticket
 from .schemas import TicketCreate, TicketOut
 from .views import build_ticket_out, ticket_out
 
@@ -42,7 +43,8 @@ MAX_BATCH = 64
 #: bench/issue.py on 2 cores, one at a time wins (about 800 against 550 tickets/s on SQLite):
 #: more smaller transactions cost more than the overlap gains.
 BATCHES_IN_FLIGHT = 1
-#: How long a process trusts its copy of a hall's settings and services.
+#: How long a process trusts its copy of a hall's settings and services, and of the inputs
+#: of the wait estimate (recent service times, open windows).
 HALL_CACHE_SECONDS = 2.0
 
 
@@ -62,7 +64,7 @@ class IssueQueue:
         self.state = state
         self._pending: list[_Pending] = []
         self._task: asyncio.Task[None] | None = None
-        self._halls: dict[str, tuple[float, Hall, dict[str, Service]]] = {}
+        self._halls: dict[str, _HallCopy] = {}
         self._slots = asyncio.Semaphore(BATCHES_IN_FLIGHT)
 
     async def issue(
@@ -135,34 +137,39 @@ class IssueQueue:
         for item, answer in zip(items, answers, strict=True):
             _answer(item, answer)
 
-    async def _hall(self, session: AsyncSession, hall_code: str) -> tuple[Hall, dict[str, Service]]:
-        """The hall and its services, remembered for HALL_CACHE_SECONDS.
+    def _cached(self, hall_code: str) -> _HallCopy | None:
+        copy = self._halls.get(hall_code)
+        return copy if copy is not None and copy.until > time.monotonic() else None
+
+    async def _hall(self, hall_code: str) -> _HallCopy:
+        """The hall, its services and their estimate inputs, remembered for HALL_CACHE_SECONDS.
 
         Hall settings and services change rarely and through the office; a kiosk may see such
-        a change a moment late. Numbers, idempotency and queue state are never cached.
+        a change a moment late, and an estimate is an estimate. Numbers, idempotency and queue
+        state (the people ahead) are never cached.
         """
-        now = time.monotonic()
-        cached = self._halls.get(hall_code)
-        if cached is not None and cached[0] > now:
-            return cached[1], cached[2]
-        hall = await get_hall(session, hall_code)
-        rows = await session.execute(select(Service).where(Service.hall_id == hall.id))  # type: ignore[arg-type]
-        services = {s.code: s for s in rows.scalars()}
-        # Detached at once: a rollback of this session (a failed batch) must not expire the
-        # copies the next batches use.
-        for row in (hall, *services.values()):
-            session.expunge(row)
+        cached = self._cached(hall_code)
+        if cached is not None:
+            return cached
+        async with self.state.db.read() as session:
+            hall = await get_hall(session, hall_code)
+            rows = await session.execute(select(Service).where(Service.hall_id == hall.id))  # type: ignore[arg-type]
+            services = {s.code: s for s in rows.scalars()}
+            estimates = await estimate_inputs(session, list(services.values()))
+            # Detached: the copies outlive this session.
+            for row in (hall, *services.values()):
+                session.expunge(row)
         if len(self._halls) > 1000:
             self._halls.clear()
-        self._halls[hall_code] = (now + HALL_CACHE_SECONDS, hall, services)
-        return hall, services
+        copy = _HallCopy(time.monotonic() + HALL_CACHE_SECONDS, hall, services, estimates)
+        self._halls[hall_code] = copy
+        return copy
 
-    async def _prepare(
-        self, session: AsyncSession, hall_code: str, items: list[_Pending]
-    ) -> _Batch:
+    @staticmethod
+    def _prepare(copy: _HallCopy, items: list[_Pending]) -> _Batch:
         """Everything a batch needs that is not under the numbering lock."""
-        hall, services = await self._hall(session, hall_code)
-        batch = _Batch(hall, services, [None] * len(items))
+        hall, services = copy.hall, copy.services
+        batch = _Batch(hall, services, [None] * len(items), estimates=copy.estimates)
         for i, item in enumerate(items):
             principal = item.principal
             svc = services.get(item.body.service)
@@ -185,9 +192,6 @@ class IssueQueue:
                         principal.actor,
                     )
                 )
-        # Service times and open windows do not depend on this batch: read them first.
-        wanted = {r.service.id: r.service for r in batch.requests}
-        batch.estimates = await estimate_inputs(session, list(wanted.values()))
         return batch
 
     async def _apply(self, session: AsyncSession, batch: _Batch, items: list[_Pending]) -> None:
@@ -206,19 +210,11 @@ class IssueQueue:
     async def _issue_batch(
         self, hall_code: str, items: list[_Pending]
     ) -> list[tuple[TicketOut, bool] | BaseException]:
-        db = self.state.db
-        if db.is_sqlite:
-            # Reads outside the single writer's turn; the write holds it only to number,
-            # insert and commit.
-            async with db.read() as session:
-                batch = await self._prepare(session, hall_code, items)
-            async with db.write() as session:
-                await self._apply(session, batch, items)
-        else:
-            # One connection; row locks are taken only from the counter update on.
-            async with db.write() as session:
-                batch = await self._prepare(session, hall_code, items)
-                await self._apply(session, batch, items)
+        # Reads (when the hall's copy is stale) come before the write: on SQLite outside the
+        # single writer's turn, on PostgreSQL before any row lock is taken.
+        batch = self._prepare(await self._hall(hall_code), items)
+        async with self.state.db.write() as session:
+            await self._apply(session, batch, items)
         outs = await self._outputs(batch, items)
         for i, out in zip(batch.members, outs, strict=True):
             batch.answers[i] = out
@@ -265,12 +261,17 @@ class IssueQueue:
                 for n in repeats:
                     result = batch.results[n]
                     assert isinstance(result, service.IssueResult)
-                    ticket = result.ticket
+                    found = result.ticket
+                    # A repeat within the batch names a ticket just issued: read it whole.
+                    whole = (
+                        found if isinstance(found, Ticket) else await session.get(Ticket, found.id)
+                    )
+                    assert whole is not None
                     out = await ticket_out(
                         session,
                         hall,
-                        ticket,
-                        by_id[ticket.service_id],
+                        whole,
+                        by_id[whole.service_id],
                         base_url=items[batch.members[n]].base_url,
                     )
                     outs[n] = (out, result.created)
@@ -279,6 +280,14 @@ class IssueQueue:
 
 # Placeholder for a repeated request until its ticket has been read again.
 _NOT_YET = ApiError(500, "internal_error", "内部错误 (internal error)")
+
+
+@dataclass(frozen=True)
+class _HallCopy:
+    until: float
+    hall: Hall
+    services: dict[str, Service]
+    estimates: dict[int, tuple[float, int]]
 
 
 @dataclass

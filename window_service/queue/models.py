@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -102,3 +103,36 @@ class TicketEvent(SQLModel, table=True):
     window_id: int | None = Field(default=None, foreign_key="window.id")
     service_id: int | None = Field(default=None, foreign_key="service.id")
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedTicket:
+    """A ticket just issued, as written: what its answer and its audit record need."""
+
+    id: int
+    hall_id: int
+    service_id: int
+    number: str
+    status: str
+    priority: str | None
+    green: bool
+    queued_at: datetime
+    track_token: str
+    business_day: date
+    outcome: None = None
+    called_at: None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> IssuedTicket:
+        return cls(
+            row["id"],
+            row["hall_id"],
+            row["service_id"],
+            row["number"],
+            row["status"],
+            row["priority"],
+            row["green"],
+            row["queued_at"],
+            row["track_token"],
+            row["business_day"],
+        )

@@ -9,17 +9,18 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..api.errors import ApiError, conflict, invalid, not_found
-from ..audit.chain import snapshot
+from ..audit.chain import row_snapshot, snapshot
 from ..halls.lookup import business_day, issuing_open, window_service_ids
 from ..halls.models import Hall, Service, Window, WindowDuty, WindowService
 from ..transaction import Actor, Tx
 from . import rules
-from .models import Ticket, TicketEvent
+from .models import IssuedTicket, Ticket, TicketEvent
 from .numbering import format_number, next_numbers
 
 
@@ -60,7 +61,7 @@ class IssueResult:
     found again, whose place may have changed since.
     """
 
-    ticket: Ticket
+    ticket: Ticket | IssuedTicket
     created: bool
     ahead: int | None
 
@@ -156,7 +157,7 @@ async def _number_and_insert(
         .group_by(Ticket.service_id, Ticket.green)
     )
     waiting: dict[tuple[int, bool], int] = {(s, bool(g)): int(c) for s, g, c in counts.all()}
-    rows: list[dict[str, object]] = []
+    rows: list[dict[str, Any]] = []
     for i in fresh:
         request = requests[i]
         service = request.service
@@ -189,13 +190,18 @@ async def _number_and_insert(
                 "issued_by_id": request.issuer.user_id,
             }
         )
-    # ORM bulk INSERT … RETURNING: one statement, rows come back as session objects in order
-    # (building SQLModel objects one by one costs about a millisecond each).
-    inserted = await session.scalars(
-        insert(Ticket).returning(Ticket, sort_by_parameter_order=True), rows
-    )
-    tickets = list(zip(fresh, inserted.all(), strict=True))
-    for i, ticket in tickets:
+    # One Core INSERT … RETURNING id for the batch. The new tickets are answered and audited
+    # from the values just written (IssuedTicket), not from ORM objects: building and
+    # inspecting a mapped object per ticket cost more than the rest of the insert.
+    table = Ticket.__table__  # type: ignore[attr-defined]
+    ids = (
+        await session.execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+        )
+    ).scalars()
+    for i, row, ticket_id in zip(fresh, rows, ids, strict=True):
+        row["id"] = ticket_id
+        ticket = IssuedTicket.from_row(row)
         service = requests[i].service
         assert service.id is not None
         green = waiting.get((service.id, True), 0)
@@ -203,7 +209,13 @@ async def _number_and_insert(
         # A new ticket queues last in its lane; green tickets go before every plain one.
         ahead = green if ticket.green else green + plain
         waiting[(service.id, ticket.green)] = waiting.get((service.id, ticket.green), 0) + 1
-        tx.audit("ticket.issue", ticket, actor=requests[i].actor)
+        tx.audit_raw(
+            "ticket.issue",
+            Ticket.__tablename__,
+            str(ticket_id),
+            after=row_snapshot(table, row),
+            actor=requests[i].actor,
+        )
         tx.emit(
             "queue",
             change="issued",
@@ -211,24 +223,6 @@ async def _number_and_insert(
             waiting={service.prefix: green + plain + 1},
         )
         results[i] = IssueResult(ticket, True, ahead)
-
-
-async def issue_ticket(
-    tx: Tx,
-    hall: Hall,
-    service: Service,
-    *,
-    priority: str | None,
-    idempotency_key: str | None,
-    issuer: Issuer,
-    check_hours: bool = True,
-) -> tuple[Ticket, bool]:
-    """Hand out the next number of ``service`` (取号). Returns (ticket, created)."""
-    request = IssueRequest(service, priority, idempotency_key, issuer)
-    (result,) = await issue_tickets(tx, hall, [request], check_hours=check_hours)
-    if isinstance(result, ApiError):
-        raise result
-    return result.ticket, result.created
 
 
 async def waiting_count(session: AsyncSession, hall_id: int, service_id: int) -> int:

@@ -9,7 +9,7 @@ from ..halls.lookup import local_time
 from ..halls.models import Hall, Service, Window
 from . import rules
 from .estimate import ahead_of, estimate_for_service
-from .models import Ticket
+from .models import IssuedTicket, Ticket
 from .schemas import CurrentTicketOut, TicketOut
 
 
@@ -19,7 +19,7 @@ def track_url(base_url: str, token: str) -> str:
 
 def build_ticket_out(
     hall: Hall,
-    ticket: Ticket,
+    ticket: Ticket | IssuedTicket,
     service: Service,
     *,
     ahead: int,
