@@ -23,6 +23,7 @@ next ``serve`` clears the directory). With one worker the ordinary in-process re
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import time
@@ -149,8 +150,13 @@ def route_template(scope: Scope) -> str:
     if route is None or path is None:
         return "<unmatched>"
     prefix = str(scope.get("root_path", ""))[len(str(scope.get("app_root_path", ""))) :]
-    template = prefix + str(path)
-    if type(route).__name__ == "Mount":
+    return _template(prefix, str(path), type(route).__name__ == "Mount")
+
+
+@functools.lru_cache(maxsize=1024)
+def _template(prefix: str, path: str, mount: bool) -> str:
+    template = prefix + path
+    if mount:
         template += "/{path}"
     # "{id:int}" → "{id}"
     out, depth, skipping = [], 0, False
@@ -193,9 +199,15 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             if scope.get("path") != "/metrics":
-                REQUEST_SECONDS.labels(
-                    scope.get("method", ""), route_template(scope), str(status)
-                ).observe(time.perf_counter() - start)
+                _request_timer(scope.get("method", ""), route_template(scope), status).observe(
+                    time.perf_counter() - start
+                )
+
+
+@functools.lru_cache(maxsize=4096)
+def _request_timer(method: str, route: str, status: int) -> Any:
+    """The histogram child of one label set (looked up once, not per request)."""
+    return REQUEST_SECONDS.labels(method, route, str(status))
 
 
 async def _load_hall_codes(scope: Scope) -> None:

@@ -23,6 +23,9 @@ from .audit.models import AuditRecord
 from .realtime.models import HallEvent, HallLedger
 
 NOTIFY_CHANNEL = "window_service_events"
+_LEDGER = HallLedger.__table__  # type: ignore[attr-defined]
+_EVENTS = HallEvent.__table__  # type: ignore[attr-defined]
+_AUDIT = AuditRecord.__table__  # type: ignore[attr-defined]
 #: Below this many bind parameters a commit writes its rows in one statement (PostgreSQL
 #: accepts 32767).
 _MAX_CTE_PARAMS = 20_000
@@ -178,9 +181,10 @@ class Tx:
                     }
                 )
                 audit_hash = digest
+            # Core tables, not the mapped classes: the ORM's bulk paths cost more than the rows.
             ledger_update = (
-                update(HallLedger)
-                .where(HallLedger.hall_id == self.hall_id)  # type: ignore[arg-type]
+                update(_LEDGER)
+                .where(_LEDGER.c.hall_id == self.hall_id)
                 .values(
                     last_event_seq=ledger.last_event_seq + len(events),
                     audit_seq=audit_seq,
@@ -195,17 +199,17 @@ class Tx:
                 # waits for this lock, so its hold time bounds the hall's write rate).
                 stmt = ledger_update
                 if rows:
-                    stmt = stmt.add_cte(insert(HallEvent).values(rows).cte("new_events"))
+                    stmt = stmt.add_cte(insert(_EVENTS).values(rows).cte("new_events"))
                 if audit_rows:
-                    stmt = stmt.add_cte(insert(AuditRecord).values(audit_rows).cte("new_audit"))
+                    stmt = stmt.add_cte(insert(_AUDIT).values(audit_rows).cte("new_audit"))
                 if events:
                     stmt = stmt.returning(func.pg_notify(NOTIFY_CHANNEL, message))
                 await session.execute(stmt)
             else:
                 if rows:
-                    await session.execute(insert(HallEvent), rows)
+                    await session.execute(insert(_EVENTS), rows)
                 if audit_rows:
-                    await session.execute(insert(AuditRecord), audit_rows)
+                    await session.execute(insert(_AUDIT), audit_rows)
                 await session.execute(ledger_update)
                 if events and postgres:
                     await session.execute(
@@ -220,14 +224,15 @@ class Tx:
         return events
 
     async def _lock_ledger(self) -> _LedgerState:
+        c = _LEDGER.c
         stmt = (
-            select(HallLedger.last_event_seq, HallLedger.audit_seq, HallLedger.audit_hash)  # type: ignore[call-overload]
-            .where(HallLedger.hall_id == self.hall_id)
+            select(c.last_event_seq, c.audit_seq, c.audit_hash)
+            .where(c.hall_id == self.hall_id)
             .with_for_update()
         )
         row = (await self.session.execute(stmt)).first()
         if row is None:
-            await self.session.execute(insert(HallLedger).values(hall_id=self.hall_id))
+            await self.session.execute(insert(_LEDGER).values(hall_id=self.hall_id))
             row = (await self.session.execute(stmt)).one()
         return _LedgerState(row[0], row[1], row[2])
 

@@ -12,10 +12,12 @@ later one would otherwise queue ahead of a smaller number (seen on PostgreSQL un
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import case
+from sqlalchemy import bindparam, case
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,23 +58,41 @@ async def next_numbers(
     order and two batches cannot deadlock.
     """
     assert session.bind is not None and counts and all(k >= 1 for k in counts.values())
-    dialect = session.bind.dialect.name
+    prefixes = sorted(counts)
+    params: dict[str, object] = {"hall_id": hall_id, "day": day, "at": at}
+    for k, prefix in enumerate(prefixes):
+        params[f"prefix_{k}"] = prefix
+        params[f"count_{k}"] = counts[prefix]
+    stmt = _counter_upsert(session.bind.dialect.name, len(prefixes))
+    rows = (await session.execute(stmt, params)).all()
+    out = {
+        str(prefix): Assigned(int(last), counts[prefix], queued) for prefix, last, queued in rows
+    }
+    assert set(out) == set(counts)
+    return out
+
+
+@functools.lru_cache(maxsize=32)
+def _counter_upsert(dialect: str, prefixes: int) -> Any:
+    """The upsert of ``prefixes`` counter rows, built once per dialect and size (only the
+    bound values change from batch to batch)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = TicketCounter.__table__  # type: ignore[attr-defined]
+    c = table.c
     values = insert(table).values(
         [
             {
-                "hall_id": hall_id,
-                "prefix": prefix,
-                "business_day": day,
-                "last_number": counts[prefix],
-                "last_queued_at": at,
+                "hall_id": bindparam("hall_id", type_=c.hall_id.type),
+                "prefix": bindparam(f"prefix_{k}", type_=c.prefix.type),
+                "business_day": bindparam("day", type_=c.business_day.type),
+                "last_number": bindparam(f"count_{k}", type_=c.last_number.type),
+                "last_queued_at": bindparam("at", type_=c.last_queued_at.type),
             }
-            for prefix in sorted(counts)
+            for k in range(prefixes)
         ]
     )
     previous, requested = table.c.last_queued_at, values.excluded.last_queued_at
-    stmt = values.on_conflict_do_update(
+    return values.on_conflict_do_update(
         index_elements=[table.c.hall_id, table.c.prefix, table.c.business_day],
         set_={
             "last_number": table.c.last_number + values.excluded.last_number,
@@ -81,12 +101,6 @@ async def next_numbers(
             ),
         },
     ).returning(table.c.prefix, table.c.last_number, table.c.last_queued_at)
-    rows = (await session.execute(stmt)).all()
-    out = {
-        str(prefix): Assigned(int(last), counts[prefix], queued) for prefix, last, queued in rows
-    }
-    assert set(out) == set(counts)
-    return out
 
 
 def format_number(prefix: str, n: int) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from ..api.endpoint import PUBLIC, ApiRequest, ApiRouter
 from ..api.errors import ApiError, not_found
@@ -42,7 +42,28 @@ OFFICE = (ADMIN, INSPECTOR, HEAD)
 
 
 def base_url(api: ApiRequest) -> str:
-    return api.state.settings.public_url or str(api.request.base_url)
+    """The address citizens' tracking links start with: the configured public URL, or the
+    one this request came in on (remembered per scheme, host and root path)."""
+    public = api.state.settings.public_url
+    if public:
+        return public
+    request = api.request
+    scope = request.scope
+    key = (
+        scope.get("scheme", "http"),
+        request.headers.get("host"),
+        scope.get("server"),
+        scope.get("root_path", ""),
+    )
+    known = _BASE_URLS.get(key)
+    if known is None:
+        if len(_BASE_URLS) > 256:  # the Host header is the client's to choose
+            _BASE_URLS.clear()
+        known = _BASE_URLS[key] = str(request.base_url)
+    return known
+
+
+_BASE_URLS: dict[tuple[Any, ...], str] = {}
 
 
 def require_window_staff(principal: Principal, window: Window) -> None:
@@ -159,7 +180,9 @@ async def issue(api: ApiRequest) -> Any:
     """取号: issue a ticket. The same idempotency key within the day returns the same ticket."""
     queue = issue_queue(api.request, api.state)
     out, created = await queue.issue(api.path["hall"], api.body, api.principal, base_url(api))
-    return JSONResponse(out.model_dump(mode="json"), status_code=201 if created else 200)
+    return Response(
+        out.model_dump_json(), status_code=201 if created else 200, media_type="application/json"
+    )
 
 
 @router.route("GET", "/tickets/{id:int}", roles=[STAFF, ADMIN, INSPECTOR, HEAD], response=TicketOut)

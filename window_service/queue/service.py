@@ -190,17 +190,18 @@ async def _number_and_insert(
                 "issued_by_id": request.issuer.user_id,
             }
         )
-    # One Core INSERT … RETURNING id for the batch. The new tickets are answered and audited
+    # One Core INSERT … RETURNING for the batch. The new tickets are answered and audited
     # from the values just written (IssuedTicket), not from ORM objects: building and
-    # inspecting a mapped object per ticket cost more than the rest of the insert.
+    # inspecting a mapped object per ticket cost more than the rest of the insert. The rows
+    # come back matched by their number, not by position: asking SQLAlchemy to keep the
+    # parameter order makes it send one INSERT per row on SQLite.
     table = Ticket.__table__  # type: ignore[attr-defined]
-    ids = (
-        await session.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-        )
-    ).scalars()
-    for i, row, ticket_id in zip(fresh, rows, ids, strict=True):
-        row["id"] = ticket_id
+    returned = await session.execute(
+        insert(table).returning(table.c.id, table.c.prefix, table.c.seq_no), rows
+    )
+    ids = {(prefix, seq_no): ticket_id for ticket_id, prefix, seq_no in returned.all()}
+    for i, row in zip(fresh, rows, strict=True):
+        ticket_id = row["id"] = ids[(row["prefix"], row["seq_no"])]
         ticket = IssuedTicket.from_row(row)
         service = requests[i].service
         assert service.id is not None
