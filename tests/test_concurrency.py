@@ -81,6 +81,11 @@ async def test_400_concurrent_tickets_are_numbered_without_gaps_or_duplicates(
         )
         queued = [t["queued_at"] for t in by_number]
         assert queued == sorted(queued)
+        # Nobody was called meanwhile: each ticket had exactly the earlier numbers ahead of it
+        # (counted in two steps around the numbering lock, see queue/waiting.py).
+        for code in ("hukou", "budongchan"):
+            mine = sorted((t for t in tickets if t["service"] == code), key=lambda t: t["number"])
+            assert [t["ahead"] for t in mine] == list(range(len(mine)))
         # The hall's public view agrees.
         services_view = {s["code"]: s for s in (await c.get("/api/v1/halls/demo/services")).json()}
         assert services_view["hukou"]["waiting"] == 300
@@ -243,6 +248,11 @@ async def test_two_server_processes_share_numbers_and_idempotency_keys(
             assert len(keyed_ids) == 1
             numbers = {r.json()["number"] for r in responses}
             assert sorted(numbers) == expected("A", 61)
+            # Both processes counted the people ahead exactly.
+            created = sorted(
+                (r.json() for r in responses if r.status_code == 201), key=lambda t: t["number"]
+            )
+            assert [t["ahead"] for t in created] == list(range(61))
             after = await issue_many(c, ["hukou"])
             assert after[0]["number"] == "A062"
     finally:

@@ -9,26 +9,76 @@ Everything lands together or not at all.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import Integer, String, bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 from .audit.chain import GENESIS_HASH, record_hash, snapshot, to_jsonable
 from .audit.models import AuditRecord
+from .db import TZDateTime
 from .realtime.models import HallEvent, HallLedger
 
 NOTIFY_CHANNEL = "window_service_events"
 _LEDGER = HallLedger.__table__  # type: ignore[attr-defined]
 _EVENTS = HallEvent.__table__  # type: ignore[attr-defined]
 _AUDIT = AuditRecord.__table__  # type: ignore[attr-defined]
-#: Below this many bind parameters a commit writes its rows in one statement (PostgreSQL
-#: accepts 32767).
-_MAX_CTE_PARAMS = 20_000
+_EVENT_FIELDS = ("seq", "type", "payload")
+_AUDIT_FIELDS = (
+    "seq",
+    "actor",
+    "action",
+    "entity",
+    "entity_id",
+    "before",
+    "after",
+    "reason",
+    "prev_hash",
+    "hash",
+)
+#: A commit's rows on PostgreSQL: the same statement text for any number of rows, so it is
+#: prepared once, and its rows cost no SQL construction. ``json_to_recordset`` keeps each
+#: JSON value's text as given; a JSON null becomes SQL NULL.
+_PG_COMMIT = text(
+    """
+    WITH new_events AS (
+        INSERT INTO hall_event (hall_id, seq, type, payload, created_at)
+        SELECT :hall_id, e.seq, e.type, e.payload, :now
+        FROM json_to_recordset(CAST(:events AS json)) AS e(seq integer, type text, payload json)
+    ), new_audit AS (
+        INSERT INTO audit_record (hall_id, seq, at, actor, action, entity, entity_id,
+                                  before, after, reason, prev_hash, hash)
+        SELECT :hall_id, a.seq, :now, a.actor, a.action, a.entity, a.entity_id,
+               a.before, a.after, a.reason, a.prev_hash, a.hash
+        FROM json_to_recordset(CAST(:audit AS json)) AS a(
+            seq integer, actor text, action text, entity text, entity_id text,
+            before json, after json, reason text, prev_hash text, hash text)
+    )
+    UPDATE hall_ledger
+    SET last_event_seq = :last_event_seq, audit_seq = :audit_seq, audit_hash = :audit_hash
+    WHERE hall_id = :hall_id
+    RETURNING CASE WHEN :message = '' THEN NULL ELSE pg_notify(:channel, :message) END
+    """
+).bindparams(
+    bindparam("hall_id", type_=Integer),
+    bindparam("now", type_=TZDateTime),
+    bindparam("events", type_=String),
+    bindparam("audit", type_=String),
+    bindparam("last_event_seq", type_=Integer),
+    bindparam("audit_seq", type_=Integer),
+    bindparam("audit_hash", type_=String),
+    bindparam("channel", type_=String),
+    bindparam("message", type_=String),
+)
+
+
+def _json_rows(rows: list[dict[str, Any]], fields: tuple[str, ...]) -> str:
+    return json.dumps([{f: row[f] for f in fields} for row in rows], ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -193,29 +243,31 @@ class Tx:
             )
             message = f"{self.hall_id}:{events[-1].seq}" if events else ""
             postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
-            if postgres and len(rows) * 5 + len(audit_rows) * 12 < _MAX_CTE_PARAMS:
-                # One round trip while the hall's ledger row is locked: events, audit records,
-                # the ledger and the NOTIFY in a single statement (every write of the hall
-                # waits for this lock, so its hold time bounds the hall's write rate).
-                stmt = ledger_update
-                if rows:
-                    stmt = stmt.add_cte(insert(_EVENTS).values(rows).cte("new_events"))
-                if audit_rows:
-                    stmt = stmt.add_cte(insert(_AUDIT).values(audit_rows).cte("new_audit"))
-                if events:
-                    stmt = stmt.returning(func.pg_notify(NOTIFY_CHANNEL, message))
-                await session.execute(stmt)
+            if postgres:
+                # One round trip while the hall's ledger row is locked (every write of the
+                # hall waits for this lock, so its hold time bounds the hall's write rate):
+                # events, audit records, the ledger and the NOTIFY in one statement whose
+                # text never changes, the rows travelling as two JSON arrays.
+                await session.execute(
+                    _PG_COMMIT,
+                    {
+                        "hall_id": self.hall_id,
+                        "now": self.now,
+                        "events": _json_rows(rows, _EVENT_FIELDS),
+                        "audit": _json_rows(audit_rows, _AUDIT_FIELDS),
+                        "last_event_seq": ledger.last_event_seq + len(events),
+                        "audit_seq": audit_seq,
+                        "audit_hash": audit_hash,
+                        "channel": NOTIFY_CHANNEL,
+                        "message": message,
+                    },
+                )
             else:
                 if rows:
                     await session.execute(insert(_EVENTS), rows)
                 if audit_rows:
                     await session.execute(insert(_AUDIT), audit_rows)
                 await session.execute(ledger_update)
-                if events and postgres:
-                    await session.execute(
-                        text("SELECT pg_notify(:channel, :message)"),
-                        {"channel": NOTIFY_CHANNEL, "message": message},
-                    )
         await session.commit()
         self._events.clear()
         self._audits.clear()

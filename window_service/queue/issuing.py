@@ -25,7 +25,7 @@ from starlette.requests import Request
 
 from ..api.errors import ApiError
 from ..auth.principal import Principal
-from ..halls.lookup import get_hall
+from ..halls.lookup import business_day, get_hall
 from ..halls.models import Hall, Service
 from ..state import AppState
 from ..transaction import Actor, Tx
@@ -34,6 +34,7 @@ from .estimate import estimate_inputs, estimate_minutes
 from .models import Ticket
 from .schemas import TicketCreate, TicketOut
 from .views import build_ticket_out, ticket_out
+from .waiting import WaitingSnapshot, waiting_snapshot
 
 log = logging.getLogger("window_service.queue")
 
@@ -200,7 +201,9 @@ class IssueQueue:
         assert hall.id is not None
         tx = Tx(session, hall.id, state.clock.now(), _batch_actor(items), state.hub.publish_local)
         batch.results = (
-            await service.issue_tickets(tx, hall, batch.requests) if batch.requests else []
+            await service.issue_tickets(tx, hall, batch.requests, waiting_before=batch.waiting)
+            if batch.requests
+            else []
         )
         if any(isinstance(r, service.IssueResult) and r.created for r in batch.results):
             await tx.commit()
@@ -213,6 +216,14 @@ class IssueQueue:
         # Reads (when the hall's copy is stale) come before the write: on SQLite outside the
         # single writer's turn, on PostgreSQL before any row lock is taken.
         batch = self._prepare(await self._hall(hall_code), items)
+        if batch.requests:
+            hall = batch.hall
+            assert hall.id is not None
+            concerned = list({r.service.id: r.service for r in batch.requests}.values())
+            async with self.state.db.read() as session:
+                batch.waiting = await waiting_snapshot(
+                    session, hall.id, business_day(hall, self.state.clock.now()), concerned
+                )
         async with self.state.db.write() as session:
             await self._apply(session, batch, items)
         outs = await self._outputs(batch, items)
@@ -299,6 +310,7 @@ class _Batch:
     requests: list[service.IssueRequest] = field(default_factory=list)
     results: list[service.IssueResult | ApiError] = field(default_factory=list)
     estimates: dict[int, tuple[float, int]] = field(default_factory=dict)
+    waiting: WaitingSnapshot | None = None
 
 
 def _batch_actor(items: list[_Pending]) -> Actor:

@@ -22,6 +22,7 @@ from ..transaction import Actor, Tx
 from . import rules
 from .models import IssuedTicket, Ticket, TicketEvent
 from .numbering import format_number, next_numbers
+from .waiting import WaitingSnapshot, waiting_now
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,12 @@ class IssueResult:
 
 
 async def issue_tickets(
-    tx: Tx, hall: Hall, requests: list[IssueRequest], *, check_hours: bool = True
+    tx: Tx,
+    hall: Hall,
+    requests: list[IssueRequest],
+    *,
+    check_hours: bool = True,
+    waiting_before: WaitingSnapshot | None = None,
 ) -> list[IssueResult | ApiError]:
     """Hand out the next numbers for several requests in one transaction (取号, group commit).
 
@@ -75,6 +81,7 @@ async def issue_tickets(
     counter update, in request order, so within a prefix number order is request order and
     queue order; the counter row stays locked until commit, and a rollback returns every
     number. One key twice in a batch, or a key already used today, gives the same ticket.
+    ``waiting_before`` (see ``waiting.py``) spares counting the whole queue under the lock.
     """
     session = tx.session
     assert hall.id is not None
@@ -114,7 +121,7 @@ async def issue_tickets(
             if key:
                 first_with_key[key] = i
     if fresh:
-        await _number_and_insert(tx, hall, requests, fresh, results)
+        await _number_and_insert(tx, hall, requests, fresh, results, waiting_before)
     for i, first in repeats:
         original = results[first]
         results[i] = (
@@ -131,6 +138,7 @@ async def _number_and_insert(
     requests: list[IssueRequest],
     fresh: list[int],
     results: list[IssueResult | ApiError | None],
+    waiting_before: WaitingSnapshot | None,
 ) -> None:
     session = tx.session
     assert hall.id is not None
@@ -145,18 +153,8 @@ async def _number_and_insert(
         for i, n in zip(members, assigned[prefix].numbers, strict=True):
             numbers[i] = (n, assigned[prefix].queued_at)
     # Who is already waiting (today) in the services concerned, before these tickets.
-    service_ids = {requests[i].service.id for i in fresh}
-    counts = await session.execute(
-        select(Ticket.service_id, Ticket.green, func.count())  # type: ignore[call-overload]
-        .where(
-            Ticket.hall_id == hall.id,
-            Ticket.service_id.in_(service_ids),  # type: ignore[attr-defined]
-            Ticket.status == rules.WAITING,
-            Ticket.business_day == day,
-        )
-        .group_by(Ticket.service_id, Ticket.green)
-    )
-    waiting: dict[tuple[int, bool], int] = {(s, bool(g)): int(c) for s, g, c in counts.all()}
+    concerned = list({requests[i].service.id: requests[i].service for i in fresh}.values())
+    waiting = await waiting_now(session, hall.id, day, concerned, waiting_before)
     rows: list[dict[str, Any]] = []
     for i in fresh:
         request = requests[i]
