@@ -11,10 +11,12 @@ housekeeping job additionally announces each live breach once (``QueueBreachNoti
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..halls.models import Hall, Service
@@ -159,7 +161,12 @@ async def counts(
 
 
 async def announce_breaches(tx: Tx, hall: Hall) -> int:
-    """Tell the office's hall monitor about tickets that just broke a target (once each)."""
+    """Tell the office's hall monitor about tickets that just broke a target (once each).
+
+    Only the tickets that can be new breaches are read: still waiting and never called past
+    their service's wait target, or serving past its service-time target, and not announced
+    yet. The job runs in a write transaction, so it must not read the whole queue.
+    """
     session = tx.session
     assert hall.id is not None
     services = {
@@ -168,59 +175,68 @@ async def announce_breaches(tx: Tx, hall: Hall) -> int:
             await session.execute(select(Service).where(Service.hall_id == hall.id))  # type: ignore[arg-type]
         ).scalars()
     }
-    live = list(
-        (
-            await session.execute(
-                select(Ticket).where(
-                    Ticket.hall_id == hall.id,  # type: ignore[arg-type]
-                    Ticket.status.in_((ticket_rules.WAITING, ticket_rules.SERVING)),  # type: ignore[attr-defined]
-                )
-            )
-        ).scalars()
-    )
-    if not live:
+    if not services:
         return 0
-    ids = [t.id for t in live if t.id is not None]
-    announced = {
-        (tid, kind)
-        for tid, kind in (
-            await session.execute(
-                select(QueueBreachNotice.ticket_id, QueueBreachNotice.kind).where(  # type: ignore[call-overload]
-                    QueueBreachNotice.ticket_id.in_(ids)  # type: ignore[attr-defined]
-                )
+    t = Ticket.__table__.c  # type: ignore[attr-defined]
+
+    def not_announced(kind: str) -> Any:
+        return ~exists().where(
+            QueueBreachNotice.ticket_id == t.id,  # type: ignore[arg-type]
+            QueueBreachNotice.kind == kind,  # type: ignore[arg-type]
+        )
+
+    def past(column: Any, minutes: Callable[[Service], int]) -> Any:
+        return or_(
+            *(
+                and_(t.original_service_id == sid, column < tx.now - timedelta(minutes=minutes(s)))
+                for sid, s in services.items()
             )
-        ).all()
-    }
-    calls = await first_calls(session, ids)
+        )
+
+    never_called = ~exists().where(
+        TicketEvent.ticket_id == t.id,  # type: ignore[arg-type]
+        TicketEvent.action == "called",  # type: ignore[arg-type]
+    )
+    waiting = select(Ticket).where(
+        t.hall_id == hall.id,
+        t.status == ticket_rules.WAITING,
+        past(t.queued_at, lambda s: s.wait_target_minutes),
+        never_called,
+        not_announced(WAIT),
+    )
+    serving = select(Ticket).where(
+        t.hall_id == hall.id,
+        t.status == ticket_rules.SERVING,
+        past(t.started_at, lambda s: s.service_target_minutes),
+        not_announced(SERVICE),
+    )
     count = 0
-    for t in live:
-        assert t.id is not None
-        svc = services[t.original_service_id]
-        times = ticket_times(t, svc, calls.get(t.id), tx.now)
-        if t.status == ticket_rules.WAITING and t.id not in calls:
-            if times.wait_breach and (t.id, WAIT) not in announced:
-                session.add(
-                    QueueBreachNotice(hall_id=hall.id, ticket_id=t.id, kind=WAIT, at=tx.now)
-                )
-                tx.emit(
-                    "office.wait_breach",
-                    ticket=t.number,
-                    service=svc.code,
-                    waited_minutes=int(times.waited_minutes),
-                    target_minutes=svc.wait_target_minutes,
-                )
-                count += 1
-        if t.status == ticket_rules.SERVING and times.service_breach:
-            if (t.id, SERVICE) not in announced:
-                session.add(
-                    QueueBreachNotice(hall_id=hall.id, ticket_id=t.id, kind=SERVICE, at=tx.now)
-                )
-                tx.emit(
-                    "office.service_breach",
-                    ticket=t.number,
-                    service=svc.code,
-                    served_minutes=int(times.served_minutes or 0),
-                    target_minutes=svc.service_target_minutes,
-                )
-                count += 1
+    for ticket in (await session.execute(waiting)).scalars():
+        assert ticket.id is not None
+        svc = services[ticket.original_service_id]
+        times = ticket_times(ticket, svc, None, tx.now)
+        session.add(QueueBreachNotice(hall_id=hall.id, ticket_id=ticket.id, kind=WAIT, at=tx.now))
+        tx.emit(
+            "office.wait_breach",
+            ticket=ticket.number,
+            service=svc.code,
+            waited_minutes=int(times.waited_minutes),
+            target_minutes=svc.wait_target_minutes,
+        )
+        count += 1
+    for ticket in (await session.execute(serving)).scalars():
+        assert ticket.id is not None
+        svc = services[ticket.original_service_id]
+        times = ticket_times(ticket, svc, None, tx.now)
+        session.add(
+            QueueBreachNotice(hall_id=hall.id, ticket_id=ticket.id, kind=SERVICE, at=tx.now)
+        )
+        tx.emit(
+            "office.service_breach",
+            ticket=ticket.number,
+            service=svc.code,
+            served_minutes=int(times.served_minutes or 0),
+            target_minutes=svc.service_target_minutes,
+        )
+        count += 1
     return count

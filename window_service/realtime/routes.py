@@ -160,6 +160,11 @@ class _Socket:
                     continue
                 await self.send(item.private_text if self.private else item.public_text)
                 self.last = item.seq
+                if items:
+                    # Let every other socket send this event before this one sends the next:
+                    # a call is followed by its queue counts in the same commit, and the last
+                    # of 1,000 displays should not wait for 999 sockets to send both.
+                    await asyncio.sleep(0)
             if sub.heartbeat_due and not sub.closed:
                 sub.heartbeat_due = False
                 await self.heartbeat()
