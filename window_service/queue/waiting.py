@@ -15,11 +15,12 @@ few milliseconds between the two steps.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, literal, null, select, union_all
+from sqlalchemy import bindparam, func, literal, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..halls.models import Service
@@ -50,39 +51,14 @@ def _waiting_in(hall_id: int, day: date, service_ids: list[int]) -> list[object]
 async def waiting_snapshot(
     session: AsyncSession, hall_id: int, day: date, services: list[Service]
 ) -> WaitingSnapshot:
-    ids = [s.id for s in services if s.id is not None]
-    prefixes = sorted({s.prefix for s in services})
-    # One count per service and lane, each an equality on every leading column of the queue
-    # index (hall, service, status, day, green): the plan stays an index scan of that lane
-    # even when the planner's statistics are behind a fast-growing table.
-    c = Ticket.__table__.c  # type: ignore[attr-defined]
-    lanes: list[Any] = [
-        select(literal("w"), literal(sid), literal(green), null(), func.count()).where(
-            c.hall_id == hall_id,
-            c.service_id == sid,
-            c.status == rules.WAITING,
-            c.business_day == day,
-            c.green == green,
-        )
-        for sid in ids
-        for green in (False, True)
-    ]
-    issued = select(
-        literal("c"),
-        null(),
-        null(),
-        TicketCounter.prefix,
-        TicketCounter.last_number,
-    ).where(
-        TicketCounter.hall_id == hall_id,  # type: ignore[arg-type]
-        TicketCounter.business_day == day,  # type: ignore[arg-type]
-        TicketCounter.prefix.in_(prefixes),  # type: ignore[attr-defined]
-    )
+    ids = tuple(sorted(s.id for s in services if s.id is not None))
+    prefixes = tuple(sorted({s.prefix for s in services}))
     waiting: Counts = {}
     last: dict[str, int] = {}
-    for kind, service_id, green, prefix, n in (
-        await session.execute(union_all(*lanes, issued))
-    ).all():
+    rows = await session.execute(
+        _snapshot_statement(ids, prefixes), {"hall_id": hall_id, "day": day}
+    )
+    for kind, service_id, green, prefix, n in rows.all():
         if kind == "w":
             if n:
                 waiting[(int(service_id), bool(green))] = int(n)
@@ -107,25 +83,66 @@ async def waiting_now(
             .group_by(Ticket.service_id, Ticket.green)
         )
         return {(int(s), bool(g)): int(n) for s, g, n in rows.all()}
-    # The tickets numbered since the snapshot: per prefix a range of the numbering index
-    # (hall, prefix, day, number), whatever the length of the queue. Status and service are
-    # checked here, not in SQL, so that no other index looks usable to a planner whose
-    # statistics are behind (a cached generic plan once scanned the whole queue here).
-    c = Ticket.__table__.c  # type: ignore[attr-defined]
-    since: list[Any] = [
-        select(c.service_id, c.green, c.status).where(
-            c.hall_id == hall_id,
-            c.prefix == prefix,
-            c.business_day == day,
-            c.seq_no > snapshot.issued.get(prefix, 0),
-        )
-        for prefix in sorted({s.prefix for s in services})
-    ]
+    prefixes = tuple(sorted({s.prefix for s in services}))
+    params: dict[str, Any] = {"hall_id": hall_id, "day": day}
+    for k, prefix in enumerate(prefixes):
+        params[f"after_{k}"] = snapshot.issued.get(prefix, 0)
     counts = dict(snapshot.counts)
     wanted = set(ids)
-    stmt: Any = since[0] if len(since) == 1 else union_all(*since)
-    for service_id, green, status in (await session.execute(stmt)).all():
+    for service_id, green, status in (
+        await session.execute(_since_statement(prefixes), params)
+    ).all():
         if status == rules.WAITING and service_id in wanted:
             key = (int(service_id), bool(green))
             counts[key] = counts.get(key, 0) + 1
     return counts
+
+
+# Both statements are built once per set of services (or prefixes); only the hall, the day
+# and the numbers are bound per batch.
+_C = Ticket.__table__.c  # type: ignore[attr-defined]
+_HALL = bindparam("hall_id", type_=_C.hall_id.type)
+_DAY = bindparam("day", type_=_C.business_day.type)
+
+
+@functools.lru_cache(maxsize=256)
+def _snapshot_statement(ids: tuple[int, ...], prefixes: tuple[str, ...]) -> Any:
+    # One count per service and lane, each an equality on every leading column of the queue
+    # index (hall, service, status, day, green): the plan stays an index scan of that lane
+    # even when the planner's statistics are behind a fast-growing table.
+    lanes: list[Any] = [
+        select(literal("w"), literal(sid), literal(green), null(), func.count()).where(
+            _C.hall_id == _HALL,
+            _C.service_id == sid,
+            _C.status == rules.WAITING,
+            _C.business_day == _DAY,
+            _C.green == green,
+        )
+        for sid in ids
+        for green in (False, True)
+    ]
+    counter = TicketCounter.__table__.c  # type: ignore[attr-defined]
+    issued = select(literal("c"), null(), null(), counter.prefix, counter.last_number).where(
+        counter.hall_id == _HALL,
+        counter.business_day == _DAY,
+        counter.prefix.in_(prefixes),
+    )
+    return union_all(*lanes, issued)
+
+
+@functools.lru_cache(maxsize=256)
+def _since_statement(prefixes: tuple[str, ...]) -> Any:
+    # The tickets numbered since the snapshot: per prefix a range of the numbering index
+    # (hall, prefix, day, number), whatever the length of the queue. Status and service are
+    # checked in Python, not in SQL, so that no other index looks usable to a planner whose
+    # statistics are behind (a cached generic plan once scanned the whole queue here).
+    since: list[Any] = [
+        select(_C.service_id, _C.green, _C.status).where(
+            _C.hall_id == _HALL,
+            _C.prefix == prefix,
+            _C.business_day == _DAY,
+            _C.seq_no > bindparam(f"after_{k}", type_=_C.seq_no.type),
+        )
+        for k, prefix in enumerate(prefixes)
+    ]
+    return since[0] if len(since) == 1 else union_all(*since)
