@@ -216,20 +216,35 @@ class IssueQueue:
         # Reads (when the hall's copy is stale) come before the write: on SQLite outside the
         # single writer's turn, on PostgreSQL before any row lock is taken.
         batch = self._prepare(await self._hall(hall_code), items)
-        if batch.requests:
-            hall = batch.hall
-            assert hall.id is not None
-            concerned = list({r.service.id: r.service for r in batch.requests}.values())
-            async with self.state.db.read() as session:
-                batch.waiting = await waiting_snapshot(
-                    session, hall.id, business_day(hall, self.state.clock.now()), concerned
-                )
-        async with self.state.db.write() as session:
-            await self._apply(session, batch, items)
+        db = self.state.db
+        if db.is_sqlite:
+            # SQLite's writer holds the whole database from its first statement: count the
+            # queue before, in a reader.
+            async with db.read() as session:
+                await self._count_waiting(session, batch)
+            async with db.write() as session:
+                await self._apply(session, batch, items)
+        else:
+            # On PostgreSQL the count takes no lock: it is the write connection's first
+            # statement (one connection per batch), before the numbering lock.
+            async with db.write() as session:
+                await self._count_waiting(session, batch)
+                await self._apply(session, batch, items)
         outs = await self._outputs(batch, items)
         for i, out in zip(batch.members, outs, strict=True):
             batch.answers[i] = out
         return [a for a in batch.answers if a is not None]
+
+    async def _count_waiting(self, session: AsyncSession, batch: _Batch) -> None:
+        """The waiting counts before the numbering lock (see ``waiting.py``)."""
+        if not batch.requests:
+            return
+        hall = batch.hall
+        assert hall.id is not None
+        concerned = list({r.service.id: r.service for r in batch.requests}.values())
+        batch.waiting = await waiting_snapshot(
+            session, hall.id, business_day(hall, self.state.clock.now()), concerned
+        )
 
     async def _outputs(
         self, batch: _Batch, items: list[_Pending]

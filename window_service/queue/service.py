@@ -154,7 +154,15 @@ async def _number_and_insert(
             numbers[i] = (n, assigned[prefix].queued_at)
     # Who is already waiting (today) in the services concerned, before these tickets.
     concerned = list({requests[i].service.id: requests[i].service for i in fresh}.values())
-    waiting = await waiting_now(session, hall.id, day, concerned, waiting_before)
+    waiting = await waiting_now(
+        session,
+        hall.id,
+        day,
+        concerned,
+        waiting_before,
+        numbered_before={p: a.last - a.count for p, a in assigned.items()},
+        lanes_needed=any(requests[i].priority is not None for i in fresh),
+    )
     rows: list[dict[str, Any]] = []
     for i in fresh:
         request = requests[i]

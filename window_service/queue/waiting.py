@@ -6,8 +6,10 @@ for a count that grows with the queue. So the count is taken in two steps:
 
 1. ``waiting_snapshot`` before the lock (any connection): the waiting tickets per service and
    lane, and each prefix's last issued number, in one statement (one snapshot of the data).
-2. ``waiting_now`` under the lock: the snapshot plus the tickets issued since, found by their
-   numbers (a short range of the numbering index, not the whole queue).
+2. ``waiting_now`` under the lock: the snapshot plus the tickets numbered since. Their count
+   is the difference of the prefix's counter (read under the lock) and the snapshot's; only
+   when a green-channel ticket needs its lane are they read (a short range of the numbering
+   index, not the whole queue).
 
 The result is exact but for tickets that left the queue, or were transferred into it, in the
 few milliseconds between the two steps.
@@ -73,8 +75,18 @@ async def waiting_now(
     day: date,
     services: list[Service],
     snapshot: WaitingSnapshot | None,
+    *,
+    numbered_before: dict[str, int] | None = None,
+    lanes_needed: bool = True,
 ) -> Counts:
-    """The waiting tickets per service and lane now (under the numbering lock)."""
+    """The waiting tickets per service and lane now (under the numbering lock).
+
+    ``numbered_before``: each prefix's last number before this batch's (the counter just
+    read under the lock). A prefix belongs to one service of the hall, so the tickets
+    numbered since the snapshot are that range; when no new ticket is green only the total
+    per service matters (a plain ticket queues behind both lanes) and they are counted in
+    the plain lane without reading them.
+    """
     ids = [s.id for s in services if s.id is not None]
     if snapshot is None or snapshot.day != day:
         rows = await session.execute(
@@ -83,6 +95,15 @@ async def waiting_now(
             .group_by(Ticket.service_id, Ticket.green)
         )
         return {(int(s), bool(g)): int(n) for s, g, n in rows.all()}
+    if numbered_before is not None and not lanes_needed:
+        counts = dict(snapshot.counts)
+        for service in services:
+            assert service.id is not None
+            since = numbered_before[service.prefix] - snapshot.issued.get(service.prefix, 0)
+            if since > 0:
+                key = (service.id, False)
+                counts[key] = counts.get(key, 0) + since
+        return counts
     prefixes = tuple(sorted({s.prefix for s in services}))
     params: dict[str, Any] = {"hall_id": hall_id, "day": day}
     for k, prefix in enumerate(prefixes):
