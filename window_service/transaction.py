@@ -129,6 +129,10 @@ class Tx:
     now: datetime
     actor: Actor
     after_commit: AfterCommit | None = None
+    #: The hall's ledger row, when a statement of this transaction already locked it (the
+    #: PostgreSQL issuing statement locks it with the ticket counters); commit then does not
+    #: read it again.
+    locked_ledger: LedgerState | None = None
     _events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     _audits: list[_PendingAudit] = field(default_factory=list)
 
@@ -176,7 +180,7 @@ class Tx:
         await session.flush()
         events: list[Event] = []
         if self._events or self._audits:
-            ledger = await self._lock_ledger()
+            ledger = self.locked_ledger or await self._lock_ledger()
             first_seq = ledger.last_event_seq + 1
             rows = []
             for offset, (type_, payload) in enumerate(self._events):
@@ -269,13 +273,14 @@ class Tx:
                     await session.execute(insert(_AUDIT), audit_rows)
                 await session.execute(ledger_update)
         await session.commit()
+        self.locked_ledger = None
         self._events.clear()
         self._audits.clear()
         if events and self.after_commit is not None:
             self.after_commit(events)
         return events
 
-    async def _lock_ledger(self) -> _LedgerState:
+    async def _lock_ledger(self) -> LedgerState:
         c = _LEDGER.c
         stmt = (
             select(c.last_event_seq, c.audit_seq, c.audit_hash)
@@ -286,11 +291,13 @@ class Tx:
         if row is None:
             await self.session.execute(insert(_LEDGER).values(hall_id=self.hall_id))
             row = (await self.session.execute(stmt)).one()
-        return _LedgerState(row[0], row[1], row[2])
+        return LedgerState(row[0], row[1], row[2])
 
 
 @dataclass(frozen=True)
-class _LedgerState:
+class LedgerState:
+    """The hall ledger row as locked by this transaction: last event seq, audit seq and hash."""
+
     last_event_seq: int
     audit_seq: int
     audit_hash: str

@@ -21,7 +21,7 @@ from ..halls.models import Hall, Service, Window, WindowDuty, WindowService
 from ..transaction import Actor, Tx
 from . import rules
 from .models import IssuedTicket, Ticket, TicketEvent
-from .numbering import format_number, next_numbers
+from .numbering import format_number, next_numbers, next_numbers_and_ledger
 from .waiting import WaitingSnapshot, waiting_now
 
 
@@ -148,7 +148,12 @@ async def _number_and_insert(
         by_prefix.setdefault(requests[i].service.prefix, []).append(i)
     numbers: dict[int, tuple[int, datetime]] = {}
     counts_by_prefix = {prefix: len(members) for prefix, members in by_prefix.items()}
-    assigned = await next_numbers(session, hall.id, day, tx.now, counts_by_prefix)
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        assigned, tx.locked_ledger = await next_numbers_and_ledger(
+            session, hall.id, day, tx.now, counts_by_prefix
+        )
+    else:
+        assigned = await next_numbers(session, hall.id, day, tx.now, counts_by_prefix)
     for prefix, members in by_prefix.items():
         for i, n in zip(members, assigned[prefix].numbers, strict=True):
             numbers[i] = (n, assigned[prefix].queued_at)
