@@ -233,3 +233,36 @@ async def test_hall_lock_does_not_block_commits(db_url: str, backend: str) -> No
             await holder.rollback()
     finally:
         await db.dispose()
+
+
+async def test_a_pooled_connection_killed_by_the_database_is_replaced_unseen(
+    db_url: str, backend: str
+) -> None:
+    """The database restarted (or an administrator ended our sessions): the next request
+    gets a live connection instead of an error (the pool checks each connection it hands
+    out, see db.py)."""
+    if backend != "postgresql":
+        pytest.skip("SQLite has no server connections")
+    import asyncpg
+    from sqlalchemy import func, text
+
+    from window_service.db import create_database
+    from window_service.realtime.pg import asyncpg_dsn
+
+    db = create_database(db_url)
+    try:
+        async with db.read() as session:
+            before = (await session.execute(select(func.count()).select_from(Ticket))).scalar()
+            backend_pid = (await session.execute(text("SELECT pg_backend_pid()"))).scalar()
+        admin = await asyncpg.connect(asyncpg_dsn(db_url))
+        try:
+            assert await admin.fetchval("SELECT pg_terminate_backend($1)", backend_pid)
+        finally:
+            await admin.close()
+        await asyncio.sleep(0.2)
+        async with db.read() as session:
+            after = (await session.execute(select(func.count()).select_from(Ticket))).scalar()
+            assert (await session.execute(text("SELECT pg_backend_pid()"))).scalar() != backend_pid
+        assert after == before
+    finally:
+        await db.dispose()

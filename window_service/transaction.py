@@ -9,13 +9,14 @@ Everything lands together or not at all.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, bindparam, insert, select, text, update
+from sqlalchemy import Integer, String, Table, bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
@@ -43,10 +44,10 @@ _AUDIT_FIELDS = (
 )
 #: A commit's rows on PostgreSQL: the same statement text for any number of rows, so it is
 #: prepared once, and its rows cost no SQL construction. ``json_to_recordset`` keeps each
-#: JSON value's text as given; a JSON null becomes SQL NULL.
-_PG_COMMIT = text(
-    """
-    WITH new_events AS (
+#: JSON value's text as given; a JSON null becomes SQL NULL. ``{inserts}``: the rows given
+#: to ``insert_at_commit``, one CTE per table.
+_PG_COMMIT_SQL = """
+    WITH {inserts}new_events AS (
         INSERT INTO hall_event (hall_id, seq, type, payload, created_at)
         SELECT :hall_id, e.seq, e.type, e.payload, :now
         FROM json_to_recordset(CAST(:events AS json)) AS e(seq integer, type text, payload json)
@@ -64,17 +65,35 @@ _PG_COMMIT = text(
     WHERE hall_id = :hall_id
     RETURNING CASE WHEN :message = '' THEN NULL ELSE pg_notify(:channel, :message) END
     """
-).bindparams(
-    bindparam("hall_id", type_=Integer),
-    bindparam("now", type_=TZDateTime),
-    bindparam("events", type_=String),
-    bindparam("audit", type_=String),
-    bindparam("last_event_seq", type_=Integer),
-    bindparam("audit_seq", type_=Integer),
-    bindparam("audit_hash", type_=String),
-    bindparam("channel", type_=String),
-    bindparam("message", type_=String),
-)
+
+
+@functools.lru_cache(maxsize=16)
+def _pg_commit(tables: tuple[str, ...]) -> Any:
+    """The commit statement, with one more CTE per table whose rows go with the commit
+    (``json_populate_recordset`` types each value by the table's own columns)."""
+    inserts = "".join(
+        f'new_rows_{k} AS (INSERT INTO "{name}" SELECT * FROM '
+        f'json_populate_recordset(NULL::"{name}", CAST(:rows_{k} AS json))), '
+        for k, name in enumerate(tables)
+    )
+    return text(_PG_COMMIT_SQL.format(inserts=inserts)).bindparams(
+        bindparam("hall_id", type_=Integer),
+        bindparam("now", type_=TZDateTime),
+        bindparam("events", type_=String),
+        bindparam("audit", type_=String),
+        bindparam("last_event_seq", type_=Integer),
+        bindparam("audit_seq", type_=Integer),
+        bindparam("audit_hash", type_=String),
+        bindparam("channel", type_=String),
+        bindparam("message", type_=String),
+        *(bindparam(f"rows_{k}", type_=String) for k in range(len(tables))),
+    )
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON: {type(value).__name__}")
 
 
 def _json_rows(rows: list[dict[str, Any]], fields: tuple[str, ...]) -> str:
@@ -133,6 +152,7 @@ class Tx:
     #: PostgreSQL issuing statement locks it with the ticket counters); commit then does not
     #: read it again.
     locked_ledger: LedgerState | None = None
+    _inserts: list[tuple[Table, list[dict[str, Any]]]] = field(default_factory=list)
     _events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     _audits: list[_PendingAudit] = field(default_factory=list)
 
@@ -175,10 +195,26 @@ class Tx:
             _PendingAudit(action, None, entity, entity_id, before, after, reason, actor)
         )
 
+    def insert_at_commit(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        """Insert ``rows`` (every column, ids included) as part of the commit.
+
+        On PostgreSQL they travel in the commit's one statement, so a writer that already
+        knows its rows (issuing, with ids reserved before the hall's locks) spends no round
+        trip on them while those locks are held.
+        """
+        if rows:
+            self._inserts.append((table, rows))
+
     async def commit(self) -> list[Event]:
         session = self.session
         await session.flush()
         events: list[Event] = []
+        postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
+        inserts, self._inserts = self._inserts, []
+        if not (postgres and (self._events or self._audits)):
+            for table, table_rows in inserts:
+                await session.execute(insert(table), table_rows)
+            inserts = []
         if self._events or self._audits:
             ledger = self.locked_ledger or await self._lock_ledger()
             first_seq = ledger.last_event_seq + 1
@@ -246,15 +282,19 @@ class Tx:
                 )
             )
             message = f"{self.hall_id}:{events[-1].seq}" if events else ""
-            postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
             if postgres:
                 # One round trip while the hall's ledger row is locked (every write of the
                 # hall waits for this lock, so its hold time bounds the hall's write rate):
                 # events, audit records, the ledger and the NOTIFY in one statement whose
                 # text never changes, the rows travelling as two JSON arrays.
+                params: dict[str, Any] = {
+                    f"rows_{k}": json.dumps(table_rows, ensure_ascii=False, default=_iso)
+                    for k, (_, table_rows) in enumerate(inserts)
+                }
                 await session.execute(
-                    _PG_COMMIT,
+                    _pg_commit(tuple(table.name for table, _ in inserts)),
                     {
+                        **params,
                         "hall_id": self.hall_id,
                         "now": self.now,
                         "events": _json_rows(rows, _EVENT_FIELDS),

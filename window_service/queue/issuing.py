@@ -201,7 +201,13 @@ class IssueQueue:
         assert hall.id is not None
         tx = Tx(session, hall.id, state.clock.now(), _batch_actor(items), state.hub.publish_local)
         batch.results = (
-            await service.issue_tickets(tx, hall, batch.requests, waiting_before=batch.waiting)
+            await service.issue_tickets(
+                tx,
+                hall,
+                batch.requests,
+                waiting_before=batch.waiting,
+                reserved_ids=batch.ticket_ids,
+            )
             if batch.requests
             else []
         )
@@ -229,6 +235,10 @@ class IssueQueue:
             # statement (one connection per batch), before the numbering lock.
             async with db.write() as session:
                 await self._count_waiting(session, batch)
+                if batch.requests:
+                    batch.ticket_ids = await service.reserve_ticket_ids(
+                        session, len(batch.requests)
+                    )
                 await self._apply(session, batch, items)
         outs = await self._outputs(batch, items)
         for i, out in zip(batch.members, outs, strict=True):
@@ -326,6 +336,7 @@ class _Batch:
     results: list[service.IssueResult | ApiError] = field(default_factory=list)
     estimates: dict[int, tuple[float, int]] = field(default_factory=dict)
     waiting: WaitingSnapshot | None = None
+    ticket_ids: list[int] | None = None
 
 
 def _batch_actor(items: list[_Pending]) -> Actor:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Integer, bindparam, delete, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..api.errors import ApiError, conflict, invalid, not_found
@@ -74,6 +74,7 @@ async def issue_tickets(
     *,
     check_hours: bool = True,
     waiting_before: WaitingSnapshot | None = None,
+    reserved_ids: list[int] | None = None,
 ) -> list[IssueResult | ApiError]:
     """Hand out the next numbers for several requests in one transaction (取号, group commit).
 
@@ -81,7 +82,9 @@ async def issue_tickets(
     counter update, in request order, so within a prefix number order is request order and
     queue order; the counter row stays locked until commit, and a rollback returns every
     number. One key twice in a batch, or a key already used today, gives the same ticket.
-    ``waiting_before`` (see ``waiting.py``) spares counting the whole queue under the lock.
+    ``waiting_before`` (see ``waiting.py``) spares counting the whole queue under the lock;
+    ``reserved_ids`` (PostgreSQL, at least one per request, see ``reserve_ticket_ids``) lets
+    the tickets be written with the commit.
     """
     session = tx.session
     assert hall.id is not None
@@ -121,7 +124,7 @@ async def issue_tickets(
             if key:
                 first_with_key[key] = i
     if fresh:
-        await _number_and_insert(tx, hall, requests, fresh, results, waiting_before)
+        await _number_and_insert(tx, hall, requests, fresh, results, waiting_before, reserved_ids)
     for i, first in repeats:
         original = results[first]
         results[i] = (
@@ -139,6 +142,7 @@ async def _number_and_insert(
     fresh: list[int],
     results: list[IssueResult | ApiError | None],
     waiting_before: WaitingSnapshot | None,
+    reserved_ids: list[int] | None,
 ) -> None:
     session = tx.session
     assert hall.id is not None
@@ -201,18 +205,27 @@ async def _number_and_insert(
                 "issued_by_id": request.issuer.user_id,
             }
         )
-    # One Core INSERT … RETURNING for the batch. The new tickets are answered and audited
-    # from the values just written (IssuedTicket), not from ORM objects: building and
-    # inspecting a mapped object per ticket cost more than the rest of the insert. The rows
-    # come back matched by their number, not by position: asking SQLAlchemy to keep the
-    # parameter order makes it send one INSERT per row on SQLite.
+    # The new tickets are answered and audited from the values written (IssuedTicket), not
+    # from ORM objects: building and inspecting a mapped object per ticket cost more than
+    # the rest of the insert.
     table = Ticket.__table__  # type: ignore[attr-defined]
-    returned = await session.execute(
-        insert(table).returning(table.c.id, table.c.prefix, table.c.seq_no), rows
-    )
-    ids = {(prefix, seq_no): ticket_id for ticket_id, prefix, seq_no in returned.all()}
+    if reserved_ids is not None:
+        # PostgreSQL: ids reserved before the locks; the rows go with the commit statement.
+        assert len(reserved_ids) >= len(rows)
+        for row, ticket_id in zip(rows, reserved_ids, strict=False):
+            row["id"] = ticket_id
+        tx.insert_at_commit(table, rows)
+    else:
+        # One INSERT … RETURNING; rows matched by their number, not by position (asking
+        # SQLAlchemy to keep the parameter order makes it send one INSERT per row on SQLite).
+        returned = await session.execute(
+            insert(table).returning(table.c.id, table.c.prefix, table.c.seq_no), rows
+        )
+        ids = {(prefix, seq_no): ticket_id for ticket_id, prefix, seq_no in returned.all()}
+        for row in rows:
+            row["id"] = ids[(row["prefix"], row["seq_no"])]
     for i, row in zip(fresh, rows, strict=True):
-        ticket_id = row["id"] = ids[(row["prefix"], row["seq_no"])]
+        ticket_id = row["id"]
         ticket = IssuedTicket.from_row(row)
         service = requests[i].service
         assert service.id is not None
@@ -235,6 +248,20 @@ async def _number_and_insert(
             waiting={service.prefix: green + plain + 1},
         )
         results[i] = IssueResult(ticket, True, ahead)
+
+
+async def reserve_ticket_ids(session: AsyncSession, count: int) -> list[int]:
+    """PostgreSQL: ``count`` ticket ids from the table's sequence, taken before any lock.
+
+    Unused ones (a request that fails or repeats a key) leave gaps in ids, never in numbers.
+    """
+    rows = await session.execute(_RESERVE_IDS, {"count": count})
+    return [int(i) for i in rows.scalars()]
+
+
+_RESERVE_IDS = text(
+    "SELECT nextval(pg_get_serial_sequence('ticket', 'id')) FROM generate_series(1, :count)"
+).bindparams(bindparam("count", type_=Integer))
 
 
 async def waiting_count(session: AsyncSession, hall_id: int, service_id: int) -> int:
