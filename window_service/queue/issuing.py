@@ -234,27 +234,32 @@ class IssueQueue:
             # On PostgreSQL the count takes no lock: it is the write connection's first
             # statement (one connection per batch), before the numbering lock.
             async with db.write() as session:
-                await self._count_waiting(session, batch)
-                if batch.requests:
-                    batch.ticket_ids = await service.reserve_ticket_ids(
-                        session, len(batch.requests)
-                    )
+                await self._count_waiting(session, batch, reserve_ids=True)
                 await self._apply(session, batch, items)
         outs = await self._outputs(batch, items)
         for i, out in zip(batch.members, outs, strict=True):
             batch.answers[i] = out
         return [a for a in batch.answers if a is not None]
 
-    async def _count_waiting(self, session: AsyncSession, batch: _Batch) -> None:
-        """The waiting counts before the numbering lock (see ``waiting.py``)."""
+    async def _count_waiting(
+        self, session: AsyncSession, batch: _Batch, *, reserve_ids: bool = False
+    ) -> None:
+        """The waiting counts before the numbering lock (see ``waiting.py``); on PostgreSQL
+        also the new tickets' ids, so that they are written with the commit."""
         if not batch.requests:
             return
         hall = batch.hall
         assert hall.id is not None
         concerned = list({r.service.id: r.service for r in batch.requests}.values())
         batch.waiting = await waiting_snapshot(
-            session, hall.id, business_day(hall, self.state.clock.now()), concerned
+            session,
+            hall.id,
+            business_day(hall, self.state.clock.now()),
+            concerned,
+            reserve=len(batch.requests) if reserve_ids else 0,
         )
+        if reserve_ids:
+            batch.ticket_ids = list(batch.waiting.ticket_ids)
 
     async def _outputs(
         self, batch: _Batch, items: list[_Pending]

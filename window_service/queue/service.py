@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, delete, func, insert, select, text
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..api.errors import ApiError, conflict, invalid, not_found
@@ -83,7 +83,7 @@ async def issue_tickets(
     queue order; the counter row stays locked until commit, and a rollback returns every
     number. One key twice in a batch, or a key already used today, gives the same ticket.
     ``waiting_before`` (see ``waiting.py``) spares counting the whole queue under the lock;
-    ``reserved_ids`` (PostgreSQL, at least one per request, see ``reserve_ticket_ids``) lets
+    ``reserved_ids`` (PostgreSQL, at least one per request, see ``waiting_snapshot``) lets
     the tickets be written with the commit.
     """
     session = tx.session
@@ -248,20 +248,6 @@ async def _number_and_insert(
             waiting={service.prefix: green + plain + 1},
         )
         results[i] = IssueResult(ticket, True, ahead)
-
-
-async def reserve_ticket_ids(session: AsyncSession, count: int) -> list[int]:
-    """PostgreSQL: ``count`` ticket ids from the table's sequence, taken before any lock.
-
-    Unused ones (a request that fails or repeats a key) leave gaps in ids, never in numbers.
-    """
-    rows = await session.execute(_RESERVE_IDS, {"count": count})
-    return [int(i) for i in rows.scalars()]
-
-
-_RESERVE_IDS = text(
-    "SELECT nextval(pg_get_serial_sequence('ticket', 'id')) FROM generate_series(1, :count)"
-).bindparams(bindparam("count", type_=Integer))
 
 
 async def waiting_count(session: AsyncSession, hall_id: int, service_id: int) -> int:

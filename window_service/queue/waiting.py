@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal, null, select, union_all
+from sqlalchemy import Integer, bindparam, func, literal, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..halls.models import Service
@@ -39,6 +39,8 @@ class WaitingSnapshot:
     counts: Counts
     #: prefix → its last number when the counts were taken
     issued: dict[str, int]
+    #: Ticket ids reserved from the sequence by the same statement (PostgreSQL, ``reserve``).
+    ticket_ids: tuple[int, ...] = ()
 
 
 def _waiting_in(hall_id: int, day: date, service_ids: list[int]) -> list[object]:
@@ -51,22 +53,29 @@ def _waiting_in(hall_id: int, day: date, service_ids: list[int]) -> list[object]
 
 
 async def waiting_snapshot(
-    session: AsyncSession, hall_id: int, day: date, services: list[Service]
+    session: AsyncSession, hall_id: int, day: date, services: list[Service], *, reserve: int = 0
 ) -> WaitingSnapshot:
+    """The counts before the lock. ``reserve`` (PostgreSQL): also take that many ticket ids
+    from the table's sequence in the same round trip, so that the tickets can be written
+    with the commit (unused ids leave gaps in ids, never in numbers)."""
     ids = tuple(sorted(s.id for s in services if s.id is not None))
     prefixes = tuple(sorted({s.prefix for s in services}))
     waiting: Counts = {}
     last: dict[str, int] = {}
-    rows = await session.execute(
-        _snapshot_statement(ids, prefixes), {"hall_id": hall_id, "day": day}
-    )
+    reserved: list[int] = []
+    params: dict[str, Any] = {"hall_id": hall_id, "day": day}
+    if reserve:
+        params["reserve"] = reserve
+    rows = await session.execute(_snapshot_statement(ids, prefixes, bool(reserve)), params)
     for kind, service_id, green, prefix, n in rows.all():
         if kind == "w":
             if n:
                 waiting[(int(service_id), bool(green))] = int(n)
-        else:
+        elif kind == "c":
             last[str(prefix)] = int(n)
-    return WaitingSnapshot(day, waiting, last)
+        else:
+            reserved.append(int(n))
+    return WaitingSnapshot(day, waiting, last, tuple(sorted(reserved)))
 
 
 async def waiting_now(
@@ -124,10 +133,11 @@ async def waiting_now(
 _C = Ticket.__table__.c  # type: ignore[attr-defined]
 _HALL = bindparam("hall_id", type_=_C.hall_id.type)
 _DAY = bindparam("day", type_=_C.business_day.type)
+_TICKET_ID_SEQUENCE = func.pg_get_serial_sequence("ticket", "id")
 
 
 @functools.lru_cache(maxsize=256)
-def _snapshot_statement(ids: tuple[int, ...], prefixes: tuple[str, ...]) -> Any:
+def _snapshot_statement(ids: tuple[int, ...], prefixes: tuple[str, ...], reserve: bool) -> Any:
     # One count per service and lane, each an equality on every leading column of the queue
     # index (hall, service, status, day, green): the plan stays an index scan of that lane
     # even when the planner's statistics are behind a fast-growing table.
@@ -148,7 +158,14 @@ def _snapshot_statement(ids: tuple[int, ...], prefixes: tuple[str, ...]) -> Any:
         counter.business_day == _DAY,
         counter.prefix.in_(prefixes),
     )
-    return union_all(*lanes, issued)
+    parts = [*lanes, issued]
+    if reserve:
+        parts.append(
+            select(
+                literal("i"), null(), null(), null(), func.nextval(_TICKET_ID_SEQUENCE)
+            ).select_from(func.generate_series(1, bindparam("reserve", type_=Integer)))
+        )
+    return union_all(*parts)
 
 
 @functools.lru_cache(maxsize=256)
