@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import Enum
@@ -51,26 +52,24 @@ def snapshot(obj: SQLModel, *, exclude: frozenset[str] = frozenset()) -> dict[st
 
     Secrets (password hashes, device key hashes) are replaced by a digest of themselves.
     """
-    table = obj.__table__  # type: ignore[attr-defined]
-    out: dict[str, Any] = {}
-    for column in table.columns:
-        if column.key in exclude:
-            continue
-        value = getattr(obj, column.key)
-        if column.key in SECRET_COLUMNS:
-            out[column.key] = secret_digest(value)
-        else:
-            out[column.key] = to_jsonable(value)
-    return out
+    return _canonical(obj.__table__, lambda key: getattr(obj, key), exclude)  # type: ignore[attr-defined]
 
 
 def row_snapshot(table: Any, row: dict[str, Any]) -> dict[str, Any]:
     """``snapshot`` of a row given as the column values just written (no ORM object):
     the same canonical form, so ``audit verify`` compares it with the stored row."""
+    return _canonical(table, row.get, frozenset())
+
+
+def _canonical(
+    table: Any, value_of: Callable[[str], Any], exclude: frozenset[str]
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for column in table.columns:
         key = column.key
-        value = row.get(key)
+        if key in exclude:
+            continue
+        value = value_of(key)
         out[key] = secret_digest(value) if key in SECRET_COLUMNS else to_jsonable(value)
     return out
 

@@ -39,26 +39,12 @@ class Assigned:
     def numbers(self) -> range:
         return range(self.last - self.count + 1, self.last + 1)
 
-    @property
-    def number(self) -> int:
-        return self.last
-
-
-async def next_number(
-    session: AsyncSession, hall_id: int, prefix: str, day: date, at: datetime, count: int = 1
-) -> Assigned:
-    """The next ``count`` numbers of ``prefix`` on ``day`` and their queue time (``at``, kept
-    monotonic)."""
-    return (await next_numbers(session, hall_id, day, at, {prefix: count}))[prefix]
-
 
 async def next_numbers(
     session: AsyncSession, hall_id: int, day: date, at: datetime, counts: dict[str, int]
 ) -> dict[str, Assigned]:
-    """Numbers for several prefixes at once (a batch of kiosk requests): one statement.
-
-    The counter rows are written in prefix order, so every issuer locks them in the same
-    order and two batches cannot deadlock.
+    """SQLite: numbers for several prefixes at once (a batch of kiosk requests), one
+    statement, under the database's write lock (PostgreSQL: ``next_numbers_and_ledger``).
     """
     assert session.bind is not None and counts and all(k >= 1 for k in counts.values())
     prefixes = sorted(counts)
@@ -66,7 +52,7 @@ async def next_numbers(
     for k, prefix in enumerate(prefixes):
         params[f"prefix_{k}"] = prefix
         params[f"count_{k}"] = counts[prefix]
-    stmt = _counter_upsert(session.bind.dialect.name, len(prefixes))
+    stmt = _counter_upsert(len(prefixes))
     rows = (await session.execute(stmt, params)).all()
     out = {
         str(prefix): Assigned(int(last), counts[prefix], queued) for prefix, last, queued in rows
@@ -156,13 +142,12 @@ _PG_NUMBERS_AND_LEDGER = (
 
 
 @functools.lru_cache(maxsize=32)
-def _counter_upsert(dialect: str, prefixes: int) -> Any:
-    """The upsert of ``prefixes`` counter rows, built once per dialect and size (only the
-    bound values change from batch to batch)."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+def _counter_upsert(prefixes: int) -> Any:
+    """The SQLite upsert of ``prefixes`` counter rows, built once per size (only the bound
+    values change from batch to batch)."""
     table = TicketCounter.__table__  # type: ignore[attr-defined]
     c = table.c
-    values = insert(table).values(
+    values = sqlite.insert(table).values(
         [
             {
                 "hall_id": bindparam("hall_id", type_=c.hall_id.type),
