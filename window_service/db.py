@@ -30,6 +30,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.types import DateTime, TypeDecorator
 from sqlalchemy.util.concurrency import await_
 
+from .db_sqlite import fast_aiosqlite_dbapi
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -151,8 +153,13 @@ def create_database(url: str, *, echo: bool = False, pool_size: int = 10) -> Dat
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
-        write = create_async_engine(url, echo=echo, connect_args=connect_args, pool_size=4)
-        read = create_async_engine(url, echo=echo, connect_args=connect_args, pool_size=8)
+        # One thread hop per statement instead of three or four (see db_sqlite).
+        write = create_async_engine(
+            url, echo=echo, connect_args=connect_args, pool_size=4, module=fast_aiosqlite_dbapi()
+        )
+        read = create_async_engine(
+            url, echo=echo, connect_args=connect_args, pool_size=8, module=fast_aiosqlite_dbapi()
+        )
         _setup_sqlite(write, immediate=True)
         _setup_sqlite(read, immediate=False)
         return Database(url, write, read)
