@@ -40,6 +40,7 @@ from .feedback.routes import router as feedback_router
 from .inspections.routes import router as inspections_router
 from .queue.routes import router as queue_router
 from .ratings.routes import router as ratings_router
+from .realtime.direct import ServerSendMiddleware
 from .realtime.hub import Hub
 from .realtime.log import EventLog
 from .realtime.pg import PgListener
@@ -156,6 +157,7 @@ def create_app(
     app = Starlette(
         routes=routes,
         middleware=[
+            Middleware(ServerSendMiddleware),
             Middleware(metrics.MetricsMiddleware),
             Middleware(
                 SessionMiddleware,

@@ -28,12 +28,14 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 from starlette.routing import WebSocketRoute
+from starlette.types import Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from ..api.errors import ApiError
 from ..halls.lookup import get_hall, local_time
 from ..halls.models import Hall
 from ..state import AppState, app_state
+from .direct import SERVER_SEND
 from .hub import Subscriber, dumps, encode
 from .log import events_after
 from .models import HallEvent
@@ -59,13 +61,17 @@ class _Socket:
         self.private = False
         self.last = 0
         self.sub: Subscriber | None = None
+        #: The server's own ``send`` (see direct.py), after ``accept``.
+        self._send: Send = ws.scope.get(SERVER_SEND) or ws.send
 
     async def send(self, text: str) -> None:
         sub = self.sub
         if sub is not None:
             sub.sending_since = time.monotonic()
         try:
-            await self.ws.send_text(text)
+            await self._send({"type": "websocket.send", "text": text})
+        except OSError as exc:  # what Starlette's send_text makes of a vanished client
+            raise WebSocketDisconnect(code=1006) from exc
         finally:
             if sub is not None:
                 sub.sending_since = None
