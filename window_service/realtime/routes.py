@@ -21,9 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import time
+from collections.abc import Coroutine
 from datetime import UTC
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
@@ -36,7 +39,7 @@ from ..halls.lookup import get_hall, local_time
 from ..halls.models import Hall
 from ..state import AppState, app_state
 from .direct import SERVER_SEND
-from .hub import Subscriber, dumps, encode
+from .hub import Outgoing, Subscriber, dumps, encode
 from .log import events_after
 from .models import HallEvent
 from .snapshot import snapshot
@@ -63,6 +66,71 @@ class _Socket:
         self.sub: Subscriber | None = None
         #: The server's own ``send`` (see direct.py), after ``accept``.
         self._send: Send = ws.scope.get(SERVER_SEND) or ws.send
+        #: Direct sends drive the send coroutine by hand (see ``send_now``).
+        self._can_send_now = inspect.iscoroutinefunction(self._send)
+        #: A direct send that had to wait (the client's TCP buffer was full): the suspended
+        #: send and what it waits for; or the error a direct send met.
+        self._unfinished: tuple[Coroutine[Any, Any, None], object] | None = None
+        self._failed: Exception | None = None
+
+    def send_now(self, item: Outgoing) -> bool:
+        """Send the next event at once, from the hub's fan-out, without waking this task.
+
+        The hub calls this only while the task is idle (``Subscriber.direct``). The server's
+        send finishes without waiting unless the client's TCP buffer is full; then the rest
+        of it is handed to the task (``finish_direct``), which completes it before sending
+        anything else, so events still leave in order. False: not the next event in order;
+        the hub buffers it and the task sorts it out.
+        """
+        if item.seq != self.last + 1:
+            return False
+        sub = self.sub
+        assert sub is not None
+        text = item.private_text if self.private else item.public_text
+        send = cast(Coroutine[Any, Any, None], self._send({"type": "websocket.send", "text": text}))
+        try:
+            waiting_on = send.send(None)
+        except StopIteration:
+            self.last = item.seq
+            return True
+        except Exception as exc:  # the client is gone
+            self._failed = exc
+        else:
+            self._unfinished = (send, waiting_on)
+            sub.sending_since = time.monotonic()
+            self.last = item.seq
+        sub.block()
+        return True
+
+    async def finish_direct(self) -> None:
+        """Complete a direct send that had to wait, as asyncio's Task would, or raise its error."""
+        sub = self.sub
+        assert sub is not None
+        sub.blocked = False
+        failed, self._failed = self._failed, None
+        if failed is not None:
+            if isinstance(failed, OSError):
+                raise WebSocketDisconnect(code=1006) from failed
+            raise failed
+        unfinished, self._unfinished = self._unfinished, None
+        if unfinished is None:
+            return
+        send, waiting_on = unfinished
+        try:
+            while True:
+                if isinstance(waiting_on, asyncio.Future):
+                    await asyncio.wait([waiting_on])
+                else:
+                    await asyncio.sleep(0)  # a bare yield
+                try:
+                    waiting_on = send.send(None)
+                except StopIteration:
+                    return
+        except OSError as exc:
+            raise WebSocketDisconnect(code=1006) from exc
+        finally:
+            send.close()  # ends it if this task was cancelled while it waited
+            sub.sending_since = None
 
     async def send(self, text: str) -> None:
         sub = self.sub
@@ -136,6 +204,14 @@ class _Socket:
 
     async def run(self) -> None:
         """Live events until the socket closes."""
+        try:
+            await self._run()
+        finally:
+            if self._unfinished is not None:  # a direct send the socket ended before finishing
+                self._unfinished[0].close()
+                self._unfinished = None
+
+    async def _run(self) -> None:
         sub = self.sub
         assert sub is not None
         # Events the hub delivered before this socket's first message was read are not in
@@ -149,9 +225,15 @@ class _Socket:
         ):
             await self.send_snapshot()
         while True:
-            await sub.wait()
+            sub.direct = self.send_now if self._can_send_now else None
+            try:
+                await sub.wait()
+            finally:
+                sub.direct = None
             if sub.closed:
                 return
+            if sub.blocked:
+                await self.finish_direct()
             if sub.resync:
                 sub.resync = False
                 await self.send_snapshot()
