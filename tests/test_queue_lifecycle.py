@@ -21,6 +21,7 @@ from window_service.app import create_app
 from window_service.clock import FixedClock
 from window_service.config import Settings
 from window_service.halls.models import Hall
+from window_service.queue import issuing
 from window_service.queue.models import Ticket, TicketEvent
 
 
@@ -368,3 +369,75 @@ async def test_hall_with_issuing_hours_refuses_outside_them(
     assert r.status_code == 201 and r.json()["number"] == "A001"
     async with hall_app.state.core.db.read() as session:
         assert (await session.execute(select(func.count()).select_from(Ticket))).scalar_one() == 2
+
+
+async def test_a_new_ticket_knows_its_place_after_every_kind_of_queue_change(
+    hc: httpx.AsyncClient, clock: FixedClock
+) -> None:
+    """Issuing keeps its waiting counts from batch to batch (queue/waiting.py) and trusts them
+    only while nothing but issuing has changed the queue: after a call, a cancellation, a
+    return, a transfer or a green-channel ticket, a new ticket's place is still exact."""
+
+    async def place() -> int:
+        clock.advance(seconds=10)
+        ticket = await issue(hc)
+        recounted = (await ticket_view(hc, ticket))["ahead"]
+        assert ticket["ahead"] == recounted, ticket["number"]
+        return int(ticket["ahead"])
+
+    w1 = await login(hc, "w1")
+    a = [await issue(hc) for _ in range(3)]  # A001-A003
+    assert [t["ahead"] for t in a] == [0, 1, 2]
+    assert await place() == 3  # A004
+    called = await call(hc, 1, w1)  # A001 leaves the queue
+    assert await place() == 3  # A005: A002-A004 ahead
+    await step(hc, a[2]["id"], "cancel", w1)  # A003
+    assert await place() == 3  # A006: A002, A004, A005
+    await step(hc, called["id"], "return", w1)  # A001 back, first in line
+    assert await place() == 5
+    green = await issue(hc, priority="elderly")
+    assert green["ahead"] == 0
+    assert await place() == 7  # the green ticket too
+    b1 = await issue(hc, "budongchan")
+    w3 = await login(hc, "w3")
+    moved = await call(hc, 3, w3)
+    assert moved["id"] == b1["id"]
+    await step(hc, moved["id"], "transfer", w3, {"service": "hukou"})
+    assert await place() == 9  # B001, now waiting for 户籍, too
+
+
+async def test_issuing_counts_the_queue_once_not_per_batch(
+    hc: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counted = 0
+    real = issuing.waiting_snapshot
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal counted
+        counted += 1
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(issuing, "waiting_snapshot", counting)
+    tickets = [await issue(hc, service) for service in ["hukou", "budongchan"] * 4]
+    assert [t["ahead"] for t in tickets] == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert counted == 1, "eight batches in a row, one count of the queue"
+
+
+async def test_green_ticket_place_when_another_process_issued_meanwhile(
+    hc: httpx.AsyncClient, settings: Settings, clock: FixedClock
+) -> None:
+    """Tickets another process numbered are added to the kept counts unread: the totals stay
+    exact, and a green-channel ticket's place (which needs the lanes) is counted afresh."""
+    other_app = create_app(settings, clock=clock, run_housekeeping=False)
+    try:
+        transport = httpx.ASGITransport(app=other_app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hall.test") as other:
+            assert [(await issue(hc))["ahead"] for _ in range(2)] == [0, 1]
+            assert (await issue(other, priority="military"))["ahead"] == 0
+            plain = await issue(hc)
+            assert plain["ahead"] == 3
+            green = await issue(hc, priority="elderly")
+            assert green["ahead"] == 1, "behind the other process's green-channel ticket"
+            assert (await ticket_view(hc, green))["ahead"] == 1
+    finally:
+        await other_app.state.core.db.dispose()

@@ -61,7 +61,8 @@ _PG_COMMIT_SQL = """
             before json, after json, reason text, prev_hash text, hash text)
     )
     UPDATE hall_ledger
-    SET last_event_seq = :last_event_seq, audit_seq = :audit_seq, audit_hash = :audit_hash
+    SET last_event_seq = :last_event_seq, audit_seq = :audit_seq, audit_hash = :audit_hash,
+        queue_version = :queue_version
     WHERE hall_id = :hall_id
     RETURNING CASE WHEN :message = '' THEN NULL ELSE pg_notify(:channel, :message) END
     """
@@ -84,6 +85,7 @@ def _pg_commit(tables: tuple[str, ...]) -> Any:
         bindparam("last_event_seq", type_=Integer),
         bindparam("audit_seq", type_=Integer),
         bindparam("audit_hash", type_=String),
+        bindparam("queue_version", type_=Integer),
         bindparam("channel", type_=String),
         bindparam("message", type_=String),
         *(bindparam(f"rows_{k}", type_=String) for k in range(len(tables))),
@@ -152,6 +154,10 @@ class Tx:
     #: PostgreSQL issuing statement locks it with the ticket counters); commit then does not
     #: read it again.
     locked_ledger: LedgerState | None = None
+    #: True for a transaction that only issues new tickets: its commit leaves the hall's
+    #: ``queue_version`` as it is. Every other commit bumps it, conservatively, since every
+    #: change of a ticket is audited and so passes through ``commit``'s ledger update.
+    issuing_only: bool = False
     _inserts: list[tuple[Table, list[dict[str, Any]]]] = field(default_factory=list)
     _events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     _audits: list[_PendingAudit] = field(default_factory=list)
@@ -216,7 +222,7 @@ class Tx:
                 await session.execute(insert(table), table_rows)
             inserts = []
         if self._events or self._audits:
-            ledger = self.locked_ledger or await self._lock_ledger()
+            ledger = self.locked_ledger or await self.lock_ledger()
             first_seq = ledger.last_event_seq + 1
             rows = []
             for offset, (type_, payload) in enumerate(self._events):
@@ -271,6 +277,7 @@ class Tx:
                     }
                 )
                 audit_hash = digest
+            queue_version = ledger.queue_version + (0 if self.issuing_only else 1)
             # Core tables, not the mapped classes: the ORM's bulk paths cost more than the rows.
             ledger_update = (
                 update(_LEDGER)
@@ -279,6 +286,7 @@ class Tx:
                     last_event_seq=ledger.last_event_seq + len(events),
                     audit_seq=audit_seq,
                     audit_hash=audit_hash,
+                    queue_version=queue_version,
                 )
             )
             message = f"{self.hall_id}:{events[-1].seq}" if events else ""
@@ -302,6 +310,7 @@ class Tx:
                         "last_event_seq": ledger.last_event_seq + len(events),
                         "audit_seq": audit_seq,
                         "audit_hash": audit_hash,
+                        "queue_version": queue_version,
                         "channel": NOTIFY_CHANNEL,
                         "message": message,
                     },
@@ -320,10 +329,11 @@ class Tx:
             self.after_commit(events)
         return events
 
-    async def _lock_ledger(self) -> LedgerState:
+    async def lock_ledger(self) -> LedgerState:
+        """The hall's ledger row, locked (PostgreSQL; SQLite's writer holds the database)."""
         c = _LEDGER.c
         stmt = (
-            select(c.last_event_seq, c.audit_seq, c.audit_hash)
+            select(c.last_event_seq, c.audit_seq, c.audit_hash, c.queue_version)
             .where(c.hall_id == self.hall_id)
             .with_for_update()
         )
@@ -331,13 +341,15 @@ class Tx:
         if row is None:
             await self.session.execute(insert(_LEDGER).values(hall_id=self.hall_id))
             row = (await self.session.execute(stmt)).one()
-        return LedgerState(row[0], row[1], row[2])
+        return LedgerState(row[0], row[1], row[2], row[3])
 
 
 @dataclass(frozen=True)
 class LedgerState:
-    """The hall ledger row as locked by this transaction: last event seq, audit seq and hash."""
+    """The hall ledger row as locked by this transaction: last event seq, audit seq and hash,
+    and the queue version."""
 
     last_event_seq: int
     audit_seq: int
     audit_hash: str
+    queue_version: int

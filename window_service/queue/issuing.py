@@ -34,7 +34,7 @@ from .estimate import estimate_inputs, estimate_minutes
 from .models import Ticket
 from .schemas import TicketCreate, TicketOut
 from .views import build_ticket_out, ticket_out
-from .waiting import WaitingSnapshot, waiting_snapshot
+from .waiting import WaitingCache, WaitingSnapshot, reserve_ticket_ids, waiting_snapshot
 
 log = logging.getLogger("window_service.queue")
 
@@ -66,6 +66,8 @@ class IssueQueue:
         self._pending: list[_Pending] = []
         self._task: asyncio.Task[None] | None = None
         self._halls: dict[str, _HallCopy] = {}
+        #: The waiting counts each hall's last batch ended with (see waiting.py).
+        self._waiting = WaitingCache()
         self._slots = asyncio.Semaphore(BATCHES_IN_FLIGHT)
 
     async def issue(
@@ -200,6 +202,8 @@ class IssueQueue:
         hall = batch.hall
         assert hall.id is not None
         tx = Tx(session, hall.id, state.clock.now(), _batch_actor(items), state.hub.publish_local)
+        tx.issuing_only = True
+        after: list[WaitingSnapshot] = []
         batch.results = (
             await service.issue_tickets(
                 tx,
@@ -207,12 +211,15 @@ class IssueQueue:
                 batch.requests,
                 waiting_before=batch.waiting,
                 reserved_ids=batch.ticket_ids,
+                waiting_after=after.append,
             )
             if batch.requests
             else []
         )
         if any(isinstance(r, service.IssueResult) and r.created for r in batch.results):
             await tx.commit()
+            if after:  # committed: the next batch may start from these counts
+                self._waiting.keep(hall.id, after[0])
         # else nothing was written; closing the session ends the transaction (a rollback
         # here would expire the rows still needed for the answers)
 
@@ -225,9 +232,11 @@ class IssueQueue:
         db = self.state.db
         if db.is_sqlite:
             # SQLite's writer holds the whole database from its first statement: count the
-            # queue before, in a reader.
-            async with db.read() as session:
-                await self._count_waiting(session, batch)
+            # queue before, in a reader (unless this process's kept counts will do).
+            batch.waiting = self._kept_counts(batch)
+            if batch.waiting is None:
+                async with db.read() as session:
+                    await self._count_waiting(session, batch)
             async with db.write() as session:
                 await self._apply(session, batch, items)
         else:
@@ -250,16 +259,35 @@ class IssueQueue:
             return
         hall = batch.hall
         assert hall.id is not None
-        concerned = list({r.service.id: r.service for r in batch.requests}.values())
+        kept = self._kept_counts(batch) if reserve_ids else None
+        if kept is not None:
+            # Still checked against the queue version under the lock; checked here too so
+            # that a change since is counted now, before the lock, rather than under it.
+            version, batch.ticket_ids = await reserve_ticket_ids(
+                session, hall.id, len(batch.requests)
+            )
+            if version == kept.queue_version:
+                batch.waiting = kept
+                return
+        # Counted: every service of the hall, so that the counts kept afterwards serve any
+        # later batch.
         batch.waiting = await waiting_snapshot(
             session,
             hall.id,
             business_day(hall, self.state.clock.now()),
-            concerned,
-            reserve=len(batch.requests) if reserve_ids else 0,
+            [s for s in batch.services.values() if s.active],
+            reserve=len(batch.requests) if reserve_ids and batch.ticket_ids is None else 0,
         )
-        if reserve_ids:
+        if reserve_ids and batch.ticket_ids is None:
             batch.ticket_ids = list(batch.waiting.ticket_ids)
+
+    def _kept_counts(self, batch: _Batch) -> WaitingSnapshot | None:
+        """The counts the hall's last batch in this process ended with, if they cover this
+        batch's services and are recent enough (see waiting.py)."""
+        hall = batch.hall
+        assert hall.id is not None
+        wanted = {r.service.id for r in batch.requests if r.service.id is not None}
+        return self._waiting.get(hall.id, business_day(hall, self.state.clock.now()), wanted)
 
     async def _outputs(
         self, batch: _Batch, items: list[_Pending]

@@ -93,15 +93,16 @@ async def next_numbers_and_ledger(
         for prefix, last, queued, *_ in rows
     }
     assert set(out) == set(counts)
-    _, _, _, event_seq, audit_seq, audit_hash = rows[0]
-    return out, LedgerState(int(event_seq), int(audit_seq), str(audit_hash or ""))
+    _, _, _, event_seq, audit_seq, audit_hash, queue_version = rows[0]
+    ledger = LedgerState(int(event_seq), int(audit_seq), str(audit_hash or ""), int(queue_version))
+    return out, ledger
 
 
 _PG_NUMBERS_AND_LEDGER = (
     text(
         """
     WITH ledger AS (
-        SELECT last_event_seq, audit_seq, audit_hash
+        SELECT last_event_seq, audit_seq, audit_hash, queue_version
         FROM hall_ledger WHERE hall_id = :hall_id FOR UPDATE
     ), numbered AS (
         INSERT INTO ticket_counter (hall_id, prefix, business_day, last_number, last_queued_at)
@@ -119,7 +120,7 @@ _PG_NUMBERS_AND_LEDGER = (
         RETURNING prefix, last_number, last_queued_at
     )
     SELECT numbered.prefix, numbered.last_number, numbered.last_queued_at,
-           ledger.last_event_seq, ledger.audit_seq, ledger.audit_hash
+           ledger.last_event_seq, ledger.audit_seq, ledger.audit_hash, ledger.queue_version
     FROM numbered, ledger
     """
     )
@@ -130,6 +131,7 @@ _PG_NUMBERS_AND_LEDGER = (
         column("last_event_seq", Integer),
         column("audit_seq", Integer),
         column("audit_hash", String),
+        column("queue_version", Integer),
     )
     .bindparams(
         bindparam("hall_id", type_=Integer),

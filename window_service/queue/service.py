@@ -7,6 +7,7 @@ what happened (events for screens, audit records); they know nothing of HTTP.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,7 +23,7 @@ from ..transaction import Actor, Tx
 from . import rules
 from .models import IssuedTicket, Ticket, TicketEvent
 from .numbering import format_number, next_numbers, next_numbers_and_ledger
-from .waiting import WaitingSnapshot, waiting_now
+from .waiting import WaitingSnapshot, counts_after, usable, waiting_now
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ async def issue_tickets(
     check_hours: bool = True,
     waiting_before: WaitingSnapshot | None = None,
     reserved_ids: list[int] | None = None,
+    waiting_after: Callable[[WaitingSnapshot], None] | None = None,
 ) -> list[IssueResult | ApiError]:
     """Hand out the next numbers for several requests in one transaction (取号, group commit).
 
@@ -84,7 +86,8 @@ async def issue_tickets(
     number. One key twice in a batch, or a key already used today, gives the same ticket.
     ``waiting_before`` (see ``waiting.py``) spares counting the whole queue under the lock;
     ``reserved_ids`` (PostgreSQL, at least one per request, see ``waiting_snapshot``) lets
-    the tickets be written with the commit.
+    the tickets be written with the commit. ``waiting_after`` receives the counts the batch ends
+    with, for the caller to keep once the batch has committed.
     """
     session = tx.session
     assert hall.id is not None
@@ -124,7 +127,11 @@ async def issue_tickets(
             if key:
                 first_with_key[key] = i
     if fresh:
-        await _number_and_insert(tx, hall, requests, fresh, results, waiting_before, reserved_ids)
+        after = await _number_and_insert(
+            tx, hall, requests, fresh, results, waiting_before, reserved_ids
+        )
+        if after is not None and waiting_after is not None:
+            waiting_after(after)
     for i, first in repeats:
         original = results[first]
         results[i] = (
@@ -143,7 +150,7 @@ async def _number_and_insert(
     results: list[IssueResult | ApiError | None],
     waiting_before: WaitingSnapshot | None,
     reserved_ids: list[int] | None,
-) -> None:
+) -> WaitingSnapshot | None:
     session = tx.session
     assert hall.id is not None
     day = business_day(hall, tx.now)
@@ -158,19 +165,34 @@ async def _number_and_insert(
         )
     else:
         assigned = await next_numbers(session, hall.id, day, tx.now, counts_by_prefix)
+        # The queue version under SQLite's write lock (the commit reuses the row).
+        tx.locked_ledger = await tx.lock_ledger()
+    ledger = tx.locked_ledger
+    assert ledger is not None
     for prefix, members in by_prefix.items():
         for i, n in zip(members, assigned[prefix].numbers, strict=True):
             numbers[i] = (n, assigned[prefix].queued_at)
     # Who is already waiting (today) in the services concerned, before these tickets.
     concerned = list({requests[i].service.id: requests[i].service for i in fresh}.values())
+    numbered_before = {p: a.last - a.count for p, a in assigned.items()}
+    lanes_needed = any(requests[i].priority is not None for i in fresh)
     waiting = await waiting_now(
         session,
         hall.id,
         day,
         concerned,
         waiting_before,
-        numbered_before={p: a.last - a.count for p, a in assigned.items()},
-        lanes_needed=any(requests[i].priority is not None for i in fresh),
+        numbered_before=numbered_before,
+        lanes_needed=lanes_needed,
+        queue_version=ledger.queue_version,
+    )
+    # Tickets another process numbered since the snapshot are added to the plain lane
+    # unread: the totals stay exact, the split between the lanes may not.
+    lanes_exact = (
+        lanes_needed
+        or waiting_before is None
+        or not usable(waiting_before, day, ledger.queue_version)
+        or all(waiting_before.issued.get(p, 0) == n for p, n in numbered_before.items())
     )
     rows: list[dict[str, Any]] = []
     for i in fresh:
@@ -248,6 +270,16 @@ async def _number_and_insert(
             waiting={service.prefix: green + plain + 1},
         )
         results[i] = IssueResult(ticket, True, ahead)
+    issued = {p: a.last for p, a in assigned.items()}
+    return counts_after(
+        waiting_before,
+        day,
+        concerned,
+        waiting,
+        issued,
+        ledger.queue_version,
+        lanes_exact=lanes_exact,
+    )
 
 
 async def waiting_count(session: AsyncSession, hall_id: int, service_id: int) -> int:

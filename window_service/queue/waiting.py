@@ -11,14 +11,23 @@ for a count that grows with the queue. So the count is taken in two steps:
    when a green-channel ticket needs its lane are they read (a short range of the numbering
    index, not the whole queue).
 
-The result is exact but for tickets that left the queue, or were transferred into it, in the
-few milliseconds between the two steps.
+Between batches a process keeps the counts it ended with (``WaitingCache``): the next batch
+starts from them instead of counting again. That is exact as long as nothing but issuing has
+changed the queue since: every other commit bumps the hall's ``queue_version``
+(``Tx.issuing_only``), the kept counts carry the version they belong to, and the numbering
+lock reads the current one. If they differ, the queue is counted again under the lock, so a
+new ticket's place is always exact. Kept counts are recounted at least every
+``KEEP_SECONDS``, and before a green-channel ticket when another process's tickets have
+made the split between the lanes unknown.
+Without this, every batch counted the whole queue, and a hall with thousands waiting
+issued at two thirds of the rate (bench/issue.py on PostgreSQL).
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -26,11 +35,15 @@ from sqlalchemy import Integer, bindparam, func, literal, null, select, union_al
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..halls.models import Service
+from ..realtime.models import HallLedger
 from . import rules
 from .models import Ticket, TicketCounter
 
 #: (service id, green channel) → waiting tickets
 Counts = dict[tuple[int, bool], int]
+#: Kept counts are recounted at least this often (a safety net: nothing but issuing should
+#: change the queue without bumping its version).
+KEEP_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -39,8 +52,44 @@ class WaitingSnapshot:
     counts: Counts
     #: prefix → its last number when the counts were taken
     issued: dict[str, int]
+    #: The hall's queue_version when the counts were taken.
+    queue_version: int = 0
+    #: The services counted (ids).
+    services: frozenset[int] = frozenset()
+    #: When the queue was last counted (monotonic seconds).
+    counted_at: float = 0.0
+    #: False when tickets numbered by another process were added to the plain lane unread:
+    #: the totals are exact, the split between the lanes may not be.
+    lanes_exact: bool = True
     #: Ticket ids reserved from the sequence by the same statement (PostgreSQL, ``reserve``).
     ticket_ids: tuple[int, ...] = ()
+
+
+class WaitingCache:
+    """A process's last exact waiting counts per hall, for its next issuing batch."""
+
+    def __init__(self) -> None:
+        self._by_hall: dict[int, WaitingSnapshot] = {}
+
+    def get(self, hall_id: int, day: date, service_ids: set[int]) -> WaitingSnapshot | None:
+        kept = self._by_hall.get(hall_id)
+        if (
+            kept is None
+            or kept.day != day
+            or time.monotonic() - kept.counted_at > KEEP_SECONDS
+            or not service_ids <= kept.services
+        ):
+            return None
+        return kept
+
+    def keep(self, hall_id: int, snapshot: WaitingSnapshot) -> None:
+        """After a batch has committed: the counts it ended with."""
+        if len(self._by_hall) > 1000:
+            self._by_hall.clear()
+        self._by_hall[hall_id] = snapshot
+
+    def forget(self, hall_id: int) -> None:
+        self._by_hall.pop(hall_id, None)
 
 
 def _waiting_in(hall_id: int, day: date, service_ids: list[int]) -> list[object]:
@@ -66,6 +115,7 @@ async def waiting_snapshot(
     params: dict[str, Any] = {"hall_id": hall_id, "day": day}
     if reserve:
         params["reserve"] = reserve
+    version = 0  # a hall without a ledger row yet: nothing has been committed
     rows = await session.execute(_snapshot_statement(ids, prefixes, bool(reserve)), params)
     for kind, service_id, green, prefix, n in rows.all():
         if kind == "w":
@@ -73,9 +123,72 @@ async def waiting_snapshot(
                 waiting[(int(service_id), bool(green))] = int(n)
         elif kind == "c":
             last[str(prefix)] = int(n)
+        elif kind == "v":
+            version = int(n)
         else:
             reserved.append(int(n))
-    return WaitingSnapshot(day, waiting, last, tuple(sorted(reserved)))
+    return WaitingSnapshot(
+        day,
+        waiting,
+        last,
+        version,
+        frozenset(ids),
+        time.monotonic(),
+        ticket_ids=tuple(sorted(reserved)),
+    )
+
+
+async def reserve_ticket_ids(session: AsyncSession, hall_id: int, n: int) -> tuple[int, list[int]]:
+    """PostgreSQL, when the kept counts are used: the hall's queue_version and ``n`` ticket
+    ids from the sequence, in one round trip before the numbering lock."""
+    version = 0
+    ids: list[int] = []
+    for kind, value in (
+        await session.execute(_reserve_statement(), {"hall_id": hall_id, "reserve": n})
+    ).all():
+        if kind == "v":
+            version = int(value)
+        else:
+            ids.append(int(value))
+    return version, sorted(ids)
+
+
+def counts_after(
+    before: WaitingSnapshot | None,
+    day: date,
+    services: list[Service],
+    counts: Counts,
+    issued: dict[str, int],
+    queue_version: int,
+    *,
+    lanes_exact: bool,
+) -> WaitingSnapshot:
+    """The snapshot a batch ends with (to keep once it has committed): ``counts`` and
+    ``issued`` for ``services`` as of the numbering lock, the rest as before."""
+    ids = frozenset(s.id for s in services if s.id is not None)
+    if before is None or not usable(before, day, queue_version):
+        return WaitingSnapshot(
+            day, dict(counts), dict(issued), queue_version, ids, time.monotonic()
+        )
+    merged = {k: n for k, n in before.counts.items() if k[0] not in ids}
+    merged.update(counts)
+    return replace(
+        before,
+        counts=merged,
+        issued={**before.issued, **issued},
+        services=before.services | ids,
+        lanes_exact=before.lanes_exact and lanes_exact,
+        ticket_ids=(),
+    )
+
+
+def usable(snapshot: WaitingSnapshot | None, day: date, queue_version: int | None) -> bool:
+    """Whether ``snapshot`` still describes the queue (``queue_version`` read under the lock)."""
+    return (
+        snapshot is not None
+        and snapshot.day == day
+        and (queue_version is None or snapshot.queue_version == queue_version)
+    )
 
 
 async def waiting_now(
@@ -87,8 +200,12 @@ async def waiting_now(
     *,
     numbered_before: dict[str, int] | None = None,
     lanes_needed: bool = True,
+    queue_version: int | None = None,
 ) -> Counts:
     """The waiting tickets per service and lane now (under the numbering lock).
+
+    ``queue_version``: the hall's, read under the lock; a snapshot of another version is
+    not used (the queue is counted).
 
     ``numbered_before``: each prefix's last number before this batch's (the counter just
     read under the lock). A prefix belongs to one service of the hall, so the tickets
@@ -97,7 +214,11 @@ async def waiting_now(
     the plain lane without reading them.
     """
     ids = [s.id for s in services if s.id is not None]
-    if snapshot is None or snapshot.day != day:
+    if (
+        snapshot is None
+        or not usable(snapshot, day, queue_version)
+        or (lanes_needed and not snapshot.lanes_exact)
+    ):
         rows = await session.execute(
             select(Ticket.service_id, Ticket.green, func.count())  # type: ignore[call-overload]
             .where(*_waiting_in(hall_id, day, ids))
@@ -158,14 +279,28 @@ def _snapshot_statement(ids: tuple[int, ...], prefixes: tuple[str, ...], reserve
         counter.business_day == _DAY,
         counter.prefix.in_(prefixes),
     )
-    parts = [*lanes, issued]
+    ledger = HallLedger.__table__.c  # type: ignore[attr-defined]
+    version = select(literal("v"), null(), null(), null(), ledger.queue_version).where(
+        ledger.hall_id == _HALL
+    )
+    parts = [*lanes, issued, version]
     if reserve:
-        parts.append(
-            select(
-                literal("i"), null(), null(), null(), func.nextval(_TICKET_ID_SEQUENCE)
-            ).select_from(func.generate_series(1, bindparam("reserve", type_=Integer)))
-        )
+        parts.append(_reserved_ids(5))
     return union_all(*parts)
+
+
+def _reserved_ids(width: int) -> Any:
+    nulls = [null()] * (width - 2)
+    return select(literal("i"), *nulls, func.nextval(_TICKET_ID_SEQUENCE)).select_from(
+        func.generate_series(1, bindparam("reserve", type_=Integer))
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _reserve_statement() -> Any:
+    ledger = HallLedger.__table__.c  # type: ignore[attr-defined]
+    version = select(literal("v"), ledger.queue_version).where(ledger.hall_id == _HALL)
+    return union_all(version, _reserved_ids(2))
 
 
 @functools.lru_cache(maxsize=256)

@@ -24,6 +24,10 @@ class HallLedger(SQLModel, table=True):
     last_event_seq: int = 0
     audit_seq: int = 0
     audit_hash: str = Field(default="", max_length=64)
+    #: Bumped by every commit that may change the queue other than by issuing tickets (a
+    #: call, a cancellation, an expiry …): issuers trust their kept waiting counts while it
+    #: stays the same (queue/waiting.py).
+    queue_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class HallEvent(SQLModel, table=True):
