@@ -17,14 +17,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, Date, Integer, String, bindparam, case, column, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ARRAY, Date, Integer, String, bindparam, column, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db import TZDateTime
 from ..realtime.models import HallLedger
 from ..transaction import LedgerState
-from .models import TicketCounter
 
 
 @dataclass(frozen=True)
@@ -145,32 +144,36 @@ _PG_NUMBERS_AND_LEDGER = (
 
 @functools.lru_cache(maxsize=32)
 def _counter_upsert(prefixes: int) -> Any:
-    """The SQLite upsert of ``prefixes`` counter rows, built once per size (only the bound
-    values change from batch to batch)."""
-    table = TicketCounter.__table__  # type: ignore[attr-defined]
-    c = table.c
-    values = sqlite.insert(table).values(
-        [
-            {
-                "hall_id": bindparam("hall_id", type_=c.hall_id.type),
-                "prefix": bindparam(f"prefix_{k}", type_=c.prefix.type),
-                "business_day": bindparam("day", type_=c.business_day.type),
-                "last_number": bindparam(f"count_{k}", type_=c.last_number.type),
-                "last_queued_at": bindparam("at", type_=c.last_queued_at.type),
-            }
-            for k in range(prefixes)
-        ]
+    """The SQLite upsert of ``prefixes`` counter rows, its text fixed per size, so that it is
+    compiled once (SQLAlchemy does not cache a multi-row ``insert().values([...])``)."""
+    rows = ", ".join(f"(:hall_id, :prefix_{k}, :day, :count_{k}, :at)" for k in range(prefixes))
+    sql = f"""
+    INSERT INTO ticket_counter (hall_id, prefix, business_day, last_number, last_queued_at)
+    VALUES {rows}
+    ON CONFLICT (hall_id, prefix, business_day) DO UPDATE SET
+        last_number = ticket_counter.last_number + excluded.last_number,
+        last_queued_at = CASE
+            WHEN ticket_counter.last_queued_at IS NOT NULL
+                 AND ticket_counter.last_queued_at > excluded.last_queued_at
+            THEN ticket_counter.last_queued_at
+            ELSE excluded.last_queued_at END
+    RETURNING prefix, last_number, last_queued_at
+    """
+    return (
+        text(sql)
+        .columns(
+            column("prefix", String),
+            column("last_number", Integer),
+            column("last_queued_at", TZDateTime),
+        )
+        .bindparams(
+            bindparam("hall_id", type_=Integer),
+            bindparam("day", type_=Date),
+            bindparam("at", type_=TZDateTime),
+            *(bindparam(f"prefix_{k}", type_=String) for k in range(prefixes)),
+            *(bindparam(f"count_{k}", type_=Integer) for k in range(prefixes)),
+        )
     )
-    previous, requested = table.c.last_queued_at, values.excluded.last_queued_at
-    return values.on_conflict_do_update(
-        index_elements=[table.c.hall_id, table.c.prefix, table.c.business_day],
-        set_={
-            "last_number": table.c.last_number + values.excluded.last_number,
-            "last_queued_at": case(
-                (previous.is_not(None) & (previous > requested), previous), else_=requested
-            ),
-        },
-    ).returning(table.c.prefix, table.c.last_number, table.c.last_queued_at)
 
 
 def format_number(prefix: str, n: int) -> str:
