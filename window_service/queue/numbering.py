@@ -97,9 +97,39 @@ async def next_numbers_and_ledger(
     return out, ledger
 
 
+#: Both databases' counter upsert: the numbers are added, and the queue time never goes back
+#: (see the module docstring).
+_COUNTER_UPSERT = """ON CONFLICT (hall_id, prefix, business_day) DO UPDATE SET
+        last_number = ticket_counter.last_number + excluded.last_number,
+        last_queued_at = CASE
+            WHEN ticket_counter.last_queued_at IS NOT NULL
+                 AND ticket_counter.last_queued_at > excluded.last_queued_at
+            THEN ticket_counter.last_queued_at
+            ELSE excluded.last_queued_at END
+        RETURNING prefix, last_number, last_queued_at"""
+
+
+def _numbered_columns() -> tuple[Any, ...]:
+    """The columns both upserts return."""
+    return (
+        column("prefix", String),
+        column("last_number", Integer),
+        column("last_queued_at", TZDateTime),
+    )
+
+
+def _numbering_params() -> tuple[Any, ...]:
+    """The values both upserts bind besides the prefixes and counts."""
+    return (
+        bindparam("hall_id", type_=Integer),
+        bindparam("day", type_=Date),
+        bindparam("at", type_=TZDateTime),
+    )
+
+
 _PG_NUMBERS_AND_LEDGER = (
     text(
-        """
+        f"""
     WITH ledger AS (
         SELECT last_event_seq, audit_seq, audit_hash, queue_version
         FROM hall_ledger WHERE hall_id = :hall_id FOR UPDATE
@@ -109,14 +139,7 @@ _PG_NUMBERS_AND_LEDGER = (
         FROM ledger, unnest(CAST(:prefixes AS varchar[]), CAST(:counts AS integer[]))
              AS v(prefix, n)
         ORDER BY v.prefix
-        ON CONFLICT (hall_id, prefix, business_day) DO UPDATE SET
-            last_number = ticket_counter.last_number + excluded.last_number,
-            last_queued_at = CASE
-                WHEN ticket_counter.last_queued_at IS NOT NULL
-                     AND ticket_counter.last_queued_at > excluded.last_queued_at
-                THEN ticket_counter.last_queued_at
-                ELSE excluded.last_queued_at END
-        RETURNING prefix, last_number, last_queued_at
+        {_COUNTER_UPSERT}
     )
     SELECT numbered.prefix, numbered.last_number, numbered.last_queued_at,
            ledger.last_event_seq, ledger.audit_seq, ledger.audit_hash, ledger.queue_version
@@ -124,18 +147,14 @@ _PG_NUMBERS_AND_LEDGER = (
     """
     )
     .columns(
-        column("prefix", String),
-        column("last_number", Integer),
-        column("last_queued_at", TZDateTime),
+        *_numbered_columns(),
         column("last_event_seq", Integer),
         column("audit_seq", Integer),
         column("audit_hash", String),
         column("queue_version", Integer),
     )
     .bindparams(
-        bindparam("hall_id", type_=Integer),
-        bindparam("day", type_=Date),
-        bindparam("at", type_=TZDateTime),
+        *_numbering_params(),
         bindparam("prefixes", type_=ARRAY(String)),
         bindparam("counts", type_=ARRAY(Integer)),
     )
@@ -150,26 +169,13 @@ def _counter_upsert(prefixes: int) -> Any:
     sql = f"""
     INSERT INTO ticket_counter (hall_id, prefix, business_day, last_number, last_queued_at)
     VALUES {rows}
-    ON CONFLICT (hall_id, prefix, business_day) DO UPDATE SET
-        last_number = ticket_counter.last_number + excluded.last_number,
-        last_queued_at = CASE
-            WHEN ticket_counter.last_queued_at IS NOT NULL
-                 AND ticket_counter.last_queued_at > excluded.last_queued_at
-            THEN ticket_counter.last_queued_at
-            ELSE excluded.last_queued_at END
-    RETURNING prefix, last_number, last_queued_at
+    {_COUNTER_UPSERT}
     """
     return (
         text(sql)
-        .columns(
-            column("prefix", String),
-            column("last_number", Integer),
-            column("last_queued_at", TZDateTime),
-        )
+        .columns(*_numbered_columns())
         .bindparams(
-            bindparam("hall_id", type_=Integer),
-            bindparam("day", type_=Date),
-            bindparam("at", type_=TZDateTime),
+            *_numbering_params(),
             *(bindparam(f"prefix_{k}", type_=String) for k in range(prefixes)),
             *(bindparam(f"count_{k}", type_=Integer) for k in range(prefixes)),
         )
