@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from sqlalchemy import func, select
@@ -235,10 +236,13 @@ async def _window_action(api: ApiRequest, action: str) -> Any:
         elif action == "recall":
             ticket = await service.recall(tx, hall, window, services)
         else:
+            ticket = None
             await service.set_window_status(tx, window, "paused" if action == "pause" else "open")
-            await tx.commit()
-            return next(w for w in await windows_out(session, hall) if w.id == window.id)
         await tx.commit()
+    # The answer is read after the write transaction (see _answer_session).
+    async with _answer_session(api) as session:
+        if ticket is None:
+            return next(w for w in await windows_out(session, hall) if w.id == window.id)
         return await ticket_out(
             session, hall, ticket, services[ticket.service_id], window_number=window.number
         )
@@ -345,7 +349,15 @@ async def _ticket_action(api: ApiRequest, action: str) -> TicketOut:
             target = await get_service(session, hall.id, api.body.service)
             await service.transfer(tx, ticket, window, current, target)
         await tx.commit()
+    async with _answer_session(api) as session:
         return await ticket_out(session, hall, ticket, services[ticket.service_id])
+
+
+def _answer_session(api: ApiRequest) -> AbstractAsyncContextManager[AsyncSession]:
+    """Where a staff action reads its answer (the ticket's place, the window list): a read
+    session, once the change has committed. The write session would begin a new write
+    transaction for it, and on SQLite kiosks and other windows would wait for the answer."""
+    return api.state.db.read()
 
 
 def _ticket_route(path: str, action: str, doc: str, **kwargs: Any) -> None:
