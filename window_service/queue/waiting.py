@@ -88,9 +88,6 @@ class WaitingCache:
             self._by_hall.clear()
         self._by_hall[hall_id] = snapshot
 
-    def forget(self, hall_id: int) -> None:
-        self._by_hall.pop(hall_id, None)
-
 
 def _waiting_in(hall_id: int, day: date, service_ids: list[int]) -> list[object]:
     return [
