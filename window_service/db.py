@@ -11,12 +11,12 @@ PostgreSQL: one engine for both; row locks (``FOR UPDATE``) order the writers.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect
@@ -30,7 +30,9 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.types import DateTime, TypeDecorator
 from sqlalchemy.util.concurrency import await_
 
-from .db_sqlite import fast_aiosqlite_dbapi
+from .db_sqlite import fast_aiosqlite_dbapi, write_here
+
+T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -136,6 +138,16 @@ class Database:
                 await session.rollback()
                 raise
 
+    async def write_here(self, fn: Callable[..., T], *args: Any) -> T:
+        """SQLite: ``fn(sqlite3_connection, *args)`` in the writer's turn, its statements
+        run on this thread and its COMMIT on the connection's (see ``db_sqlite.write_here``;
+        raises ``WriterBusy`` when another process is writing)."""
+        lock = self._write_lock
+        assert lock is not None, "SQLite only"
+        async with lock, self.write_engine.connect() as connection:
+            pooled = await connection.get_raw_connection()
+            return await write_here(pooled, SQLITE_BUSY_TIMEOUT_MS, fn, *args)
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         async with self._read() as session:
@@ -152,10 +164,15 @@ def create_database(url: str, *, echo: bool = False, pool_size: int = 10) -> Dat
         path = _sqlite_path(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
-        # One thread hop per statement instead of three or four (see db_sqlite).
+        connect_args: dict[str, Any] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        # One thread hop per statement instead of three or four (see db_sqlite). A write
+        # connection may also be used from the event loop's thread (``write_here``).
         write = create_async_engine(
-            url, echo=echo, connect_args=connect_args, pool_size=4, module=fast_aiosqlite_dbapi()
+            url,
+            echo=echo,
+            connect_args={**connect_args, "check_same_thread": False},
+            pool_size=4,
+            module=fast_aiosqlite_dbapi(),
         )
         read = create_async_engine(
             url, echo=echo, connect_args=connect_args, pool_size=8, module=fast_aiosqlite_dbapi()

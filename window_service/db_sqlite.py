@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import collections
 import sqlite3
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -26,6 +27,10 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
 )
+from sqlalchemy.engine import Dialect
+from sqlalchemy.pool import PoolProxiedConnection
+
+T = TypeVar("T")
 
 
 def _run(
@@ -115,3 +120,67 @@ class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
 def fast_aiosqlite_dbapi() -> OneHopDBAPI:
     """The DB-API module to pass as ``create_async_engine(..., module=...)`` for SQLite."""
     return OneHopDBAPI(aiosqlite, sqlite3)
+
+
+class WriterBusy(Exception):
+    """Another process holds SQLite's write lock (``write_here`` does not wait for it)."""
+
+
+async def write_here(
+    pooled: PoolProxiedConnection, busy_timeout_ms: int, fn: Callable[..., T], *args: Any
+) -> T:
+    """``fn(sqlite3_connection, *args)`` in a transaction begun with ``BEGIN IMMEDIATE``,
+    run right here on the event loop's thread; its COMMIT goes to the connection's thread.
+
+    For a writer whose whole transaction is known in advance (the issuing batch). Its
+    statements only touch SQLite's page cache, a few microseconds each: sending each to the
+    connection's thread cost far more (two thread wake-ups, and the thread waiting for the
+    GIL while the event loop works) than running it. What can wait for the disk is done on
+    the connection's thread: the COMMIT (the WAL write, and a checkpoint now and then).
+    BEGIN does not wait either: when another process holds the write lock it raises
+    ``WriterBusy`` at once (the caller then writes the ordinary way, which waits in the
+    thread). ``fn`` may end the transaction itself (ROLLBACK); if it raises, the
+    transaction is rolled back. The connection must allow use from this thread
+    (``check_same_thread=False``); the caller holds the process's writer lock, so no other
+    call of this connection is under way.
+    """
+    connection: aiosqlite.Connection = pooled.driver_connection  # type: ignore[assignment]
+    conn: sqlite3.Connection = connection._conn
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+            raise
+        raise WriterBusy from exc
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
+    try:
+        result = fn(conn, *args)
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    if conn.in_transaction:
+        try:
+            await connection._execute(conn.execute, "COMMIT")  # type: ignore[no-untyped-call]
+        except BaseException:
+            # A failed COMMIT leaves the transaction open. Cancelled: the COMMIT may still be
+            # queued, and the rollback goes after it (the pool's reset, if not here).
+            if conn.in_transaction:
+                await connection._execute(conn.execute, "ROLLBACK")  # type: ignore[no-untyped-call]
+            raise
+    return result
+
+
+def storage(table: Any, dialect: Dialect) -> list[tuple[str, Callable[[Any], Any] | None]]:
+    """Each column of ``table`` with the function that turns a Python value into what
+    SQLAlchemy stores for it on SQLite (timestamps as UTC text, JSON as text, ...): a row
+    written with plain sqlite3 is then the row SQLAlchemy would have written."""
+    return [(c.name, c.type._cached_bind_processor(dialect)) for c in table.columns]
+
+
+def reader(type_: Any, dialect: Dialect) -> Callable[[Any], Any]:
+    """The function that turns a stored value back into Python, as SQLAlchemy reads it."""
+    process = type_._cached_result_processor(dialect, None)
+    return process if process is not None else (lambda value: value)

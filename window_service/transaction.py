@@ -143,24 +143,20 @@ class _PendingAudit:
 AfterCommit = Callable[[list[Event]], None]
 
 
-@dataclass
-class Tx:
-    session: AsyncSession
+class Recording:
+    """What a write transaction records besides its rows: the events it tells the screens
+    (``emit``) and its audit trail (``audit``), numbered and chained by ``seal`` under the
+    hall's ledger lock. ``Tx`` is one that writes through a session; ``Record`` one whose
+    rows are written by other means (the SQLite issuing batch, on the database's thread)."""
+
     hall_id: int
     now: datetime
     actor: Actor
-    after_commit: AfterCommit | None = None
-    #: The hall's ledger row, when a statement of this transaction already locked it (the
-    #: PostgreSQL issuing statement locks it with the ticket counters); commit then does not
-    #: read it again.
-    locked_ledger: LedgerState | None = None
-    #: True for a transaction that only issues new tickets: its commit leaves the hall's
-    #: ``queue_version`` as it is. Every other commit bumps it, conservatively, since every
-    #: change of a ticket is audited and so passes through ``commit``'s ledger update.
-    issuing_only: bool = False
-    _inserts: list[tuple[Table, list[dict[str, Any]]]] = field(default_factory=list)
-    _events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    _audits: list[_PendingAudit] = field(default_factory=list)
+    after_commit: AfterCommit | None
+    locked_ledger: LedgerState | None
+    issuing_only: bool
+    _events: list[tuple[str, dict[str, Any]]]
+    _audits: list[_PendingAudit]
 
     def emit(self, type_: str, **payload: Any) -> None:
         """Tell the hall's screens something happened (numbered at commit)."""
@@ -201,6 +197,122 @@ class Tx:
             _PendingAudit(action, None, entity, entity_id, before, after, reason, actor)
         )
 
+    def seal(self, ledger: LedgerState) -> Sealed:
+        """The transaction's events numbered and its audit records chained after ``ledger``
+        (the hall's ledger row, locked): the rows to write and the ledger's new values.
+
+        No statement runs here: ``commit`` writes the result, and so does the SQLite
+        issuing batch, which writes on the database's own thread (``queue/issuing_sqlite``).
+        """
+        first_seq = ledger.last_event_seq + 1
+        events: list[Event] = []
+        rows: list[dict[str, Any]] = []
+        for offset, (type_, payload) in enumerate(self._events):
+            seq = first_seq + offset
+            events.append(Event(self.hall_id, seq, type_, payload))
+            rows.append(
+                {
+                    "hall_id": self.hall_id,
+                    "seq": seq,
+                    "type": type_,
+                    "payload": payload,
+                    "created_at": self.now,
+                }
+            )
+        audit_seq, audit_hash = ledger.audit_seq, ledger.audit_hash or GENESIS_HASH
+        audit_rows = []
+        for pending in self._audits:
+            audit_seq += 1
+            actor = (pending.actor or self.actor).label
+            after = pending.after
+            entity_id = pending.entity_id
+            if pending.obj is not None:
+                after = snapshot(pending.obj)
+                entity_id = str(after.get("id", ""))
+            digest = record_hash(
+                hall_id=self.hall_id,
+                seq=audit_seq,
+                at=self.now,
+                actor=actor,
+                action=pending.action,
+                entity=pending.entity,
+                entity_id=entity_id,
+                before=pending.before,
+                after=after,
+                reason=pending.reason,
+                prev_hash=audit_hash,
+            )
+            audit_rows.append(
+                {
+                    "hall_id": self.hall_id,
+                    "seq": audit_seq,
+                    "at": self.now,
+                    "actor": actor,
+                    "action": pending.action,
+                    "entity": pending.entity,
+                    "entity_id": entity_id,
+                    "before": pending.before,
+                    "after": after,
+                    "reason": pending.reason,
+                    "prev_hash": audit_hash,
+                    "hash": digest,
+                }
+            )
+            audit_hash = digest
+        self._events.clear()
+        self._audits.clear()
+        return Sealed(
+            events,
+            rows,
+            audit_rows,
+            LedgerState(
+                ledger.last_event_seq + len(events),
+                audit_seq,
+                audit_hash,
+                ledger.queue_version + (0 if self.issuing_only else 1),
+            ),
+        )
+
+    def committed(self, events: list[Event]) -> None:
+        """After the commit: the events go to the screens."""
+        self.locked_ledger = None
+        if events and self.after_commit is not None:
+            self.after_commit(events)
+
+
+@dataclass
+class Record(Recording):
+    """A transaction's events and audit records, for a writer without a session."""
+
+    hall_id: int
+    now: datetime
+    actor: Actor
+    after_commit: AfterCommit | None = None
+    locked_ledger: LedgerState | None = None
+    issuing_only: bool = False
+    _events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    _audits: list[_PendingAudit] = field(default_factory=list)
+
+
+@dataclass
+class Tx(Recording):
+    session: AsyncSession
+    hall_id: int
+    now: datetime
+    actor: Actor
+    after_commit: AfterCommit | None = None
+    #: The hall's ledger row, when a statement of this transaction already locked it (the
+    #: PostgreSQL issuing statement locks it with the ticket counters); commit then does not
+    #: read it again.
+    locked_ledger: LedgerState | None = None
+    #: True for a transaction that only issues new tickets: its commit leaves the hall's
+    #: ``queue_version`` as it is. Every other commit bumps it, conservatively, since every
+    #: change of a ticket is audited and so passes through ``commit``'s ledger update.
+    issuing_only: bool = False
+    _inserts: list[tuple[Table, list[dict[str, Any]]]] = field(default_factory=list)
+    _events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    _audits: list[_PendingAudit] = field(default_factory=list)
+
     def insert_at_commit(self, table: Table, rows: list[dict[str, Any]]) -> None:
         """Insert ``rows`` (every column, ids included) as part of the commit.
 
@@ -222,73 +334,8 @@ class Tx:
                 await session.execute(insert(table), table_rows)
             inserts = []
         if self._events or self._audits:
-            ledger = self.locked_ledger or await self.lock_ledger()
-            first_seq = ledger.last_event_seq + 1
-            rows = []
-            for offset, (type_, payload) in enumerate(self._events):
-                seq = first_seq + offset
-                events.append(Event(self.hall_id, seq, type_, payload))
-                rows.append(
-                    {
-                        "hall_id": self.hall_id,
-                        "seq": seq,
-                        "type": type_,
-                        "payload": payload,
-                        "created_at": self.now,
-                    }
-                )
-            audit_seq, audit_hash = ledger.audit_seq, ledger.audit_hash or GENESIS_HASH
-            audit_rows = []
-            for pending in self._audits:
-                audit_seq += 1
-                actor = (pending.actor or self.actor).label
-                after = pending.after
-                entity_id = pending.entity_id
-                if pending.obj is not None:
-                    after = snapshot(pending.obj)
-                    entity_id = str(after.get("id", ""))
-                digest = record_hash(
-                    hall_id=self.hall_id,
-                    seq=audit_seq,
-                    at=self.now,
-                    actor=actor,
-                    action=pending.action,
-                    entity=pending.entity,
-                    entity_id=entity_id,
-                    before=pending.before,
-                    after=after,
-                    reason=pending.reason,
-                    prev_hash=audit_hash,
-                )
-                audit_rows.append(
-                    {
-                        "hall_id": self.hall_id,
-                        "seq": audit_seq,
-                        "at": self.now,
-                        "actor": actor,
-                        "action": pending.action,
-                        "entity": pending.entity,
-                        "entity_id": entity_id,
-                        "before": pending.before,
-                        "after": after,
-                        "reason": pending.reason,
-                        "prev_hash": audit_hash,
-                        "hash": digest,
-                    }
-                )
-                audit_hash = digest
-            queue_version = ledger.queue_version + (0 if self.issuing_only else 1)
-            # Core tables, not the mapped classes: the ORM's bulk paths cost more than the rows.
-            ledger_update = (
-                update(_LEDGER)
-                .where(_LEDGER.c.hall_id == self.hall_id)
-                .values(
-                    last_event_seq=ledger.last_event_seq + len(events),
-                    audit_seq=audit_seq,
-                    audit_hash=audit_hash,
-                    queue_version=queue_version,
-                )
-            )
+            sealed = self.seal(self.locked_ledger or await self.lock_ledger())
+            events, after = sealed.events, sealed.ledger
             message = f"{self.hall_id}:{events[-1].seq}" if events else ""
             if postgres:
                 # One round trip while the hall's ledger row is locked (every write of the
@@ -305,28 +352,35 @@ class Tx:
                         **params,
                         "hall_id": self.hall_id,
                         "now": self.now,
-                        "events": _json_rows(rows, _EVENT_FIELDS),
-                        "audit": _json_rows(audit_rows, _AUDIT_FIELDS),
-                        "last_event_seq": ledger.last_event_seq + len(events),
-                        "audit_seq": audit_seq,
-                        "audit_hash": audit_hash,
-                        "queue_version": queue_version,
+                        "events": _json_rows(sealed.event_rows, _EVENT_FIELDS),
+                        "audit": _json_rows(sealed.audit_rows, _AUDIT_FIELDS),
+                        "last_event_seq": after.last_event_seq,
+                        "audit_seq": after.audit_seq,
+                        "audit_hash": after.audit_hash,
+                        "queue_version": after.queue_version,
                         "channel": NOTIFY_CHANNEL,
                         "message": message,
                     },
                 )
             else:
-                if rows:
-                    await session.execute(insert(_EVENTS), rows)
-                if audit_rows:
-                    await session.execute(insert(_AUDIT), audit_rows)
-                await session.execute(ledger_update)
+                # Core tables, not the mapped classes: the ORM's bulk paths cost more than
+                # the rows.
+                if sealed.event_rows:
+                    await session.execute(insert(_EVENTS), sealed.event_rows)
+                if sealed.audit_rows:
+                    await session.execute(insert(_AUDIT), sealed.audit_rows)
+                await session.execute(
+                    update(_LEDGER)
+                    .where(_LEDGER.c.hall_id == self.hall_id)
+                    .values(
+                        last_event_seq=after.last_event_seq,
+                        audit_seq=after.audit_seq,
+                        audit_hash=after.audit_hash,
+                        queue_version=after.queue_version,
+                    )
+                )
         await session.commit()
-        self.locked_ledger = None
-        self._events.clear()
-        self._audits.clear()
-        if events and self.after_commit is not None:
-            self.after_commit(events)
+        self.committed(events)
         return events
 
     async def lock_ledger(self) -> LedgerState:
@@ -342,6 +396,17 @@ class Tx:
             await self.session.execute(insert(_LEDGER).values(hall_id=self.hall_id))
             row = (await self.session.execute(stmt)).one()
         return LedgerState(row[0], row[1], row[2], row[3])
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """What ``Tx.seal`` makes of a transaction's events and audit records."""
+
+    events: list[Event]
+    event_rows: list[dict[str, Any]]
+    audit_rows: list[dict[str, Any]]
+    #: The ledger row's values after this transaction.
+    ledger: LedgerState
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -25,13 +27,14 @@ from starlette.requests import Request
 
 from ..api.errors import ApiError
 from ..auth.principal import Principal
+from ..db_sqlite import WriterBusy
 from ..halls.lookup import business_day, get_hall
 from ..halls.models import Hall, Service
 from ..state import AppState
-from ..transaction import Actor, Tx
-from . import service
+from ..transaction import Actor, Record, Tx
+from . import issuing_sqlite, service
 from .estimate import estimate_inputs, estimate_minutes
-from .models import Ticket
+from .models import FoundTicket, Ticket
 from .schemas import TicketCreate, TicketOut
 from .views import build_ticket_out, ticket_out
 from .waiting import WaitingCache, WaitingSnapshot, reserve_ticket_ids, waiting_snapshot
@@ -223,6 +226,45 @@ class IssueQueue:
         # else nothing was written; closing the session ends the transaction (a rollback
         # here would expire the rows still needed for the answers)
 
+    async def _apply_on_thread(self, batch: _Batch, items: list[_Pending]) -> bool:
+        """SQLite: the batch written by ``issuing_sqlite`` (its statements on this thread,
+        its COMMIT on the database's); False when nothing was written and the general path
+        must write it."""
+        if not batch.requests:
+            batch.results = []
+            return True
+        state = self.state
+        hall = batch.hall
+        assert hall.id is not None and batch.waiting is not None
+        record = Record(
+            hall.id,
+            state.clock.now(),
+            _batch_actor(items),
+            state.hub.publish_local,
+            issuing_only=True,
+        )
+        job = issuing_sqlite.Job(
+            hall,
+            batch.requests,
+            record,
+            batch.waiting,
+            issuing_sqlite.statements(state.db.write_engine.dialect),
+        )
+        try:
+            written = await state.db.write_here(issuing_sqlite.write_batch, job)
+        except WriterBusy:  # another process is writing: wait for it the ordinary way
+            return False
+        except sqlite3.IntegrityError as exc:  # as SQLAlchemy would raise it (see _write)
+            raise IntegrityError("issue batch", None, exc) from exc
+        if written is None:
+            return False
+        batch.results = written.results
+        if written.events is not None:
+            record.committed(written.events)
+            if written.after is not None:
+                self._waiting.keep(hall.id, written.after)
+        return True
+
     async def _issue_batch(
         self, hall_code: str, items: list[_Pending]
     ) -> list[tuple[TicketOut, bool] | BaseException]:
@@ -237,8 +279,11 @@ class IssueQueue:
             if batch.waiting is None:
                 async with db.read() as session:
                     await self._count_waiting(session, batch)
-            async with db.write() as session:
-                await self._apply(session, batch, items)
+            # Usually the batch is written by issuing_sqlite; when the queue changed since it
+            # was counted, it goes the general way (counted under the lock).
+            if not await self._apply_on_thread(batch, items):
+                async with db.write() as session:
+                    await self._apply(session, batch, items)
         else:
             # On PostgreSQL the count takes no lock: it is the write connection's first
             # statement (one connection per batch), before the numbering lock.
@@ -309,6 +354,7 @@ class IssueQueue:
                 repeats.append(n)
                 outs.append(_NOT_YET)  # filled in below
                 continue
+            assert not isinstance(ticket, FoundTicket)  # found again: not created
             ahead = result.ahead
             estimate = estimate_minutes(ahead, *batch.estimates[svc.id]) if ahead else 0  # type: ignore[index]
             outs.append(
@@ -391,10 +437,14 @@ def _answer(item: _Pending, answer: tuple[TicketOut, bool] | BaseException) -> N
 
 def issue_queue(request: Request, state: AppState) -> IssueQueue:
     """The application's issue queue (one per process, created on first use)."""
-    queue: IssueQueue | None = getattr(request.app.state, "issue_queue", None)
+    return issue_queue_of(request.app, state)
+
+
+def issue_queue_of(app: Any, state: AppState) -> IssueQueue:
+    queue: IssueQueue | None = getattr(app.state, "issue_queue", None)
     if queue is None or queue.state is not state:
         queue = IssueQueue(state)
-        request.app.state.issue_queue = queue
+        app.state.issue_queue = queue
     return queue
 
 

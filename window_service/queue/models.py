@@ -136,3 +136,11 @@ class IssuedTicket:
             row["track_token"],
             row["business_day"],
         )
+
+
+@dataclass(frozen=True, slots=True)
+class FoundTicket:
+    """A ticket found again by its idempotency key, not read whole (its answer reads it)."""
+
+    id: int
+    service_id: int

@@ -46,11 +46,7 @@ async def next_numbers(
     statement, under the database's write lock (PostgreSQL: ``next_numbers_and_ledger``).
     """
     assert session.bind is not None and counts and all(k >= 1 for k in counts.values())
-    prefixes = sorted(counts)
-    params: dict[str, object] = {"hall_id": hall_id, "day": day, "at": at}
-    for k, prefix in enumerate(prefixes):
-        params[f"prefix_{k}"] = prefix
-        params[f"count_{k}"] = counts[prefix]
+    prefixes, params = counter_upsert_params(hall_id, day, at, counts)
     stmt = _counter_upsert(len(prefixes))
     rows = (await session.execute(stmt, params)).all()
     out = {
@@ -162,17 +158,36 @@ _PG_NUMBERS_AND_LEDGER = (
 
 
 @functools.lru_cache(maxsize=32)
-def _counter_upsert(prefixes: int) -> Any:
-    """The SQLite upsert of ``prefixes`` counter rows, its text fixed per size, so that it is
-    compiled once (SQLAlchemy does not cache a multi-row ``insert().values([...])``)."""
+def counter_upsert_sql(prefixes: int) -> str:
+    """SQLite: the upsert of ``prefixes`` counter rows (named parameters ``hall_id``, ``day``,
+    ``at``, ``prefix_K`` and ``count_K``), returning each prefix's last number and queue time.
+    Also run as it is on the database's thread (``issuing_sqlite``)."""
     rows = ", ".join(f"(:hall_id, :prefix_{k}, :day, :count_{k}, :at)" for k in range(prefixes))
-    sql = f"""
+    return f"""
     INSERT INTO ticket_counter (hall_id, prefix, business_day, last_number, last_queued_at)
     VALUES {rows}
     {_COUNTER_UPSERT}
     """
+
+
+def counter_upsert_params(
+    hall_id: int, day: Any, at: Any, counts: dict[str, int]
+) -> tuple[list[str], dict[str, Any]]:
+    """The prefixes in upsert order and the upsert's parameters (``day`` and ``at`` as given)."""
+    prefixes = sorted(counts)
+    params: dict[str, Any] = {"hall_id": hall_id, "day": day, "at": at}
+    for k, prefix in enumerate(prefixes):
+        params[f"prefix_{k}"] = prefix
+        params[f"count_{k}"] = counts[prefix]
+    return prefixes, params
+
+
+@functools.lru_cache(maxsize=32)
+def _counter_upsert(prefixes: int) -> Any:
+    """The SQLite upsert as a statement, its text fixed per size, so that it is compiled
+    once (SQLAlchemy does not cache a multi-row ``insert().values([...])``)."""
     return (
-        text(sql)
+        text(counter_upsert_sql(prefixes))
         .columns(*_numbered_columns())
         .bindparams(
             *_numbering_params(),

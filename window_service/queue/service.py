@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
@@ -19,11 +19,11 @@ from ..api.errors import ApiError, conflict, invalid, not_found
 from ..audit.chain import row_snapshot, snapshot
 from ..halls.lookup import business_day, issuing_open, window_service_ids
 from ..halls.models import Hall, Service, Window, WindowDuty, WindowService
-from ..transaction import Actor, Tx
+from ..transaction import Actor, Recording, Tx
 from . import rules
-from .models import IssuedTicket, Ticket, TicketEvent
-from .numbering import format_number, next_numbers, next_numbers_and_ledger
-from .waiting import WaitingSnapshot, counts_after, usable, waiting_now
+from .models import FoundTicket, IssuedTicket, Ticket, TicketEvent
+from .numbering import Assigned, format_number, next_numbers, next_numbers_and_ledger
+from .waiting import Counts, WaitingSnapshot, counts_after, usable, waiting_now
 
 
 @dataclass(frozen=True)
@@ -63,9 +63,64 @@ class IssueResult:
     found again, whose place may have changed since.
     """
 
-    ticket: Ticket | IssuedTicket
+    ticket: Ticket | IssuedTicket | FoundTicket
     created: bool
     ahead: int | None
+
+
+@dataclass
+class SortedRequests:
+    """A batch's requests sorted out before numbering: ``results`` holds the answer of each
+    request already known (a ticket found by its key, or an error), ``fresh`` the indexes of
+    those that get a new number, ``repeats`` (index, first index) a key used twice in the
+    batch."""
+
+    results: list[IssueResult | ApiError | None]
+    fresh: list[int]
+    repeats: list[tuple[int, int]]
+
+    def answer_repeats(self) -> None:
+        """A key's second request in the batch gets the first one's ticket (not created)."""
+        results = self.results
+        for i, first in self.repeats:
+            original = results[first]
+            results[i] = (
+                IssueResult(original.ticket, False, original.ahead)
+                if isinstance(original, IssueResult)
+                else original
+            )
+
+
+def sort_requests(
+    hall: Hall,
+    requests: list[IssueRequest],
+    known: dict[str, Ticket] | dict[str, FoundTicket],
+    open_now: bool,
+) -> SortedRequests:
+    """Which requests get a new number. ``known``: today's tickets by idempotency key."""
+    results: list[IssueResult | ApiError | None] = [None] * len(requests)
+    fresh: list[int] = []
+    first_with_key: dict[str, int] = {}
+    repeats: list[tuple[int, int]] = []
+    for i, request in enumerate(requests):
+        key = request.idempotency_key
+        if key and key in known:
+            results[i] = IssueResult(known[key], False, None)
+        elif key and key in first_with_key:
+            repeats.append((i, first_with_key[key]))
+        elif not open_now:
+            results[i] = conflict(
+                "outside_issuing_hours", "当前不在取号时间内 (the hall is not issuing tickets now)"
+            )
+        elif request.priority is not None and request.priority not in rules.PRIORITIES:
+            results[i] = invalid("invalid_priority", "绿色通道类别无效 (unknown priority)")
+        elif request.service.hall_id != hall.id or not request.service.active:
+            results[i] = not_found("service", "没有这个事项 (unknown service)")
+        else:
+            fresh.append(i)
+            if key:
+                first_with_key[key] = i
+    return SortedRequests(results, fresh, repeats)
 
 
 async def issue_tickets(
@@ -92,7 +147,6 @@ async def issue_tickets(
     session = tx.session
     assert hall.id is not None
     day = business_day(hall, tx.now)
-    results: list[IssueResult | ApiError | None] = [None] * len(requests)
     keys = {r.idempotency_key for r in requests if r.idempotency_key}
     known: dict[str, Ticket] = {}
     if keys:
@@ -105,40 +159,15 @@ async def issue_tickets(
         )
         known = {t.idempotency_key: t for t in rows.scalars() if t.idempotency_key}
     open_now = not check_hours or issuing_open(hall, tx.now)
-    fresh: list[int] = []
-    first_with_key: dict[str, int] = {}
-    repeats: list[tuple[int, int]] = []
-    for i, request in enumerate(requests):
-        key = request.idempotency_key
-        if key and key in known:
-            results[i] = IssueResult(known[key], False, None)
-        elif key and key in first_with_key:
-            repeats.append((i, first_with_key[key]))
-        elif not open_now:
-            results[i] = conflict(
-                "outside_issuing_hours", "当前不在取号时间内 (the hall is not issuing tickets now)"
-            )
-        elif request.priority is not None and request.priority not in rules.PRIORITIES:
-            results[i] = invalid("invalid_priority", "绿色通道类别无效 (unknown priority)")
-        elif request.service.hall_id != hall.id or not request.service.active:
-            results[i] = not_found("service", "没有这个事项 (unknown service)")
-        else:
-            fresh.append(i)
-            if key:
-                first_with_key[key] = i
+    sorted_out = sort_requests(hall, requests, known, open_now)
+    results, fresh = sorted_out.results, sorted_out.fresh
     if fresh:
         after = await _number_and_insert(
             tx, hall, requests, fresh, results, waiting_before, reserved_ids
         )
         if after is not None and waiting_after is not None:
             waiting_after(after)
-    for i, first in repeats:
-        original = results[first]
-        results[i] = (
-            IssueResult(original.ticket, False, original.ahead)
-            if isinstance(original, IssueResult)
-            else original
-        )
+    sorted_out.answer_repeats()
     return [r for r in results if r is not None]
 
 
@@ -154,10 +183,7 @@ async def _number_and_insert(
     session = tx.session
     assert hall.id is not None
     day = business_day(hall, tx.now)
-    by_prefix: dict[str, list[int]] = {}
-    for i in fresh:
-        by_prefix.setdefault(requests[i].service.prefix, []).append(i)
-    numbers: dict[int, tuple[int, datetime]] = {}
+    by_prefix = prefix_groups(requests, fresh)
     counts_by_prefix = {prefix: len(members) for prefix, members in by_prefix.items()}
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         assigned, tx.locked_ledger = await next_numbers_and_ledger(
@@ -169,11 +195,9 @@ async def _number_and_insert(
         tx.locked_ledger = await tx.lock_ledger()
     ledger = tx.locked_ledger
     assert ledger is not None
-    for prefix, members in by_prefix.items():
-        for i, n in zip(members, assigned[prefix].numbers, strict=True):
-            numbers[i] = (n, assigned[prefix].queued_at)
+    numbers = numbers_of(by_prefix, assigned)
     # Who is already waiting (today) in the services concerned, before these tickets.
-    concerned = list({requests[i].service.id: requests[i].service for i in fresh}.values())
+    concerned = concerned_services(requests, fresh)
     numbered_before = {p: a.last - a.count for p, a in assigned.items()}
     lanes_needed = any(requests[i].priority is not None for i in fresh)
     waiting = await waiting_now(
@@ -186,14 +210,92 @@ async def _number_and_insert(
         lanes_needed=lanes_needed,
         queue_version=ledger.queue_version,
     )
-    # Tickets another process numbered since the snapshot are added to the plain lane
-    # unread: the totals stay exact, the split between the lanes may not.
-    lanes_exact = (
-        lanes_needed
-        or waiting_before is None
-        or not usable(waiting_before, day, ledger.queue_version)
-        or all(waiting_before.issued.get(p, 0) == n for p, n in numbered_before.items())
+    lanes_exact = lanes_stay_exact(
+        waiting_before, day, ledger.queue_version, numbered_before, lanes_needed
     )
+    rows = ticket_rows(hall.id, day, requests, fresh, numbers)
+    # The new tickets are answered and audited from the values written (IssuedTicket), not
+    # from ORM objects: building and inspecting a mapped object per ticket cost more than
+    # the rest of the insert.
+    table = Ticket.__table__  # type: ignore[attr-defined]
+    if reserved_ids is not None:
+        # PostgreSQL: ids reserved before the locks; the rows go with the commit statement.
+        assert len(reserved_ids) >= len(rows)
+        for row, ticket_id in zip(rows, reserved_ids, strict=False):
+            row["id"] = ticket_id
+        tx.insert_at_commit(table, rows)
+    else:
+        # One INSERT … RETURNING; rows matched by their number, not by position (asking
+        # SQLAlchemy to keep the parameter order makes it send one INSERT per row on SQLite).
+        returned = await session.execute(
+            insert(table).returning(table.c.id, table.c.prefix, table.c.seq_no), rows
+        )
+        ids = {(prefix, seq_no): ticket_id for ticket_id, prefix, seq_no in returned.all()}
+        for row in rows:
+            row["id"] = ids[(row["prefix"], row["seq_no"])]
+    record_issued(tx, requests, fresh, rows, waiting, results)
+    issued = {p: a.last for p, a in assigned.items()}
+    return counts_after(
+        waiting_before,
+        day,
+        concerned,
+        waiting,
+        issued,
+        ledger.queue_version,
+        lanes_exact=lanes_exact,
+    )
+
+
+def prefix_groups(requests: list[IssueRequest], fresh: list[int]) -> dict[str, list[int]]:
+    """The fresh requests by their service's prefix (each prefix numbered once)."""
+    by_prefix: dict[str, list[int]] = {}
+    for i in fresh:
+        by_prefix.setdefault(requests[i].service.prefix, []).append(i)
+    return by_prefix
+
+
+def numbers_of(
+    by_prefix: dict[str, list[int]], assigned: dict[str, Assigned]
+) -> dict[int, tuple[int, datetime]]:
+    """Each fresh request's number and queue time, in request order within its prefix."""
+    numbers: dict[int, tuple[int, datetime]] = {}
+    for prefix, members in by_prefix.items():
+        for i, n in zip(members, assigned[prefix].numbers, strict=True):
+            numbers[i] = (n, assigned[prefix].queued_at)
+    return numbers
+
+
+def concerned_services(requests: list[IssueRequest], fresh: list[int]) -> list[Service]:
+    return list({requests[i].service.id: requests[i].service for i in fresh}.values())
+
+
+def lanes_stay_exact(
+    before: WaitingSnapshot | None,
+    day: date,
+    queue_version: int,
+    numbered_before: dict[str, int],
+    lanes_needed: bool,
+) -> bool:
+    """Whether the counts a batch ends with still split the lanes exactly: tickets another
+    process numbered since the snapshot are added to the plain lane unread (the totals stay
+    exact, the split between the lanes may not)."""
+    return (
+        lanes_needed
+        or before is None
+        or not usable(before, day, queue_version)
+        or all(before.issued.get(p, 0) == n for p, n in numbered_before.items())
+    )
+
+
+def ticket_rows(
+    hall_id: int,
+    day: date,
+    requests: list[IssueRequest],
+    fresh: list[int],
+    numbers: dict[int, tuple[int, datetime]],
+) -> list[dict[str, Any]]:
+    """The new tickets' rows, every column but the id (``numbers``: index → number, queue
+    time)."""
     rows: list[dict[str, Any]] = []
     for i in fresh:
         request = requests[i]
@@ -201,7 +303,7 @@ async def _number_and_insert(
         n, queued_at = numbers[i]
         rows.append(
             {
-                "hall_id": hall.id,
+                "hall_id": hall_id,
                 "service_id": service.id,
                 "original_service_id": service.id,
                 "prefix": service.prefix,
@@ -227,25 +329,20 @@ async def _number_and_insert(
                 "issued_by_id": request.issuer.user_id,
             }
         )
-    # The new tickets are answered and audited from the values written (IssuedTicket), not
-    # from ORM objects: building and inspecting a mapped object per ticket cost more than
-    # the rest of the insert.
+    return rows
+
+
+def record_issued(
+    tx: Recording,
+    requests: list[IssueRequest],
+    fresh: list[int],
+    rows: list[dict[str, Any]],
+    waiting: Counts,
+    results: list[IssueResult | ApiError | None],
+) -> None:
+    """Each new ticket (``rows``, ids included) is audited, announced and answered with its
+    place: ``waiting`` holds the counts before it, and is counted on."""
     table = Ticket.__table__  # type: ignore[attr-defined]
-    if reserved_ids is not None:
-        # PostgreSQL: ids reserved before the locks; the rows go with the commit statement.
-        assert len(reserved_ids) >= len(rows)
-        for row, ticket_id in zip(rows, reserved_ids, strict=False):
-            row["id"] = ticket_id
-        tx.insert_at_commit(table, rows)
-    else:
-        # One INSERT … RETURNING; rows matched by their number, not by position (asking
-        # SQLAlchemy to keep the parameter order makes it send one INSERT per row on SQLite).
-        returned = await session.execute(
-            insert(table).returning(table.c.id, table.c.prefix, table.c.seq_no), rows
-        )
-        ids = {(prefix, seq_no): ticket_id for ticket_id, prefix, seq_no in returned.all()}
-        for row in rows:
-            row["id"] = ids[(row["prefix"], row["seq_no"])]
     for i, row in zip(fresh, rows, strict=True):
         ticket_id = row["id"]
         ticket = IssuedTicket.from_row(row)
@@ -270,16 +367,6 @@ async def _number_and_insert(
             waiting={service.prefix: green + plain + 1},
         )
         results[i] = IssueResult(ticket, True, ahead)
-    issued = {p: a.last for p, a in assigned.items()}
-    return counts_after(
-        waiting_before,
-        day,
-        concerned,
-        waiting,
-        issued,
-        ledger.queue_version,
-        lanes_exact=lanes_exact,
-    )
 
 
 async def waiting_count(session: AsyncSession, hall_id: int, service_id: int) -> int:

@@ -188,6 +188,27 @@ def usable(snapshot: WaitingSnapshot | None, day: date, queue_version: int | Non
     )
 
 
+def counts_unread(
+    snapshot: WaitingSnapshot,
+    services: list[Service],
+    numbered_before: dict[str, int],
+    lanes_needed: bool,
+) -> Counts | None:
+    """``waiting_now`` without reading a ticket, when that is exact: the snapshot (usable,
+    see ``usable``) plus the tickets numbered since in the plain lane, when no new ticket
+    is green or none was numbered since. None when the tickets since must be read."""
+    counts = dict(snapshot.counts)
+    for service in services:
+        assert service.id is not None
+        since = numbered_before[service.prefix] - snapshot.issued.get(service.prefix, 0)
+        if since > 0:
+            if lanes_needed:
+                return None
+            key = (service.id, False)
+            counts[key] = counts.get(key, 0) + since
+    return counts
+
+
 async def waiting_now(
     session: AsyncSession,
     hall_id: int,
@@ -222,15 +243,10 @@ async def waiting_now(
             .group_by(Ticket.service_id, Ticket.green)
         )
         return {(int(s), bool(g)): int(n) for s, g, n in rows.all()}
-    if numbered_before is not None and not lanes_needed:
-        counts = dict(snapshot.counts)
-        for service in services:
-            assert service.id is not None
-            since = numbered_before[service.prefix] - snapshot.issued.get(service.prefix, 0)
-            if since > 0:
-                key = (service.id, False)
-                counts[key] = counts.get(key, 0) + since
-        return counts
+    if numbered_before is not None:
+        counts = counts_unread(snapshot, services, numbered_before, lanes_needed)
+        if counts is not None:
+            return counts
     prefixes = tuple(sorted({s.prefix for s in services}))
     params: dict[str, Any] = {"hall_id": hall_id, "day": day}
     for k, prefix in enumerate(prefixes):

@@ -1,0 +1,251 @@
+"""SQLite: an issuing batch written in one call on the database's own thread.
+
+aiosqlite runs each statement on the connection's thread and wakes the event loop with the
+result. An issuing batch through SQLAlchemy is about eight statements (begin, numbering, the
+ledger row, the tickets, the events, the audit records, the ledger update, commit): eight
+trips, each waiting behind whatever the event loop is doing for the other requests, and
+SQLAlchemy's work to build and process each statement. On a busy single-process hall that
+was most of the cost of a ticket (bench/issue.py).
+
+Here the whole transaction is one function run on that thread with plain sqlite3 calls. It
+does what ``service.issue_tickets`` does, with the same pieces: ``sort_requests`` decides
+which requests get a number, the same counter upsert numbers them, ``ticket_rows`` builds
+the rows, ``record_issued`` audits and announces each ticket and ``Recording.seal`` numbers
+the events and chains the audit records. Values are stored with SQLAlchemy's own
+conversions (``db_sqlite.storage``), so the rows are the ones the general path writes.
+
+It applies only when the queue's counts are known without reading tickets under the lock
+(``waiting.counts_unread``: the counts taken before the batch are still those of the hall's
+``queue_version``). Otherwise it changes nothing and says so (None), and the batch goes the
+general way, which counts the queue under the lock.
+"""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+
+from ..api.errors import ApiError
+from ..audit.models import AuditRecord
+from ..db_sqlite import reader, storage
+from ..halls.lookup import business_day, issuing_open
+from ..halls.models import Hall
+from ..realtime.models import HallEvent
+from ..transaction import Event, LedgerState, Record
+from .models import FoundTicket, Ticket, TicketCounter
+from .numbering import Assigned, counter_upsert_params, counter_upsert_sql
+from .service import (
+    IssueRequest,
+    IssueResult,
+    concerned_services,
+    lanes_stay_exact,
+    numbers_of,
+    prefix_groups,
+    record_issued,
+    sort_requests,
+    ticket_rows,
+)
+from .waiting import WaitingSnapshot, counts_after, counts_unread, usable
+
+
+@dataclass
+class Job:
+    """One hall's batch, as the database thread needs it."""
+
+    hall: Hall
+    requests: list[IssueRequest]
+    record: Record
+    waiting: WaitingSnapshot
+    sql: Statements
+
+
+@dataclass
+class Written:
+    """What the batch did: an answer per request, and when it committed (``events``, even
+    empty, is then not None) the events to publish and the counts to keep."""
+
+    results: list[IssueResult | ApiError]
+    events: list[Event] | None
+    after: WaitingSnapshot | None
+
+
+def write_batch(conn: sqlite3.Connection, job: Job) -> Written | None:
+    """In a transaction begun by ``db_sqlite.write_here``: the batch, or None (rolled back,
+    nothing written) when the queue must be counted under the lock, which the general path
+    does. A batch that issued nothing is rolled back too; one that did is committed by
+    ``write_here`` on return."""
+    written = _write(conn, job)
+    if written is None or written.events is None:
+        conn.execute("ROLLBACK")
+    return written
+
+
+def _write(conn: sqlite3.Connection, job: Job) -> Written | None:
+    hall, requests, record, sql = job.hall, job.requests, job.record, job.sql
+    assert hall.id is not None
+    day = business_day(hall, record.now)
+    known = _known_keys(conn, sql, hall.id, day, requests)
+    sorted_out = sort_requests(hall, requests, known, issuing_open(hall, record.now))
+    results, fresh = sorted_out.results, sorted_out.fresh
+    events: list[Event] | None = None
+    after: WaitingSnapshot | None = None
+    if fresh:
+        ledger = _ledger(conn, hall.id)
+        if ledger is None or not usable(job.waiting, day, ledger.queue_version):
+            return None
+        by_prefix = prefix_groups(requests, fresh)
+        assigned = _number(conn, sql, hall.id, day, record.now, by_prefix)
+        concerned = concerned_services(requests, fresh)
+        numbered_before = {p: a.last - a.count for p, a in assigned.items()}
+        lanes_needed = any(requests[i].priority is not None for i in fresh)
+        waiting = counts_unread(job.waiting, concerned, numbered_before, lanes_needed)
+        if waiting is None or (lanes_needed and not job.waiting.lanes_exact):
+            return None
+        lanes_exact = lanes_stay_exact(
+            job.waiting, day, ledger.queue_version, numbered_before, lanes_needed
+        )
+        rows = ticket_rows(hall.id, day, requests, fresh, numbers_of(by_prefix, assigned))
+        _insert_tickets(conn, sql, rows)
+        record_issued(record, requests, fresh, rows, waiting, results)
+        sealed = record.seal(ledger)
+        conn.executemany(sql.insert_event, [sql.event_values(r) for r in sealed.event_rows])
+        conn.executemany(sql.insert_audit, [sql.audit_values(r) for r in sealed.audit_rows])
+        new = sealed.ledger
+        conn.execute(
+            sql.update_ledger,
+            (new.last_event_seq, new.audit_seq, new.audit_hash, new.queue_version, hall.id),
+        )
+        events = sealed.events
+        issued = {p: a.last for p, a in assigned.items()}
+        after = counts_after(
+            job.waiting,
+            day,
+            concerned,
+            waiting,
+            issued,
+            ledger.queue_version,
+            lanes_exact=lanes_exact,
+        )
+    sorted_out.answer_repeats()
+    return Written([r for r in results if r is not None], events, after)
+
+
+def _known_keys(
+    conn: sqlite3.Connection, sql: Statements, hall_id: int, day: date, requests: list[IssueRequest]
+) -> dict[str, FoundTicket]:
+    """Today's tickets already issued under the batch's idempotency keys."""
+    keys = sorted({r.idempotency_key for r in requests if r.idempotency_key})
+    if not keys:
+        return {}
+    marks = ", ".join("?" * len(keys))
+    rows = conn.execute(
+        "SELECT idempotency_key, id, service_id FROM ticket "
+        f"WHERE hall_id = ? AND business_day = ? AND idempotency_key IN ({marks})",
+        (hall_id, sql.day(day), *keys),
+    ).fetchall()
+    return {key: FoundTicket(ticket_id, service_id) for key, ticket_id, service_id in rows}
+
+
+def _insert_tickets(conn: sqlite3.Connection, sql: Statements, rows: list[dict[str, Any]]) -> None:
+    """One INSERT … RETURNING for the batch's tickets; their ids matched by number (SQLite
+    does not promise RETURNING's order)."""
+    values = [v for row in rows for v in sql.ticket_values(row)]
+    returned = conn.execute(sql.insert_tickets(len(rows)), values).fetchall()
+    ids = {(prefix, seq_no): ticket_id for ticket_id, prefix, seq_no in returned}
+    for row in rows:
+        row["id"] = ids[(row["prefix"], row["seq_no"])]
+
+
+def _ledger(conn: sqlite3.Connection, hall_id: int) -> LedgerState | None:
+    row = conn.execute(
+        "SELECT last_event_seq, audit_seq, audit_hash, queue_version FROM hall_ledger "
+        "WHERE hall_id = ?",
+        (hall_id,),
+    ).fetchone()
+    if row is None:  # a hall that never wrote: the general path creates its ledger row
+        return None
+    return LedgerState(int(row[0]), int(row[1]), str(row[2] or ""), int(row[3]))
+
+
+def _number(
+    conn: sqlite3.Connection,
+    sql: Statements,
+    hall_id: int,
+    day: date,
+    now: datetime,
+    by_prefix: dict[str, list[int]],
+) -> dict[str, Assigned]:
+    """``numbering.next_numbers``, the same statement, run here."""
+    counts = {prefix: len(members) for prefix, members in by_prefix.items()}
+    prefixes, params = counter_upsert_params(hall_id, sql.day(day), sql.at(now), counts)
+    rows = conn.execute(counter_upsert_sql(len(prefixes)), params).fetchall()
+    out = {
+        str(prefix): Assigned(int(last), counts[prefix], sql.queued_at(queued))
+        for prefix, last, queued in rows
+    }
+    assert set(out) == set(counts)
+    return out
+
+
+class Statements:
+    """The batch's INSERTs and the conversions of its values, for one SQLAlchemy dialect."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        def columns(table: Any) -> list[tuple[str, Any]]:
+            return [(name, fn) for name, fn in storage(table, dialect) if name != "id"]
+
+        def insert(table: Any, cols: list[tuple[str, Any]]) -> str:
+            names = ", ".join(f'"{name}"' for name, _ in cols)
+            return f'INSERT INTO "{table.name}" ({names}) VALUES '
+
+        ticket = Ticket.__table__  # type: ignore[attr-defined]
+        event = HallEvent.__table__  # type: ignore[attr-defined]
+        audit = AuditRecord.__table__  # type: ignore[attr-defined]
+        self._ticket = columns(ticket)
+        self._event = columns(event)
+        self._audit = columns(audit)
+        self._insert_ticket = insert(ticket, self._ticket)
+        self._ticket_marks = f"({', '.join('?' * len(self._ticket))})"
+        self.insert_event = insert(event, self._event) + _marks(len(self._event))
+        self.insert_audit = insert(audit, self._audit) + _marks(len(self._audit))
+        self.update_ledger = (
+            "UPDATE hall_ledger SET last_event_seq = ?, audit_seq = ?, audit_hash = ?, "
+            "queue_version = ? WHERE hall_id = ?"
+        )
+        counter = TicketCounter.__table__.c  # type: ignore[attr-defined]
+        self.day = counter.business_day.type._cached_bind_processor(dialect)
+        self.at = counter.last_queued_at.type._cached_bind_processor(dialect)
+        self.queued_at = reader(counter.last_queued_at.type, dialect)
+
+    @functools.lru_cache(maxsize=64)  # noqa: B019 (one Statements per dialect, kept)
+    def insert_tickets(self, n: int) -> str:
+        """The INSERT of ``n`` tickets, returning their ids, prefixes and numbers."""
+        rows = ", ".join([self._ticket_marks] * n)
+        return f"{self._insert_ticket}{rows} RETURNING id, prefix, seq_no"
+
+    @staticmethod
+    def _values(cols: list[tuple[str, Any]], row: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple([row[name] if fn is None else fn(row[name]) for name, fn in cols])
+
+    def ticket_values(self, row: dict[str, Any]) -> tuple[Any, ...]:
+        return self._values(self._ticket, row)
+
+    def event_values(self, row: dict[str, Any]) -> tuple[Any, ...]:
+        return self._values(self._event, row)
+
+    def audit_values(self, row: dict[str, Any]) -> tuple[Any, ...]:
+        return self._values(self._audit, row)
+
+
+def _marks(n: int) -> str:
+    return f"({', '.join('?' * n)})"
+
+
+@functools.lru_cache(maxsize=4)
+def statements(dialect: Dialect) -> Statements:
+    return Statements(dialect)
