@@ -226,7 +226,7 @@ class IssueQueue:
         # else nothing was written; closing the session ends the transaction (a rollback
         # here would expire the rows still needed for the answers)
 
-    async def _apply_on_thread(self, batch: _Batch, items: list[_Pending]) -> bool:
+    async def _apply_here(self, batch: _Batch, items: list[_Pending]) -> bool:
         """SQLite: the batch written by ``issuing_sqlite`` (its statements on this thread,
         its COMMIT on the database's); False when nothing was written and the general path
         must write it."""
@@ -281,7 +281,7 @@ class IssueQueue:
                     await self._count_waiting(session, batch)
             # Usually the batch is written by issuing_sqlite; when the queue changed since it
             # was counted, it goes the general way (counted under the lock).
-            if not await self._apply_on_thread(batch, items):
+            if not await self._apply_here(batch, items):
                 async with db.write() as session:
                     await self._apply(session, batch, items)
         else:

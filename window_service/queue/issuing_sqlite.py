@@ -1,18 +1,21 @@
-"""SQLite: an issuing batch written in one call on the database's own thread.
+"""SQLite: an issuing batch written with plain sqlite3 calls, its COMMIT on the database's thread.
 
 aiosqlite runs each statement on the connection's thread and wakes the event loop with the
 result. An issuing batch through SQLAlchemy is about eight statements (begin, numbering, the
 ledger row, the tickets, the events, the audit records, the ledger update, commit): eight
-trips, each waiting behind whatever the event loop is doing for the other requests, and
-SQLAlchemy's work to build and process each statement. On a busy single-process hall that
-was most of the cost of a ticket (bench/issue.py).
+trips, each waiting for two thread wake-ups and for the GIL, which the busy event loop
+holds, plus SQLAlchemy's work to build and process each statement. On a busy
+single-process hall that was most of the cost of a ticket (bench/issue.py).
 
-Here the whole transaction is one function run on that thread with plain sqlite3 calls. It
-does what ``service.issue_tickets`` does, with the same pieces: ``sort_requests`` decides
-which requests get a number, the same counter upsert numbers them, ``ticket_rows`` builds
-the rows, ``record_issued`` audits and announces each ticket and ``Recording.seal`` numbers
-the events and chains the audit records. Values are stored with SQLAlchemy's own
-conversions (``db_sqlite.storage``), so the rows are the ones the general path writes.
+Here the transaction is one function, ``write_batch``, run by ``db_sqlite.write_here``: its
+statements on the event loop's thread (they only touch SQLite's page cache), its COMMIT on
+the connection's thread (the WAL write, and a checkpoint now and then). It does what
+``service.issue_tickets`` does, with the same pieces: ``sort_requests`` decides which
+requests get a number, the same counter upsert numbers them, ``ticket_rows`` builds the
+rows, ``record_issued`` audits and announces each ticket and ``Recording.seal`` numbers the
+events and chains the audit records. Values are stored with SQLAlchemy's own conversions
+(``db_sqlite.storage``), so the rows are the ones the general path writes. Nothing in here
+may wait: no lock, no disk flush.
 
 It applies only when the queue's counts are known without reading tickets under the lock
 (``waiting.counts_unread``: the counts taken before the batch are still those of the hall's
@@ -55,7 +58,7 @@ from .waiting import WaitingSnapshot, counts_after, counts_unread, usable
 
 @dataclass
 class Job:
-    """One hall's batch, as the database thread needs it."""
+    """One hall's batch, as ``write_batch`` needs it."""
 
     hall: Hall
     requests: list[IssueRequest]
