@@ -48,11 +48,11 @@ class Paths:
         self.general = 0
         real = issuing_sqlite.write_batch
 
-        def write_batch(conn: sqlite3.Connection, job: Any) -> Any:
+        def write_batch(conn: sqlite3.Connection, later: Any, job: Any) -> Any:
             if general_only:
                 conn.execute("ROLLBACK")
                 return None
-            written = real(conn, job)
+            written = real(conn, later, job)
             if written is not None:
                 self.direct += 1
             return written

@@ -139,9 +139,10 @@ class Database:
                 raise
 
     async def write_here(self, fn: Callable[..., T], *args: Any) -> T:
-        """SQLite: ``fn(sqlite3_connection, *args)`` in the writer's turn, its statements
-        run on this thread and its COMMIT on the connection's (see ``db_sqlite.write_here``;
-        raises ``WriterBusy`` when another process is writing)."""
+        """SQLite: ``fn(sqlite3_connection, later, *args)`` in the writer's turn: its reads
+        run on this thread, the writes it leaves in ``later`` and the COMMIT on the
+        connection's (see ``db_sqlite.write_here``; raises ``WriterBusy`` when another
+        process is writing)."""
         lock = self._write_lock
         assert lock is not None, "SQLite only"
         async with lock, self.write_engine.connect() as connection:
@@ -170,7 +171,9 @@ def create_database(url: str, *, echo: bool = False, pool_size: int = 10) -> Dat
         write = create_async_engine(
             url,
             echo=echo,
-            connect_args={**connect_args, "check_same_thread": False},
+            # The issuing batch's multi-row INSERTs differ by their row count: keep them all
+            # prepared (sqlite3 keeps 128 by default).
+            connect_args={**connect_args, "check_same_thread": False, "cached_statements": 512},
             pool_size=4,
             module=fast_aiosqlite_dbapi(),
         )

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import collections
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import aiosqlite
@@ -126,23 +126,31 @@ class WriterBusy(Exception):
     """Another process holds SQLite's write lock (``write_here`` does not wait for it)."""
 
 
+#: Statements a ``write_here`` function leaves for the connection's thread: SQL and parameters.
+Later = list[tuple[str, Sequence[Any]]]
+
+
 async def write_here(
     pooled: PoolProxiedConnection, busy_timeout_ms: int, fn: Callable[..., T], *args: Any
 ) -> T:
-    """``fn(sqlite3_connection, *args)`` in a transaction begun with ``BEGIN IMMEDIATE``,
-    run right here on the event loop's thread; its COMMIT goes to the connection's thread.
+    """``fn(sqlite3_connection, later, *args)`` in a transaction begun with ``BEGIN
+    IMMEDIATE`` right here on the event loop's thread; the statements ``fn`` appends to
+    ``later``, then the COMMIT, in one call on the connection's thread.
 
-    For a writer whose whole transaction is known in advance (the issuing batch). Its
-    statements only touch SQLite's page cache, a few microseconds each: sending each to the
-    connection's thread cost far more (two thread wake-ups, and the thread waiting for the
-    GIL while the event loop works) than running it. What can wait for the disk is done on
-    the connection's thread: the COMMIT (the WAL write, and a checkpoint now and then).
+    For a writer whose whole transaction is known in advance (the issuing batch). What it
+    must read under the lock (a counter, the ledger) it reads here: a few microseconds each
+    from SQLite's page cache, far less than sending each statement to the connection's
+    thread (two thread wake-ups, and the thread waiting for the GIL while the event loop
+    works). What only writes goes to ``later``: the INSERTs (every index to update), the
+    COMMIT (the WAL write, and a checkpoint now and then). The connection's thread runs them
+    while the event loop serves other requests; sqlite3 lets go of the GIL while a statement
+    runs, so they use the other core.
     BEGIN does not wait either: when another process holds the write lock it raises
     ``WriterBusy`` at once (the caller then writes the ordinary way, which waits in the
-    thread). ``fn`` may end the transaction itself (ROLLBACK); if it raises, the
-    transaction is rolled back. The connection must allow use from this thread
-    (``check_same_thread=False``); the caller holds the process's writer lock, so no other
-    call of this connection is under way.
+    thread). ``fn`` may end the transaction itself (ROLLBACK; ``later`` is then dropped); if
+    it or a later statement raises, the transaction is rolled back. The connection must
+    allow use from this thread (``check_same_thread=False``); the caller holds the process's
+    writer lock, so no other call of this connection is under way.
     """
     connection: aiosqlite.Connection = pooled.driver_connection  # type: ignore[assignment]
     conn: sqlite3.Connection = connection._conn
@@ -155,22 +163,36 @@ async def write_here(
         raise WriterBusy from exc
     finally:
         conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
+    later: Later = []
     try:
-        result = fn(conn, *args)
+        result = fn(conn, later, *args)
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
     if conn.in_transaction:
         try:
-            await connection._execute(conn.execute, "COMMIT")  # type: ignore[no-untyped-call]
+            await connection._execute(run_and_commit, conn, later)  # type: ignore[no-untyped-call]
         except BaseException:
-            # A failed COMMIT leaves the transaction open. Cancelled: the COMMIT may still be
-            # queued, and the rollback goes after it (the pool's reset, if not here).
+            # Cancelled: the call may still be queued, and the rollback goes after it (the
+            # pool's reset, if not here).
             if conn.in_transaction:
                 await connection._execute(conn.execute, "ROLLBACK")  # type: ignore[no-untyped-call]
             raise
     return result
+
+
+def run_and_commit(conn: sqlite3.Connection, later: Later) -> None:
+    """On the connection's thread: ``later``'s statements, then COMMIT; ROLLBACK if one fails
+    (a failed COMMIT leaves the transaction open too)."""
+    try:
+        for sql, params in later:
+            conn.execute(sql, params)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def storage(table: Any, dialect: Dialect) -> list[tuple[str, Callable[[Any], Any] | None]]:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -35,7 +36,7 @@ from sqlalchemy.engine import Dialect
 
 from ..api.errors import ApiError
 from ..audit.models import AuditRecord
-from ..db_sqlite import reader, storage
+from ..db_sqlite import Later, reader, storage
 from ..halls.lookup import business_day, issuing_open
 from ..halls.models import Hall
 from ..realtime.models import HallEvent
@@ -77,18 +78,20 @@ class Written:
     after: WaitingSnapshot | None
 
 
-def write_batch(conn: sqlite3.Connection, job: Job) -> Written | None:
+def write_batch(conn: sqlite3.Connection, later: Later, job: Job) -> Written | None:
     """In a transaction begun by ``db_sqlite.write_here``: the batch, or None (rolled back,
     nothing written) when the queue must be counted under the lock, which the general path
-    does. A batch that issued nothing is rolled back too; one that did is committed by
-    ``write_here`` on return."""
-    written = _write(conn, job)
+    does. A batch that issued nothing is rolled back too. One that did leaves its INSERTs
+    and the ledger's update in ``later``: ``write_here`` runs them and commits on the
+    connection's thread."""
+    written = _write(conn, later, job)
     if written is None or written.events is None:
+        later.clear()
         conn.execute("ROLLBACK")
     return written
 
 
-def _write(conn: sqlite3.Connection, job: Job) -> Written | None:
+def _write(conn: sqlite3.Connection, later: Later, job: Job) -> Written | None:
     hall, requests, record, sql = job.hall, job.requests, job.record, job.sql
     assert hall.id is not None
     day = business_day(hall, record.now)
@@ -113,15 +116,17 @@ def _write(conn: sqlite3.Connection, job: Job) -> Written | None:
             job.waiting, day, ledger.queue_version, numbered_before, lanes_needed
         )
         rows = ticket_rows(hall.id, day, requests, fresh, numbers_of(by_prefix, assigned))
-        _insert_tickets(conn, sql, rows)
+        _insert_tickets(conn, later, sql, rows)
         record_issued(record, requests, fresh, rows, waiting, results)
         sealed = record.seal(ledger)
-        conn.executemany(sql.insert_event, [sql.event_values(r) for r in sealed.event_rows])
-        conn.executemany(sql.insert_audit, [sql.audit_values(r) for r in sealed.audit_rows])
+        later.append(sql.insert("hall_event", sealed.event_rows))
+        later.append(sql.insert("audit_record", sealed.audit_rows))
         new = sealed.ledger
-        conn.execute(
-            sql.update_ledger,
-            (new.last_event_seq, new.audit_seq, new.audit_hash, new.queue_version, hall.id),
+        later.append(
+            (
+                sql.update_ledger,
+                (new.last_event_seq, new.audit_seq, new.audit_hash, new.queue_version, hall.id),
+            )
         )
         events = sealed.events
         issued = {p: a.last for p, a in assigned.items()}
@@ -154,14 +159,16 @@ def _known_keys(
     return {key: FoundTicket(ticket_id, service_id) for key, ticket_id, service_id in rows}
 
 
-def _insert_tickets(conn: sqlite3.Connection, sql: Statements, rows: list[dict[str, Any]]) -> None:
-    """One INSERT … RETURNING for the batch's tickets; their ids matched by number (SQLite
-    does not promise RETURNING's order)."""
-    values = [v for row in rows for v in sql.ticket_values(row)]
-    returned = conn.execute(sql.insert_tickets(len(rows)), values).fetchall()
-    ids = {(prefix, seq_no): ticket_id for ticket_id, prefix, seq_no in returned}
-    for row in rows:
-        row["id"] = ids[(row["prefix"], row["seq_no"])]
+def _insert_tickets(
+    conn: sqlite3.Connection, later: Later, sql: Statements, rows: list[dict[str, Any]]
+) -> None:
+    """The batch's tickets get their ids here, the next ones after the highest (as SQLite
+    would give them: the write lock is held), so that their events and audit records can be
+    written with them; their INSERT goes to ``later``."""
+    last = conn.execute("SELECT max(id) FROM ticket").fetchone()[0] or 0
+    for n, row in enumerate(rows, start=last + 1):
+        row["id"] = n
+    later.append(sql.insert("ticket", rows))
 
 
 def _ledger(conn: sqlite3.Connection, hall_id: int) -> LedgerState | None:
@@ -196,26 +203,19 @@ def _number(
 
 
 class Statements:
-    """The batch's INSERTs and the conversions of its values, for one SQLAlchemy dialect."""
+    """The batch's INSERTs and the conversions of their values, for one SQLAlchemy dialect."""
 
     def __init__(self, dialect: Dialect) -> None:
-        def columns(table: Any) -> list[tuple[str, Any]]:
-            return [(name, fn) for name, fn in storage(table, dialect) if name != "id"]
-
-        def insert(table: Any, cols: list[tuple[str, Any]]) -> str:
-            names = ", ".join(f'"{name}"' for name, _ in cols)
-            return f'INSERT INTO "{table.name}" ({names}) VALUES '
-
         ticket = Ticket.__table__  # type: ignore[attr-defined]
         event = HallEvent.__table__  # type: ignore[attr-defined]
         audit = AuditRecord.__table__  # type: ignore[attr-defined]
-        self._ticket = columns(ticket)
-        self._event = columns(event)
-        self._audit = columns(audit)
-        self._insert_ticket = insert(ticket, self._ticket)
-        self._ticket_marks = f"({', '.join('?' * len(self._ticket))})"
-        self.insert_event = insert(event, self._event) + _marks(len(self._event))
-        self.insert_audit = insert(audit, self._audit) + _marks(len(self._audit))
+        # A ticket is written with its id (see _insert_tickets); events and audit records
+        # get theirs from SQLite.
+        self._tables = {
+            "ticket": _Table(ticket.name, storage(ticket, dialect)),
+            "hall_event": _Table(event.name, _without_id(storage(event, dialect))),
+            "audit_record": _Table(audit.name, _without_id(storage(audit, dialect))),
+        }
         self.update_ledger = (
             "UPDATE hall_ledger SET last_event_seq = ?, audit_seq = ?, audit_hash = ?, "
             "queue_version = ? WHERE hall_id = ?"
@@ -225,28 +225,31 @@ class Statements:
         self.at = counter.last_queued_at.type._cached_bind_processor(dialect)
         self.queued_at = reader(counter.last_queued_at.type, dialect)
 
-    @functools.lru_cache(maxsize=64)  # noqa: B019 (one Statements per dialect, kept)
-    def insert_tickets(self, n: int) -> str:
-        """The INSERT of ``n`` tickets, returning their ids, prefixes and numbers."""
-        rows = ", ".join([self._ticket_marks] * n)
-        return f"{self._insert_ticket}{rows} RETURNING id, prefix, seq_no"
-
-    @staticmethod
-    def _values(cols: list[tuple[str, Any]], row: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple([row[name] if fn is None else fn(row[name]) for name, fn in cols])
-
-    def ticket_values(self, row: dict[str, Any]) -> tuple[Any, ...]:
-        return self._values(self._ticket, row)
-
-    def event_values(self, row: dict[str, Any]) -> tuple[Any, ...]:
-        return self._values(self._event, row)
-
-    def audit_values(self, row: dict[str, Any]) -> tuple[Any, ...]:
-        return self._values(self._audit, row)
+    def insert(self, table: str, rows: list[dict[str, Any]]) -> tuple[str, list[Any]]:
+        """One INSERT of ``rows`` into ``table`` (a multi-row VALUES), with its parameters
+        as SQLAlchemy would store them."""
+        t = self._tables[table]
+        return t.sql(len(rows)), [
+            row[name] if fn is None else fn(row[name]) for row in rows for name, fn in t.columns
+        ]
 
 
-def _marks(n: int) -> str:
-    return f"({', '.join('?' * n)})"
+class _Table:
+    def __init__(self, name: str, columns: list[tuple[str, Callable[[Any], Any] | None]]):
+        self.columns = columns
+        names = ", ".join(f'"{column}"' for column, _ in columns)
+        self._head = f'INSERT INTO "{name}" ({names}) VALUES '
+        self._row = f"({', '.join('?' * len(columns))})"
+
+    @functools.lru_cache(maxsize=64)  # noqa: B019 (three per dialect, kept)
+    def sql(self, n: int) -> str:
+        return self._head + ", ".join([self._row] * n)
+
+
+def _without_id(
+    columns: list[tuple[str, Callable[[Any], Any] | None]],
+) -> list[tuple[str, Callable[[Any], Any] | None]]:
+    return [(name, fn) for name, fn in columns if name != "id"]
 
 
 @functools.lru_cache(maxsize=4)
