@@ -43,10 +43,6 @@ log = logging.getLogger("window_service.queue")
 
 #: At most this many requests share one transaction.
 MAX_BATCH = 64
-#: Batches of one process that may be under way at the same time. Measured with
-#: bench/issue.py on 2 cores, one at a time wins (about 800 against 550 tickets/s on SQLite):
-#: more smaller transactions cost more than the overlap gains.
-BATCHES_IN_FLIGHT = 1
 #: How long a process trusts its copy of a hall's settings and services, and of the inputs
 #: of the wait estimate (recent service times, open windows).
 HALL_CACHE_SECONDS = 2.0
@@ -71,7 +67,6 @@ class IssueQueue:
         self._halls: dict[str, _HallCopy] = {}
         #: The waiting counts each hall's last batch ended with (see waiting.py).
         self._waiting = WaitingCache()
-        self._slots = asyncio.Semaphore(BATCHES_IN_FLIGHT)
 
     async def issue(
         self, hall_code: str, body: TicketCreate, principal: Principal, base_url: str
@@ -84,45 +79,53 @@ class IssueQueue:
         return await future
 
     async def _drain(self) -> None:
-        # Up to BATCHES_IN_FLIGHT batches at once (with more than one, while one holds the
-        # numbering lock the next reads what it needs). Each batch is one transaction; the
-        # requests that arrive while batches are under way form the next one.
-        running: set[asyncio.Task[None]] = set()
+        # One batch at a time (measured with bench/issue.py on 2 cores: two at a time lost,
+        # more smaller transactions cost more than their overlap gained). Each batch is one
+        # transaction; the requests that arrive while it is written form the next one.
+        #
+        # A batch's answers are handed out only once the next batch is under way, that is
+        # waiting for the database (on SQLite: its INSERTs and COMMIT on the database's
+        # thread). Sending the answers and reading the requests that follow then overlap
+        # with that wait, instead of coming between two batches while the database idles.
+        # With no next batch they go out at once.
+        held: list[_Answered] = []
         try:
-            while self._pending or running:
-                if not self._pending:
-                    await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                    continue
-                await self._slots.acquire()
+            while self._pending:
                 batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-                task = asyncio.ensure_future(self._run(batch))
-                running.add(task)
-                task.add_done_callback(running.discard)
-                task.add_done_callback(lambda _: self._slots.release())
-                # Let the requests that arrive meanwhile gather into the next batch.
-                await asyncio.sleep(0)
+                answered: list[_Answered] = []
+                task = asyncio.ensure_future(self._run(batch, answered))
+                await asyncio.sleep(0)  # the batch runs until it waits for the database
+                _hand_out(held)
+                held = answered
+                await task
         finally:
-            if running:
-                await asyncio.gather(*running, return_exceptions=True)
+            _hand_out(held)
 
-    async def _run(self, batch: list[_Pending]) -> None:
+    async def _run(self, batch: list[_Pending], answered: list[_Answered] | None = None) -> None:
+        """Writes the batch; its answers go to ``answered`` (handed out by the caller) or,
+        without it, straight to the waiting requests."""
+        out: list[_Answered] = [] if answered is None else answered
         by_hall: dict[str, list[_Pending]] = {}
         for item in batch:
             by_hall.setdefault(item.hall_code, []).append(item)
         try:
             for hall_code, items in by_hall.items():
-                await self._write(hall_code, items)
+                await self._write(hall_code, items, out)
         except BaseException as exc:  # cancelled (shutdown): nobody waits forever
+            _hand_out(out)
             for item in batch:
                 _answer(item, exc)
             raise
+        if answered is None:
+            _hand_out(out)
 
-    async def _write(self, hall_code: str, items: list[_Pending], attempt: int = 0) -> None:
+    async def _write(
+        self, hall_code: str, items: list[_Pending], out: list[_Answered], attempt: int = 0
+    ) -> None:
         try:
             answers = await self._issue_batch(hall_code, items)
         except ApiError as exc:  # the hall itself is unknown: the same answer for all
-            for item in items:
-                _answer(item, exc)
+            out.extend((item, exc) for item in items)
             return
         except Exception as exc:
             if len(items) == 1:
@@ -130,18 +133,17 @@ class IssueQueue:
                 if isinstance(exc, IntegrityError) and item.body.idempotency_key and attempt < 2:
                     # Another transaction stored this key after we looked: it rolled back
                     # with our number; looking again finds the ticket it made.
-                    await self._write(hall_code, items, attempt + 1)
+                    await self._write(hall_code, items, out, attempt + 1)
                 else:
-                    _answer(item, exc)
+                    out.append((item, exc))
                 return
             # E.g. two processes racing on one idempotency key: the batch rolled back with
             # every number in it; each request now goes alone and gets its own outcome.
             log.info("issue batch of %d failed (%r); retrying one by one", len(items), exc)
             for item in items:
-                await self._write(hall_code, [item])
+                await self._write(hall_code, [item], out)
             return
-        for item, answer in zip(items, answers, strict=True):
-            _answer(item, answer)
+        out.extend(zip(items, answers, strict=True))
 
     def _cached(self, hall_code: str) -> _HallCopy | None:
         copy = self._halls.get(hall_code)
@@ -422,6 +424,16 @@ def _batch_actor(items: list[_Pending]) -> Actor:
     """The transaction's actor: the caller when alone; each ticket's audit names its own."""
     actors = {item.principal.actor for item in items}
     return actors.pop() if len(actors) == 1 else Actor("issue-batch")
+
+
+#: A request and what it gets back.
+_Answered = tuple[_Pending, "tuple[TicketOut, bool] | BaseException"]
+
+
+def _hand_out(answered: list[_Answered]) -> None:
+    for item, answer in answered:
+        _answer(item, answer)
+    answered.clear()
 
 
 def _answer(item: _Pending, answer: tuple[TicketOut, bool] | BaseException) -> None:
