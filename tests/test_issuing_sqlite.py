@@ -238,3 +238,33 @@ async def test_a_failing_statement_rolls_back_every_number(
         assert rows_of(url) == before
         monkeypatch.undo()
         assert (await issue(client))["number"] == "A002"
+
+
+async def test_a_failing_insert_on_the_database_thread_rolls_back_every_number(
+    make_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The INSERTs run with the COMMIT on the connection's thread, after the answers were
+    prepared: one failing there (a full disk, say) rolls the whole batch back, its numbers
+    included, and every request of the batch gets an error, not a ticket."""
+    client, url, app = await make_client()
+    async with client:
+        await issue(client)
+        before = rows_of(url)
+        real = db_sqlite.run_and_commit
+
+        def failing(conn: sqlite3.Connection, later: Any) -> None:
+            assert [sql.split()[2] for sql, _ in later[:3]] == [
+                '"ticket"',
+                '"hall_event"',
+                '"audit_record"',
+            ]
+            audit_sql, audit_params = later[2]
+            later[2] = (audit_sql.replace('"audit_record"', '"no_such_table"'), audit_params)
+            real(conn, later)
+
+        monkeypatch.setattr(db_sqlite, "run_and_commit", failing)
+        answers = await issue_batch(app, [{"service": "hukou"}, {"service": "qiye"}])
+        assert all("OperationalError" in str(a) for a in answers), answers
+        assert rows_of(url) == before
+        monkeypatch.undo()
+        assert (await issue(client))["number"] == "A002"

@@ -1,4 +1,4 @@
-"""SQLite: an issuing batch written with plain sqlite3 calls, its COMMIT on the database's thread.
+"""SQLite: an issuing batch written with plain sqlite3 calls, its writes on the database's thread.
 
 aiosqlite runs each statement on the connection's thread and wakes the event loop with the
 result. An issuing batch through SQLAlchemy is about eight statements (begin, numbering, the
@@ -7,15 +7,19 @@ trips, each waiting for two thread wake-ups and for the GIL, which the busy even
 holds, plus SQLAlchemy's work to build and process each statement. On a busy
 single-process hall that was most of the cost of a ticket (bench/issue.py).
 
-Here the transaction is one function, ``write_batch``, run by ``db_sqlite.write_here``: its
-statements on the event loop's thread (they only touch SQLite's page cache), its COMMIT on
-the connection's thread (the WAL write, and a checkpoint now and then). It does what
-``service.issue_tickets`` does, with the same pieces: ``sort_requests`` decides which
-requests get a number, the same counter upsert numbers them, ``ticket_rows`` builds the
-rows, ``record_issued`` audits and announces each ticket and ``Recording.seal`` numbers the
-events and chains the audit records. Values are stored with SQLAlchemy's own conversions
-(``db_sqlite.storage``), so the rows are the ones the general path writes. Nothing in here
-may wait: no lock, no disk flush.
+Here the transaction is one function, ``write_batch``, run by ``db_sqlite.write_here``. What
+it must read under the write lock (the idempotency keys, the ledger, the counters, the highest
+ticket id) runs on the event loop's thread: microseconds each, from SQLite's page cache. The
+tickets get their ids there, the next after the highest (as SQLite would give them: the lock
+is held), so their events and audit records are built before anything is inserted. Its
+INSERTs (one multi-row statement per table) and the ledger's update go to ``later``: they run
+with the COMMIT, in one call, on the connection's thread, where sqlite3 lets go of the GIL
+while they update the indexes and write the WAL. It does what ``service.issue_tickets`` does,
+with the same pieces: ``sort_requests`` decides which requests get a number, the same counter
+upsert numbers them, ``ticket_rows`` builds the rows, ``record_issued`` audits and announces
+each ticket and ``Recording.seal`` numbers the events and chains the audit records. Values are
+stored with SQLAlchemy's own conversions (``db_sqlite.storage``), so the rows are the ones the
+general path writes. Nothing in here may wait: no lock, no disk flush.
 
 It applies only when the queue's counts are known without reading tickets under the lock
 (``waiting.counts_unread``: the counts taken before the batch are still those of the hall's
