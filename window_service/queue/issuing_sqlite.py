@@ -233,9 +233,26 @@ class Statements:
         """One INSERT of ``rows`` into ``table`` (a multi-row VALUES), with its parameters
         as SQLAlchemy would store them."""
         t = self._tables[table]
-        return t.sql(len(rows)), [
-            row[name] if fn is None else fn(row[name]) for row in rows for name, fn in t.columns
-        ]
+        params: list[Any] = []
+        # A batch repeats its timestamps, days and empty columns: each converted once.
+        converted: dict[tuple[int, Any], Any] = {}
+        for row in rows:
+            for n, (name, fn) in enumerate(t.columns):
+                value = row[name]
+                if fn is None:
+                    params.append(value)
+                elif type(value) in _REPEATED:
+                    key = (n, value)
+                    if key not in converted:
+                        converted[key] = fn(value)
+                    params.append(converted[key])
+                else:
+                    params.append(fn(value))
+        return t.sql(len(rows)), params
+
+
+#: Values of these types are converted once per batch (``Statements.insert``).
+_REPEATED = frozenset({datetime, date, bool, type(None)})
 
 
 class _Table:
