@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import random
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from tests.conftest import SHANGHAI, issue, login
 from window_service.audit.anchors import anchor_job, board_context, write_anchors
+from window_service.audit.chain import record_hash, to_jsonable
 from window_service.audit.models import AuditRecord
 from window_service.audit.verify import verify_command
 from window_service.clock import FixedClock
@@ -257,3 +261,28 @@ async def _rechain(conn: AsyncConnection, record_hash: Any, genesis: str) -> Non
         )
         prev = digest
     await conn.execute(update(HallLedger).values(audit_hash=prev))
+
+
+def test_a_records_hash_is_the_sha256_of_its_canonical_json() -> None:
+    """The hash is computed piecewise (``after`` spliced in, serialized once); it must stay the
+    SHA-256 of the whole record's canonical JSON, or records written before would no longer
+    verify. Strings that look like JSON syntax, non-ASCII text and nested values included."""
+    strings = ["", "窗口", '"1",\\', ',"at":', "\u2028", "a\\", '"}', "x" * 300]
+    for seed in range(500):
+        pick = random.Random(seed).choice
+        fields: dict[str, Any] = {
+            "hall_id": pick([1, 2, 99]),
+            "seq": pick([1, 41, 10**6]),
+            "at": datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI) + timedelta(seconds=seed),
+            "actor": pick(strings),
+            "action": pick(strings),
+            "entity": pick(strings),
+            "entity_id": pick(strings),
+            "before": pick([None, {}, {"b": pick(strings), "a": [1, {"z": None, "y": 2.5}]}]),
+            "after": pick([None, {"id": seed, "名称": pick(strings), "green": True}]),
+            "reason": pick(strings),
+            "prev_hash": pick(["0" * 64, "f" * 64]),
+        }
+        whole = {**fields, "at": to_jsonable(fields["at"])}
+        canonical = json.dumps(whole, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        assert record_hash(**fields) == hashlib.sha256(canonical.encode()).hexdigest()

@@ -5,6 +5,7 @@ previous day's waiting tickets, and idempotent issuance at the kiosk.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
@@ -170,3 +171,15 @@ async def test_requests_arriving_together_each_get_their_own_answer(
         # (The other hall was written behind the system's back; the demo hall's chain holds.)
         demo = (await session.execute(select(Hall.id).where(Hall.code == "demo"))).scalar_one()  # type: ignore[call-overload]
         assert await verify_chain(session, demo) is None
+
+
+def test_track_tokens_are_unguessable_and_start_with_the_queue_time() -> None:
+    from window_service.queue.service import track_tokens
+
+    at = datetime(2026, 11, 26, 10, 0, 0, 123000, tzinfo=SHANGHAI)
+    tokens = track_tokens([at] * 50)
+    assert len(set(tokens)) == 50  # one draw from the OS, cut into distinct random parts
+    for token in tokens:
+        assert re.fullmatch(r"[0-9a-f]{9}[A-Za-z0-9_-]{20}", token)
+        assert int(token[:9], 16) == int(at.timestamp() * 1000) % 16**9
+    assert track_tokens([]) == []

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.types import DateTime, TypeDecorator
 from sqlalchemy.util.concurrency import await_
 
+from .audit.chain import canonical_json
 from .db_sqlite import fast_aiosqlite_dbapi, write_here
 
 T = TypeVar("T")
@@ -176,9 +177,18 @@ def create_database(url: str, *, echo: bool = False, pool_size: int = 10) -> Dat
             connect_args={**connect_args, "check_same_thread": False, "cached_statements": 512},
             pool_size=4,
             module=fast_aiosqlite_dbapi(),
+            # JSON columns hold the canonical text the audit chain hashes (sorted keys, no
+            # spaces): the issuing batch stores an audit record's ``after`` as the very text
+            # its hash was computed over, and a row is the same whichever way it was written.
+            json_serializer=canonical_json,
         )
         read = create_async_engine(
-            url, echo=echo, connect_args=connect_args, pool_size=8, module=fast_aiosqlite_dbapi()
+            url,
+            echo=echo,
+            connect_args=connect_args,
+            pool_size=8,
+            module=fast_aiosqlite_dbapi(),
+            json_serializer=canonical_json,
         )
         _setup_sqlite(write, immediate=True)
         _setup_sqlite(read, immediate=False)

@@ -102,14 +102,34 @@ def worker_exit() -> None:
 
 # -- counting committed events -------------------------------------------------------------
 def count_events(events: Iterable[Event]) -> None:
+    """Counts a commit's calls and issued tickets: one increment per label set (an issuing
+    batch is many tickets of a few prefixes)."""
+    tally: dict[tuple[Any, str, str], int] = {}
     for event in events:
-        hall = _hall_codes.get(event.hall_id, str(event.hall_id))
         if event.type == "call":
-            CALLS.labels(hall, "true" if event.payload.get("recall") else "false").inc()
+            key = (
+                CALLS,
+                _hall_code(event.hall_id),
+                "true" if event.payload.get("recall") else "false",
+            )
         elif event.type == "queue" and event.payload.get("change") == "issued":
             number = str(event.payload.get("ticket") or "")
-            prefix = number.rstrip("0123456789") or "?"
-            TICKETS_ISSUED.labels(hall, prefix).inc()
+            key = (TICKETS_ISSUED, _hall_code(event.hall_id), number.rstrip("0123456789") or "?")
+        else:
+            continue
+        tally[key] = tally.get(key, 0) + 1
+    for (counter, hall, label), n in tally.items():
+        _counter_child(counter, hall, label).inc(n)
+
+
+def _hall_code(hall_id: int) -> str:
+    return _hall_codes.get(hall_id, str(hall_id))
+
+
+@functools.lru_cache(maxsize=4096)
+def _counter_child(counter: Any, hall: str, label: str) -> Any:
+    """The counter child of one label set (looked up once, not per event)."""
+    return counter.labels(hall, label)
 
 
 def instrument_hub(hub: Hub) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy import Integer, String, Table, bindparam, insert, select, text, 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
-from .audit.chain import GENESIS_HASH, record_hash, snapshot, to_jsonable
+from .audit.chain import GENESIS_HASH, canonical_json, record_hash, snapshot, to_jsonable
 from .audit.models import AuditRecord
 from .db import TZDateTime
 from .realtime.models import HallEvent, HallLedger
@@ -221,6 +221,7 @@ class Recording:
             )
         audit_seq, audit_hash = ledger.audit_seq, ledger.audit_hash or GENESIS_HASH
         audit_rows = []
+        after_json: list[str] = []
         for pending in self._audits:
             audit_seq += 1
             actor = (pending.actor or self.actor).label
@@ -229,6 +230,8 @@ class Recording:
             if pending.obj is not None:
                 after = snapshot(pending.obj)
                 entity_id = str(after.get("id", ""))
+            text = canonical_json(after)
+            after_json.append(text)
             digest = record_hash(
                 hall_id=self.hall_id,
                 seq=audit_seq,
@@ -241,6 +244,7 @@ class Recording:
                 after=after,
                 reason=pending.reason,
                 prev_hash=audit_hash,
+                after_json=text,
             )
             audit_rows.append(
                 {
@@ -265,6 +269,7 @@ class Recording:
             events,
             rows,
             audit_rows,
+            after_json,
             LedgerState(
                 ledger.last_event_seq + len(events),
                 audit_seq,
@@ -405,6 +410,9 @@ class Sealed:
     events: list[Event]
     event_rows: list[dict[str, Any]]
     audit_rows: list[dict[str, Any]]
+    #: Each audit row's ``after`` as the canonical JSON its hash was computed over: the
+    #: SQLite issuing batch stores this text instead of serializing ``after`` again.
+    after_json: list[str]
     #: The ledger row's values after this transaction.
     ledger: LedgerState
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable
@@ -33,7 +34,7 @@ def to_jsonable(value: Any) -> Any:
     if type(value) in _PLAIN:
         return value
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
+        return _utc_iso(value)
     if isinstance(value, date | time):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -45,6 +46,12 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple | set | frozenset):
         return [to_jsonable(v) for v in value]
     return value
+
+
+@functools.lru_cache(maxsize=512)
+def _utc_iso(value: datetime) -> str:
+    # The rows a transaction writes share its timestamps: each converted once.
+    return value.astimezone(UTC).isoformat()
 
 
 def snapshot(obj: SQLModel, *, exclude: frozenset[str] = frozenset()) -> dict[str, Any]:
@@ -65,13 +72,29 @@ def _canonical(
     table: Any, value_of: Callable[[str], Any], exclude: frozenset[str]
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for column in table.columns:
-        key = column.key
+    for key, secret in _columns(table):
         if key in exclude:
             continue
         value = value_of(key)
-        out[key] = secret_digest(value) if key in SECRET_COLUMNS else to_jsonable(value)
+        out[key] = secret_digest(value) if secret else to_jsonable(value)
     return out
+
+
+_COLUMNS: dict[Any, tuple[tuple[str, bool], ...]] = {}
+
+
+def _columns(table: Any) -> tuple[tuple[str, bool], ...]:
+    """A table's column keys in order, each with whether it holds a secret."""
+    columns = _COLUMNS.get(table)
+    if columns is None:
+        columns = tuple((c.key, c.key in SECRET_COLUMNS) for c in table.columns)
+        _COLUMNS[table] = columns
+    return columns
+
+
+def canonical_json(value: Any) -> str:
+    """The JSON text of a value as the hash chain reads it: keys sorted, no spaces, UTF-8."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def record_hash(
@@ -87,19 +110,27 @@ def record_hash(
     after: dict[str, Any] | None,
     reason: str,
     prev_hash: str,
+    after_json: str | None = None,
 ) -> str:
-    body = {
-        "hall_id": hall_id,
-        "seq": seq,
-        "at": to_jsonable(at),
-        "actor": actor,
-        "action": action,
-        "entity": entity,
-        "entity_id": entity_id,
-        "before": before,
-        "after": after,
-        "reason": reason,
-        "prev_hash": prev_hash,
-    }
-    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """The record's hash: SHA-256 of the canonical JSON of all its fields and its
+    predecessor's hash. ``after_json``, when given, is ``canonical_json(after)`` already
+    made (the issuing batch stores that same text, see ``transaction.Sealed``)."""
+    # The canonical text of the whole record, with ``after`` (the largest field, often
+    # serialized already) spliced in at its place in key order: action, actor, after, at, …
+    head = canonical_json({"action": action, "actor": actor})
+    tail = canonical_json(
+        {
+            "at": to_jsonable(at),
+            "before": before,
+            "entity": entity,
+            "entity_id": entity_id,
+            "hall_id": hall_id,
+            "prev_hash": prev_hash,
+            "reason": reason,
+            "seq": seq,
+        }
+    )
+    if after_json is None:
+        after_json = canonical_json(after)
+    canonical = f'{head[:-1]},"after":{after_json},{tail[1:]}'
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

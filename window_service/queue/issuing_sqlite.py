@@ -124,7 +124,8 @@ def _write(conn: sqlite3.Connection, later: Later, job: Job) -> Written | None:
         record_issued(record, requests, fresh, rows, waiting, results)
         sealed = record.seal(ledger)
         later.append(sql.insert("hall_event", sealed.event_rows))
-        later.append(sql.insert("audit_record", sealed.audit_rows))
+        # ``after`` as the text its hash was computed over: the same JSON, serialized once.
+        later.append(sql.insert("audit_record", sealed.audit_rows, {"after": sealed.after_json}))
         new = sealed.ledger
         later.append(
             (
@@ -229,15 +230,21 @@ class Statements:
         self.at = counter.last_queued_at.type._cached_bind_processor(dialect)
         self.queued_at = reader(counter.last_queued_at.type, dialect)
 
-    def insert(self, table: str, rows: list[dict[str, Any]]) -> tuple[str, list[Any]]:
+    def insert(
+        self, table: str, rows: list[dict[str, Any]], stored: dict[str, list[Any]] | None = None
+    ) -> tuple[str, list[Any]]:
         """One INSERT of ``rows`` into ``table`` (a multi-row VALUES), with its parameters
-        as SQLAlchemy would store them."""
+        as SQLAlchemy would store them. ``stored`` gives columns whose values are in their
+        stored form already, one per row (the audit records' ``after`` as JSON text)."""
         t = self._tables[table]
         params: list[Any] = []
         # A batch repeats its timestamps, days and empty columns: each converted once.
         converted: dict[tuple[int, Any], Any] = {}
-        for row in rows:
+        for r, row in enumerate(rows):
             for n, (name, fn) in enumerate(t.columns):
+                if stored is not None and name in stored:
+                    params.append(stored[name][r])
+                    continue
                 value = row[name]
                 if fn is None:
                     params.append(value)
