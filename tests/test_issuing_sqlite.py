@@ -118,7 +118,7 @@ async def issue_batch(app: Any, bodies: list[dict[str, Any]]) -> list[Any]:
             answers.append((exc.status, exc.code) if isinstance(exc, ApiError) else repr(exc))
         else:
             out, created = item.future.result()
-            answers.append((out.model_dump(mode="json"), created))
+            answers.append((issuing.built(out).model_dump(mode="json"), created))
     return answers
 
 

@@ -42,7 +42,10 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
+        return {
+            k if type(k) is str else str(k): v if type(v) in _PLAIN else to_jsonable(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple | set | frozenset):
         return [to_jsonable(v) for v in value]
     return value
@@ -84,17 +87,24 @@ _COLUMNS: dict[Any, tuple[tuple[str, bool], ...]] = {}
 
 
 def _columns(table: Any) -> tuple[tuple[str, bool], ...]:
-    """A table's column keys in order, each with whether it holds a secret."""
+    """A table's column keys, each with whether it holds a secret; in key order, the order
+    of the canonical JSON (which then has little left to sort)."""
     columns = _COLUMNS.get(table)
     if columns is None:
-        columns = tuple((c.key, c.key in SECRET_COLUMNS) for c in table.columns)
+        columns = tuple(sorted((c.key, c.key in SECRET_COLUMNS) for c in table.columns))
         _COLUMNS[table] = columns
     return columns
 
 
+#: The canonical form's encoder, made once (``json.dumps`` with options makes one per call).
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+#: A string as a JSON string literal, as ``_CANONICAL`` writes it.
+_string = json.encoder.encode_basestring
+
+
 def canonical_json(value: Any) -> str:
     """The JSON text of a value as the hash chain reads it: keys sorted, no spaces, UTF-8."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return _CANONICAL.encode(value)
 
 
 def record_hash(
@@ -115,22 +125,15 @@ def record_hash(
     """The record's hash: SHA-256 of the canonical JSON of all its fields and its
     predecessor's hash. ``after_json``, when given, is ``canonical_json(after)`` already
     made (the issuing batch stores that same text, see ``transaction.Sealed``)."""
-    # The canonical text of the whole record, with ``after`` (the largest field, often
-    # serialized already) spliced in at its place in key order: action, actor, after, at, …
-    head = canonical_json({"action": action, "actor": actor})
-    tail = canonical_json(
-        {
-            "at": to_jsonable(at),
-            "before": before,
-            "entity": entity,
-            "entity_id": entity_id,
-            "hall_id": hall_id,
-            "prev_hash": prev_hash,
-            "reason": reason,
-            "seq": seq,
-        }
-    )
     if after_json is None:
         after_json = canonical_json(after)
-    canonical = f'{head[:-1]},"after":{after_json},{tail[1:]}'
+    # ``canonical_json`` of the whole record, written out field by field in key order:
+    # ``after`` (the largest, often serialized already) is not serialized again.
+    canonical = (
+        f'{{"action":{_string(action)},"actor":{_string(actor)},"after":{after_json},'
+        f'"at":{_string(to_jsonable(at))},"before":{canonical_json(before)},'
+        f'"entity":{_string(entity)},"entity_id":{_string(entity_id)},'
+        f'"hall_id":{int(hall_id)},"prev_hash":{_string(prev_hash)},'
+        f'"reason":{_string(reason)},"seq":{int(seq)}}}'
+    )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -34,7 +34,7 @@ from ..state import AppState
 from ..transaction import Actor, Record, Tx
 from . import issuing_sqlite, service
 from .estimate import estimate_inputs, estimate_minutes
-from .models import FoundTicket, Ticket
+from .models import FoundTicket, IssuedTicket, Ticket
 from .schemas import TicketCreate, TicketOut
 from .views import build_ticket_out, ticket_out
 from .waiting import WaitingCache, WaitingSnapshot, reserve_ticket_ids, waiting_snapshot
@@ -54,7 +54,7 @@ class _Pending:
     body: TicketCreate
     principal: Principal
     base_url: str
-    future: asyncio.Future[tuple[TicketOut, bool]] = field(repr=False)
+    future: asyncio.Future[tuple[Out, bool]] = field(repr=False)
 
 
 class IssueQueue:
@@ -72,11 +72,12 @@ class IssueQueue:
         self, hall_code: str, body: TicketCreate, principal: Principal, base_url: str
     ) -> tuple[TicketOut, bool]:
         """The ticket for this request and whether it was created (False: idempotent repeat)."""
-        future: asyncio.Future[tuple[TicketOut, bool]] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[tuple[Out, bool]] = asyncio.get_running_loop().create_future()
         self._pending.append(_Pending(hall_code, body, principal, base_url, future))
         if self._task is None or self._task.done():
             self._task = asyncio.ensure_future(self._drain())
-        return await future
+        out, created = await future
+        return built(out), created
 
     async def _drain(self) -> None:
         # One batch at a time (measured with bench/issue.py on 2 cores: two at a time lost,
@@ -87,7 +88,8 @@ class IssueQueue:
         # waiting for the database (on SQLite: its INSERTs and COMMIT on the database's
         # thread). Sending the answers and reading the requests that follow then overlap
         # with that wait, instead of coming between two batches while the database idles.
-        # With no next batch they go out at once.
+        # For the same reason a new ticket's answer is built by its request's task, once
+        # handed out (``NewTicketOut``). With no next batch they go out at once.
         held: list[_Answered] = []
         try:
             while self._pending:
@@ -269,7 +271,7 @@ class IssueQueue:
 
     async def _issue_batch(
         self, hall_code: str, items: list[_Pending]
-    ) -> list[tuple[TicketOut, bool] | BaseException]:
+    ) -> list[tuple[Out, bool] | BaseException]:
         # Reads (when the hall's copy is stale) come before the write: on SQLite outside the
         # single writer's turn, on PostgreSQL before any row lock is taken.
         batch = self._prepare(await self._hall(hall_code), items)
@@ -338,13 +340,13 @@ class IssueQueue:
 
     async def _outputs(
         self, batch: _Batch, items: list[_Pending]
-    ) -> list[tuple[TicketOut, bool] | BaseException]:
+    ) -> list[tuple[Out, bool] | BaseException]:
         """What each request gets back. New tickets already know their place (counted under
         the lock); the estimate uses the service's recent service times and open windows. A
         ticket found again by its key is shown as it is now."""
         hall = batch.hall
         by_id = {s.id: s for s in batch.services.values()}
-        outs: list[tuple[TicketOut, bool] | BaseException] = []
+        outs: list[tuple[Out, bool] | BaseException] = []
         repeats: list[int] = []
         for n, (i, result) in enumerate(zip(batch.members, batch.results, strict=True)):
             if isinstance(result, ApiError):
@@ -357,22 +359,11 @@ class IssueQueue:
                 outs.append(_NOT_YET)  # filled in below
                 continue
             assert not isinstance(ticket, FoundTicket)  # found again: not created
-            ahead = result.ahead
-            estimate = estimate_minutes(ahead, *batch.estimates[svc.id]) if ahead else 0  # type: ignore[index]
-            outs.append(
-                (
-                    build_ticket_out(
-                        hall,
-                        ticket,
-                        svc,
-                        ahead=ahead,
-                        estimate=estimate,
-                        window_number=None,
-                        base_url=items[i].base_url,
-                    ),
-                    True,
-                )
+            assert svc.id is not None
+            later = NewTicketOut(
+                hall, ticket, svc, result.ahead, batch.estimates[svc.id], items[i].base_url
             )
+            outs.append((later, True))
         if repeats:
             async with self.state.db.read() as session:
                 for n in repeats:
@@ -395,6 +386,45 @@ class IssueQueue:
         return outs
 
 
+class NewTicketOut:
+    """A new ticket's answer, built by its request's own task rather than by the batch: the
+    batch's commit is followed at once by the next batch's turn at the database, and the
+    answers are built while that one is written (see ``IssueQueue._drain``)."""
+
+    __slots__ = ("_args",)
+
+    def __init__(
+        self,
+        hall: Hall,
+        ticket: Ticket | IssuedTicket,
+        svc: Service,
+        ahead: int,
+        estimates: tuple[float, int],
+        base_url: str,
+    ) -> None:
+        self._args = (hall, ticket, svc, ahead, estimates, base_url)
+
+    def build(self) -> TicketOut:
+        hall, ticket, svc, ahead, estimates, base_url = self._args
+        return build_ticket_out(
+            hall,
+            ticket,
+            svc,
+            ahead=ahead,
+            estimate=estimate_minutes(ahead, *estimates) if ahead else 0,
+            window_number=None,
+            base_url=base_url,
+        )
+
+
+#: What a request's future holds: a ticket's answer, or what builds it.
+Out = TicketOut | NewTicketOut
+
+
+def built(out: Out) -> TicketOut:
+    return out.build() if isinstance(out, NewTicketOut) else out
+
+
 # Placeholder for a repeated request until its ticket has been read again.
 _NOT_YET = ApiError(500, "internal_error", "内部错误 (internal error)")
 
@@ -411,7 +441,7 @@ class _HallCopy:
 class _Batch:
     hall: Hall
     services: dict[str, Service]
-    answers: list[tuple[TicketOut, bool] | BaseException | None]
+    answers: list[tuple[Out, bool] | BaseException | None]
     members: list[int] = field(default_factory=list)
     requests: list[service.IssueRequest] = field(default_factory=list)
     results: list[service.IssueResult | ApiError] = field(default_factory=list)
@@ -427,7 +457,7 @@ def _batch_actor(items: list[_Pending]) -> Actor:
 
 
 #: A request and what it gets back.
-_Answered = tuple[_Pending, "tuple[TicketOut, bool] | BaseException"]
+_Answered = tuple[_Pending, "tuple[Out, bool] | BaseException"]
 
 
 def _hand_out(answered: list[_Answered]) -> None:
@@ -436,7 +466,7 @@ def _hand_out(answered: list[_Answered]) -> None:
     answered.clear()
 
 
-def _answer(item: _Pending, answer: tuple[TicketOut, bool] | BaseException) -> None:
+def _answer(item: _Pending, answer: tuple[Out, bool] | BaseException) -> None:
     if item.future.done():  # the client went away; the ticket stands (like any commit)
         return
     if isinstance(answer, asyncio.CancelledError):
