@@ -133,6 +133,18 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return asyncio.run(verify_command(get_settings().database_url))
 
 
+def _http_protocol() -> str:
+    """uvicorn's httptools protocol with one write per response (``http_protocol``), or
+    uvicorn's choice where httptools is not installed."""
+    try:
+        import httptools  # noqa: F401
+    except ImportError:
+        return "auto"
+    from .http_protocol import PROTOCOL
+
+    return PROTOCOL
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -158,6 +170,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level=args.log_level,
+        http=_http_protocol(),
         proxy_headers=True,
         ws_ping_interval=20,
         ws_ping_timeout=20,
