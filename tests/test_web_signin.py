@@ -174,3 +174,17 @@ async def test_start_page(client: httpx.AsyncClient) -> None:
     response = await client.get("/")
     assert response.status_code == 303
     assert response.headers["location"] == "/office"
+
+
+async def test_api_calls_without_a_cookie_get_none(client: httpx.AsyncClient) -> None:
+    """A kiosk's call carries no cookie and gets none back (the session middleware is skipped
+    for it, see auth/sessions.py); a page's first visit still gets its session."""
+    client.cookies.clear()
+    issued = await client.post(
+        "/api/v1/halls/demo/tickets", json={"service": "hukou"}, headers=KIOSK
+    )
+    assert issued.status_code == 201 and "set-cookie" not in issued.headers
+    services = await client.get("/api/v1/halls/demo/services")
+    assert services.status_code == 200 and "set-cookie" not in services.headers
+    login_page = await client.get("/login")
+    assert "window_service_session=" in login_page.headers["set-cookie"]

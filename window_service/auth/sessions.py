@@ -1,0 +1,28 @@
+"""The page session (a signed cookie), left out of API calls that carry no cookie.
+
+Starlette's ``SessionMiddleware`` decodes the cookie before every request and wraps ``send``
+to set or clear it afterwards. Kiosks, terminals with bearer tokens and scripts call the API
+without cookies, and no API endpoint writes the session (only sign-in and the pages do, for
+CSRF): for them the session is simply empty, and the middleware is skipped. A call with a
+cookie (a page's script) goes through it as before.
+"""
+
+from __future__ import annotations
+
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import Receive, Scope, Send
+
+API_PREFIX = "/api/"
+
+
+class PageSessionMiddleware(SessionMiddleware):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["path"].startswith(API_PREFIX)
+            and not any(name == b"cookie" for name, _ in scope["headers"])
+        ):
+            scope["session"] = {}
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
