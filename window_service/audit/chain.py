@@ -79,7 +79,10 @@ def _canonical(
         if key in exclude:
             continue
         value = value_of(key)
-        out[key] = secret_digest(value) if secret else to_jsonable(value)
+        if secret:
+            out[key] = secret_digest(value)
+        else:
+            out[key] = value if type(value) in _PLAIN else to_jsonable(value)
     return out
 
 
