@@ -166,6 +166,7 @@ def create_app(
             Middleware(metrics.MetricsMiddleware),
             Middleware(
                 PageSessionMiddleware,
+                api_prefix=API_PREFIX,
                 secret_key=secret,
                 session_cookie="window_service_session",
                 same_site="lax",

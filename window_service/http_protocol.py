@@ -3,9 +3,8 @@
 uvicorn writes a response's status line and headers as soon as the application sends
 ``http.response.start`` and its body when it sends ``http.response.body``: two writes, each a
 ``send()`` system call and, on a socket, a TCP segment of its own. For the small JSON answers
-of this API (a kiosk's ticket, a terminal's call) the second system call cost about as much
-as everything uvicorn does for a request (measured with bench/issue.py on 2 cores, where
-``transport.write`` was a tenth of the event loop's time).
+of this API (a kiosk's ticket, a terminal's call) that doubled the cost of sending: with
+bench/issue.py on 2 cores, ``transport.write`` was a tenth of the event loop's time.
 
 Here the connection's transport is wrapped so that what is written within one turn of the
 event loop goes out in one write at the end of that turn. A response's start and body are

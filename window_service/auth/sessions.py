@@ -9,17 +9,38 @@ cookie (a page's script) goes through it as before.
 
 from __future__ import annotations
 
-from starlette.middleware.sessions import SessionMiddleware
-from starlette.types import Receive, Scope, Send
+from typing import Literal
 
-API_PREFIX = "/api/"
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 
 class PageSessionMiddleware(SessionMiddleware):
+    """Starlette's session middleware, skipped for cookie-less calls under ``api_prefix``."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        api_prefix: str,
+        secret_key: str,
+        session_cookie: str,
+        max_age: int | None,
+        same_site: Literal["lax", "strict", "none"],
+    ) -> None:
+        super().__init__(
+            app,
+            secret_key=secret_key,
+            session_cookie=session_cookie,
+            max_age=max_age,
+            same_site=same_site,
+        )
+        self.api_prefix = api_prefix.rstrip("/") + "/"
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] == "http"
-            and scope["path"].startswith(API_PREFIX)
+            and scope["path"].startswith(self.api_prefix)
             and not any(name == b"cookie" for name, _ in scope["headers"])
         ):
             scope["session"] = {}
