@@ -83,9 +83,11 @@ async def test_qr_svg_only_for_this_servers_ticket_links(client: httpx.AsyncClie
 async def test_pad_shows_its_windows_last_finished_ticket(client: httpx.AsyncClient) -> None:
     ids = await window_ids(client)
     url = f"/api/v1/windows/{ids[1]}/last-finished"
+    # An idle pad (nothing finished today) gets a normal answer with no ticket.
     nothing = await client.get(url, headers=pad(1))
-    assert nothing.status_code == 404
-    assert nothing.json()["error"]["code"] == "nothing_finished"
+    assert nothing.status_code == 200, nothing.text
+    assert nothing.json()["ticket"] is None and nothing.json()["window"] == 1
+    assert nothing.json()["rating_seconds"] == 60
 
     first = await issue(client, "hukou")
     await issue(client, "hukou")
@@ -100,8 +102,12 @@ async def test_pad_shows_its_windows_last_finished_ticket(client: httpx.AsyncCli
     assert data["ticket"]["track_url"] == first["track_url"]
     assert data["window"] == 1
     assert data["staff"]["username"] == "w1" and data["staff"]["display_name"] == "张伟"
-    # the window's staff member may look too
-    assert (await client.get(url, headers=w1)).json()["ticket"]["number"] == "A001"
+    assert data["rating_seconds"] == 60
+    # the window's staff member may look too, but never gets the citizen's rating link
+    mine = (await client.get(url, headers=w1)).json()["ticket"]
+    assert mine["number"] == "A001"
+    assert mine["track_token"] is None and mine["track_url"] is None
+    assert first["track_token"] not in (await client.get(url, headers=w1)).text
 
     # the next finished ticket replaces it
     await serve_and_finish(client, w1, ids[1])

@@ -6,6 +6,9 @@ What is measured, and where:
   ``window_service_calls_total{hall,recall}``: counted from the events a transaction of this
   process has just committed (the hub's ``publish_local`` is wrapped), so a rolled-back
   request counts nothing and nothing is counted twice.
+- ``window_service_staff_ratings_refused_total{hall,via}``: ratings refused because staff sent
+  them (工作人员代评; ``via`` session or token), counted the same way from the office's
+  ``office.staff_rating_refused`` events.
 - ``window_service_http_request_duration_seconds{method,route,status}``: a small ASGI
   middleware; ``route`` is the route *template* (``/api/v1/tickets/{id}/finish``), never the
   raw path, so label values stay few.
@@ -64,6 +67,13 @@ CALLS = Counter(
     "Calls announced (叫号), by hall; recall=true for 重呼",
     ["hall", "recall"],
 )
+STAFF_RATINGS_REFUSED = Counter(
+    "window_service_staff_ratings_refused",
+    "Ratings refused because staff sent them (工作人员代评), by hall and credential",
+    ["hall", "via"],
+)
+#: The event ``feedback.service.record_staff_attempt`` emits.
+STAFF_RATING_REFUSED_EVENT = "office.staff_rating_refused"
 REQUEST_SECONDS = Histogram(
     "window_service_http_request_duration_seconds",
     "HTTP request latency by route template",
@@ -115,6 +125,8 @@ def count_events(events: Iterable[Event]) -> None:
         elif event.type == "queue" and event.payload.get("change") == "issued":
             number = str(event.payload.get("ticket") or "")
             key = (TICKETS_ISSUED, _hall_code(event.hall_id), number.rstrip("0123456789") or "?")
+        elif event.type == STAFF_RATING_REFUSED_EVENT:
+            key = (STAFF_RATINGS_REFUSED, _hall_code(event.hall_id), str(event.payload.get("via")))
         else:
             continue
         tally[key] = tally.get(key, 0) + 1

@@ -26,6 +26,8 @@ from .db import TZDateTime
 from .realtime.models import HallEvent, HallLedger
 
 NOTIFY_CHANNEL = "window_service_events"
+#: The payload key naming the department an event concerns (see ``Recording.emit``).
+DEPARTMENT_KEY = "department_id"
 _LEDGER = HallLedger.__table__  # type: ignore[attr-defined]
 _EVENTS = HallEvent.__table__  # type: ignore[attr-defined]
 _AUDIT = AuditRecord.__table__  # type: ignore[attr-defined]
@@ -127,6 +129,13 @@ class Event:
     def message(self) -> dict[str, Any]:
         return {"type": self.type, "seq": self.seq, **self.payload}
 
+    @property
+    def department_id(self) -> int | None:
+        """The department the event concerns (``emit(..., department_id=)``), if any: who
+        may read an ``office.*`` event's payload depends on it (``realtime.hub``)."""
+        value = self.payload.get(DEPARTMENT_KEY)
+        return value if type(value) is int else None
+
 
 @dataclass
 class _PendingAudit:
@@ -158,8 +167,16 @@ class Recording:
     _events: list[tuple[str, dict[str, Any]]]
     _audits: list[_PendingAudit]
 
-    def emit(self, type_: str, **payload: Any) -> None:
-        """Tell the hall's screens something happened (numbered at commit)."""
+    def emit(self, type_: str, *, department_id: int | None = None, **payload: Any) -> None:
+        """Tell the hall's screens something happened (numbered at commit).
+
+        ``department_id``: the department the event concerns. It is kept in the payload (so
+        it travels through the log to every process) and decides who reads an ``office.*``
+        payload: the hall's inspectors and admins always, a head only for their own
+        departments; an event naming no department is for inspectors and admins only.
+        """
+        if department_id is not None:
+            payload[DEPARTMENT_KEY] = department_id
         self._events.append((type_, to_jsonable(payload)))
 
     def audit(

@@ -3,8 +3,13 @@
  *
  * It follows the hall's event stream (stream.js); a "ticket" event with status "done" for
  * this window makes it ask GET /api/v1/windows/{id}/last-finished with its device key
- * (an evaluator device bound to this window). The rating buttons are a separate script
+ * (an evaluator device bound to this window; its answer has "ticket": null while the window
+ * has finished nothing today). The rating buttons are a separate script
  * (kiosks/static/pad-rating.js) that fills #pad-rating; see the comment in pad.html.
+ *
+ * The finished ticket and its rating stay for the answer's rating_seconds (default 60 s)
+ * after the finish even when the window calls the next citizen at once, so a window cannot
+ * take the rating away by calling; after that a call returns the pad to its idle screen.
  */
 (function () {
   "use strict";
@@ -15,6 +20,7 @@
   var windowId = parseInt(body.dataset.windowId, 10);
   var KEY_STORE = "window_service.pad.key." + hall + "." + number;
   var SHOW_MS = 90000; // the finished ticket stays this long (or until the next call)
+  var RATING_S = 60; // at least this long even after the next call (from the server's answer)
   var RECENT_S = 120; // on start-up, show a ticket finished at most this long ago
 
   var params = new URLSearchParams(location.search);
@@ -27,7 +33,7 @@
     history.replaceState(null, "", location.pathname + (rest ? "?" + rest : ""));
   }
   var deviceKey = localStorage.getItem(KEY_STORE);
-  var state = { finished: null, shown: [], staff: null };
+  var state = { finished: null, shown: [], staff: null, ratingUntil: 0 };
   var idleTimer = null;
 
   function $(id) {
@@ -81,6 +87,8 @@
   function showFinished(data) {
     state.finished = data;
     state.staff = data.staff;
+    var hold = typeof data.rating_seconds === "number" ? data.rating_seconds : RATING_S;
+    state.ratingUntil = Date.now() + Math.max(0, hold - (data.seconds_since_finished || 0)) * 1000;
     state.shown.push(data.ticket.number);
     $("pad-ticket").textContent = data.ticket.number;
     $("pad-staff").textContent =
@@ -94,7 +102,18 @@
     loadQr(data.ticket.track_url);
     document.dispatchEvent(new CustomEvent("pad:finished", { detail: data }));
     clearTimeout(idleTimer);
-    idleTimer = setTimeout(toIdle, SHOW_MS);
+    idleTimer = setTimeout(toIdle, Math.max(SHOW_MS, state.ratingUntil - Date.now()));
+  }
+
+  function nextCalled() {
+    // The next citizen is on the way: back to idle, but not before the rating time is over.
+    var left = state.ratingUntil - Date.now();
+    if (left <= 0) {
+      toIdle();
+      return;
+    }
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(toIdle, left);
   }
 
   function fetchFinished(onlyRecent) {
@@ -108,8 +127,10 @@
       })
       .then(function (res) {
         if (res.status === 200) {
-          state.staff = res.data.staff;
-          if (!onlyRecent || res.data.seconds_since_finished <= RECENT_S) showFinished(res.data);
+          if (res.data.staff) state.staff = res.data.staff;
+          if (!res.data.ticket) {
+            if (onlyRecent) toIdle(); // nothing finished today
+          } else if (!onlyRecent || res.data.seconds_since_finished <= RECENT_S) showFinished(res.data);
           else toIdle();
         } else if (res.status === 401 || res.status === 403) {
           if (res.status === 401) localStorage.removeItem(KEY_STORE);
@@ -140,7 +161,7 @@
     event: function (msg) {
       if (msg.window !== number) return;
       if (msg.type === "ticket" && msg.status === "done") fetchFinished(false);
-      else if (msg.type === "call" && state.finished) toIdle(); // the next citizen is on the way
+      else if (msg.type === "call" && state.finished) nextCalled();
     },
     status: function (connected) {
       $("reconnecting").hidden = connected;

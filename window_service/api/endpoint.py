@@ -42,6 +42,9 @@ class EndpointSpec:
     status: int
     tag: str
     extra_statuses: tuple[int, ...] = ()
+    #: Whether a call signed in by the page session must carry the CSRF token. Only an
+    #: endpoint that refuses every page session itself turns it off.
+    csrf: bool = True
 
 
 @dataclass
@@ -110,6 +113,7 @@ class ApiRouter:
         status: int = 200,
         summary: str = "",
         extra_statuses: Sequence[int] = (),
+        csrf: bool = True,
     ) -> Callable[[Handler], Handler]:
         def decorate(handler: Handler) -> Handler:
             doc = (handler.__doc__ or "").strip()
@@ -126,6 +130,7 @@ class ApiRouter:
                 status=status,
                 tag=self.tag,
                 extra_statuses=tuple(extra_statuses),
+                csrf=csrf,
             )
             self.specs.append(spec)
             self.routes.append(Route(path, _wrap(handler, spec), methods=[spec.method]))
@@ -146,7 +151,7 @@ def _wrap(handler: Handler, spec: EndpointSpec) -> Callable[[Request], Awaitable
                 raise ApiError(401, "unauthorized", "请先登录 (authentication required)")
             if principal.role not in allowed:
                 raise ApiError(403, "forbidden", "无权执行此操作 (not allowed for this role)")
-        if principal.via_session and request.method not in SAFE_METHODS:
+        if spec.csrf and principal.via_session and request.method not in SAFE_METHODS:
             if not csrf_ok(request, request.headers.get(HEADER)):
                 raise ApiError(403, "csrf_failed", "页面已过期，请刷新后重试 (CSRF check failed)")
         for value in request.path_params.values():

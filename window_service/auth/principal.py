@@ -96,14 +96,18 @@ class Authenticator:
             if principal is None:
                 raise ApiError(401, "invalid_device_key", "设备密钥无效 (unknown device key)")
             return principal
+        return await self.session_user(conn) or ANONYMOUS
+
+    async def session_user(self, conn: HTTPConnection) -> Principal | None:
+        """The user signed in by the request's page session cookie, whatever other credential
+        it carries (a browser that holds a staff session and sends a device key is still a
+        staff member's browser)."""
         session = conn.scope.get("session")
         if session:
             user_id, version = session.get("user_id"), session.get("token_version")
             if isinstance(user_id, int) and isinstance(version, int):
-                principal = await self.user_principal(user_id, version, via_session=True)
-                if principal is not None:
-                    return principal
-        return ANONYMOUS
+                return await self.user_principal(user_id, version, via_session=True)
+        return None
 
     async def user_principal(
         self, user_id: int, version: int, *, via_session: bool = False

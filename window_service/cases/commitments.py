@@ -218,6 +218,7 @@ async def announce_breaches(tx: Tx, hall: Hall) -> int:
         session.add(QueueBreachNotice(hall_id=hall.id, ticket_id=ticket.id, kind=WAIT, at=tx.now))
         tx.emit(
             "office.wait_breach",
+            department_id=svc.department_id,
             ticket=ticket.number,
             service=svc.code,
             waited_minutes=int(times.waited_minutes),
@@ -233,6 +234,7 @@ async def announce_breaches(tx: Tx, hall: Hall) -> int:
         )
         tx.emit(
             "office.service_breach",
+            department_id=svc.department_id,
             ticket=ticket.number,
             service=svc.code,
             served_minutes=int(times.served_minutes or 0),

@@ -54,6 +54,7 @@ def _event(tx: Tx, case: Case, action: str, where: Where, **detail: object) -> N
 def _emit(tx: Tx, case: Case, action: str) -> None:
     tx.emit(
         "office.case",
+        department_id=case.department_id,
         action=action,
         receipt_no=case.receipt_no,
         status=case.status,
@@ -231,6 +232,7 @@ async def issue_correction(
         )
         tx.emit(
             "office.case_breach",
+            department_id=case.department_id,
             receipt_no=case.receipt_no,
             notice_no=notice.notice_no,
             window_id=where.window_id,
@@ -411,5 +413,10 @@ async def register_consultation(
             )
         )
     tx.audit("consultation.register", row)
-    tx.emit("office.consultation", service=service.code, referred=bool(referred_to))
+    tx.emit(
+        "office.consultation",
+        department_id=service.department_id,
+        service=service.code,
+        referred=bool(referred_to),
+    )
     return row

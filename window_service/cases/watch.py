@@ -83,6 +83,7 @@ async def announce_warnings(tx: Tx, hall: Hall, cal: WorkCalendar, policy: dl.Wa
         svc = services[case.service_id]
         tx.emit(
             "office.case_warning",
+            department_id=case.department_id,
             receipt_no=case.receipt_no,
             level=level,
             label=dl.WARNING_LABELS[level],

@@ -12,8 +12,9 @@ from ..halls.lookup import business_day, get_window, local_time
 from ..halls.models import Hall, Service
 from ..queue import rules
 from ..queue.models import Ticket
-from ..queue.routes import base_url
+from ..queue.routes import track_link_base
 from ..queue.views import ticket_out
+from ..ratings import config
 from .schemas import LastFinishedOut, StaffOut
 
 router = ApiRouter("devices")
@@ -28,8 +29,9 @@ router = ApiRouter("devices")
 async def last_finished(api: ApiRequest) -> LastFinishedOut:
     """The window's last finished ticket today, with its rating link (评价器显示).
 
-    Allowed to the evaluator pad bound to this window and to the window's own staff member.
-    404 ``nothing_finished`` when the window has finished no ticket today.
+    Allowed to the evaluator pad bound to this window and to the window's own staff member;
+    only the pad gets the ticket's rating link (``track_token``/``track_url``). ``ticket`` is
+    null when the window has finished no ticket today.
     """
     principal = api.principal
     now = api.state.clock.now()
@@ -38,7 +40,8 @@ async def last_finished(api: ApiRequest) -> LastFinishedOut:
         if principal.window_id != window.id or principal.hall_id != window.hall_id:
             raise ApiError(403, "forbidden", "只能查看本窗口 (not this device's window)")
         hall = await session.get(Hall, window.hall_id)
-        assert hall is not None
+        assert hall is not None and hall.id is not None
+        settings, _ = await config.current(session, hall.id)
         ticket = (
             await session.execute(
                 select(Ticket)
@@ -52,14 +55,25 @@ async def last_finished(api: ApiRequest) -> LastFinishedOut:
             )
         ).scalar_one_or_none()
         if ticket is None or ticket.finished_at is None:
-            raise ApiError(
-                404, "nothing_finished", "本窗口今天还没有办结的号票 (nothing finished today)"
+            return LastFinishedOut(
+                ticket=None,
+                window=window.number,
+                window_name=window.name,
+                staff=None,
+                finished_at=None,
+                seconds_since_finished=None,
+                rating_seconds=settings.pad_rating_seconds,
             )
         svc = await session.get(Service, ticket.service_id)
         assert svc is not None
         staff = await session.get(User, ticket.staff_id) if ticket.staff_id else None
         out = await ticket_out(
-            session, hall, ticket, svc, window_number=window.number, base_url=base_url(api)
+            session,
+            hall,
+            ticket,
+            svc,
+            window_number=window.number,
+            base_url=track_link_base(api),
         )
         return LastFinishedOut(
             ticket=out,
@@ -76,4 +90,5 @@ async def last_finished(api: ApiRequest) -> LastFinishedOut:
             ),
             finished_at=local_time(hall, ticket.finished_at).isoformat(),
             seconds_since_finished=max(0, int((now - ticket.finished_at).total_seconds())),
+            rating_seconds=settings.pad_rating_seconds,
         )

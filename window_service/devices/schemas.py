@@ -13,11 +13,18 @@ class StaffOut(Output):
 
 
 class LastFinishedOut(Output):
-    """The window's last finished ticket today, for the evaluator pad (评价器)."""
+    """The window's last finished ticket today, for the evaluator pad (评价器).
 
-    ticket: TicketOut
+    ``ticket`` is null while the window has finished nothing today. Its ``track_token`` and
+    ``track_url`` (the rating QR) are given to the window's pad only, never to staff.
+    """
+
+    ticket: TicketOut | None
     window: int
     window_name: str
     staff: StaffOut | None
-    finished_at: str
-    seconds_since_finished: int
+    finished_at: str | None
+    seconds_since_finished: int | None
+    #: How long after the finish the pad keeps offering the rating (评价保留时长), even when
+    #: the window calls the next citizen (the hall's ``pad_rating_seconds``, default 60).
+    rating_seconds: int

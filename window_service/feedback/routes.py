@@ -19,6 +19,7 @@ from ..halls.models import Department, Hall, Service, Window
 from ..queue.models import Ticket
 from ..ratings import config
 from ..ratings.periods import current_month, parse_period
+from ..transaction import Tx
 from . import policy, service
 from .models import Feedback, FeedbackAppeal, Rectification
 from .schemas import (
@@ -49,12 +50,13 @@ def _iso(hall: Hall, at: datetime | None) -> str | None:
     return local_time(hall, at).isoformat() if at is not None else None
 
 
-def _refuse_staff(principal: Principal, ticket: Ticket) -> None:
-    """工作人员不得代评: staff sessions, staff tokens, kiosks and displays are refused."""
-    if principal.kind == "user":
-        raise ApiError(
-            403, "staff_cannot_rate", "工作人员不得代替群众评价 (staff must not rate for citizens)"
-        )
+STAFF_CANNOT_RATE = ApiError(
+    403, "staff_cannot_rate", "工作人员不得代替群众评价 (staff must not rate for citizens)"
+)
+
+
+def _refuse_device(principal: Principal, ticket: Ticket) -> None:
+    """Kiosks, displays and other windows' pads are refused; the window's own pad rates."""
     if principal.kind == "device":
         if principal.role != EVALUATOR:
             raise ApiError(
@@ -181,17 +183,39 @@ def _feedback_out(
     response=FeedbackOut,
     status=201,
     extra_statuses=(403, 404, 409),
+    # Every page session is refused (and counted) below, so none needs a CSRF token here.
+    csrf=False,
 )
 async def rate(api: ApiRequest) -> FeedbackOut:
-    """好差评: the citizen rates the finished service once (QR token or the window's pad)."""
+    """好差评: the citizen rates the finished service once (QR token or the window's pad).
+
+    工作人员不得代评: a rating sent with a staff credential, or from a browser holding a staff
+    page session (whatever else it sends), is refused with 403 ``staff_cannot_rate`` and the
+    attempt is recorded for the office (audit record, ``office.staff_rating_refused`` event)."""
     body: FeedbackIn = api.body
     principal = api.principal
+    staff = principal if principal.is_user else await api.state.auth.session_user(api.request)
     client = api.request.client
     source = service.Source(ip=client.host if client else "", device_id=principal.device_id)
+    if staff is not None:
+        async with api.state.db.write() as session:
+            ticket = await service.ticket_of(session, api.path["token"])
+            tx = Tx(
+                session,
+                ticket.hall_id,
+                api.state.clock.now(),
+                staff.actor,
+                api.state.hub.publish_local,
+            )
+            await service.record_staff_attempt(
+                tx, ticket, via="session" if staff.via_session else "token"
+            )
+            await tx.commit()
+        raise STAFF_CANNOT_RATE
     try:
         async with api.state.db.write() as session:
             ticket = await service.ticket_of(session, api.path["token"])
-            _refuse_staff(principal, ticket)
+            _refuse_device(principal, ticket)
             hall = await session.get(Hall, ticket.hall_id)
             assert hall is not None and hall.id is not None
             tx = api.tx(session, hall.id)
@@ -207,7 +231,10 @@ async def rate(api: ApiRequest) -> FeedbackOut:
             )
             await tx.commit()
             names = await _names(session, hall.id)
-            return _feedback_out(hall, fb, ticket.number, names, private=False)
+            rect = await session.scalar(
+                select(Rectification.id).where(Rectification.feedback_id == fb.id)  # type: ignore[call-overload]
+            )
+            return _feedback_out(hall, fb, ticket.number, names, rectification=rect, private=False)
     except IntegrityError as exc:
         # Two ratings of one ticket raced (PostgreSQL): the unique ticket_id kept the first.
         raise conflict("already_rated", policy.REFUSALS["already_rated"]) from exc

@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from .. import metrics
 from ..api.errors import conflict, invalid, not_found
 from ..audit.chain import snapshot
 from ..cases.calendar import load_calendar
 from ..halls.lookup import business_day
-from ..halls.models import Hall, Service
+from ..halls.models import Hall, Service, Window
 from ..queue.models import Ticket
 from ..ratings import config
 from ..transaction import Tx
@@ -103,6 +104,7 @@ async def submit(
         await open_for_feedback(tx, hall, feedback, settings)
     tx.emit(
         "office.feedback",
+        department_id=feedback.department_id,
         id=feedback.id,
         ticket=ticket.number,
         rating=rating,
@@ -110,6 +112,37 @@ async def submit(
         flagged=feedback.flagged,
     )
     return feedback
+
+
+#: The audit action and event of a rating refused because staff sent it (工作人员代评).
+STAFF_ATTEMPT = "feedback.staff_refused"
+STAFF_ATTEMPT_EVENT = metrics.STAFF_RATING_REFUSED_EVENT
+
+
+async def record_staff_attempt(tx: Tx, ticket: Ticket, *, via: str) -> None:
+    """Record for the office that staff tried to rate a service (refused, never stored as a
+    rating): an audit record naming who, and an event for the ticket's department.
+
+    ``via``: ``session`` (a browser holding a staff page session) or ``token`` (a bearer token).
+    """
+    service = await tx.session.get(Service, ticket.service_id)
+    assert service is not None and ticket.id is not None
+    window = await tx.session.get(Window, ticket.window_id) if ticket.window_id else None
+    tx.audit_raw(
+        STAFF_ATTEMPT,
+        "ticket",
+        str(ticket.id),
+        after={"ticket": ticket.number, "window_id": ticket.window_id, "via": via},
+        reason="工作人员试图代替群众评价，已拒绝 (staff tried to rate a service; refused)",
+    )
+    tx.emit(
+        STAFF_ATTEMPT_EVENT,
+        department_id=service.department_id,
+        ticket=ticket.number,
+        window=window.number if window is not None else None,
+        by=tx.actor.label,
+        via=via,
+    )
 
 
 async def _flag_burst(tx: Tx, feedback: Feedback, settings: config.Settings) -> None:
@@ -172,7 +205,13 @@ async def open_for_feedback(
     tx.session.add(rect)
     await tx.session.flush()
     tx.audit("rectification.open", rect)
-    tx.emit("office.rectification", id=rect.id, change="opened", due=due.isoformat())
+    tx.emit(
+        "office.rectification",
+        department_id=rect.department_id,
+        id=rect.id,
+        change="opened",
+        due=due.isoformat(),
+    )
     return rect
 
 
@@ -199,7 +238,13 @@ async def open_for_inspection(
     tx.session.add(rect)
     await tx.session.flush()
     tx.audit("rectification.open", rect)
-    tx.emit("office.rectification", id=rect.id, change="opened", due=due.isoformat())
+    tx.emit(
+        "office.rectification",
+        department_id=rect.department_id,
+        id=rect.id,
+        change="opened",
+        due=due.isoformat(),
+    )
     return rect
 
 
@@ -228,7 +273,7 @@ async def verify(tx: Tx, rect: Rectification, *, finding: str, substantiated: bo
     rect.verified_at = tx.now
     rect.stage = "fix"
     tx.audit("rectification.verify", rect, before=before)
-    tx.emit("office.rectification", id=rect.id, change="verified")
+    tx.emit("office.rectification", department_id=rect.department_id, id=rect.id, change="verified")
 
 
 async def fix(tx: Tx, rect: Rectification, *, measures: str) -> None:
@@ -245,7 +290,7 @@ async def fix(tx: Tx, rect: Rectification, *, measures: str) -> None:
         rect.closed_at = tx.now
         rect.closed_by_id = tx.actor.user_id
     tx.audit("rectification.fix", rect, before=before)
-    tx.emit("office.rectification", id=rect.id, change=rect.stage)
+    tx.emit("office.rectification", department_id=rect.department_id, id=rect.id, change=rect.stage)
 
 
 async def callback(
@@ -270,7 +315,7 @@ async def callback(
     rect.closed_at = tx.now
     rect.closed_by_id = tx.actor.user_id
     tx.audit("rectification.callback", rect, before=before)
-    tx.emit("office.rectification", id=rect.id, change="closed")
+    tx.emit("office.rectification", department_id=rect.department_id, id=rect.id, change="closed")
 
 
 def is_overdue(hall: Hall, rect: Rectification, now: datetime) -> bool:
@@ -331,7 +376,7 @@ async def file_appeal(tx: Tx, feedback: Feedback, *, reason: str, user_id: int) 
     tx.session.add(appeal)
     await tx.session.flush()
     tx.audit("feedback.appeal", appeal, reason=reason)
-    tx.emit("office.appeal", id=appeal.id, change="filed")
+    tx.emit("office.appeal", department_id=feedback.department_id, id=appeal.id, change="filed")
     return appeal
 
 
@@ -367,7 +412,12 @@ async def decide_appeal(
             rect.closed_at = tx.now
             rect.closed_by_id = user_id
             tx.audit("rectification.void", rect, before=before_rect, reason=feedback.void_reason)
-    tx.emit("office.appeal", id=appeal.id, change=appeal.status)
+    tx.emit(
+        "office.appeal",
+        department_id=feedback.department_id,
+        id=appeal.id,
+        change=appeal.status,
+    )
     return feedback
 
 

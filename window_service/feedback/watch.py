@@ -82,6 +82,10 @@ async def watch_rectifications(state: AppState) -> None:
                     continue
                 tx.audit(ACTION, rect, reason=f"整改期限 {rect.due.isoformat()} 已过，尚未办结")
                 tx.emit(
-                    "office.rectification", id=rect.id, change="overdue", due=rect.due.isoformat()
+                    "office.rectification",
+                    department_id=rect.department_id,
+                    id=rect.id,
+                    change="overdue",
+                    due=rect.due.isoformat(),
                 )
             await tx.commit()

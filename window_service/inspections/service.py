@@ -261,7 +261,13 @@ async def record(
     notice = None
     if percent(total, max_total) < settings.inspection_threshold:
         notice = await issue_notice(tx, hall, inspection, department, window, settings)
-    tx.emit("office.inspection", id=inspection.id, window=window.number, total=total)
+    tx.emit(
+        "office.inspection",
+        department_id=department.id,
+        id=inspection.id,
+        window=window.number,
+        total=total,
+    )
     return inspection, notice
 
 

@@ -53,7 +53,7 @@ class _Pending:
     hall_code: str
     body: TicketCreate
     principal: Principal
-    base_url: str
+    base_url: str | None
     future: asyncio.Future[tuple[Out, bool]] = field(repr=False)
 
 
@@ -69,7 +69,7 @@ class IssueQueue:
         self._waiting = WaitingCache()
 
     async def issue(
-        self, hall_code: str, body: TicketCreate, principal: Principal, base_url: str
+        self, hall_code: str, body: TicketCreate, principal: Principal, base_url: str | None
     ) -> tuple[TicketOut, bool]:
         """The ticket for this request and whether it was created (False: idempotent repeat)."""
         future: asyncio.Future[tuple[Out, bool]] = asyncio.get_running_loop().create_future()
@@ -400,7 +400,7 @@ class NewTicketOut:
         svc: Service,
         ahead: int,
         estimates: tuple[float, int],
-        base_url: str,
+        base_url: str | None,
     ) -> None:
         self._args = (hall, ticket, svc, ahead, estimates, base_url)
 

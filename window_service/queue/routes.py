@@ -67,10 +67,37 @@ def base_url(api: ApiRequest) -> str:
 _BASE_URLS: dict[tuple[Any, ...], str] = {}
 
 
+def track_link_base(api: ApiRequest) -> str | None:
+    """Where the citizen's tracking link starts, for a caller that may hold it; None for a
+    person's credential (staff, head, inspector, admin: bearer token or page session).
+
+    The track token is the citizen's key to their place in the queue and to the one rating
+    of the service (一次一评): only the devices that hand it to the citizen (the kiosk that
+    prints the ticket, the window's evaluator pad that shows its QR) and the citizen get it.
+    Staff holding it could rate themselves.
+    """
+    return None if api.principal.is_user else base_url(api)
+
+
 def require_window_staff(principal: Principal, window: Window) -> None:
     """Only the staff member of a window works its queue (一人一窗)."""
     if principal.role != STAFF or principal.window_id != window.id:
         raise ApiError(403, "forbidden", "只能操作本人所在窗口 (not your window)")
+
+
+async def require_window_serves(
+    session: AsyncSession, principal: Principal, ticket: Ticket
+) -> None:
+    """Staff act on a waiting ticket (cancel, transfer) only when their window serves its
+    service: a window of 户籍 must not cancel a 不动产 ticket or pull a 税务 ticket over."""
+    if principal.window_id is None or ticket.service_id not in await window_service_ids(
+        session, principal.window_id
+    ):
+        raise ApiError(
+            403,
+            "not_your_service",
+            "本窗口不办理该事项，不能操作此号票 (your window does not serve this ticket's service)",
+        )
 
 
 async def load_ticket(session: AsyncSession, ticket_id: int, *, lock: bool = False) -> Ticket:
@@ -178,9 +205,14 @@ async def list_windows(api: ApiRequest) -> list[WindowOut]:
     extra_statuses=(200, 409),
 )
 async def issue(api: ApiRequest) -> Any:
-    """取号: issue a ticket. The same idempotency key within the day returns the same ticket."""
+    """取号: issue a ticket. The same idempotency key within the day returns the same ticket.
+
+    The kiosk's answer carries the citizen's ``track_token`` and ``track_url`` (printed as the
+    ticket's QR); a person's (staff, admin) answer never does."""
     queue = issue_queue(api.request, api.state)
-    out, created = await queue.issue(api.path["hall"], api.body, api.principal, base_url(api))
+    out, created = await queue.issue(
+        api.path["hall"], api.body, api.principal, track_link_base(api)
+    )
     return Response(
         out.model_dump_json(), status_code=201 if created else 200, media_type="application/json"
     )
@@ -213,7 +245,7 @@ async def track(api: ApiRequest) -> TrackedTicketOut:
         hall = await session.get(Hall, ticket.hall_id)
         svc = await session.get(Service, ticket.service_id)
         assert hall is not None and svc is not None
-        out = await ticket_out(session, hall, ticket, svc, base_url=base_url(api))
+        out = await ticket_out(session, hall, ticket, svc, base_url=track_link_base(api))
         rateable = await can_rate(session, hall, ticket, api.state.clock.now())
         return TrackedTicketOut(
             **out.model_dump(), hall=hall.code, hall_name=hall.name, can_rate=rateable
@@ -333,6 +365,8 @@ async def _ticket_action(api: ApiRequest, action: str) -> TicketOut:
             and principal.window_id != ticket.window_id
         ):
             raise ApiError(403, "forbidden", "只能操作本窗口叫到的号票 (not your window's ticket)")
+        if ticket.status == rules.WAITING and principal.role == STAFF:
+            await require_window_serves(session, principal, ticket)
         tx = api.tx(session, hall.id)
         current = services[ticket.service_id]
         if action == "start":

@@ -6,6 +6,7 @@ is recorded with each star-rating computation. Defaults follow the domain page:
 - feedback points 10/8/6/3/0 (潮州细则), rating allowed within 5 working days (山东);
 - a rectification (整改) is due 5 working days after the bad rating;
 - bursts: 5 five-star ratings from one address or one evaluator pad within 10 minutes;
+- the evaluator pad offers the rating for 60 s after a finish, whatever the window does next;
 - inspections below 80 (of 100) issue an inspection notice due in 5 working days;
 - star weights 40/30/20/10 over four components (see ``ratings.compute``), shrinkage k = 10,
   star thresholds 90/80/70/60.
@@ -72,6 +73,9 @@ class Settings(BaseModel):
     prior_cap: float = Field(default=80, ge=0, le=100)
     #: Conduct: points deducted per first-responder or 一次性告知 breach.
     breach_penalty: float = Field(default=10, ge=0, le=100)
+    #: How long the window's evaluator pad keeps offering the rating after a finish, even
+    #: when the window calls the next citizen at once (评价器保留评价时长, seconds).
+    pad_rating_seconds: int = Field(default=60, ge=10, le=900)
 
     @field_validator("points")
     @classmethod

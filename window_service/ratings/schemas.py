@@ -68,6 +68,7 @@ class ConfigIn(Input):
     shrink_k: float | None = None
     prior_cap: float | None = None
     breach_penalty: float | None = None
+    pad_rating_seconds: int | None = None
     reason: str = Field(default="", max_length=500)
 
 

@@ -33,7 +33,7 @@ from ..transaction import Event
 
 log = logging.getLogger("window_service.realtime")
 
-#: Types whose payload only signed-in staff see; others get ``{"type", "seq"}`` only.
+#: Types whose payload only the office sees (``Audience``); others get ``{"type", "seq"}``.
 PRIVATE_PREFIX = "office."
 #: How many events one catch-up read takes from the log.
 FETCH_BATCH = 500
@@ -46,11 +46,37 @@ LastSeq = Callable[[int], Awaitable[int]]
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """One event, encoded once for every socket (public and staff forms)."""
+    """One event, encoded once for every socket (public and office forms)."""
 
     seq: int
     public_text: str
     private_text: str
+    #: The department an ``office.*`` event concerns (None: the whole hall).
+    department_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """Who reads a socket's ``office.*`` payloads (效能办 data: ratings, cases, applicants).
+
+    The hall's inspectors and admins read them all (``everything``); a department head those
+    of their own departments; anyone else (window staff, displays, the public) reads
+    ``{"type", "seq"}`` only. An ``office.*`` event naming no department is not a head's.
+    """
+
+    everything: bool = False
+    departments: frozenset[int] = frozenset()
+
+    def text(self, item: Outgoing) -> str:
+        if item.private_text is item.public_text or self.everything:
+            return item.private_text
+        if item.department_id is not None and item.department_id in self.departments:
+            return item.private_text
+        return item.public_text
+
+
+#: The audience of a socket that reads no ``office.*`` payload.
+PUBLIC_AUDIENCE = Audience()
 
 
 def dumps(message: object) -> str:
@@ -61,9 +87,8 @@ def encode(event: Event) -> Outgoing:
     private = dumps(event.message())
     if event.type.startswith(PRIVATE_PREFIX):
         public = dumps({"type": event.type, "seq": event.seq})
-    else:
-        public = private
-    return Outgoing(event.seq, public, private)
+        return Outgoing(event.seq, public, private, event.department_id)
+    return Outgoing(event.seq, private, private)
 
 
 class Subscriber:

@@ -10,9 +10,10 @@ Protocol (public, read-only; every message is JSON with ``type`` and the hall's 
 - A client that falls more than ``ws_client_queue`` events behind (it does not read fast
   enough) gets a fresh ``snapshot`` in-band instead of the events it missed: a snapshot can
   therefore arrive at any time; it replaces the client's state and its seq may jump ahead.
-- A socket opened by a signed-in user of the hall (session cookie from a same-origin page, or a
-  bearer token) receives the payload of ``office.*`` events; everyone else gets
-  ``{"type", "seq"}`` only, so their seq stays contiguous.
+- ``office.*`` events carry their payload only to sockets of the hall's inspectors and admins,
+  and of its department heads for events of their own departments (signed in by a session
+  cookie from a same-origin page, or a bearer token; see ``hub.Audience``); every other socket,
+  window staff included, gets ``{"type", "seq"}`` only, so its seq stays contiguous.
 - Close codes: 4404 unknown hall, 1011 server error, 1012 (from uvicorn) server restarting.
   Clients reconnect with ``?after=<last seq>``.
 """
@@ -35,11 +36,13 @@ from starlette.types import Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from ..api.errors import ApiError
+from ..auth.principal import Principal
+from ..auth.roles import ADMIN, HEAD, INSPECTOR
 from ..halls.lookup import get_hall, local_time
 from ..halls.models import Hall
 from ..state import AppState, app_state
 from .direct import SERVER_SEND
-from .hub import Outgoing, Subscriber, dumps, encode
+from .hub import PUBLIC_AUDIENCE, Audience, Outgoing, Subscriber, dumps, encode
 from .log import events_after
 from .models import HallEvent
 from .snapshot import snapshot
@@ -61,7 +64,7 @@ class _Socket:
         self.state = state
         self.hall_id = hall_id
         self.hall_code = hall_code
-        self.private = False
+        self.audience = PUBLIC_AUDIENCE
         self.last = 0
         self.sub: Subscriber | None = None
         #: The server's own ``send`` (see direct.py), after ``accept``.
@@ -86,7 +89,7 @@ class _Socket:
             return False
         sub = self.sub
         assert sub is not None
-        text = item.private_text if self.private else item.public_text
+        text = self.audience.text(item)
         send = cast(Coroutine[Any, Any, None], self._send({"type": "websocket.send", "text": text}))
         try:
             waiting_on = send.send(None)
@@ -160,7 +163,7 @@ class _Socket:
                 if until is not None and event.seq > until:
                     return True
                 item = encode(event)
-                await self.send(item.private_text if self.private else item.public_text)
+                await self.send(self.audience.text(item))
                 self.last = event.seq
             if len(events) < 500:
                 return True
@@ -246,7 +249,7 @@ class _Socket:
                 if item.seq > self.last + 1 and not await self.replay(item.seq - 1):
                     await self.send_snapshot()
                     continue
-                await self.send(item.private_text if self.private else item.public_text)
+                await self.send(self.audience.text(item))
                 self.last = item.seq
                 if items:
                     # Let every other socket send this event before this one sends the next:
@@ -284,6 +287,17 @@ def _same_origin(ws: WebSocket) -> bool:
     return urlsplit(origin).netloc.lower() == ws.headers.get("host", "").lower()
 
 
+def audience_of(principal: Principal, hall_id: int) -> Audience:
+    """Whose ``office.*`` payloads a signed-in caller's socket of ``hall_id`` reads."""
+    if not principal.is_user or principal.hall_id != hall_id:
+        return PUBLIC_AUDIENCE
+    if principal.role in (INSPECTOR, ADMIN):
+        return Audience(everything=True)
+    if principal.role == HEAD and principal.department_ids:
+        return Audience(departments=principal.department_ids)
+    return PUBLIC_AUDIENCE
+
+
 def _parse_after(raw: str | None) -> int | None:
     if raw is None or not raw.isdigit() or len(raw) > 15:
         return None
@@ -305,12 +319,8 @@ async def display_socket(ws: WebSocket) -> None:
         principal = await state.auth.authenticate(ws)
     except ApiError:
         principal = None
-    conn.private = (
-        principal is not None
-        and principal.is_user
-        and principal.hall_id == hall.id
-        and (not principal.via_session or _same_origin(ws))
-    )
+    if principal is not None and (not principal.via_session or _same_origin(ws)):
+        conn.audience = audience_of(principal, hall.id)
     after = _parse_after(ws.query_params.get("after"))
     await ws.accept()
     try:

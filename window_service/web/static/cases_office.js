@@ -1,5 +1,7 @@
-/* 办件时限监督: office.* events from the hall's websocket (payloads reach signed-in staff only)
- * are listed in the feed, and the dashboard body is re-rendered by the server (?partial=1). */
+/* 办件时限监督: office.* events from the hall's websocket are listed in the feed, and the
+ * dashboard body is re-rendered by the server (?partial=1). Their payloads reach inspectors and
+ * admins, and heads for their own departments; an event of another department arrives as
+ * {type, seq} only: it refreshes the dashboard but adds no feed line. */
 (function () {
   "use strict";
   var box = document.getElementById("cases-live");
@@ -20,6 +22,7 @@
   };
 
   function describe(msg) {
+    if (Object.keys(msg).length <= 2) return null; // {type, seq}: not this reader's payload
     switch (msg.type) {
       case "office.case_warning":
         return (msg.level === "red" ? t("红牌：办件已超期") : t("黄牌预警：办件即将到期")) +
