@@ -20,7 +20,7 @@ from starlette.routing import Route
 from ..auth.csrf import HEADER, csrf_ok
 from ..auth.principal import Principal
 from ..state import AppState, app_state
-from ..transaction import AfterCommit, Tx
+from ..transaction import Actor, AfterCommit, Tx
 from .errors import ApiError, validation_details
 
 PUBLIC = "public"
@@ -56,11 +56,13 @@ class ApiRequest:
     query: Any = None
     path: dict[str, Any] = field(default_factory=dict)
 
-    def tx(self, session: Any, hall_id: int) -> Tx:
-        """A transaction on ``session`` for ``hall_id``, acting as the caller, at the hall clock."""
+    def tx(self, session: Any, hall_id: int, *, actor: Actor | None = None) -> Tx:
+        """A transaction on ``session`` for ``hall_id``, acting as the caller (or ``actor``:
+        e.g. the staff member whose page session a device's request came with), at the hall
+        clock."""
         hub = self.state.hub
         after: AfterCommit = hub.publish_local
-        return Tx(session, hall_id, self.state.clock.now(), self.principal.actor, after)
+        return Tx(session, hall_id, self.state.clock.now(), actor or self.principal.actor, after)
 
 
 Handler = Callable[[ApiRequest], Awaitable[Any]]

@@ -19,7 +19,6 @@ from ..halls.models import Department, Hall, Service, Window
 from ..queue.models import Ticket
 from ..ratings import config
 from ..ratings.periods import current_month, parse_period
-from ..transaction import Tx
 from . import policy, service
 from .models import Feedback, FeedbackAppeal, Rectification
 from .schemas import (
@@ -50,9 +49,10 @@ def _iso(hall: Hall, at: datetime | None) -> str | None:
     return local_time(hall, at).isoformat() if at is not None else None
 
 
-STAFF_CANNOT_RATE = ApiError(
-    403, "staff_cannot_rate", "工作人员不得代替群众评价 (staff must not rate for citizens)"
-)
+def _staff_cannot_rate() -> ApiError:
+    return ApiError(
+        403, "staff_cannot_rate", "工作人员不得代替群众评价 (staff must not rate for citizens)"
+    )
 
 
 def _refuse_device(principal: Principal, ticket: Ticket) -> None:
@@ -200,18 +200,12 @@ async def rate(api: ApiRequest) -> FeedbackOut:
     if staff is not None:
         async with api.state.db.write() as session:
             ticket = await service.ticket_of(session, api.path["token"])
-            tx = Tx(
-                session,
-                ticket.hall_id,
-                api.state.clock.now(),
-                staff.actor,
-                api.state.hub.publish_local,
-            )
+            tx = api.tx(session, ticket.hall_id, actor=staff.actor)
             await service.record_staff_attempt(
                 tx, ticket, via="session" if staff.via_session else "token"
             )
             await tx.commit()
-        raise STAFF_CANNOT_RATE
+        raise _staff_cannot_rate()
     try:
         async with api.state.db.write() as session:
             ticket = await service.ticket_of(session, api.path["token"])
