@@ -66,10 +66,6 @@ def counted() -> ColumnElement[bool]:
     )
 
 
-def is_counted(feedback: Feedback) -> bool:
-    return not feedback.voided and (not feedback.flagged or feedback.review == "confirmed")
-
-
 class FeedbackAppeal(SQLModel, table=True):
     """申诉: a department head asks the office to void a malicious rating."""
 
