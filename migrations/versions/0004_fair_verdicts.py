@@ -107,7 +107,7 @@ def downgrade() -> None:
         batch_op.drop_column("reason")
     with op.batch_alter_table("rating_publication", schema=None) as batch_op:
         batch_op.drop_constraint("uq_rating_publication_hall_id_period_version", type_="unique")
-        batch_op.create_unique_constraint(None, ["hall_id", "period"])
+        batch_op.create_unique_constraint(_old_unique_name(), ["hall_id", "period"])
         batch_op.drop_column("correction_reason")
         batch_op.drop_column("version")
     with op.batch_alter_table("feedback", schema=None) as batch_op:
