@@ -170,8 +170,9 @@ async def compute(
             .where(
                 Ticket.hall_id == hall.id,
                 Ticket.status == DONE,
-                Ticket.finished_at >= start,  # type: ignore[operator]
-                Ticket.finished_at < end,  # type: ignore[operator]
+                # Tickets of the period's hall days (as the cases figures count them).
+                Ticket.business_day >= period.first,
+                Ticket.business_day < period.after,
             )
         )
     ).all()
