@@ -172,11 +172,21 @@ async def run_day(client: httpx.AsyncClient, clock: FixedClock) -> None:
             headers=admin,
         )
     )
+    # November is published once it and its appeal window are over; then corrected (更正).
+    clock.set(datetime(2026, 12, 8, 9, 0, tzinfo=SHANGHAI))
     await ok(
         await client.post(
             "/api/v1/halls/demo/ratings/publish", json={"period": "2026-11"}, headers=office
         ),
         200,
+        201,
+    )
+    await ok(
+        await client.post(
+            "/api/v1/halls/demo/ratings/corrections",
+            json={"period": "2026-11", "reason": "暗访记录录入有误，予以更正"},
+            headers=office,
+        ),
         201,
     )
     # queue odds and ends: pause/resume, transfer, return, cancel, no-show

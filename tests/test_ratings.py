@@ -1,4 +1,9 @@
-"""星级评定: shrunk toward the hall mean, components and samples shown, published periods frozen."""
+"""星级评定: shrunk toward the hall mean, components and samples shown, published periods frozen.
+
+The shrinkage tests lower the minimum evidence (``min_services``/``min_ratings``) so that a
+window with three ratings gets a score at all; with the defaults it gets none (样本不足, see
+tests/test_fair_verdicts.py).
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,9 @@ from window_service.clock import FixedClock
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 EARLIER = datetime(2026, 11, 10, 10, 0, tzinfo=SHANGHAI)
+#: The first hall day after November 2026 and its appeal window (5 working days to 7 Dec).
+AFTER_APPEALS = datetime(2026, 12, 8, 10, 0, tzinfo=SHANGHAI)
+FEW_SUFFICE = {"min_services": 0, "min_ratings": 3}
 #: A typical window: 50 ratings averaging 4.0.
 TYPICAL = [5] * 20 + [4] * 15 + [3] * 10 + [2] * 5
 
@@ -44,6 +52,14 @@ async def test_three_fives_do_not_beat_three_hundred_averaging_four_point_eight(
     )
     assert response.status_code == 200, response.text
     rows = {r["key"]: r for r in response.json()}
+    # With the default minimum evidence three ratings make no star at all.
+    assert rows["1"]["stars"] is None and rows["1"]["reason"] == "样本不足"
+    assert rows["1"]["samples"]["ratings"] == 3 and rows["1"]["samples"]["services"] == 3
+    await hall.put("/api/v1/halls/demo/accountability-config", json=FEW_SUFFICE, headers=office)
+    response = await hall.get(
+        "/api/v1/halls/demo/ratings?period=2026-11&subject=window", headers=office
+    )
+    rows = {r["key"]: r for r in response.json()}
     few, many = rows["1"], rows["2"]
     assert many["score"] > few["score"]
     assert many["rank"] < few["rank"]
@@ -66,6 +82,7 @@ async def test_few_top_ratings_lose_even_when_the_hall_has_only_those_two_window
     await bulk_ratings(db_url, 1, [5, 5, 5], EARLIER)
     await bulk_ratings(db_url, 2, [5] * 240 + [4] * 60, EARLIER)
     office = await login(hall, "office")
+    await hall.put("/api/v1/halls/demo/accountability-config", json=FEW_SUFFICE, headers=office)
     rows = (await hall.get("/api/v1/halls/demo/ratings?period=2026-11", headers=office)).json()
     assert [r["key"] for r in rows] == ["2", "1"]
     assert rows[0]["stars"] == 5 and rows[1]["stars"] == 4  # three 5s do not make ★5
@@ -75,7 +92,7 @@ async def test_few_top_ratings_lose_even_when_the_hall_has_only_those_two_window
     )
     uncapped = (await hall.get("/api/v1/halls/demo/ratings?period=2026-11", headers=office)).json()
     assert [r["key"] for r in uncapped] == ["1", "2"]
-    assert rows[0]["config_version"] == 0 and uncapped[0]["config_version"] == 1
+    assert rows[0]["config_version"] == 1 and uncapped[0]["config_version"] == 2
 
 
 async def test_components_weights_and_stars(hall: httpx.AsyncClient, db_url: str) -> None:
@@ -132,9 +149,12 @@ async def test_components_weights_and_stars(hall: httpx.AsyncClient, db_url: str
             )
         ).json()
     }
-    # Only w1 was visited (100): shrunk toward the capped prior 80; w2 has no visit: 80.
+    # Only w1 was visited (100): shrunk toward the capped prior 80. w2 has no visit: its
+    # inspection component is left out, never filled with the hall mean, so nothing it has
+    # data for carries weight and it gets no score.
     assert rows["w1"]["score"] == pytest.approx((100 + 10 * 80) / 11, abs=0.01)
-    assert rows["w2"]["score"] == 80.0
+    assert rows["w2"]["score"] is None and rows["w2"]["stars"] is None
+    assert rows["w2"]["components"]["inspection"] is None
     bad = await hall.put(
         "/api/v1/halls/demo/accountability-config",
         json={"thresholds": [60, 70, 80, 90]},
@@ -179,7 +199,9 @@ async def test_department_ratings_use_department_codes(
     ).status_code == 422
 
 
-async def test_published_ratings_are_frozen(hall: httpx.AsyncClient, db_url: str) -> None:
+async def test_published_ratings_are_frozen(
+    hall: httpx.AsyncClient, db_url: str, clock: FixedClock
+) -> None:
     await bulk_ratings(db_url, 1, [2] * 20 + [3] * 30, EARLIER)
     await bulk_ratings(db_url, 2, [5] * 30, EARLIER)
     office = await login(hall, "office")
@@ -189,6 +211,7 @@ async def test_published_ratings_are_frozen(hall: httpx.AsyncClient, db_url: str
     assert (
         await hall.get("/api/v1/halls/demo/ratings?period=2026-11", headers=w1)
     ).status_code == 403
+    clock.set(AFTER_APPEALS)
     live = (await hall.get("/api/v1/halls/demo/ratings?period=2026-11", headers=office)).json()
     assert all(r["published"] is False for r in live)
     # Only inspectors publish.
@@ -223,11 +246,10 @@ async def test_published_ratings_are_frozen(hall: httpx.AsyncClient, db_url: str
     publications = (await hall.get("/api/v1/halls/demo/ratings/publications")).json()
     assert [p["period"] for p in publications] == ["2026-11"]
     # A period that has not started cannot be published.
-    assert (
-        await hall.post(
-            "/api/v1/halls/demo/ratings/publish", json={"period": "2027-01"}, headers=office
-        )
-    ).status_code == 422
+    early = await hall.post(
+        "/api/v1/halls/demo/ratings/publish", json={"period": "2027-01"}, headers=office
+    )
+    assert early.status_code == 409 and early.json()["error"]["code"] == "period_not_over"
     # The board shows the published stars.
     board = (await hall.get("/api/v1/halls/demo/board")).json()
     assert board["period"] == "2026-11"
@@ -248,10 +270,13 @@ async def test_published_ratings_are_frozen(hall: httpx.AsyncClient, db_url: str
     }
 
 
-async def test_publication_is_in_the_audit_record(hall: httpx.AsyncClient, db_url: str) -> None:
+async def test_publication_is_in_the_audit_record(
+    hall: httpx.AsyncClient, db_url: str, clock: FixedClock
+) -> None:
     for rating in (5, 2):
         ticket = await serve(hall)
         assert (await rate(hall, ticket["track_token"], rating)).status_code == 201
+    clock.set(AFTER_APPEALS)
     office = await login(hall, "office")
     await hall.put("/api/v1/halls/demo/accountability-config", json={"shrink_k": 5}, headers=office)
     published = await hall.post(

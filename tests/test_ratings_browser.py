@@ -101,11 +101,13 @@ async def test_rate_on_phone_and_pad_then_board_shows_published_stars(
         assert rated["feedback"]["rating"] == 5 and rated["feedback"]["tags"] == ["态度"]
         await tablet.close()
 
-        # -- publish the month; the notice board shows the stars ----------------------------
-        now = datetime.now(UTC)
-        await bulk_ratings(db_url, 2, [5] * 40 + [4] * 10, now - timedelta(minutes=5))
-        await bulk_ratings(db_url, 3, [2] * 20 + [3] * 20, now - timedelta(minutes=5))
-        local = now.astimezone(ZoneInfo("Asia/Shanghai"))
+        # -- publish a month whose appeal window is over; the board shows its stars --------
+        # (The server runs on the system clock: a month about two months back has ended and
+        # its appeal window has passed, whatever the real date is.)
+        then = datetime.now(UTC) - timedelta(days=62)
+        await bulk_ratings(db_url, 2, [5] * 40 + [4] * 10, then)
+        await bulk_ratings(db_url, 3, [2] * 20 + [3] * 20, then)
+        local = then.astimezone(ZoneInfo("Asia/Shanghai"))
         period = f"{local.year:04d}-{local.month:02d}"
         token = (
             await c.post(
@@ -128,10 +130,13 @@ async def test_rate_on_phone_and_pad_then_board_shows_published_stars(
     board = await tv.new_page()
     await board.goto(f"{server.url}/board/demo")
     await expect(board.locator(".board-period")).to_contain_text("星级评定（已公示）")
-    for username in ("w1", "w2", "w3"):
+    for username in ("w2", "w3"):
         await expect(
             board.locator(f'.person[data-username="{username}"] .stars')
         ).to_have_attribute("data-stars", str(stars[username]))
+    # w1 was rated this month only: no star in the published month.
+    assert "w1" not in stars
+    await expect(board.locator('.person[data-username="w1"] .stars')).to_have_text("暂无评定")
     await expect(board.locator(".list.red")).to_contain_text("王芳")
     await expect(board.locator(".list.black")).to_contain_text("李娜")
     SHOTS.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Index
+from sqlalchemy import JSON, ColumnElement, Index, and_, or_
 from sqlmodel import Field, SQLModel
 
 from ..db import TZDateTime
@@ -37,14 +37,33 @@ class Feedback(SQLModel, table=True):
     channel: str = Field(default="phone", max_length=8)
     source_ip: str = Field(default="", max_length=64)
     device_id: int | None = Field(default=None, foreign_key="device.id")
+    #: The citizen's browser on the phone channel (a random id the rating page keeps), so
+    #: bursts are judged per device and channel, never per network address (shared Wi-Fi).
+    rater_device: str = Field(default="", max_length=64)
     created_at: datetime = Field(sa_type=TZDateTime)
-    #: Part of a burst of top ratings from one address or pad (刷好评嫌疑), for the office.
+    #: Suspicious (刷好评嫌疑: a burst from one device): held out of every figure until the
+    #: office reviews it (``review``: "" pending, "confirmed" counts, "voided").
     flagged: bool = False
     flag_reason: str = Field(default="", max_length=200)
+    review: str = Field(default="", max_length=16)
+    review_reason: str = Field(default="", max_length=1000)
+    reviewed_at: datetime | None = Field(default=None, sa_type=TZDateTime)
+    reviewed_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     voided: bool = False
     void_reason: str = Field(default="", max_length=1000)
     voided_at: datetime | None = Field(default=None, sa_type=TZDateTime)
     voided_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+def counted() -> ColumnElement[bool]:
+    """Ratings that count in figures: not voided, and not held (flagged and not yet reviewed)."""
+    return and_(
+        Feedback.voided.is_(False),  # type: ignore[attr-defined]
+        or_(
+            Feedback.flagged.is_(False),  # type: ignore[attr-defined]
+            Feedback.review == "confirmed",  # type: ignore[arg-type]
+        ),
+    )
 
 
 class FeedbackAppeal(SQLModel, table=True):

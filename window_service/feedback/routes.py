@@ -20,7 +20,7 @@ from ..queue.models import Ticket
 from ..ratings import config
 from ..ratings.periods import current_month, parse_period
 from . import policy, service
-from .models import Feedback, FeedbackAppeal, Rectification
+from .models import Feedback, FeedbackAppeal, Rectification, counted
 from .schemas import (
     AppealDecisionIn,
     AppealIn,
@@ -34,10 +34,12 @@ from .schemas import (
     FeedbackStateOut,
     FiguresQuery,
     FixIn,
+    FlaggedQuery,
     LevelOut,
     RatedOut,
     RectificationOut,
     RectificationQuery,
+    ReviewIn,
     VerifyIn,
 )
 
@@ -168,6 +170,8 @@ def _feedback_out(
         created_at=_iso(hall, fb.created_at) or "",
         flagged=fb.flagged,
         flag_reason=fb.flag_reason,
+        review=(fb.review or "pending") if fb.flagged else None,
+        review_reason=fb.review_reason,
         voided=fb.voided,
         void_reason=fb.void_reason,
         rectification=rectification,
@@ -196,7 +200,9 @@ async def rate(api: ApiRequest) -> FeedbackOut:
     principal = api.principal
     staff = principal if principal.is_user else await api.state.auth.session_user(api.request)
     client = api.request.client
-    source = service.Source(ip=client.host if client else "", device_id=principal.device_id)
+    source = service.Source(
+        ip=client.host if client else "", device_id=principal.device_id, rater_device=body.device
+    )
     if staff is not None:
         async with api.state.db.write() as session:
             ticket = await service.ticket_of(session, api.path["token"])
@@ -321,7 +327,7 @@ async def feedback_figures(api: ApiRequest) -> FeedbackFiguresOut:
                     func.count().filter(Feedback.rating >= 3),  # type: ignore[arg-type, operator]
                 ).where(
                     Feedback.hall_id == hall.id,  # type: ignore[arg-type]
-                    Feedback.voided.is_(False),  # type: ignore[attr-defined]
+                    counted(),
                     Feedback.created_at >= start,  # type: ignore[arg-type, operator]
                     Feedback.created_at < end,  # type: ignore[arg-type, operator]
                 )
@@ -338,6 +344,70 @@ async def feedback_figures(api: ApiRequest) -> FeedbackFiguresOut:
             called_back=figures["called_back"],
             callback_rate=figures["callback_rate"],
         )
+
+
+# -- the office's review of flagged ratings (可疑评价复核) ---------------------------------------
+
+
+@router.route(
+    "GET",
+    "/halls/{hall}/feedback/flagged",
+    roles=[INSPECTOR, ADMIN],
+    query=FlaggedQuery,
+    response=list[FeedbackOut],
+)
+async def list_flagged(api: ApiRequest) -> list[FeedbackOut]:
+    """可疑评价: ratings flagged as suspicious, held out of every figure until reviewed."""
+    q: FlaggedQuery = api.query
+    async with api.state.db.read() as session:
+        hall = await get_hall(session, api.path["hall"])
+        _hall_scope(api.principal, hall)
+        assert hall.id is not None
+        stmt = (
+            select(Feedback, Ticket.number)
+            .join(Ticket, Ticket.id == Feedback.ticket_id)  # type: ignore[arg-type]
+            .where(Feedback.hall_id == hall.id, Feedback.flagged.is_(True))  # type: ignore[arg-type, attr-defined]
+        )
+        if q.status == "pending":
+            stmt = stmt.where(Feedback.review == "")  # type: ignore[arg-type]
+        elif q.status == "reviewed":
+            stmt = stmt.where(Feedback.review != "")  # type: ignore[arg-type]
+        rows = (
+            await session.execute(stmt.order_by(Feedback.created_at, Feedback.id).limit(1000))  # type: ignore[arg-type]
+        ).all()
+        names = await _names(session, hall.id)
+        return [_feedback_out(hall, fb, number, names) for fb, number in rows]
+
+
+@router.route(
+    "POST",
+    "/feedback/{id:int}/review",
+    roles=[INSPECTOR, ADMIN],
+    body=ReviewIn,
+    response=FeedbackOut,
+    extra_statuses=(404, 409),
+)
+async def review_flagged(api: ApiRequest) -> FeedbackOut:
+    """效能办复核: confirm a flagged rating (it counts again) or void it, with the reason kept."""
+    body: ReviewIn = api.body
+    async with api.state.db.write() as session:
+        fb = await service.load_feedback(session, api.path["id"], lock=True)
+        hall = await session.get(Hall, fb.hall_id)
+        assert hall is not None and hall.id is not None
+        _hall_scope(api.principal, hall)
+        tx = api.tx(session, hall.id)
+        assert api.principal.user_id is not None
+        await service.review(
+            tx,
+            fb,
+            decision=body.decision,
+            reason=body.reason.strip(),
+            user_id=api.principal.user_id,
+        )
+        await tx.commit()
+        ticket = await session.get(Ticket, fb.ticket_id)
+        names = await _names(session, hall.id)
+        return _feedback_out(hall, fb, ticket.number if ticket else "", names)
 
 
 # -- appeals -----------------------------------------------------------------------------------

@@ -18,6 +18,9 @@ class FeedbackIn(Input):
     comment: str = Field(default="", max_length=2000)
     #: Optional phone number for the callback (回访) of a bad rating.
     contact: str = Field(default="", max_length=32)
+    #: The rating page's random id of the citizen's browser (bursts are judged per device
+    #: and channel, never per network address); ignored for evaluator pads.
+    device: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9_-]*$")
 
     @field_validator("contact")
     @classmethod
@@ -72,6 +75,10 @@ class FeedbackOut(Output):
     created_at: str
     flagged: bool
     flag_reason: str
+    #: A flagged rating is held out of every figure until the office reviews it:
+    #: "pending", "confirmed" or "voided" (None: not flagged).
+    review: str | None = None
+    review_reason: str = ""
     voided: bool
     void_reason: str
     rectification: int | None = None
@@ -84,6 +91,17 @@ class FeedbackQuery(Query):
     voided: bool | None = None
     period: str | None = Field(default=None, max_length=8)
     limit: int = Field(default=200, ge=1, le=1000)
+
+
+class FlaggedQuery(Query):
+    status: Literal["pending", "reviewed", "all"] = "pending"
+
+
+class ReviewIn(Input):
+    """效能办复核: confirm a flagged rating (it counts again) or void it, with the reason."""
+
+    decision: Literal["confirm", "void"]
+    reason: str = Field(min_length=2, max_length=1000)
 
 
 class AppealIn(Input):

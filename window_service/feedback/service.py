@@ -33,10 +33,15 @@ STATUSES = {"open": "办理中", "closed": "已办结", "voided": "已撤销"}
 
 @dataclass(frozen=True)
 class Source:
-    """Where a rating comes from: the citizen's phone (address) or a window's evaluator pad."""
+    """Where a rating comes from: the citizen's phone or a window's evaluator pad.
+
+    ``rater_device`` is the rating page's random id of the citizen's browser (phone channel);
+    the address is kept for the record but never judged: a hall's visitors share one Wi-Fi.
+    """
 
     ip: str
     device_id: int | None = None
+    rater_device: str = ""
 
     @property
     def channel(self) -> str:
@@ -93,6 +98,7 @@ async def submit(
         channel=source.channel,
         source_ip=source.ip[:64],
         device_id=source.device_id,
+        rater_device="" if source.device_id is not None else source.rater_device[:64],
         created_at=tx.now,
     )
     session.add(feedback)
@@ -146,15 +152,19 @@ async def record_staff_attempt(tx: Tx, ticket: Ticket, *, via: str) -> None:
 
 
 async def _flag_burst(tx: Tx, feedback: Feedback, settings: config.Settings) -> None:
-    """Flag a burst of top ratings from one address or one pad (刷好评嫌疑); never drop them."""
-    since = tx.now - timedelta(minutes=settings.burst_minutes)
-    same_source = (
-        Feedback.device_id == feedback.device_id  # type: ignore[arg-type]
-        if feedback.device_id is not None
-        else (Feedback.source_ip == feedback.source_ip) & Feedback.device_id.is_(None)  # type: ignore[arg-type, union-attr]
-    )
-    if feedback.device_id is None and not feedback.source_ip:
+    """Flag a burst of top ratings from one device on one channel (刷好评嫌疑): one evaluator
+    pad, or one citizen's browser on the phone channel. Never judged by network address (a
+    hall's visitors share one Wi-Fi). Flagged ratings are kept, and held out of every figure
+    until the office reviews them (``review``)."""
+    if feedback.channel == "pad" and feedback.device_id is not None:
+        same_device: Any = Feedback.device_id == feedback.device_id
+        where = "同一评价器"
+    elif feedback.channel == "phone" and feedback.rater_device:
+        same_device = Feedback.rater_device == feedback.rater_device
+        where = "同一手机"
+    else:
         return
+    since = tx.now - timedelta(minutes=settings.burst_minutes)
     rows = list(
         (
             await tx.session.execute(
@@ -162,17 +172,17 @@ async def _flag_burst(tx: Tx, feedback: Feedback, settings: config.Settings) -> 
                     Feedback.hall_id == feedback.hall_id,  # type: ignore[arg-type]
                     Feedback.rating == 5,  # type: ignore[arg-type]
                     Feedback.created_at >= since,  # type: ignore[arg-type, operator]
-                    same_source,  # type: ignore[arg-type]
+                    Feedback.channel == feedback.channel,  # type: ignore[arg-type]
+                    same_device,
                 )
             )
         ).scalars()
     )
     if len(rows) < settings.burst_count:
         return
-    where = "同一评价器" if feedback.device_id is not None else "同一网络地址"
     reason = (
         f"{where}{settings.burst_minutes}分钟内{len(rows)}次“非常满意”，疑似刷好评"
-        f" (burst of {len(rows)} top ratings)"
+        f" (burst of {len(rows)} top ratings from one device)"
     )
     for row in rows:
         if row.flagged:
@@ -181,6 +191,44 @@ async def _flag_burst(tx: Tx, feedback: Feedback, settings: config.Settings) -> 
         row.flagged = True
         row.flag_reason = reason[:200]
         tx.audit("feedback.flag", row, before=before, reason=reason)
+
+
+REVIEWS = {"confirm": "confirmed", "void": "voided"}
+
+
+async def review(tx: Tx, feedback: Feedback, *, decision: str, reason: str, user_id: int) -> None:
+    """效能办复核 of a flagged rating: confirmed, it counts again; voided, it never counts (kept,
+    with the reason). Either way the decision and its reason are kept and audited."""
+    if not feedback.flagged:
+        raise conflict("not_flagged", "该评价未被标记为可疑，无需复核 (the rating is not flagged)")
+    if feedback.review:
+        raise conflict("already_reviewed", "该评价已复核 (the rating was already reviewed)")
+    if feedback.voided:
+        raise conflict("already_voided", "该评价已作废 (feedback already voided)")
+    before = snapshot(feedback)
+    feedback.review = REVIEWS[decision]
+    feedback.review_reason = reason
+    feedback.reviewed_at = tx.now
+    feedback.reviewed_by_id = user_id
+    if decision == "void":
+        feedback.voided = True
+        feedback.void_reason = f"效能办复核作废：{reason}"[:1000]
+        feedback.voided_at = tx.now
+        feedback.voided_by_id = user_id
+    tx.audit("feedback.review", feedback, before=before, reason=reason)
+    if decision == "void":
+        rect = (
+            await tx.session.execute(
+                select(Rectification).where(Rectification.feedback_id == feedback.id)  # type: ignore[arg-type]
+            )
+        ).scalar_one_or_none()
+        if rect is not None and rect.status == "open":
+            before_rect = snapshot(rect)
+            rect.status = "voided"
+            rect.closed_at = tx.now
+            rect.closed_by_id = user_id
+            tx.audit("rectification.void", rect, before=before_rect, reason=feedback.void_reason)
+    tx.emit("office.feedback", id=feedback.id, change=feedback.review)
 
 
 async def open_for_feedback(

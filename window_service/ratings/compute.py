@@ -15,14 +15,25 @@ conduct        10      wait-target compliance ×100 (tickets called within the  
                        first-responder failure or 一次性告知 breach (0 floor)          if no tickets)
 =============  ======  ===========================================================  ===============
 
-Each component is shrunk toward the hall mean by its sample size (Bayesian average):
-``(n·mean + k·prior) / (n + k)``, where the prior is the hall mean (the sample-weighted mean of
-all subjects of the same kind) but never more than ``prior_cap`` (default 80, the level of
-"满意"): missing data are never worth more than "satisfied". So a handful of samples cannot make
-a star, even in a hall whose mean is itself near the top (three 5s against three hundred
-ratings averaging 4.8: 84.6 against 95.5 with only those two windows). A component nobody in
-the hall has data for is left out and the remaining weights are rescaled. The score is the
-weighted mean of the shrunk components; stars come from the thresholds (default 90/80/70/60).
+Each component is computed from the subject's own data only: a component the subject has no
+data of its own for is left out and the remaining weights are re-normalised; it is never filled
+with the hall mean or with another subject's inspection. A component with data is shrunk toward
+the hall mean by its sample size (Bayesian average): ``(n·mean + k·prior) / (n + k)``, where the
+prior is the hall mean (the sample-weighted mean of all subjects of the same kind) but never more
+than ``prior_cap`` (default 80, the level of "满意"). So a handful of samples cannot make a star,
+even in a hall whose mean is itself near the top (three 5s against three hundred ratings
+averaging 4.8: 84.6 against 95.5 with only those two windows). The score is the weighted mean of
+the subject's shrunk components; stars come from the thresholds (default 90/80/70/60).
+
+Minimum evidence (domain page, "Fair verdicts"): a subject gets a score and stars only with
+``min_services`` finished services and ``min_ratings`` ratings, or ``min_inspections`` inspections
+of its own; below that the row has ``stars``/``score`` None, the reason 样本不足 and the counts
+(``samples``: per component, plus ``services``, ``ratings``, ``inspections``).
+
+Ratings that are voided, or flagged as suspicious and not yet confirmed by the office (held),
+count nowhere. Each row also carries the evidence a black-list place needs (``evidence``):
+substantiated 差评 (bad ratings neither voided nor held), failed inspections (below the
+inspection threshold) and breaches (一次性告知 and first-responder failures).
 Subjects with no data at all get no row. Settings come from ``ratings.config`` and are recorded
 with each publication.
 """
@@ -39,15 +50,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth.models import User
 from ..auth.roles import STAFF
-from ..feedback.models import Feedback
-from ..halls.models import Department, Hall, Window
+from ..feedback.models import Feedback, counted
+from ..halls.models import Department, Hall, Service, Window
 from ..inspections.models import Inspection
+from ..queue.models import Ticket
+from ..queue.rules import DONE
 from . import config
 from .config import COMPONENTS
 from .periods import Period
 from .sources import case_figures
 
 SUBJECTS = ("window", "staff", "department")
+#: Why a subject has no star: too little evidence, or no data under a positive weight.
+INSUFFICIENT = "样本不足"
+NOTHING_WEIGHTED = "无计分数据"
+EVIDENCE = ("bad_ratings", "failed_inspections", "breaches")
 
 
 @dataclass
@@ -55,13 +72,21 @@ class Row:
     subject: str
     key: str
     name: str
-    stars: int
-    score: float
+    #: None: not enough evidence for a verdict (``reason`` says why).
+    stars: int | None
+    score: float | None
     components: dict[str, float | None]
     samples: dict[str, int]
     raw: dict[str, float | None]
     rank: int = 0
+    reason: str = ""
+    evidence: dict[str, int] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def has_evidence_against(self) -> bool:
+        """A substantiated 差评, a failed inspection or a breach in the period (黑榜 needs one)."""
+        return any(self.evidence.get(k, 0) > 0 for k in EVIDENCE)
 
 
 @dataclass
@@ -118,12 +143,14 @@ async def compute(
     subjects = await _subjects(session, hall.id, subject)
     by_key = {key: sid for sid, (key, _) in subjects.items()}
     acc: dict[str, dict[int, _Acc]] = {c: defaultdict(_Acc) for c in COMPONENTS}
+    evidence: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(EVIDENCE, 0))
+    services: dict[int, int] = defaultdict(int)
 
     feedback = (
         await session.execute(
             select(Feedback).where(
                 Feedback.hall_id == hall.id,  # type: ignore[arg-type]
-                Feedback.voided.is_(False),  # type: ignore[attr-defined]
+                counted(),
                 Feedback.created_at >= start,  # type: ignore[arg-type, operator]
                 Feedback.created_at < end,  # type: ignore[arg-type, operator]
             )
@@ -133,6 +160,26 @@ async def compute(
         sid = _subject_id(subject, fb.window_id, fb.staff_id, fb.department_id)
         if sid in subjects:
             acc["satisfaction"][sid].add(fb.points * 10)
+            if fb.rating <= 2:
+                evidence[sid]["bad_ratings"] += 1
+
+    finished = (
+        await session.execute(
+            select(Ticket.window_id, Ticket.staff_id, Service.department_id)  # type: ignore[call-overload]
+            .join(Service, Service.id == Ticket.service_id)
+            .where(
+                Ticket.hall_id == hall.id,
+                Ticket.status == DONE,
+                # Tickets of the period's hall days (as the cases figures count them).
+                Ticket.business_day >= period.first,
+                Ticket.business_day < period.after,
+            )
+        )
+    ).all()
+    for window_id, staff_id, department_id in finished:
+        sid = _subject_id(subject, window_id, staff_id, department_id)
+        if sid in subjects:
+            services[sid] += 1
 
     inspections = (
         await session.execute(
@@ -147,7 +194,10 @@ async def compute(
     for ins in inspections:
         sid = _subject_id(subject, ins.window_id, ins.staff_id, ins.department_id)
         if sid in subjects and ins.max_total:
-            acc["inspection"][sid].add(ins.total / ins.max_total * 100)
+            percent = ins.total / ins.max_total * 100
+            acc["inspection"][sid].add(percent)
+            if percent < settings.inspection_threshold:
+                evidence[sid]["failed_inspections"] += 1
 
     last_day = period.after - timedelta(days=1)
     figures = await case_figures(session, hall.id, period.first, last_day, subject, now)
@@ -161,6 +211,8 @@ async def compute(
             base = (fig.tickets - fig.wait_breaches) / fig.tickets * 100 if fig.tickets else 100.0
             value = max(0.0, base - settings.breach_penalty * fig.breaches)
             acc["conduct"][sid].add(value, fig.tickets or fig.breaches)
+        if fig.breaches:
+            evidence[sid]["breaches"] += fig.breaches
 
     hall_means: dict[str, float | None] = {}
     for component in COMPONENTS:
@@ -175,7 +227,7 @@ async def compute(
     rows: list[Row] = []
     for sid, (key, name) in subjects.items():
         samples = {c: acc[c][sid].n if sid in acc[c] else 0 for c in COMPONENTS}
-        if not any(samples.values()):
+        if not any(samples.values()) and not services.get(sid):
             continue
         components: dict[str, float | None] = {}
         raw: dict[str, float | None] = {}
@@ -184,34 +236,59 @@ async def compute(
         for c in COMPONENTS:
             hall_mean = hall_means[c]
             got = acc[c].get(sid)
-            raw[c] = round(got.mean, 2) if got is not None and got.mean is not None else None
-            if hall_mean is None:
+            if got is None or not got.n or hall_mean is None:
+                # No data of its own: left out (weights re-normalised), never filled in.
+                raw[c] = None
                 components[c] = None
                 continue
-            n = got.n if got is not None else 0
-            total = got.total if got is not None else 0.0
+            raw[c] = round(got.total / got.n, 2)
             prior = min(hall_mean, settings.prior_cap)
-            shrunk = (total + k * prior) / (n + k) if (n + k) > 0 else prior
+            shrunk = (got.total + k * prior) / (got.n + k)
             components[c] = round(shrunk, 2)
             weighted += weights[c] * shrunk
             weight_sum += weights[c]
-        score = round(weighted / weight_sum, 2) if weight_sum else 0.0
+        counts = {
+            "services": services.get(sid, 0),
+            "ratings": samples["satisfaction"],
+            "inspections": samples["inspection"],
+        }
+        enough = (
+            counts["services"] >= settings.min_services
+            and counts["ratings"] >= settings.min_ratings
+        ) or counts["inspections"] >= settings.min_inspections
+        score = round(weighted / weight_sum, 2) if enough and weight_sum else None
         rows.append(
             Row(
                 subject=subject,
                 key=key,
                 name=name,
-                stars=settings.stars_for(score),
+                stars=settings.stars_for(score) if score is not None else None,
                 score=score,
                 components=components,
-                samples=samples,
+                samples={**samples, **counts},
                 raw=raw,
+                reason=""
+                if score is not None
+                else INSUFFICIENT
+                if not enough
+                else NOTHING_WEIGHTED,
+                evidence=dict(evidence[sid]) if sid in evidence else dict.fromkeys(EVIDENCE, 0),
                 extra={"hall_means": {c: _round(v) for c, v in hall_means.items()}},
             )
         )
-    rows.sort(key=lambda r: (-r.score, -sum(r.samples.values()), r.key))
-    for rank, row in enumerate(rows, start=1):
-        row.rank = rank
+    rows.sort(
+        key=lambda r: (
+            r.score is None,
+            -(r.score or 0.0),
+            -sum(r.samples.get(c, 0) for c in COMPONENTS),
+            r.key,
+        )
+    )
+    rank = 0
+    for row in rows:
+        if row.score is not None:
+            rank += 1
+            row.rank = rank
     return rows
 
 

@@ -9,7 +9,10 @@ is recorded with each star-rating computation. Defaults follow the domain page:
 - the evaluator pad offers the rating for 60 s after a finish, whatever the window does next;
 - inspections below 80 (of 100) issue an inspection notice due in 5 working days;
 - star weights 40/30/20/10 over four components (see ``ratings.compute``), shrinkage k = 10,
-  star thresholds 90/80/70/60.
+  star thresholds 90/80/70/60;
+- minimum evidence for a star (样本不足 below it): ≥ 30 finished services and ≥ 10 ratings, or
+  ≥ 1 inspection of the subject's own;
+- a period is published only once its appeal window of 5 working days after its end has passed.
 """
 
 from __future__ import annotations
@@ -76,6 +79,14 @@ class Settings(BaseModel):
     #: How long the window's evaluator pad keeps offering the rating after a finish, even
     #: when the window calls the next citizen at once (评价器保留评价时长, seconds).
     pad_rating_seconds: int = Field(default=60, ge=10, le=900)
+    #: Minimum evidence for a star: this many finished services *and* ``min_ratings`` ratings …
+    min_services: int = Field(default=30, ge=0, le=100000)
+    min_ratings: int = Field(default=10, ge=0, le=100000)
+    #: … or this many inspections (暗访) of the subject's own.
+    min_inspections: int = Field(default=1, ge=1, le=1000)
+    #: Working days after a period's end during which appeals (申诉) are still decided; the
+    #: period is published only after them.
+    appeal_window_days: int = Field(default=5, ge=0, le=60)
 
     @field_validator("points")
     @classmethod

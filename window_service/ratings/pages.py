@@ -201,6 +201,7 @@ async def rectifications_page(request: Request) -> Response:
             "levels": policy.LEVELS,
             "can_progress": user.role == HEAD,
             "can_decide": user.role == INSPECTOR,
+            "can_review": user.role in (INSPECTOR, ADMIN),
         },
     )
 

@@ -11,9 +11,9 @@ from ..api.endpoint import PUBLIC, ApiRequest, ApiRouter
 from ..api.errors import ApiError, invalid, validation_details
 from ..auth.models import User
 from ..auth.roles import ADMIN, HEAD, INSPECTOR, STAFF
-from ..feedback.models import Feedback
+from ..feedback.models import Feedback, counted
 from ..feedback.service import callback_figures
-from ..halls.lookup import business_day, get_hall, local_time
+from ..halls.lookup import get_hall, local_time
 from ..halls.models import Department, Hall, Service, Window, WindowDuty
 from ..inspections.service import window_departments
 from . import config, service
@@ -28,6 +28,7 @@ from .schemas import (
     BoardWindowOut,
     ConfigIn,
     ConfigOut,
+    CorrectionIn,
     PublicationOut,
     PublishIn,
     RatingOut,
@@ -45,7 +46,12 @@ def _own_hall(api: ApiRequest, hall: Hall) -> None:
 
 
 def _row_out(
-    row: Row, period: str, pub: RatingPublication | None, hall: Hall, version: int
+    row: Row,
+    period: str,
+    pub: RatingPublication | None,
+    hall: Hall,
+    version: int,
+    superseded: bool = False,
 ) -> RatingOut:
     return RatingOut(
         subject=row.subject,
@@ -54,6 +60,8 @@ def _row_out(
         stars=row.stars,
         score=row.score,
         rank=row.rank,
+        reason=row.reason or None,
+        evidence=row.evidence,
         components=row.components,
         samples=row.samples,
         raw=row.raw,
@@ -62,6 +70,8 @@ def _row_out(
         published=pub is not None,
         published_at=local_time(hall, pub.published_at).isoformat() if pub else None,
         config_version=version,
+        version=pub.version if pub else None,
+        superseded=superseded,
     )
 
 
@@ -71,17 +81,28 @@ def _row_out(
     roles=[PUBLIC],
     query=RatingsQuery,
     response=list[RatingOut],
-    extra_statuses=(403, 422),
+    extra_statuses=(403, 404, 422),
 )
 async def ratings(api: ApiRequest) -> list[RatingOut]:
-    """星级评定 of a month or quarter: the frozen rows once published; before that computed live
+    """星级评定 of a month or quarter: the frozen rows once published (the version in force, or
+    an earlier ``version`` superseded by a correction); before that computed live
     (``published: false``) and shown only to the office."""
     q: RatingsQuery = api.query
     async with api.state.db.read() as session:
         hall = await get_hall(session, api.path["hall"])
         now = api.state.clock.now()
         period = parse_period(q.period) if q.period else current_month(hall, now)
-        rows, pub, version = await service.live_or_published(session, hall, period, q.subject, now)
+        rows, pub, version = await service.live_or_published(
+            session, hall, period, q.subject, now, q.version
+        )
+        if q.version is not None and pub is None:
+            raise ApiError(
+                404, "version_not_found", "没有这一版公示结果 (no such published version)"
+            )
+        superseded = False
+        if pub is not None and hall.id is not None:
+            latest = await service.publication(session, hall.id, period.code)
+            superseded = latest is not None and latest.version > pub.version
         if pub is None and (api.principal.role not in OFFICE or api.principal.hall_id != hall.id):
             raise ApiError(
                 403,
@@ -91,7 +112,7 @@ async def ratings(api: ApiRequest) -> list[RatingOut]:
         if pub is None and api.principal.role == HEAD:
             keys = await department_keys(session, hall, q.subject, api.principal.department_ids)
             rows = [r for r in rows if r.key in keys]
-        return [_row_out(r, period.code, pub, hall, version) for r in rows]
+        return [_row_out(r, period.code, pub, hall, version, superseded) for r in rows]
 
 
 async def department_keys(
@@ -122,11 +143,21 @@ async def department_keys(
 
 
 async def _publication_out(
-    session: Any, hall: Hall, pub: RatingPublication, rows: int
+    session: Any,
+    hall: Hall,
+    pub: RatingPublication,
+    rows: int,
+    superseded_by: RatingPublication | None = None,
 ) -> PublicationOut:
     by = await session.get(User, pub.published_by_id) if pub.published_by_id else None
     settings = {k: v for k, v in pub.config.items() if k not in ("version", "complete")}
     return PublicationOut(
+        version=pub.version,
+        correction_reason=pub.correction_reason,
+        superseded=superseded_by is not None,
+        superseded_at=local_time(hall, superseded_by.published_at).isoformat()
+        if superseded_by is not None
+        else None,
         period=pub.period,
         period_label=parse_period(pub.period).label,
         published_at=local_time(hall, pub.published_at).isoformat(),
@@ -145,34 +176,54 @@ async def _publication_out(
     body=PublishIn,
     response=PublicationOut,
     status=201,
-    extra_statuses=(409,),
+    extra_statuses=(409, 422),
 )
 async def publish(api: ApiRequest) -> PublicationOut:
-    """公示: freeze a period's star ratings; later data never change them (409 if published)."""
+    """公示: freeze a period's star ratings once it and its appeal window are over (409
+    ``period_not_over`` before, 409 for a period without records or already published)."""
     async with api.state.db.write() as session:
         hall = await get_hall(session, api.path["hall"])
         _own_hall(api, hall)
         assert hall.id is not None
         period = parse_period(api.body.period)
-        if hall_day_before(hall, api, period.first):
-            raise invalid(
-                "period_not_started", f"{period.label}尚未开始 (the period has not started)"
-            )
         tx = api.tx(session, hall.id)
         pub, count = await service.publish(tx, hall, period, api.principal.user_id)
         await tx.commit()
         return await _publication_out(session, hall, pub, count)
 
 
-def hall_day_before(hall: Hall, api: ApiRequest, day: Any) -> bool:
-    return bool(business_day(hall, api.state.clock.now()) < day)
+@router.route(
+    "POST",
+    "/halls/{hall}/ratings/corrections",
+    roles=[INSPECTOR],
+    body=CorrectionIn,
+    response=PublicationOut,
+    status=201,
+    extra_statuses=(409, 422),
+)
+async def correct(api: ApiRequest) -> PublicationOut:
+    """更正: publish a new version of a published period, with its reason; it supersedes the
+    version in force publicly, which stays visible (409 if the period is not published)."""
+    body: CorrectionIn = api.body
+    async with api.state.db.write() as session:
+        hall = await get_hall(session, api.path["hall"])
+        _own_hall(api, hall)
+        assert hall.id is not None
+        period = parse_period(body.period)
+        tx = api.tx(session, hall.id)
+        pub, count = await service.correct(
+            tx, hall, period, body.reason.strip(), api.principal.user_id
+        )
+        await tx.commit()
+        return await _publication_out(session, hall, pub, count)
 
 
 @router.route(
     "GET", "/halls/{hall}/ratings/publications", roles=[PUBLIC], response=list[PublicationOut]
 )
 async def publications(api: ApiRequest) -> list[PublicationOut]:
-    """The published rating periods, newest first."""
+    """The published rating periods, newest first, with every correction (更正) and the
+    versions it superseded."""
     async with api.state.db.read() as session:
         hall = await get_hall(session, api.path["hall"])
         pubs = list(
@@ -180,7 +231,10 @@ async def publications(api: ApiRequest) -> list[PublicationOut]:
                 await session.execute(
                     select(RatingPublication)
                     .where(RatingPublication.hall_id == hall.id)  # type: ignore[arg-type]
-                    .order_by(RatingPublication.published_at.desc())  # type: ignore[attr-defined]
+                    .order_by(
+                        RatingPublication.published_at.desc(),  # type: ignore[attr-defined]
+                        RatingPublication.version.desc(),  # type: ignore[attr-defined]
+                    )
                 )
             ).scalars()
         )
@@ -193,8 +247,12 @@ async def publications(api: ApiRequest) -> list[PublicationOut]:
                 )
             ).all()
         )
+        later = {(p.period, p.version - 1): p for p in pubs if p.version > 1}
         return [
-            await _publication_out(session, hall, p, int(counts.get(p.id or 0, 0))) for p in pubs
+            await _publication_out(
+                session, hall, p, int(counts.get(p.id or 0, 0)), later.get((p.period, p.version))
+            )
+            for p in pubs
         ]
 
 
@@ -262,6 +320,22 @@ def photo_url(photo: str) -> str | None:
     return None
 
 
+def red_black(
+    people: list[BoardPersonOut], rows: dict[str, Row]
+) -> tuple[list[BoardPersonOut], list[BoardPersonOut]]:
+    """红榜: the best rated with ≥ 4 stars. 黑榜: ≤ 2 stars *and* at least one substantiated 差评,
+    failed inspection or breach in the period. A subject without a star is on neither."""
+    rated = sorted(
+        (p for p in people if p.stars is not None and p.score is not None),
+        key=lambda p: (-(p.score or 0.0), p.username),
+    )
+    red = [p for p in rated if (p.stars or 0) >= 4][:RED_BLACK_SIZE]
+    black = [
+        p for p in reversed(rated) if (p.stars or 5) <= 2 and rows[p.username].has_evidence_against
+    ][:RED_BLACK_SIZE]
+    return red, black
+
+
 async def board_data(session: Any, hall: Hall) -> BoardOut:
     """What the notice board shows: staff with stars, windows, 红黑榜, service guides."""
     assert hall.id is not None
@@ -308,12 +382,11 @@ async def board_data(session: Any, hall: Hall) -> BoardOut:
                 on_duty=user.id in on_duty,
                 stars=row.stars if row else None,
                 score=row.score if row else None,
+                reason=row.reason if row else "",
             )
         )
     people.sort(key=lambda p: (not p.on_duty, p.window or 999, p.username))
-    rated = sorted((p for p in people if p.score is not None), key=lambda p: -(p.score or 0))
-    red = [p for p in rated if (p.stars or 0) >= 4][:RED_BLACK_SIZE]
-    black = [p for p in reversed(rated) if (p.stars or 5) <= 3 and p not in red][:RED_BLACK_SIZE]
+    red, black = red_black(people, staff_rows)
     services = (
         await session.execute(
             select(Service, Department)
@@ -330,7 +403,7 @@ async def board_data(session: Any, hall: Hall) -> BoardOut:
             await session.execute(
                 select(func.count(), func.count().filter(Feedback.rating >= 3)).where(  # type: ignore[arg-type, operator]
                     Feedback.hall_id == hall.id,  # type: ignore[arg-type]
-                    Feedback.voided.is_(False),  # type: ignore[attr-defined]
+                    counted(),
                     Feedback.created_at >= start,  # type: ignore[arg-type, operator]
                     Feedback.created_at < end,  # type: ignore[arg-type, operator]
                 )
@@ -345,6 +418,8 @@ async def board_data(session: Any, hall: Hall) -> BoardOut:
         period=pub.period if pub else None,
         period_label=parse_period(pub.period).label if pub else None,
         published_at=local_time(hall, pub.published_at).isoformat() if pub else None,
+        version=pub.version if pub else None,
+        correction_reason=pub.correction_reason if pub else "",
         staff=people,
         windows=[
             BoardWindowOut(

@@ -12,15 +12,22 @@ from ..api.schemas import Input, Output, Query
 class RatingsQuery(Query):
     period: str | None = Field(default=None, max_length=8, description="YYYY-MM or YYYY-Qn")
     subject: Literal["window", "staff", "department"] = "window"
+    #: A published version of the period (a superseded one stays readable); default: in force.
+    version: int | None = Field(default=None, ge=1, le=1000)
 
 
 class RatingOut(Output):
     subject: str
     key: str
     name: str
-    stars: int
-    score: float
+    #: None with ``reason`` (样本不足) when the subject lacks the minimum evidence.
+    stars: int | None
+    score: float | None
+    #: 0 for a subject without a star.
     rank: int
+    reason: str | None
+    #: Substantiated 差评, failed inspections and breaches in the period.
+    evidence: dict[str, int]
     components: dict[str, float | None]
     samples: dict[str, int]
     raw: dict[str, float | None]
@@ -30,10 +37,20 @@ class RatingOut(Output):
     published_at: str | None
     #: The version of the accountability settings the row was computed with (0: defaults).
     config_version: int = 0
+    #: The published version of the period (1, then 2… after corrections); None while live.
+    version: int | None = None
+    superseded: bool = False
 
 
 class PublishIn(Input):
     period: str = Field(min_length=7, max_length=8)
+
+
+class CorrectionIn(Input):
+    """更正: why the published period is wrong (shown publicly with the correction)."""
+
+    period: str = Field(min_length=7, max_length=8)
+    reason: str = Field(min_length=2, max_length=1000)
 
 
 class PublicationOut(Output):
@@ -45,6 +62,12 @@ class PublicationOut(Output):
     complete: bool
     config_version: int
     settings: dict[str, Any]
+    version: int = 1
+    #: Why this version corrects the one before (更正); empty for a first publication.
+    correction_reason: str = ""
+    #: A later correction supersedes this version (it stays visible).
+    superseded: bool = False
+    superseded_at: str | None = None
 
 
 class ConfigOut(Output):
@@ -69,6 +92,10 @@ class ConfigIn(Input):
     prior_cap: float | None = None
     breach_penalty: float | None = None
     pad_rating_seconds: int | None = None
+    min_services: int | None = None
+    min_ratings: int | None = None
+    min_inspections: int | None = None
+    appeal_window_days: int | None = None
     reason: str = Field(default="", max_length=500)
 
 
@@ -82,6 +109,8 @@ class BoardPersonOut(Output):
     on_duty: bool
     stars: int | None
     score: float | None
+    #: 样本不足 when published without a star.
+    reason: str = ""
 
 
 class BoardWindowOut(Output):
@@ -108,6 +137,9 @@ class BoardOut(Output):
     period: str | None
     period_label: str | None
     published_at: str | None
+    #: The version in force; > 1 after a correction (更正), with its reason.
+    version: int | None = None
+    correction_reason: str = ""
     staff: list[BoardPersonOut]
     windows: list[BoardWindowOut]
     red: list[BoardPersonOut]

@@ -433,7 +433,7 @@ async def _add_ratings(
     notes: list[str],
 ) -> None:
     try:
-        from ..feedback.models import Feedback
+        from ..feedback.models import Feedback, counted
     except ImportError:  # pragma: no cover - feedback not installed
         notes.append("评价数据不可用 (ratings unavailable)")
         return
@@ -441,7 +441,7 @@ async def _add_ratings(
     rows = await session.execute(
         select(Feedback.service_id, Feedback.window_id, Feedback.staff_id, Feedback.rating).where(  # type: ignore[call-overload]
             Feedback.hall_id == hall.id,
-            Feedback.voided.is_(False),  # type: ignore[attr-defined]
+            counted(),  # voided and held (flagged, not yet reviewed) ratings count nowhere
             Feedback.created_at >= start,
             Feedback.created_at < end,
         )

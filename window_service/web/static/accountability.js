@@ -222,21 +222,42 @@
         });
       } catch (e) { window.showError(e); }
     };
+    // 可疑评价复核: held out of every figure until the office confirms or voids them.
     var loadFlagged = async function () {
       var box = $("flagged-list");
       if (!box) return;
       try {
-        var rows = await window.api("GET", "/api/v1/halls/" + init.hall + "/feedback?flagged=true");
+        var rows = await window.api("GET", "/api/v1/halls/" + init.hall + "/feedback/flagged?status=all");
         box.textContent = "";
-        if (!rows.length) box.appendChild(el("p", window.t("暂无"), "empty"));
+        if (!rows.length) { box.appendChild(el("p", window.t("暂无"), "empty")); return; }
+        var REVIEW = { pending: window.t("待复核（暂不计入）"), confirmed: window.t("已确认有效"), voided: window.t("已作废") };
         var table = el("table", null, "acc-table");
         rows.forEach(function (f) {
           var tr = el("tr");
+          tr.dataset.id = f.id;
           [f.created_at.slice(0, 16).replace("T", " "), f.ticket, (f.window || "—") + window.t("号窗口"), f.label,
-            f.channel === "pad" ? window.t("评价器") : window.t("手机"), f.flag_reason].forEach(function (v) { tr.appendChild(el("td", v)); });
+            f.channel === "pad" ? window.t("评价器") : window.t("手机"), f.flag_reason,
+            (REVIEW[f.review] || f.review) + (f.review_reason ? "：" + f.review_reason : "")].forEach(function (v) { tr.appendChild(el("td", v)); });
+          var cell = el("td");
+          if (f.review === "pending") {
+            var form = el("form", null, "review-form");
+            var why = el("input"); why.required = true; why.minLength = 2; why.placeholder = window.t("复核意见");
+            form.appendChild(why);
+            var ok = el("button", window.t("确认有效"), "btn btn-primary"); ok.value = "confirm";
+            var no = el("button", window.t("作废"), "btn"); no.value = "void";
+            form.appendChild(ok); form.appendChild(no);
+            form.onsubmit = function (e) {
+              e.preventDefault();
+              var decision = e.submitter ? e.submitter.value : "confirm";
+              window.api("POST", "/api/v1/feedback/" + f.id + "/review", { decision: decision, reason: why.value.trim() })
+                .then(function () { window.flash(window.t("复核已记录"), "ok"); loadFlagged(); loadRects(); }, window.showError);
+            };
+            cell.appendChild(form);
+          }
+          tr.appendChild(cell);
           table.appendChild(tr);
         });
-        if (rows.length) box.appendChild(table);
+        box.appendChild(table);
       } catch (e) { window.showError(e); }
     };
     $("rect-status").addEventListener("change", loadRects);
@@ -259,11 +280,23 @@
         $("ratings-state").textContent = pub
           ? window.t("已公示（%(at)s），结果已冻结", { at: rows[0].published_at.slice(0, 16).replace("T", " ") })
           : window.t("未公示：以下为实时计算结果");
+        if (pub && rows[0].version > 1) {
+          $("ratings-state").textContent += " · " + window.t("第%(v)s版（更正）", { v: rows[0].version });
+        }
+        if (pub && rows[0].superseded) {
+          $("ratings-state").textContent += " · " + window.t("已被更正版本取代");
+        }
         rows.forEach(function (r) {
           var tr = el("tr");
-          tr.appendChild(el("td", String(r.rank)));
+          tr.appendChild(el("td", r.stars === null ? "—" : String(r.rank)));
           tr.appendChild(el("td", r.name + "（" + r.key + "）"));
-          tr.appendChild(el("td", "★".repeat(r.stars), "stars-cell"));
+          if (r.stars === null) {
+            var why = r.reason === "样本不足" ? window.t("样本不足") : window.t("无计分数据");
+            tr.appendChild(el("td", why + window.t("（办件%(s)s、评价%(r)s、暗访%(i)s）", {
+              s: r.samples.services, r: r.samples.ratings, i: r.samples.inspections }), "stars-cell none"));
+          } else {
+            tr.appendChild(el("td", "★".repeat(r.stars), "stars-cell"));
+          }
           tr.appendChild(el("td", num(r.score)));
           COMPONENTS.forEach(function (c) { tr.appendChild(el("td", num(r.components[c]) + "（" + r.samples[c] + "）")); });
           body.appendChild(tr);
@@ -278,8 +311,39 @@
         await window.api("POST", "/api/v1/halls/" + init.hall + "/ratings/publish", { period: ratingsForm.period.value });
         window.flash(window.t("已公示"), "ok");
         loadRatings();
+        loadPublications();
       } catch (e) { window.showError(e); }
     });
+    // 更正: a new version of a published period with its reason, superseding the old one.
+    var correctForm = $("correct-form");
+    if (correctForm) correctForm.addEventListener("submit", async function (ev) {
+      ev.preventDefault();
+      if (!window.confirm(window.t("更正将公开发布新版本并注明理由，原公示保留并标注为已更正。确定更正？"))) return;
+      try {
+        await window.api("POST", "/api/v1/halls/" + init.hall + "/ratings/corrections", {
+          period: correctForm.period.value, reason: correctForm.reason.value.trim() });
+        window.flash(window.t("已发布更正"), "ok");
+        correctForm.reason.value = "";
+        loadRatings();
+        loadPublications();
+      } catch (e) { window.showError(e); }
+    });
+    var loadPublications = async function () {
+      var box = $("publications");
+      if (!box) return;
+      try {
+        var pubs = await window.api("GET", "/api/v1/halls/" + init.hall + "/ratings/publications");
+        var body = box.querySelector("tbody");
+        body.textContent = "";
+        pubs.forEach(function (p) {
+          var tr = el("tr");
+          [p.period_label, window.t("第%(v)s版", { v: p.version }), p.published_at.slice(0, 16).replace("T", " "),
+            p.superseded ? window.t("已被更正") : window.t("现行有效"), p.correction_reason || "—"].forEach(function (v) { tr.appendChild(el("td", v)); });
+          body.appendChild(tr);
+        });
+      } catch (e) { window.showError(e); }
+    };
+    loadPublications();
     var cfg = $("config-form");
     cfg.addEventListener("submit", async function (ev) {
       ev.preventDefault();
@@ -291,6 +355,10 @@
           thresholds: cfg.thresholds.value.split(/[,，\s]+/).filter(Boolean).map(Number),
           shrink_k: Number(cfg.shrink_k.value),
           prior_cap: Number(cfg.prior_cap.value),
+          min_services: Number(cfg.min_services.value),
+          min_ratings: Number(cfg.min_ratings.value),
+          min_inspections: Number(cfg.min_inspections.value),
+          appeal_window_days: Number(cfg.appeal_window_days.value),
         });
         window.flash(window.t("参数已保存"), "ok");
         loadRatings();

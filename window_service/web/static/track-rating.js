@@ -96,6 +96,21 @@
     if (btn) choose(Number(btn.dataset.rating));
   });
 
+  // A random id of this browser, kept on the phone: bursts of top ratings are judged per
+  // device and channel, never per network address (the hall's visitors share one Wi-Fi).
+  function raterDevice() {
+    try {
+      var id = window.localStorage.getItem("ws-rater-device");
+      if (!id) {
+        var bytes = new Uint8Array(16);
+        window.crypto.getRandomValues(bytes);
+        id = Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+        window.localStorage.setItem("ws-rater-device", id);
+      }
+      return id;
+    } catch (e) { return ""; }
+  }
+
   form.addEventListener("submit", async function (ev) {
     ev.preventDefault();
     if (!chosen || sending) return;
@@ -106,6 +121,8 @@
     var body = { rating: chosen, tags: tags, comment: $("rating-comment").value.trim() };
     var contact = $("rating-contact").value.trim();
     if (contact && BAD[chosen]) body.contact = contact;
+    var device = raterDevice();
+    if (device) body.device = device;
     try {
       var result = await window.api("POST", "/api/v1/track/" + encodeURIComponent(token) + "/feedback", body);
       thank(result);
