@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     housekeeping_seconds: float = 60.0
     max_body_bytes: int = 64 * 1024
     max_upload_bytes: int = 5 * 1024 * 1024
+    #: Evidence photos with more pixels are refused (decompression bombs): 40 megapixels.
+    max_photo_pixels: int = Field(default=40_000_000, ge=1)
     #: Log SQL statements (debugging only).
     echo_sql: bool = False
     #: Pool size per process for PostgreSQL.
