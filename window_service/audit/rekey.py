@@ -51,6 +51,9 @@ _RECORD = sa.table(
     sa.column("prev_hash", sa.String),
     sa.column("hash", sa.String),
 )
+_RECORD_FIELDS = tuple(
+    "hall_id seq at actor action entity entity_id before after reason prev_hash hash".split()
+)
 _LEDGER = sa.table(
     "hall_ledger",
     sa.column("hall_id", sa.Integer),
@@ -70,6 +73,25 @@ def rekey_after(key: AuditKey, legacy_seq: int, legacy_hash: str) -> dict[str, A
     }
 
 
+def _keyed_already(connection: Connection, hall_id: int, head_seq: int, key: AuditKey) -> bool:
+    """Whether a chain needs no re-key record: it has one, or its head is sealed with the key
+    (the migration run again after a downgrade must not add a second)."""
+    c = _RECORD.c
+    if connection.execute(
+        sa.select(c.id).where(c.hall_id == hall_id, c.action == REKEY_ACTION).limit(1)
+    ).first():
+        return True
+    names = _RECORD_FIELDS
+    head = connection.execute(
+        sa.select(*(c[name] for name in names)).where(c.hall_id == hall_id, c.seq == head_seq)
+    ).first()
+    if head is None:
+        return False
+    fields = dict(zip(names, head, strict=True))
+    digest = fields.pop("hash")
+    return bool(record_hash(key=key, **fields) == digest)
+
+
 def rekey_chains(connection: Connection, key: AuditKey, now: datetime | None = None) -> list[str]:
     """Append the re-key record to every hall's chain that has records (all of them plain:
     this runs once, in migration 0005, before any keyed record exists). Returns one line per
@@ -83,6 +105,8 @@ def rekey_chains(connection: Connection, key: AuditKey, now: datetime | None = N
     done: list[str] = []
     for hall_id, audit_seq, audit_hash in ledgers:
         legacy_seq, legacy_hash = int(audit_seq), str(audit_hash or GENESIS_HASH)
+        if _keyed_already(connection, int(hall_id), legacy_seq, key):
+            continue
         seq = legacy_seq + 1
         after = rekey_after(key, legacy_seq, legacy_hash)
         fields: dict[str, Any] = {

@@ -565,7 +565,7 @@ async def verify_command(
         files = f", {len(anchor_files)} anchor file(s) match" if anchor_files else ""
         print(
             f"审计记录完整 (audit chain intact): {count} records, key id {audit_key.key_id}, "
-            f"current rows and evidence files match{files}"
+            f"current rows{' and evidence files' if var_dir is not None else ''} match{files}"
         )
         return 0
     print(f"审计记录被篡改 (audit record broken): {breach.describe()}", file=sys.stderr)
