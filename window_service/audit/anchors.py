@@ -16,6 +16,7 @@ removed from the middle or cut short without ``verify`` noticing.
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import json
 import logging
@@ -193,10 +194,19 @@ def append_anchor_line(path: Path, hall: Hall, anchor: Anchor, key: AuditKey) ->
 
 
 async def anchor_job(state: AppState) -> None:
-    """Housekeeping: anchor every hall's chain head that is due (database, then file)."""
-    every = timedelta(minutes=state.settings.audit_anchor_minutes)
+    """Housekeeping: anchor every hall's chain head that is due (database, then file).
+
+    Due one housekeeping round early, so that no record waits longer than
+    ``audit_anchor_minutes`` for an anchor after the last one.
+    """
+    settings = state.settings
+    every = max(
+        timedelta(minutes=settings.audit_anchor_minutes)
+        - timedelta(seconds=settings.housekeeping_seconds),
+        timedelta(0),
+    )
     key = state.db.chain_key()
-    path = state.settings.resolved_anchor_file()
+    path = settings.resolved_anchor_file()
     async with state.db.read() as session:
         halls = list((await session.execute(select(Hall))).scalars())
     for hall in halls:
@@ -215,7 +225,7 @@ async def anchor_job(state: AppState) -> None:
         if anchor is not None:
             # Only the process whose anchor row committed writes its line.
             try:
-                append_anchor_line(path, hall, anchor, key)
+                await asyncio.to_thread(append_anchor_line, path, hall, anchor, key)
             except OSError:
                 log.exception("could not append to the audit anchor file %s", path)
 
