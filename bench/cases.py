@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from window_service.app import create_app  # noqa: E402
+from window_service.audit.chain import AuditKey  # noqa: E402
 from window_service.auth.models import User  # noqa: E402
 from window_service.cases.calendar import OFFICIAL  # noqa: E402
 from window_service.cases.deadlines import compute_dues  # noqa: E402
@@ -48,11 +49,12 @@ from window_service.migrate import upgrade  # noqa: E402
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PASSWORD = "bench-pass-123"
+BENCH_AUDIT_KEY = "bench-audit-key-not-for-production"
 
 
 async def seed(url: str, var: Path, count: int, now: datetime) -> None:
-    await asyncio.to_thread(upgrade, url)
-    db = create_database(url)
+    await asyncio.to_thread(upgrade, url, audit_key=BENCH_AUDIT_KEY.encode())
+    db = create_database(url, audit_key=AuditKey(BENCH_AUDIT_KEY.encode()))
     await seed_demo(
         db, timezone="Asia/Shanghai", var_dir=var, password=PASSWORD, device_key="k" * 24
     )
@@ -127,7 +129,12 @@ async def main() -> None:
         url = f"sqlite+aiosqlite:///{tmp}/bench.db"
         await seed(url, Path(tmp), args.cases, now)
         app = create_app(
-            Settings(database_url=url, secret_key="bench", var_dir=Path(tmp)),
+            Settings(
+                database_url=url,
+                secret_key="bench",
+                audit_key=BENCH_AUDIT_KEY,
+                var_dir=Path(tmp),
+            ),
             clock=FixedClock(now),
             run_housekeeping=False,
         )

@@ -552,6 +552,7 @@ def main() -> int:
                 "WINDOW_SERVICE_DATABASE_URL": db_url,
                 "WINDOW_SERVICE_VAR_DIR": str(var),
                 "WINDOW_SERVICE_SECRET_KEY": "bench-secret-key",
+                "WINDOW_SERVICE_AUDIT_KEY": "bench-audit-key-not-for-production",
             }
             cli = [sys.executable, "-m", "window_service"]
             subprocess.run(

@@ -54,12 +54,14 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from window_service.audit.chain import AuditKey  # noqa: E402
 from window_service.db import create_database  # noqa: E402
 from window_service.halls.demo import seed_demo  # noqa: E402
 from window_service.migrate import upgrade  # noqa: E402
 
 PASSWORD = "bench-pass-123"
 KIOSK_KEY = "bench-kiosk-key-0123456789"
+BENCH_AUDIT_KEY = "bench-audit-key-not-for-production"
 PG_ADMIN = os.environ.get("BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
 
@@ -140,6 +142,7 @@ def start_server(db_url: str, var_dir: Path, extra_env: dict[str, str] | None = 
         **os.environ,
         "WINDOW_SERVICE_DATABASE_URL": db_url,
         "WINDOW_SERVICE_SECRET_KEY": "bench-secret-key-not-for-production",
+        "WINDOW_SERVICE_AUDIT_KEY": BENCH_AUDIT_KEY,
         "WINDOW_SERVICE_VAR_DIR": str(var_dir),
         **(extra_env or {}),
     }
@@ -167,8 +170,8 @@ def start_server(db_url: str, var_dir: Path, extra_env: dict[str, str] | None = 
 
 
 async def seed(url: str, var_dir: Path) -> None:
-    await asyncio.to_thread(upgrade, url)
-    db = create_database(url)
+    await asyncio.to_thread(upgrade, url, audit_key=BENCH_AUDIT_KEY.encode())
+    db = create_database(url, audit_key=AuditKey(BENCH_AUDIT_KEY.encode()))
     try:
         await seed_demo(
             db, timezone="Asia/Shanghai", var_dir=var_dir, password=PASSWORD, device_key=KIOSK_KEY

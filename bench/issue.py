@@ -253,6 +253,7 @@ def service_env(db_url: str, var_dir: Path) -> dict[str, str]:
         "WINDOW_SERVICE_DATABASE_URL": db_url,
         "WINDOW_SERVICE_VAR_DIR": str(var_dir),
         "WINDOW_SERVICE_SECRET_KEY": "bench-secret-key",
+        "WINDOW_SERVICE_AUDIT_KEY": "bench-audit-key-not-for-production",
     }
 
 

@@ -17,12 +17,22 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from tests.dbs import DEMO_PASSWORD, KIOSK_KEY, PostgresTemplate, SqliteTemplate, postgres_admin_url
+from tests.dbs import (
+    AUDIT_KEY,
+    DEMO_PASSWORD,
+    KIOSK_KEY,
+    PostgresTemplate,
+    SqliteTemplate,
+    postgres_admin_url,
+)
 from window_service.app import create_app
 from window_service.clock import FixedClock
 from window_service.config import Settings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+# Databases the tests open themselves (``create_database(url)``), the CLI run in-process and
+# served subprocesses seal and verify with the test hall's audit key.
+os.environ["WINDOW_SERVICE_AUDIT_KEY"] = AUDIT_KEY
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -71,6 +81,7 @@ def make_settings(db_url: str, var_dir: Path, **overrides: Any) -> Settings:
     return Settings(
         database_url=db_url,
         secret_key="test-secret-key-not-for-production",
+        audit_key=overrides.pop("audit_key", AUDIT_KEY),
         var_dir=var_dir,
         ws_heartbeat_seconds=overrides.pop("ws_heartbeat_seconds", 15.0),
         **overrides,
@@ -194,6 +205,7 @@ def start_server(
         **os.environ,
         "WINDOW_SERVICE_DATABASE_URL": db_url,
         "WINDOW_SERVICE_SECRET_KEY": "test-secret-key-not-for-production",
+        "WINDOW_SERVICE_AUDIT_KEY": AUDIT_KEY,
         "WINDOW_SERVICE_VAR_DIR": str(var_dir),
         **(extra_env or {}),
     }

@@ -19,12 +19,15 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from window_service.audit.chain import AuditKey
 from window_service.db import create_database
 from window_service.halls.demo import seed_demo
 from window_service.migrate import upgrade
 
 DEMO_PASSWORD = "demo-pass-123"
 KIOSK_KEY = "kiosk-test-key-0123456789"
+#: The test halls' audit key (审计密钥): the demo hall's records are sealed with it.
+AUDIT_KEY = "test-audit-key-not-for-production"
 _counter = itertools.count()
 
 
@@ -48,7 +51,7 @@ def _dsn(url: str, database: str | None = None) -> str:
 
 async def _seed(url: str, var_dir: Path) -> None:
     await asyncio.to_thread(upgrade, url)
-    db = create_database(url)
+    db = create_database(url, audit_key=AuditKey(AUDIT_KEY.encode()))
     try:
         await seed_demo(
             db,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import struct
 import zlib
 from collections import Counter
@@ -31,19 +33,32 @@ FULL = {
 }
 
 
-def tiny_png() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+
+def tiny_png(width: int = 1, height: int = 1) -> bytes:
+    """A PNG of one red pixel; with a larger ``width``/``height`` only its header claims it."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
-        + chunk(b"IEND", b"")
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
+        + _chunk(b"IEND", b"")
     )
+
+
+def camera_jpeg() -> bytes:
+    """A small JPEG as a phone takes it: with EXIF (a GPS position, an orientation)."""
+    from PIL import Image
+
+    image = Image.new("RGB", (40, 30), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90° to view
+    exif[0x8825] = {1: "N", 2: (31.0, 14.0, 0.0)}  # GPS info
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif, quality=80)
+    return out.getvalue()
 
 
 @pytest.fixture
@@ -241,12 +256,97 @@ async def test_evidence_photos(hall: httpx.AsyncClient) -> None:
     ).status_code == 403
     photo_url = ok.json()["url"]
     served = await hall.get(photo_url, headers=office)
-    assert served.status_code == 200 and served.content == png
+    assert served.status_code == 200 and served.content.startswith(b"\x89PNG")
     assert served.headers["content-type"] == "image/png"
+    assert ok.json()["size"] == len(served.content)
     assert (await hall.get(photo_url, headers=await login(hall, "head"))).status_code == 403
     assert (await hall.get(photo_url)).status_code == 401
     listed = (await hall.get(f"/api/v1/inspections/{inspection['id']}", headers=office)).json()
     assert [p["url"] for p in listed["photos"]] == [photo_url]
+
+
+async def upload(
+    hall: httpx.AsyncClient, office: dict[str, str], data: bytes, name: str = "x.png"
+) -> httpx.Response:
+    inspection = (await visit(hall, office)).json()
+    return await hall.post(
+        f"/api/v1/inspections/{inspection['id']}/photos",
+        files={"photo": (name, data, "image/png")},
+        headers=office,
+    )
+
+
+async def test_uploads_are_decoded_and_re_encoded(hall: httpx.AsyncClient) -> None:
+    from PIL import Image
+
+    office = await login(hall, "office")
+    # A PNG signature followed by a web page is not a picture.
+    html = b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>"
+    refused = await upload(hall, office, html)
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "invalid_image"
+    # Headers claiming 100000×100000 (Pillow's own limit) or 8000×6000 (48 MP, over the
+    # hall's 40 MP) are refused before anything is decoded.
+    for width, height in ((100_000, 100_000), (8000, 6000)):
+        bomb = await upload(hall, office, tiny_png(width, height))
+        assert bomb.status_code == 422, (width, bomb.text)
+        assert bomb.json()["error"]["code"] == "invalid_image"
+    # A real JPEG is stored as a new JPEG: upright, without its EXIF (no GPS position).
+    jpeg = camera_jpeg()
+    stored = await upload(hall, office, jpeg, "camera.jpg")
+    assert stored.status_code == 201, stored.text
+    assert stored.json()["content_type"] == "image/jpeg"
+    served = (await hall.get(stored.json()["url"], headers=office)).content
+    assert served != jpeg and served.startswith(b"\xff\xd8\xff")
+    image = Image.open(io.BytesIO(served))
+    assert image.format == "JPEG" and image.size == (30, 40)  # rotated as the camera said
+    assert not image.getexif() and "exif" not in image.info
+    # A real PNG with text metadata is stored as a new PNG without it.
+    from PIL import PngImagePlugin
+
+    meta = PngImagePlugin.PngInfo()
+    meta.add_text("Comment", "<script>alert(1)</script>")
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (0, 0, 255)).save(out, format="PNG", pnginfo=meta)
+    png = await upload(hall, office, out.getvalue())
+    assert png.status_code == 201, png.text
+    served = (await hall.get(png.json()["url"], headers=office)).content
+    assert b"script" not in served and Image.open(io.BytesIO(served)).size == (8, 8)
+
+
+async def test_swapped_photo_is_refused_and_reported(
+    db_url: str, tmp_path: Path, clock: FixedClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = make_settings(db_url, tmp_path)
+    app = create_app(settings, clock=clock, run_housekeeping=False)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://hall.test") as hall:
+            office = await login(hall, "office")
+            ok = await upload(hall, office, camera_jpeg(), "camera.jpg")
+            assert ok.status_code == 201
+            url = ok.json()["url"]
+            assert (await hall.get(url, headers=office)).status_code == 200
+            assert await verify_command(db_url, var_dir=tmp_path) == 0
+            # Someone swaps the file on disk (a different picture, same name).
+            [stored] = (tmp_path / "uploads" / "inspections").iterdir()
+            original = stored.read_bytes()
+            stored.write_bytes(tiny_png())
+            assert (
+                hashlib.sha256(stored.read_bytes()).hexdigest()
+                != hashlib.sha256(original).hexdigest()
+            )
+            refused = await hall.get(url, headers=office)
+            assert refused.status_code == 409
+            assert refused.json()["error"]["code"] == "evidence_altered"
+            capsys.readouterr()
+            assert await verify_command(db_url, var_dir=tmp_path) == 1
+            err = capsys.readouterr().err
+            assert "inspection_photo" in err and "swapped" in err, err
+            stored.unlink()
+            assert await verify_command(db_url, var_dir=tmp_path) == 1
+            assert "missing" in capsys.readouterr().err
+    finally:
+        await app.state.core.db.dispose()
 
 
 def test_plan_is_reproducible_and_weighted() -> None:

@@ -26,6 +26,7 @@ from .api.errors import (
     server_error_handler,
 )
 from .api.openapi import build_openapi
+from .audit.chain import AuditKey
 from .audit.routes import router as audit_router
 from .auth.principal import Authenticator
 from .auth.routes import router as auth_router
@@ -84,8 +85,13 @@ def create_app(
     run_housekeeping: bool = True,
 ) -> Starlette:
     settings = settings or get_settings()
+    audit_key = settings.resolved_audit_key()
+    assert audit_key is not None
     db = database or create_database(
-        settings.database_url, echo=settings.echo_sql, pool_size=settings.pool_size
+        settings.database_url,
+        echo=settings.echo_sql,
+        pool_size=settings.pool_size,
+        audit_key=AuditKey(audit_key),
     )
     secret = settings.resolved_secret_key()
     tokens = TokenSigner(secret, settings.token_max_age)

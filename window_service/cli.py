@@ -128,9 +128,22 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from .audit.verify import verify_command
 
-    return asyncio.run(verify_command(get_settings().database_url))
+    settings = get_settings()
+    files = [Path(f) for f in args.anchors or []]
+    if not files and settings.resolved_anchor_file().exists():
+        files = [settings.resolved_anchor_file()]
+    return asyncio.run(
+        verify_command(
+            settings.database_url,
+            key=settings.resolved_audit_key(create=False),
+            anchor_files=files,
+            var_dir=settings.var_dir,
+        )
+    )
 
 
 def _http_protocol() -> str:
@@ -153,6 +166,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = get_settings()
     upgrade(settings.database_url)
     settings.resolved_secret_key()  # generate once, before workers race to do it
+    settings.resolved_audit_key()
     if settings.is_sqlite and args.workers > 1:
         print(
             "SQLite 只支持单进程；多进程请使用 PostgreSQL (several workers need PostgreSQL)",
@@ -220,7 +234,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = sub.add_parser("audit", help="the audit record")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
-    verify = audit_sub.add_parser("verify", help="verify the hash chain and current rows")
+    verify = audit_sub.add_parser(
+        "verify",
+        help="verify the keyed hash chain, anchors, current rows and evidence files "
+        "(key from WINDOW_SERVICE_AUDIT_KEY or WINDOW_SERVICE_AUDIT_KEY_FILE)",
+    )
+    verify.add_argument(
+        "--anchors",
+        action="append",
+        metavar="FILE",
+        help="an anchor file (a copy of var/audit_anchors.jsonl) to check; repeatable; "
+        "default: this host's anchor file",
+    )
     verify.set_defaults(func=cmd_audit_verify)
     return parser
 

@@ -18,6 +18,16 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite+aiosqlite:///var/window_service.db"
     secret_key: str = ""
+    #: The hall's audit key (审计密钥): keys the audit chain's HMAC. Kept apart from the
+    #: database (an insider who can write the database must not hold it). Given here, or in
+    #: ``audit_key_file``; else generated once into ``var/audit_key``.
+    audit_key: str = ""
+    audit_key_file: Path | None = None
+    #: The chain's head is anchored at least this often while records are written (minutes).
+    audit_anchor_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
+    #: Append-only file of the anchors (one line each) an operator ships elsewhere; default
+    #: ``var/audit_anchors.jsonl``.
+    audit_anchor_file: Path | None = None
     timezone: str = "Asia/Shanghai"
     #: Where generated files live (secret key, uploads, the SQLite database by default).
     var_dir: Path = VAR_DIR
@@ -32,6 +42,8 @@ class Settings(BaseSettings):
     housekeeping_seconds: float = 60.0
     max_body_bytes: int = 64 * 1024
     max_upload_bytes: int = 5 * 1024 * 1024
+    #: Evidence photos with more pixels are refused (decompression bombs): 40 megapixels.
+    max_photo_pixels: int = Field(default=40_000_000, ge=1)
     #: Log SQL statements (debugging only).
     echo_sql: bool = False
     #: Pool size per process for PostgreSQL.
@@ -61,6 +73,34 @@ class Settings(BaseSettings):
         path.write_text(key)
         path.chmod(0o600)
         return key
+
+    def resolved_audit_key(self, *, create: bool = True) -> bytes | None:
+        """The audit key: ``WINDOW_SERVICE_AUDIT_KEY``, else the key file
+        (``WINDOW_SERVICE_AUDIT_KEY_FILE``, default ``var/audit_key``), generated there once
+        when ``create`` (``serve``, ``migrate``); None when there is none and not ``create``."""
+        if self.audit_key:
+            return self.audit_key.encode("utf-8")
+        path = self.audit_key_file or self.var_dir / "audit_key"
+        if path.exists():
+            key = path.read_text().strip()
+            if not key:
+                raise ValueError(f"audit key file {path} is empty")
+            return key.encode("utf-8")
+        if not create:
+            return None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        # Created readable by its owner only, and never overwritten.
+        try:
+            with path.open("x") as f:
+                path.chmod(0o600)
+                f.write(key)
+        except FileExistsError:  # another process made it first
+            return path.read_text().strip().encode("utf-8")
+        return key.encode("utf-8")
+
+    def resolved_anchor_file(self) -> Path:
+        return self.audit_anchor_file or self.var_dir / "audit_anchors.jsonl"
 
 
 @lru_cache(maxsize=1)

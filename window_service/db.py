@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.types import DateTime, TypeDecorator
 from sqlalchemy.util.concurrency import await_
 
-from .audit.chain import canonical_json
+from .audit.chain import AuditKey, canonical_json
 from .db_sqlite import fast_aiosqlite_dbapi, write_here
 
 T = TypeVar("T")
@@ -99,6 +99,9 @@ class Database:
     url: str
     write_engine: AsyncEngine
     read_engine: AsyncEngine
+    #: The key every audit record this process writes is sealed with; when not given, the
+    #: configured one (``Settings.resolved_audit_key``), read at the first write.
+    audit_key: AuditKey | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -109,13 +112,26 @@ class Database:
         return self.write_engine.dialect.name
 
     def __post_init__(self) -> None:
-        self._write = async_sessionmaker(self.write_engine, expire_on_commit=False)
+        # ``Tx.commit`` finds the audit key through its session (``session_audit_key``).
+        self._write = async_sessionmaker(
+            self.write_engine, expire_on_commit=False, info={_DATABASE: self}
+        )
         self._read = async_sessionmaker(self.read_engine, expire_on_commit=False)
         # SQLite has one writer at a time. Writers of this process queue here, in order,
         # instead of in SQLite's busy handler, which sleeps up to 100 ms between retries
         # (hundreds of ms of latency under load). Other processes (the CLI) still meet
         # BEGIN IMMEDIATE and the busy timeout.
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+
+    def chain_key(self) -> AuditKey:
+        """The audit key this process seals records with."""
+        if self.audit_key is None:
+            from .config import get_settings
+
+            key = get_settings().resolved_audit_key()
+            assert key is not None
+            self.audit_key = AuditKey(key)
+        return self.audit_key
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -161,7 +177,21 @@ class Database:
             await self.read_engine.dispose()
 
 
-def create_database(url: str, *, echo: bool = False, pool_size: int = 10) -> Database:
+_DATABASE = "window_service.database"
+
+
+def session_audit_key(session: AsyncSession) -> AuditKey:
+    """The audit key of the database a write session belongs to."""
+    database = session.info.get(_DATABASE)
+    if database is None:
+        raise RuntimeError("not a write session of window_service.db.Database: no audit key")
+    key: AuditKey = database.chain_key()
+    return key
+
+
+def create_database(
+    url: str, *, echo: bool = False, pool_size: int = 10, audit_key: AuditKey | None = None
+) -> Database:
     if url.startswith("sqlite"):
         path = _sqlite_path(url)
         if path is not None:
@@ -192,10 +222,10 @@ def create_database(url: str, *, echo: bool = False, pool_size: int = 10) -> Dat
         )
         _setup_sqlite(write, immediate=True)
         _setup_sqlite(read, immediate=False)
-        return Database(url, write, read)
+        return Database(url, write, read, audit_key)
     engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size)
     _setup_postgresql(engine)
-    return Database(url, engine, engine)
+    return Database(url, engine, engine, audit_key)
 
 
 def _setup_postgresql(engine: AsyncEngine) -> None:

@@ -17,8 +17,13 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+def upgrade(url: str, revision: str = "head", *, audit_key: bytes | None = None) -> None:
+    """Alembic upgrade; ``audit_key`` is the key migration 0005 re-keys existing audit chains
+    with (by default the configured one, see ``Settings.resolved_audit_key``)."""
+    config = alembic_config(url)
+    if audit_key is not None:
+        config.attributes["audit_key"] = audit_key
+    command.upgrade(config, revision)
     if revision == "head" and url.startswith("postgresql"):
         import asyncio
 

@@ -20,9 +20,16 @@ from sqlalchemy import Integer, String, Table, bindparam, insert, select, text, 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
-from .audit.chain import GENESIS_HASH, canonical_json, record_hash, snapshot, to_jsonable
+from .audit.chain import (
+    GENESIS_HASH,
+    ChainKey,
+    canonical_json,
+    record_hash,
+    snapshot,
+    to_jsonable,
+)
 from .audit.models import AuditRecord
-from .db import TZDateTime
+from .db import TZDateTime, session_audit_key
 from .realtime.models import HallEvent, HallLedger
 
 NOTIFY_CHANNEL = "window_service_events"
@@ -214,9 +221,10 @@ class Recording:
             _PendingAudit(action, None, entity, entity_id, before, after, reason, actor)
         )
 
-    def seal(self, ledger: LedgerState) -> Sealed:
+    def seal(self, ledger: LedgerState, key: ChainKey) -> Sealed:
         """The transaction's events numbered and its audit records chained after ``ledger``
-        (the hall's ledger row, locked): the rows to write and the ledger's new values.
+        (the hall's ledger row, locked) and sealed with the audit ``key``: the rows to write
+        and the ledger's new values.
 
         No statement runs here: ``commit`` writes the result, and so does the SQLite
         issuing batch, which writes on the database's own thread (``queue/issuing_sqlite``).
@@ -250,6 +258,7 @@ class Recording:
             text = canonical_json(after)
             after_json.append(text)
             digest = record_hash(
+                key=key,
                 hall_id=self.hall_id,
                 seq=audit_seq,
                 at=self.now,
@@ -356,7 +365,9 @@ class Tx(Recording):
                 await session.execute(insert(table), table_rows)
             inserts = []
         if self._events or self._audits:
-            sealed = self.seal(self.locked_ledger or await self.lock_ledger())
+            sealed = self.seal(
+                self.locked_ledger or await self.lock_ledger(), session_audit_key(session)
+            )
             events, after = sealed.events, sealed.ledger
             message = f"{self.hall_id}:{events[-1].seq}" if events else ""
             if postgres:

@@ -1,25 +1,39 @@
-"""Daily anchors (每日锚点): the chain head of each finished business day, published.
+"""Anchors of the audit chain (审计锚点): its head, published often and kept outside the database.
 
-An anchor is written once, after the hall's business day is over (housekeeping), and shown
-on the notice board and at ``GET /api/v1/halls/{hall}/audit/anchors``. Whoever writes one
-down can later check that the record with that sequence number still has that hash; a
-rewritten history (even one re-chained consistently) cannot keep the old hashes.
+While a hall writes records, housekeeping anchors the chain's head at least every
+``audit_anchor_minutes`` *(default 15)*: a row in ``audit_anchor`` (shown on the notice board
+and at ``GET /api/v1/halls/{hall}/audit/anchors``) and one line appended to the anchor file
+(``var/audit_anchors.jsonl`` by default), which an operator ships elsewhere (a log host, a
+USB stick, a printout). Whoever holds an anchor can later check that the record with that
+sequence number still has that hash: a chain cut short, or rewritten by someone who holds the
+audit key, cannot keep it. ``audit verify --anchors FILE`` checks a file's every line.
+
+A line of the file is canonical JSON: the hall, the record's seq and hash, when it was
+written and anchored, the audit key's public id, ``prev`` (the previous line's ``mac``) and
+``mac``, the HMAC of the rest under the audit key, so a line cannot be forged, edited,
+removed from the middle or cut short without ``verify`` noticing.
 """
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
+import json
 import logging
+import os
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..halls.lookup import business_day, hall_zone
+from ..halls.lookup import business_day, local_time
 from ..halls.models import Hall
 from ..realtime.models import HallLedger
+from .chain import GENESIS_HASH, AuditKey, canonical_json, to_jsonable
 from .models import AuditAnchor, AuditRecord
 
 if TYPE_CHECKING:
@@ -27,32 +41,30 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("window_service.audit")
 
-#: How many past days one housekeeping round anchors at most (a long-idle system catches up
-#: over a few rounds instead of in one long transaction).
-MAX_DAYS_PER_ROUND = 366
-
 
 @dataclass(frozen=True)
 class Anchor:
+    #: The business day (hall time) of the anchored record.
     day: date
     seq: int
     hash: str
     record_at: datetime
+    anchored_at: datetime
 
 
-def day_end(hall: Hall, day: date) -> datetime:
-    """The first instant after ``day`` in the hall's time zone (as an aware datetime)."""
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=hall_zone(hall))
+def _anchor(row: AuditAnchor) -> Anchor:
+    return Anchor(row.business_day, row.seq, row.hash, row.record_at, row.created_at)
 
 
 async def anchors_of(session: AsyncSession, hall_id: int, *, limit: int = 60) -> list[Anchor]:
+    """A hall's anchors, newest first."""
     rows = await session.execute(
         select(AuditAnchor)
         .where(AuditAnchor.hall_id == hall_id)  # type: ignore[arg-type]
-        .order_by(AuditAnchor.business_day.desc())  # type: ignore[attr-defined]
+        .order_by(AuditAnchor.seq.desc())  # type: ignore[attr-defined]
         .limit(limit)
     )
-    return [Anchor(a.business_day, a.seq, a.hash, a.record_at) for a in rows.scalars()]
+    return [_anchor(a) for a in rows.scalars()]
 
 
 async def chain_head(session: AsyncSession, hall_id: int) -> tuple[int, str]:
@@ -68,108 +80,161 @@ async def chain_head(session: AsyncSession, hall_id: int) -> tuple[int, str]:
     return int(row[0]), str(row[1] or "")
 
 
-async def pending_anchors(session: AsyncSession, hall: Hall, now: datetime) -> list[Anchor]:
-    """Anchors not yet written for business days that are over (days with records only)."""
+async def due_anchor(
+    session: AsyncSession, hall: Hall, now: datetime, every: timedelta
+) -> Anchor | None:
+    """The anchor to write now, if any: the chain's head, when records were written since
+    the last anchor and that anchor is ``every`` old (or there is none yet)."""
     assert hall.id is not None
-    today = business_day(hall, now)
-    row = (
+    head_seq, _ = await chain_head(session, hall.id)
+    if head_seq == 0:
+        return None
+    last = (
         await session.execute(
-            select(AuditAnchor.business_day, AuditAnchor.seq)  # type: ignore[call-overload]
+            select(AuditAnchor.seq, AuditAnchor.created_at)  # type: ignore[call-overload]
             .where(AuditAnchor.hall_id == hall.id)
-            .order_by(AuditAnchor.business_day.desc())  # type: ignore[attr-defined]
+            .order_by(AuditAnchor.seq.desc())  # type: ignore[attr-defined]
             .limit(1)
         )
     ).first()
-    last: tuple[date, int] | None = (row[0], int(row[1])) if row else None
-    after_seq = last[1] if last else 0
-    out: list[Anchor] = []
-    while len(out) < MAX_DAYS_PER_ROUND:
-        first = (
-            await session.execute(
-                select(AuditRecord.at).where(  # type: ignore[call-overload]
-                    AuditRecord.hall_id == hall.id, AuditRecord.seq == after_seq + 1
-                )
-            )
-        ).first()
-        if first is None:
-            break
-        day = business_day(hall, first[0])
-        if last is not None and day <= last[0]:
-            # A record stamped on an anchored day but committed after its anchor: it belongs
-            # to the next anchor.
-            day = last[0] + timedelta(days=1)
-        if day >= today:
-            break
-        end = day_end(hall, day)
-        head_seq = (
-            await session.execute(
-                select(func.max(AuditRecord.seq)).where(
-                    AuditRecord.hall_id == hall.id,  # type: ignore[arg-type]
-                    AuditRecord.seq > after_seq,  # type: ignore[arg-type]
-                    AuditRecord.at < end,  # type: ignore[arg-type]
-                )
-            )
-        ).scalar_one()
-        head_seq = int(head_seq or after_seq + 1)
-        record = (
-            await session.execute(
-                select(AuditRecord).where(
-                    AuditRecord.hall_id == hall.id,  # type: ignore[arg-type]
-                    AuditRecord.seq == head_seq,  # type: ignore[arg-type]
-                )
-            )
-        ).scalar_one()
-        out.append(Anchor(day, record.seq, record.hash, record.at))
-        last = (day, record.seq)
-        after_seq = record.seq
-    return out
-
-
-async def write_anchors(session: AsyncSession, hall: Hall, now: datetime) -> int:
-    """Write the pending anchors of ``hall``; returns how many. Idempotent."""
-    assert hall.id is not None
-    anchors = await pending_anchors(session, hall, now)
-    for anchor in anchors:
-        session.add(
-            AuditAnchor(
-                hall_id=hall.id,
-                business_day=anchor.day,
-                seq=anchor.seq,
-                hash=anchor.hash,
-                record_at=anchor.record_at,
-                created_at=now,
+    if last is not None and (int(last[0]) >= head_seq or now - last[1] < every):
+        return None
+    record = (
+        await session.execute(
+            select(AuditRecord.seq, AuditRecord.hash, AuditRecord.at).where(  # type: ignore[call-overload]
+                AuditRecord.hall_id == hall.id, AuditRecord.seq == head_seq
             )
         )
-    if anchors:
-        await session.flush()
-    return len(anchors)
+    ).first()
+    if record is None:  # a ledger ahead of its records: verify reports it
+        log.warning("audit chain of hall %s: head seq %s has no record", hall.code, head_seq)
+        return None
+    seq, digest, at = int(record[0]), str(record[1]), record[2]
+    return Anchor(business_day(hall, at), seq, digest, at, now)
+
+
+async def write_anchor(
+    session: AsyncSession, hall: Hall, now: datetime, key: AuditKey, every: timedelta
+) -> Anchor | None:
+    """Write the due anchor of ``hall`` (``due_anchor``) into the database; None when none is
+    due. Raises ``IntegrityError`` when another process wrote the same one first."""
+    assert hall.id is not None
+    anchor = await due_anchor(session, hall, now, every)
+    if anchor is None:
+        return None
+    session.add(
+        AuditAnchor(
+            hall_id=hall.id,
+            business_day=anchor.day,
+            seq=anchor.seq,
+            hash=anchor.hash,
+            record_at=anchor.record_at,
+            created_at=now,
+            key_id=key.key_id,
+        )
+    )
+    await session.flush()
+    return anchor
+
+
+# -- the anchor file -----------------------------------------------------------------------
+def line_fields(hall: Hall, anchor: Anchor, key: AuditKey, prev: str) -> dict[str, Any]:
+    return {
+        "hall": hall.code,
+        "hall_id": hall.id,
+        "seq": anchor.seq,
+        "hash": anchor.hash,
+        "record_at": to_jsonable(anchor.record_at),
+        "anchored_at": to_jsonable(anchor.anchored_at),
+        "key_id": key.key_id,
+        "prev": prev,
+    }
+
+
+def line_mac(fields: dict[str, Any], key: AuditKey) -> str:
+    """The seal of an anchor line: HMAC under the audit key of its fields but ``mac``."""
+    return key.digest(canonical_json({k: v for k, v in fields.items() if k != "mac"}))
+
+
+def _last_mac(f: Any) -> str:
+    """The ``mac`` of the file's last complete line (the file open for reading, locked)."""
+    f.seek(0, os.SEEK_END)
+    size = f.tell()
+    if size == 0:
+        return GENESIS_HASH
+    f.seek(max(0, size - 4096))
+    tail = f.read().decode("utf-8", "replace")
+    lines = [line for line in tail.split("\n") if line.strip()]
+    try:
+        return str(json.loads(lines[-1])["mac"])
+    except (IndexError, ValueError, KeyError, TypeError):
+        # A damaged end (verify reports it); the next line still follows what is there.
+        return GENESIS_HASH
+
+
+def append_anchor_line(path: Path, hall: Hall, anchor: Anchor, key: AuditKey) -> str:
+    """Append one anchor as one line (the file is only ever appended to); returns the line.
+
+    An exclusive lock orders the processes of one host that append to the same file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o640)
+    with os.fdopen(fd, "r+b") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        try:
+            fields = line_fields(hall, anchor, key, _last_mac(f))
+            fields["mac"] = line_mac(fields, key)
+            line = canonical_json(fields) + "\n"
+            f.write(line.encode("utf-8"))
+            f.flush()
+            os.fsync(f.fileno())
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+    return line
 
 
 async def anchor_job(state: AppState) -> None:
-    """Housekeeping: anchor every hall's finished business days."""
+    """Housekeeping: anchor every hall's chain head that is due (database, then file).
+
+    Due one housekeeping round early, so that no record waits longer than
+    ``audit_anchor_minutes`` for an anchor after the last one.
+    """
+    settings = state.settings
+    every = max(
+        timedelta(minutes=settings.audit_anchor_minutes)
+        - timedelta(seconds=settings.housekeeping_seconds),
+        timedelta(0),
+    )
+    key = state.db.chain_key()
+    path = settings.resolved_anchor_file()
     async with state.db.read() as session:
         halls = list((await session.execute(select(Hall))).scalars())
     for hall in halls:
         assert hall.id is not None
+        now = state.clock.now()
         async with state.db.read() as session:
-            if not await pending_anchors(session, hall, state.clock.now()):
+            if await due_anchor(session, hall, now, every) is None:
                 continue  # the usual case: nothing to write, so no write lock taken
         try:
             async with state.db.write() as session:
-                await write_anchors(session, hall, state.clock.now())
+                anchor = await write_anchor(session, hall, now, key, every)
                 await session.commit()
         except IntegrityError:
-            # Another process wrote the same anchors first.
-            log.debug("audit anchors of hall %s written elsewhere", hall.code)
+            log.debug("audit anchor of hall %s written elsewhere", hall.code)
+            continue
+        if anchor is not None:
+            # Only the process whose anchor row committed writes its line.
+            try:
+                await asyncio.to_thread(append_anchor_line, path, hall, anchor, key)
+            except OSError:
+                log.exception("could not append to the audit anchor file %s", path)
 
 
 async def board_context(session: AsyncSession, hall: Hall, *, limit: int = 7) -> dict[str, object]:
-    """What the notice board (电子公示栏) needs to show the anchors.
+    """What the notice board (电子公示栏) needs to show the latest anchors.
 
     Render it with ``{% include "audit_anchors.html" %}`` and this dict in the context.
     """
-    from ..halls.lookup import local_time
-
     assert hall.id is not None
     seq, digest = await chain_head(session, hall.id)
     return {
@@ -179,6 +244,7 @@ async def board_context(session: AsyncSession, hall: Hall, *, limit: int = 7) ->
                 "day": a.day.isoformat(),
                 "seq": a.seq,
                 "hash": a.hash,
+                "anchored_at": local_time(hall, a.anchored_at).strftime("%Y-%m-%d %H:%M"),
                 "record_at": local_time(hall, a.record_at).strftime("%H:%M"),
             }
             for a in await anchors_of(session, hall.id, limit=limit)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
@@ -14,6 +15,8 @@ from typing import Any
 from sqlmodel import SQLModel
 
 GENESIS_HASH = "0" * 64
+#: The action of the record that moves a chain from plain SHA-256 to the keyed hash.
+REKEY_ACTION = "audit.rekey"
 #: Columns whose value is never written into the record; a digest stands in for it, so a
 #: secret swapped behind the system's back (to sign in as someone) still shows in verify.
 SECRET_COLUMNS = frozenset({"password_hash", "key_hash"})
@@ -110,8 +113,56 @@ def canonical_json(value: Any) -> str:
     return _CANONICAL.encode(value)
 
 
+class ChainKey:
+    """How a record's hash is made from its canonical text (the chain's hash scheme).
+
+    ``AuditKey`` (HMAC-SHA256 under the hall's audit key, 审计密钥) seals every record written
+    now; ``LEGACY_SHA256`` (plain SHA-256) is the rule records written before the chain was
+    keyed were sealed with, and only ``audit verify`` uses it, for those records.
+    """
+
+    scheme: str
+    key_id: str
+
+    def digest(self, text: str) -> str:
+        raise NotImplementedError
+
+
+class _PlainSha256(ChainKey):
+    scheme = "sha256"
+    key_id = ""
+
+    def digest(self, text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+LEGACY_SHA256: ChainKey = _PlainSha256()
+
+
+class AuditKey(ChainKey):
+    """HMAC-SHA256 under the audit key: nobody without the key can make a record's hash, so an
+    insider who rewrites a record cannot re-chain the rest. The HMAC state of the key is made
+    once and copied per record (as cheap as plain SHA-256)."""
+
+    scheme = "hmac-sha256"
+
+    def __init__(self, key: bytes) -> None:
+        if not key:
+            raise ValueError("the audit key is empty")
+        self._keyed = hmac.new(key, digestmod=hashlib.sha256)
+        #: A public name of the key (not the key): anchors carry it, so ``audit verify`` can
+        #: tell a wrong key from a rewritten record.
+        self.key_id = hmac.new(key, b"window_service audit key id", hashlib.sha256).hexdigest()[:16]
+
+    def digest(self, text: str) -> str:
+        h = self._keyed.copy()
+        h.update(text.encode("utf-8"))
+        return h.hexdigest()
+
+
 def record_hash(
     *,
+    key: ChainKey,
     hall_id: int,
     seq: int,
     at: datetime,
@@ -125,9 +176,10 @@ def record_hash(
     prev_hash: str,
     after_json: str | None = None,
 ) -> str:
-    """The record's hash: SHA-256 of the canonical JSON of all its fields and its
-    predecessor's hash. ``after_json``, when given, is ``canonical_json(after)`` already
-    made (the issuing batch stores that same text, see ``transaction.Sealed``)."""
+    """The record's hash: HMAC-SHA256 under ``key`` (plain SHA-256 for ``LEGACY_SHA256``) of
+    the canonical JSON of all its fields and its predecessor's hash. ``after_json``, when
+    given, is ``canonical_json(after)`` already made (the issuing batch stores that same
+    text, see ``transaction.Sealed``)."""
     if after_json is None:
         after_json = canonical_json(after)
     # ``canonical_json`` of the whole record, written out field by field in key order:
@@ -139,4 +191,4 @@ def record_hash(
         f'"hall_id":{int(hall_id)},"prev_hash":{_string(prev_hash)},'
         f'"reason":{_string(reason)},"seq":{int(seq)}}}'
     )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return key.digest(canonical)

@@ -1,4 +1,4 @@
-"""Public view of the audit chain: its daily anchors and its current head (公示)."""
+"""Public view of the audit chain: its anchors and its current head (公示)."""
 
 from __future__ import annotations
 
@@ -17,11 +17,14 @@ class AnchorsQuery(Query):
 
 
 class AnchorOut(Output):
+    #: The business day of the anchored record.
     day: str
     seq: int
     hash: str
-    #: When the day's last record was written, in hall time.
+    #: When the anchored record was written, in hall time.
     record_at: str
+    #: When the anchor was made, in hall time.
+    anchored_at: str
 
 
 class ChainHeadOut(Output):
@@ -39,10 +42,10 @@ class AnchorsOut(Output):
     "GET", "/halls/{hall}/audit/anchors", roles=[PUBLIC], query=AnchorsQuery, response=AnchorsOut
 )
 async def audit_anchors(api: ApiRequest) -> AnchorsOut:
-    """每日审计锚点: the audit chain's head at the end of each business day, newest first.
+    """审计锚点: the audit chain's head, anchored at least every 15 minutes of activity, newest first.
 
-    Anyone may note these; if a record's hash ever differs from its published anchor, the
-    history before it has been rewritten.
+    Anyone may note these; if a record's hash ever differs from its published anchor, or the
+    record is gone, the history up to it has been rewritten or cut short.
     """
     async with api.state.db.read() as session:
         hall = await get_hall(session, api.path["hall"])
@@ -58,6 +61,7 @@ async def audit_anchors(api: ApiRequest) -> AnchorsOut:
                     seq=a.seq,
                     hash=a.hash,
                     record_at=local_time(hall, a.record_at).isoformat(),
+                    anchored_at=local_time(hall, a.anchored_at).isoformat(),
                 )
                 for a in anchors
             ],

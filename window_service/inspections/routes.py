@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -9,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 
 from ..api.endpoint import ApiRequest, ApiRouter
 from ..api.errors import ApiError, invalid, not_found
@@ -340,10 +342,14 @@ async def _read_upload(api: ApiRequest) -> bytes:
     roles=[INSPECTOR],
     response=PhotoOut,
     status=201,
-    extra_statuses=(413, 415),
+    extra_statuses=(413, 415, 422),
 )
 async def upload_photo(api: ApiRequest) -> PhotoOut:
-    """取证照片: multipart field ``photo``; JPEG, PNG or WebP (checked by content), size-limited."""
+    """取证照片: multipart field ``photo``; JPEG, PNG or WebP, size- and pixel-limited.
+
+    The image is decoded and re-encoded (JPEG stays JPEG, PNG and WebP become PNG, metadata
+    is dropped); content that claims to be an image but does not decode is 422.
+    """
     data = await _read_upload(api)
     async with api.state.db.write() as session:
         inspection = await service.load_inspection(session, api.path["id"])
@@ -351,7 +357,12 @@ async def upload_photo(api: ApiRequest) -> PhotoOut:
         tx = api.tx(session, inspection.hall_id)
         assert api.principal.user_id is not None
         photo = await service.add_photo(
-            tx, inspection, data, var_dir=api.state.settings.var_dir, user_id=api.principal.user_id
+            tx,
+            inspection,
+            data,
+            var_dir=api.state.settings.var_dir,
+            user_id=api.principal.user_id,
+            max_pixels=api.state.settings.max_photo_pixels,
         )
         await tx.commit()
         return PhotoOut(
@@ -362,9 +373,16 @@ async def upload_photo(api: ApiRequest) -> PhotoOut:
         )
 
 
-@router.route("GET", "/inspection-photos/{id:int}", roles=[INSPECTOR, ADMIN], response=None)
+@router.route(
+    "GET",
+    "/inspection-photos/{id:int}",
+    roles=[INSPECTOR, ADMIN],
+    response=None,
+    extra_statuses=(409,),
+)
 async def get_photo(api: ApiRequest) -> Response:
-    """An evidence photo (office only)."""
+    """An evidence photo (office only); refused (409) when the file on disk is not the one
+    recorded (its SHA-256 differs)."""
     async with api.state.db.read() as session:
         photo = await session.get(InspectionPhoto, api.path["id"])
         if photo is None:
@@ -372,10 +390,19 @@ async def get_photo(api: ApiRequest) -> Response:
         inspection = await service.load_inspection(session, photo.inspection_id)
         _own_hall(api.principal, inspection.hall_id)
     path = api.state.settings.var_dir / photo.path
-    if not path.is_file():
-        raise not_found("photo", "照片文件缺失 (photo file missing)")
-    return FileResponse(
-        path,
+    try:
+        data = await asyncio.to_thread(path.read_bytes)
+    except OSError:
+        raise not_found("photo", "照片文件缺失 (photo file missing)") from None
+    # What is sent is what was hashed: the bytes read once.
+    if hashlib.sha256(data).hexdigest() != photo.sha256:
+        raise ApiError(
+            409,
+            "evidence_altered",
+            "照片文件与记录不符，已被替换，拒绝提供 (the photo file does not match its record)",
+        )
+    return Response(
+        data,
         media_type=photo.content_type,
         headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
     )

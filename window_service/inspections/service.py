@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import date
 from pathlib import Path
@@ -19,6 +20,7 @@ from ..halls.models import Department, Hall, Service, Window, WindowService
 from ..ratings import config
 from ..transaction import Tx
 from .models import Inspection, InspectionNotice, InspectionPhoto, InspectionTemplate
+from .photos import MAX_PIXELS, BadImage, NotAnImage, clean_photo
 
 DEFAULT_CODE = "standard"
 DEFAULT_NAME = "窗口服务暗访评分表"
@@ -67,19 +69,14 @@ DEFAULT_ITEMS: list[dict[str, Any]] = [
         "description": "吃拿卡要、收受礼品礼金，扣10分并移送处理",
     },
 ]
-#: Accepted evidence photos, by their first bytes (never trusting the file name).
-PHOTO_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
 
 
-def sniff_image(data: bytes) -> str | None:
-    """The image type from the magic bytes: JPEG, PNG or WebP; None for anything else."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
+def _store(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        temp = target.with_suffix(target.suffix + ".part")
+        temp.write_bytes(data)
+        temp.replace(target)
 
 
 def default_template(hall_id: int) -> InspectionTemplate:
@@ -352,25 +349,31 @@ async def add_photo(
     *,
     var_dir: Path,
     user_id: int,
+    max_pixels: int = MAX_PIXELS,
 ) -> InspectionPhoto:
-    """Store an evidence photo under var/uploads/inspections (content-addressed)."""
-    content_type = sniff_image(data)
-    if content_type is None:
+    """Store an evidence photo under var/uploads/inspections (content-addressed): decoded,
+    checked and re-encoded first (``photos.clean_photo``); its SHA-256 is the stored file's."""
+    try:
+        clean = await asyncio.to_thread(clean_photo, data, max_pixels=max_pixels)
+    except NotAnImage:
         raise ApiError(
             415, "unsupported_media_type", "只接受 JPEG、PNG 或 WebP 图片 (JPEG, PNG or WebP only)"
-        )
-    digest = hashlib.sha256(data).hexdigest()
-    relative = Path("uploads") / "inspections" / f"{digest}{PHOTO_TYPES[content_type]}"
+        ) from None
+    except BadImage:
+        raise invalid(
+            "invalid_image",
+            f"图片无法解码或像素过多（不超过{max_pixels // 1_000_000}百万像素）"
+            f"(the image does not decode, or has more than {max_pixels} pixels)",
+        ) from None
+    stored = clean.data
+    digest = hashlib.sha256(stored).hexdigest()
+    relative = Path("uploads") / "inspections" / f"{digest}{clean.suffix}"
     target = var_dir / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not target.exists():
-        temp = target.with_suffix(target.suffix + ".part")
-        temp.write_bytes(data)
-        temp.replace(target)
+    await asyncio.to_thread(_store, target, stored)
     photo = InspectionPhoto(
         inspection_id=inspection.id,  # type: ignore[arg-type]
-        content_type=content_type,
-        size=len(data),
+        content_type=clean.content_type,
+        size=len(stored),
         sha256=digest,
         path=str(relative),
         uploaded_at=tx.now,

@@ -253,6 +253,7 @@ class IssueQueue:
             record,
             batch.waiting,
             issuing_sqlite.statements(state.db.write_engine.dialect),
+            state.db.chain_key(),
         )
         try:
             written = await state.db.write_here(issuing_sqlite.write_batch, job)

@@ -39,6 +39,7 @@ from typing import Any
 from sqlalchemy.engine import Dialect
 
 from ..api.errors import ApiError
+from ..audit.chain import ChainKey
 from ..audit.models import AuditRecord
 from ..db_sqlite import Later, reader, storage
 from ..halls.lookup import business_day, issuing_open
@@ -70,6 +71,8 @@ class Job:
     record: Record
     waiting: WaitingSnapshot
     sql: Statements
+    #: The audit key the batch's records are sealed with (the database's).
+    key: ChainKey
 
 
 @dataclass
@@ -122,7 +125,7 @@ def _write(conn: sqlite3.Connection, later: Later, job: Job) -> Written | None:
         rows = ticket_rows(hall.id, day, requests, fresh, numbers_of(by_prefix, assigned))
         _insert_tickets(conn, later, sql, rows)
         record_issued(record, requests, fresh, rows, waiting, results)
-        sealed = record.seal(ledger)
+        sealed = record.seal(ledger, job.key)
         later.append(sql.insert("hall_event", sealed.event_rows))
         # ``after`` as the text its hash was computed over: the same JSON, serialized once.
         later.append(sql.insert("audit_record", sealed.audit_rows, {"after": sealed.after_json}))
