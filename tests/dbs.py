@@ -23,7 +23,7 @@ from window_service.db import create_database
 from window_service.halls.demo import seed_demo
 from window_service.migrate import upgrade
 
-DEMO_PASSWORD = "demo-pass-123"
+DEMO_PASSWORD = "Lantern-Tide-58"
 KIOSK_KEY = "kiosk-test-key-0123456789"
 _counter = itertools.count()
 

@@ -34,6 +34,7 @@ from starlette.routing import WebSocketRoute
 from starlette.types import Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from ..api.dates import ascii_int
 from ..api.errors import ApiError
 from ..halls.lookup import get_hall, local_time
 from ..halls.models import Hall
@@ -284,10 +285,16 @@ def _same_origin(ws: WebSocket) -> bool:
     return urlsplit(origin).netloc.lower() == ws.headers.get("host", "").lower()
 
 
+#: Close codes of the display socket (4000 + the HTTP status they stand for).
+CLOSE_UNKNOWN_HALL = 4404
+CLOSE_INVALID_QUERY = 4422
+
+
 def _parse_after(raw: str | None) -> int | None:
-    if raw is None or not raw.isdigit() or len(raw) > 15:
+    """``after`` as ASCII digits (at most 15), else None (``１２`` is not a number here)."""
+    if raw is None or len(raw) > 15:
         return None
-    return int(raw)
+    return ascii_int(raw)
 
 
 async def display_socket(ws: WebSocket) -> None:
@@ -297,7 +304,9 @@ async def display_socket(ws: WebSocket) -> None:
         async with state.db.read() as session:
             hall = await get_hall(session, hall_code)
     except ApiError:
-        await ws.close(code=4404, reason="unknown hall")
+        # Closing before the handshake would answer HTTP 403; the client is told why instead.
+        await ws.accept()
+        await ws.close(code=CLOSE_UNKNOWN_HALL, reason="unknown hall")
         return
     assert hall.id is not None
     conn = _Socket(ws, state, hall.id, hall_code)
@@ -311,8 +320,12 @@ async def display_socket(ws: WebSocket) -> None:
         and principal.hall_id == hall.id
         and (not principal.via_session or _same_origin(ws))
     )
-    after = _parse_after(ws.query_params.get("after"))
+    raw_after = ws.query_params.get("after")
+    after = _parse_after(raw_after)
     await ws.accept()
+    if raw_after is not None and after is None:
+        await ws.close(code=CLOSE_INVALID_QUERY, reason="after must be ASCII digits")
+        return
     try:
         conn.sub = await state.hub.subscribe(hall.id)
     except Exception:
