@@ -196,6 +196,8 @@ BAD_USER_ADDS = [
     (("newbie", "--role", "wizard"), "some-pass-123\n", "invalid choice"),
     (("newbie", "--role", "staff", "--window", "99"), "some-pass-123\n", "unknown window"),
     (("newbie", "--role", "admin"), "short\n", "password"),
+    (("newbie", "--role", "admin"), "12345678\n", "password too common"),
+    (("newbie", "--role", "admin"), "newbie-2026-xyz\n", "contains the username"),
     (("w1", "--role", "staff", "--window", "1"), "some-pass-123\n", "username taken"),
 ]
 
@@ -240,3 +242,9 @@ async def test_audit_verify_finds_a_tampered_record(
     out = r.stdout + r.stderr
     assert f"seq {row.seq}" in out and f"id {row.id}" in out, out
     assert "Traceback" not in out
+
+
+def test_demo_refuses_a_weak_password(db_url: str, tmp_path: Path) -> None:
+    r = run_cli(db_url, tmp_path, "demo", "--password", "12345678")
+    assert r.returncode != 0
+    assert "password too common" in r.stderr and "Traceback" not in r.stderr
