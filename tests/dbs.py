@@ -24,7 +24,7 @@ from window_service.db import create_database
 from window_service.halls.demo import seed_demo
 from window_service.migrate import upgrade
 
-DEMO_PASSWORD = "demo-pass-123"
+DEMO_PASSWORD = "Lantern-Tide-58"
 KIOSK_KEY = "kiosk-test-key-0123456789"
 #: The test halls' audit key (审计密钥): the demo hall's records are sealed with it.
 AUDIT_KEY = "test-audit-key-not-for-production"

@@ -53,7 +53,7 @@ async def setup_new_service(client: httpx.AsyncClient, admin: dict[str, str]) ->
             "staff_no": "0009",
             "role": "staff",
             "window": 9,
-            "password": "nine-password",
+            "password": "Ninth-Window-Key-47",
         },
         headers=admin,
     )
@@ -81,7 +81,7 @@ async def test_admin_sets_up_a_service_that_works_end_to_end(
     )
     assert ticket.status_code == 201, ticket.text
     assert ticket.json()["number"] == "F001"
-    w9 = await login(client, "w9", "nine-password")
+    w9 = await login(client, "w9", "Ninth-Window-Key-47")
     window_id = made["window"]["id"]
     called = await client.post(f"{API}/windows/{window_id}/call-next", headers=w9)
     assert called.status_code == 200, called.text
@@ -196,7 +196,7 @@ async def test_bad_configuration_is_refused(client: httpx.AsyncClient) -> None:
         f"{API}/halls/demo/windows", json={"number": 10, "services": ["nope"]}, headers=admin
     )
     assert unknown.status_code == 422
-    user = {"username": "w9", "role": "staff", "window": 9, "password": "long-enough"}
+    user = {"username": "w9", "role": "staff", "window": 9, "password": "Maple-Orbit-905"}
     assert (
         await client.post(f"{API}/halls/demo/staff", json=user, headers=admin)
     ).status_code == 409

@@ -131,13 +131,13 @@ async def test_migrate_then_demo_twice_is_idempotent(empty_db_url: str, tmp_path
 
 
 async def test_demo_honours_password_and_device_key(db_url: str, tmp_path: Path) -> None:
-    args = ("demo", "--password", "new-demo-pass-456", "--device-key", "new-kiosk-key-0123456789")
+    args = ("demo", "--password", "Copper-Fjord-774", "--device-key", "new-kiosk-key-0123456789")
     r = await asyncio.to_thread(run_cli, db_url, tmp_path, *args)
     assert r.returncode == 0, r.stderr
     creds = credentials(r.stdout)
     assert creds["kiosk"] == "new-kiosk-key-0123456789"
-    assert {pw for name, pw in creds.items() if name != "kiosk"} == {"new-demo-pass-456"}
-    assert await can_log_in(db_url, tmp_path, "admin", "new-demo-pass-456")
+    assert {pw for name, pw in creds.items() if name != "kiosk"} == {"Copper-Fjord-774"}
+    assert await can_log_in(db_url, tmp_path, "admin", "Copper-Fjord-774")
     app = create_app(make_settings(db_url, tmp_path), run_housekeeping=False)
     try:
         async with httpx.AsyncClient(
@@ -169,7 +169,7 @@ async def test_user_add_then_log_in(db_url: str, tmp_path: Path) -> None:
         "staff",
         "--window",
         "3",
-        stdin="zhaoliu-pass-789\n",
+        stdin="Harbor-Quill-312\n",
     )
     assert r.returncode == 0, r.stderr
     assert "zhaoliu" in r.stdout
@@ -179,7 +179,7 @@ async def test_user_add_then_log_in(db_url: str, tmp_path: Path) -> None:
             transport=httpx.ASGITransport(app=app), base_url="http://t"
         ) as c:
             r = await c.post(
-                "/api/v1/auth/token", json={"username": "zhaoliu", "password": "zhaoliu-pass-789"}
+                "/api/v1/auth/token", json={"username": "zhaoliu", "password": "Harbor-Quill-312"}
             )
             assert r.status_code == 200, r.text
             assert r.json()["user"] == {**r.json()["user"], "username": "zhaoliu", "role": "staff"}
@@ -196,6 +196,8 @@ BAD_USER_ADDS = [
     (("newbie", "--role", "wizard"), "some-pass-123\n", "invalid choice"),
     (("newbie", "--role", "staff", "--window", "99"), "some-pass-123\n", "unknown window"),
     (("newbie", "--role", "admin"), "short\n", "password"),
+    (("newbie", "--role", "admin"), "12345678\n", "password too common"),
+    (("newbie", "--role", "admin"), "newbie-2026-xyz\n", "contains the username"),
     (("w1", "--role", "staff", "--window", "1"), "some-pass-123\n", "username taken"),
 ]
 
@@ -240,3 +242,9 @@ async def test_audit_verify_finds_a_tampered_record(
     out = r.stdout + r.stderr
     assert f"seq {row.seq}" in out and f"id {row.id}" in out, out
     assert "Traceback" not in out
+
+
+def test_demo_refuses_a_weak_password(db_url: str, tmp_path: Path) -> None:
+    r = run_cli(db_url, tmp_path, "demo", "--password", "12345678")
+    assert r.returncode != 0
+    assert "password too common" in r.stderr and "Traceback" not in r.stderr

@@ -13,6 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.conftest import login
+from tests.dbs import DEMO_PASSWORD
 from tests.stats_support import busy_morning, open_hall
 from window_service.clock import FixedClock
 
@@ -78,7 +79,7 @@ async def test_statistics_page(hall: tuple[httpx.AsyncClient, FixedClock]) -> No
     form = await client.get("/login")
     token = form.text.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
     signed = await client.post(
-        "/login", data={"username": "office", "password": "demo-pass-123", "csrf_token": token}
+        "/login", data={"username": "office", "password": DEMO_PASSWORD, "csrf_token": token}
     )
     assert signed.status_code in (302, 303)
     page = await client.get("/office/stats?period=2026-11&by=window")

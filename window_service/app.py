@@ -21,6 +21,7 @@ from .admin.routes import router as admin_router
 from .api.endpoint import ApiRouter
 from .api.errors import (
     ApiError,
+    UnexpectedErrorMiddleware,
     api_error_handler,
     http_exception_handler,
     server_error_handler,
@@ -46,6 +47,7 @@ from .realtime.hub import Hub
 from .realtime.log import EventLog
 from .realtime.pg import PgListener
 from .realtime.routes import routes as realtime_routes
+from .security import SecurityHeadersMiddleware, is_https
 from .state import AppState
 from .stats.routes import router as stats_router
 
@@ -177,7 +179,10 @@ def create_app(
                 session_cookie="window_service_session",
                 same_site="lax",
                 max_age=settings.token_max_age,
+                secure=lambda scope: is_https(scope, settings),
             ),
+            Middleware(SecurityHeadersMiddleware, settings=settings),
+            Middleware(UnexpectedErrorMiddleware),
         ],
         exception_handlers={
             ApiError: api_error_handler,

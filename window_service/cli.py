@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import os
 import sys
 from collections.abc import Sequence
 
@@ -40,8 +41,14 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 async def _demo(password: str | None, device_key: str | None) -> int:
-    from .halls.demo import seed_demo
+    from .auth.passwords import password_problem
+    from .halls.demo import DEMO_CODE, DEMO_NAME, seed_demo, usernames
 
+    if password is not None:
+        problem = password_problem(password, [DEMO_CODE, DEMO_NAME, *usernames()])
+        if problem is not None:
+            print(problem, file=sys.stderr)
+            return 2
     settings = get_settings()
     db = create_database(settings.database_url)
     try:
@@ -176,6 +183,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .metrics import prepare_multiprocess
 
     prepare_multiprocess(settings.var_dir, args.workers)
+    if (
+        args.host not in ("0.0.0.0", "::", "")
+        and args.host.lower() not in settings.allowed_host_names
+    ):
+        # The address served on is this server's own name: links may start with it.
+        os.environ["WINDOW_SERVICE_ALLOWED_HOSTS"] = f"{settings.allowed_hosts},{args.host}"
+        get_settings.cache_clear()
+    trusted = settings.trusted_proxies.strip()
     print("window_service 正在启动 (starting):")
     print(_urls(args.host, args.port), flush=True)
     uvicorn.run(
@@ -185,7 +200,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level=args.log_level,
         http=_http_protocol(),
-        proxy_headers=True,
+        # X-Forwarded-For/-Proto are believed from the configured proxies only.
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
         ws_ping_interval=20,
         ws_ping_timeout=20,
         # Display messages are a few hundred bytes: compressing them per socket costs a zlib

@@ -31,8 +31,14 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     #: Where generated files live (secret key, uploads, the SQLite database by default).
     var_dir: Path = VAR_DIR
-    #: Public base URL printed on tickets (QR codes); empty means "derive from the request".
+    #: Public base URL printed on tickets (QR codes); empty: the request's host when it is in
+    #: ``allowed_hosts``, else the address the server was reached at (see security.py).
     public_url: str = ""
+    #: Host names (comma-separated) whose ``Host`` header may start absolute links.
+    allowed_hosts: str = "localhost,127.0.0.1,::1"
+    #: Proxies (comma-separated addresses, or ``*``) whose X-Forwarded-For/-Proto headers are
+    #: believed; empty: nobody's.
+    trusted_proxies: str = ""
     #: Bearer tokens expire after this many seconds (default 12 hours: one working day).
     token_max_age: int = 12 * 3600
     #: A display client whose queue grows past this many events is told to resync.
@@ -56,6 +62,12 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def allowed_host_names(self) -> frozenset[str]:
+        return frozenset(
+            h.strip().lower().strip("[]") for h in self.allowed_hosts.split(",") if h.strip()
+        )
 
     @property
     def is_sqlite(self) -> bool:

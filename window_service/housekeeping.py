@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import select
 
 from .audit.anchors import anchor_job
+from .auth.throttle import forget_expired
 from .cases.watch import watch_commitments
 from .feedback.watch import watch_rectifications
 from .halls.models import Hall
@@ -40,7 +41,18 @@ async def expire_tickets(state: AppState) -> None:
                 break
 
 
-JOBS: list[Job] = [expire_tickets, anchor_job, watch_commitments, watch_rectifications]
+async def forget_throttles(state: AppState) -> None:
+    """Remove sign-in and lookup throttle rows long expired (live lockouts are kept)."""
+    await forget_expired(state.db, state.clock.now())
+
+
+JOBS: list[Job] = [
+    expire_tickets,
+    anchor_job,
+    watch_commitments,
+    watch_rectifications,
+    forget_throttles,
+]
 
 
 async def run_once(state: AppState) -> None:

@@ -3,7 +3,7 @@
 from sqlmodel import SQLModel
 
 from .audit.models import AuditAnchor, AuditRecord
-from .auth.models import User, UserDepartment
+from .auth.models import AttemptThrottle, User, UserDepartment
 from .cases.models import (
     CalendarDay,
     CalendarYear,
@@ -32,6 +32,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "AccountabilityConfig",
+    "AttemptThrottle",
     "AuditAnchor",
     "AuditRecord",
     "CalendarDay",

@@ -21,6 +21,8 @@ from ..auth.csrf import HEADER, csrf_ok
 from ..auth.principal import Principal
 from ..state import AppState, app_state
 from ..transaction import Actor, AfterCommit, Tx
+from . import dates
+from .dates import ascii_int, validation_context
 from .errors import ApiError, validation_details
 
 PUBLIC = "public"
@@ -80,7 +82,7 @@ def to_json(value: Any) -> Any:
 
 async def _read_json(request: Request, limit: int) -> Any:
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > limit):
+    if length is not None and ((size := ascii_int(length)) is None or size > limit):
         raise ApiError(413, "payload_too_large", f"请求体过大 (at most {limit} bytes)")
     raw = b""
     async for chunk in request.stream():
@@ -141,6 +143,15 @@ class ApiRouter:
         return decorate
 
 
+def _invalid(exc: ValidationError, code: str, message: str) -> ApiError:
+    """422 for a query or body pydantic refused; a date outside the hall's life names itself."""
+    for err in exc.errors(include_url=False, include_input=False):
+        if err["type"] == dates.CODE:
+            code, message = dates.CODE, err["msg"]
+            break
+    return ApiError(422, code, message, details=validation_details(exc))
+
+
 def _wrap(handler: Handler, spec: EndpointSpec) -> Callable[[Request], Awaitable[Response]]:
     allowed = frozenset(spec.roles)
     is_public = PUBLIC in allowed
@@ -161,29 +172,20 @@ def _wrap(handler: Handler, spec: EndpointSpec) -> Callable[[Request], Awaitable
             if isinstance(value, int) and not 0 <= value <= MAX_ID:
                 raise ApiError(404, "not_found", "没有找到 (not found)")
         api = ApiRequest(request, principal, state, path=dict(request.path_params))
+        context = validation_context(state.clock.now())
         if spec.query is not None:
             try:
-                api.query = spec.query.model_validate(dict(request.query_params))
+                api.query = spec.query.model_validate(dict(request.query_params), context=context)
             except ValidationError as exc:
-                raise ApiError(
-                    422,
-                    "invalid_query",
-                    "查询参数无效 (invalid query)",
-                    details=validation_details(exc),
-                ) from exc
+                raise _invalid(exc, "invalid_query", "查询参数无效 (invalid query)") from exc
         if spec.body is not None:
             data = await _read_json(request, state.settings.max_body_bytes)
             if not isinstance(data, dict):
                 raise ApiError(422, "invalid_input", "请求体必须是 JSON 对象 (expected an object)")
             try:
-                api.body = spec.body.model_validate(data)
+                api.body = spec.body.model_validate(data, context=context)
             except ValidationError as exc:
-                raise ApiError(
-                    422,
-                    "invalid_input",
-                    "输入无效 (invalid input)",
-                    details=validation_details(exc),
-                ) from exc
+                raise _invalid(exc, "invalid_input", "输入无效 (invalid input)") from exc
         result = await handler(api)
         if isinstance(result, Response):
             return result

@@ -38,3 +38,24 @@ class UserDepartment(SQLModel, table=True):
 
     user_id: int = Field(foreign_key="app_user.id", primary_key=True)
     department_id: int = Field(foreign_key="department.id", primary_key=True)
+
+
+class AttemptThrottle(SQLModel, table=True):
+    """Failed attempts at something guessable (a sign-in, a case lookup) per key.
+
+    Kept in the database so that every ``serve`` process counts the same attempts: a guesser
+    alternating between workers is locked out after as many tries as on one. Rows are only
+    removed by housekeeping once both their window and their lockout are long over.
+    """
+
+    __tablename__ = "attempt_throttle"
+
+    #: What is throttled: ``login`` (account and address), ``case_lookup`` (receipt number).
+    scope: str = Field(max_length=32, primary_key=True)
+    key: str = Field(max_length=255, primary_key=True)
+    #: When the current counting window began (the first failure in it).
+    window_start: datetime = Field(sa_type=TZDateTime)
+    failures: int = 0
+    #: Attempts are refused until then (None: not locked).
+    locked_until: datetime | None = Field(default=None, sa_type=TZDateTime)
+    updated_at: datetime = Field(sa_type=TZDateTime, index=True)

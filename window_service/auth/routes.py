@@ -21,14 +21,15 @@ router = ApiRouter("auth")
 async def token(api: ApiRequest) -> TokenOut:
     """登录: exchange username and password for a bearer token."""
     body: TokenRequest = api.body
+    user = await sign_in(
+        api.state.db,
+        api.state.auth.login_throttle,
+        body.username,
+        body.password,
+        client_address(api.request),
+        api.state.clock.now(),
+    )
     async with api.state.db.read() as session:
-        user = await sign_in(
-            session,
-            api.state.auth.login_throttle,
-            body.username,
-            body.password,
-            client_address(api.request),
-        )
         window = await session.get(Window, user.window_id) if user.window_id else None
     assert user.id is not None
     return TokenOut(

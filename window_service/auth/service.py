@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from ..api.errors import ApiError, conflict, invalid
-from ..halls.models import Window
+from ..db import Database
+from ..halls.models import Hall, Window
 from ..transaction import Tx
 from .models import User
-from .passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from .passwords import check_password, hash_password, verify_password
 from .roles import STAFF, USER_ROLES
 from .throttle import LoginThrottle
 
@@ -35,10 +38,16 @@ def client_address(conn: HTTPConnection) -> str:
 
 
 async def sign_in(
-    session: AsyncSession, throttle: LoginThrottle, username: str, password: str, address: str
+    db: Database,
+    throttle: LoginThrottle,
+    username: str,
+    password: str,
+    address: str,
+    now: datetime,
 ) -> User:
     """Check a sign-in, refusing (429) an account that is being guessed from this address."""
-    wait = throttle.blocked_for(username, address)
+    key = throttle.login_key(username, address)
+    wait = await throttle.blocked_for(db, key, now)
     if wait:
         minutes = max(1, round(wait / 60))
         raise ApiError(
@@ -47,11 +56,12 @@ async def sign_in(
             f"登录失败次数过多，请 {minutes} 分钟后再试 (too many failed sign-ins; try later)",
         )
     try:
-        user = await check_credentials(session, username, password)
+        async with db.read() as session:
+            user = await check_credentials(session, username, password)
     except ApiError:
-        throttle.failed(username, address)
+        await throttle.failed(db, key, now)
         raise
-    throttle.succeeded(username, address)
+    await throttle.succeeded(db, key, now)
     return user
 
 
@@ -69,8 +79,8 @@ async def add_user(
     """Create an account (add_user). Staff belong to exactly one window."""
     if role not in USER_ROLES:
         raise invalid("invalid_role", f"角色无效 (role must be one of {', '.join(USER_ROLES)})")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise invalid("weak_password", f"密码至少 {MIN_PASSWORD_LENGTH} 位 (password too short)")
+    hall = await tx.session.get(Hall, hall_id)
+    check_password(password, password_context(hall, username, display_name, staff_no))
     if role == STAFF and window is None:
         raise invalid("window_required", "窗口工作人员须指定窗口 (staff need --window)")
     exists = (
@@ -93,9 +103,16 @@ async def add_user(
     return user
 
 
+def password_context(hall: Hall | None, *words: str) -> list[str]:
+    """What a person's password must not be made of: their names and their hall's."""
+    return [*words, *((hall.code, hall.name) if hall is not None else ())]
+
+
 async def set_password(tx: Tx, user: User, password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise invalid("weak_password", f"密码至少 {MIN_PASSWORD_LENGTH} 位 (password too short)")
+    hall = await tx.session.get(Hall, user.hall_id)
+    check_password(
+        password, password_context(hall, user.username, user.display_name, user.staff_no)
+    )
     user.password_hash = hash_password(password)
     user.token_version += 1
     tx.audit("user.password", user)

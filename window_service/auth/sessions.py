@@ -5,10 +5,14 @@ to set or clear it afterwards. Kiosks, terminals with bearer tokens and scripts 
 without cookies, and no API endpoint writes the session (only sign-in and the pages do, for
 CSRF): for them the session is simply empty, and the middleware is skipped. A call with a
 cookie (a page's script) goes through it as before.
+
+Over HTTPS (``secure(scope)``) the cookie is set ``Secure``: a second Starlette middleware
+with ``https_only`` answers those requests (same cookie name and key, so either reads it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from starlette.middleware.sessions import SessionMiddleware
@@ -27,6 +31,7 @@ class PageSessionMiddleware(SessionMiddleware):
         session_cookie: str,
         max_age: int | None,
         same_site: Literal["lax", "strict", "none"],
+        secure: Callable[[Scope], bool] = lambda scope: False,
     ) -> None:
         super().__init__(
             app,
@@ -36,6 +41,15 @@ class PageSessionMiddleware(SessionMiddleware):
             same_site=same_site,
         )
         self.api_prefix = api_prefix.rstrip("/") + "/"
+        self.secure = secure
+        self.https = SessionMiddleware(
+            app,
+            secret_key=secret_key,
+            session_cookie=session_cookie,
+            max_age=max_age,
+            same_site=same_site,
+            https_only=True,
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -45,5 +59,8 @@ class PageSessionMiddleware(SessionMiddleware):
         ):
             scope["session"] = {}
             await self.app(scope, receive, send)
+            return
+        if scope["type"] in ("http", "websocket") and self.secure(scope):
+            await self.https(scope, receive, send)
             return
         await super().__call__(scope, receive, send)

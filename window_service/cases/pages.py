@@ -16,12 +16,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..api.dates import ascii_int
 from ..api.errors import ApiError
 from ..auth.principal import Principal
 from ..auth.roles import ADMIN, HEAD, INSPECTOR, STAFF
 from ..devices import qr
 from ..halls.lookup import business_day
 from ..halls.models import Hall, Service
+from ..security import public_base_url
 from ..state import app_state
 from ..web.pages import N_, OFFICE_LINKS, OfficeLink, error_page, render, require_page_user
 from . import deadlines as dl
@@ -32,7 +34,7 @@ from .commitments import counts as commitment_counts
 from .figures import compliance_by
 from .models import Case
 from .responsibility import NO_OUTCOME_REASONS, first_responder_figures
-from .routes import LOOKUP_NOT_FOUND, _guard, check_case_access, principal_hall, year_out
+from .routes import LOOKUP_NOT_FOUND, check_case_access, lookup_throttle, principal_hall, year_out
 from .schemas import CaseDetailOut
 from .service import get_case, is_receipt_no
 from .views import case_detail, case_out, lookups, notice_counts, public_out
@@ -59,7 +61,7 @@ OFFICE_LINKS.append(
 
 
 def base_url(request: Request) -> str:
-    return app_state(request).settings.public_url or str(request.base_url)
+    return public_base_url(request, app_state(request).settings)
 
 
 def lookup_link(request: Request, case: Case) -> str:
@@ -144,9 +146,8 @@ async def notice_page(request: Request) -> Response:
     user = await require_page_user(request, roles=(STAFF, *OFFICE))
     if isinstance(user, Response):
         return user
-    try:
-        seq = int(request.path_params["seq"])
-    except ValueError:
+    seq = ascii_int(request.path_params["seq"])
+    if seq is None:
         return await error_page(request, 404, N_("没有这份补正告知书"))
     found = await _detail_for_page(request, user)
     if isinstance(found, Response):
@@ -180,7 +181,7 @@ async def lookup_page(request: Request) -> Response:
     if receipt_no or check_code:
         now = state.clock.now()
         key = receipt_no.upper()
-        if _guard.blocked(key, now):
+        if await lookup_throttle.blocked_for(state.db, key, now):
             message, status = N_("查询次数过多，请稍后再试"), 429
         else:
             async with state.db.read() as session:
@@ -192,7 +193,7 @@ async def lookup_page(request: Request) -> Response:
                 if case is None or not hmac.compare_digest(
                     case.check_code.encode(), check_code.encode()
                 ):
-                    _guard.fail(key, now)
+                    await lookup_throttle.failed(state.db, key, now)
                     message, status = LOOKUP_NOT_FOUND, 404
                 else:
                     hall = await session.get(Hall, case.hall_id)
@@ -246,7 +247,9 @@ async def calendar_page(request: Request) -> Response:
         hall = await principal_hall(session, user)
         status = await calendar_status(session, hall, now)
         asked = request.query_params.get("year", "")
-        year = int(asked) if asked.isdigit() and 2000 <= int(asked) <= 2200 else None
+        year = ascii_int(asked)
+        if year is not None and not 2000 <= year <= 2200:
+            year = None
         if year is None:
             year = status.missing_years[0] if status.missing_years else business_day(hall, now).year
         shown = await year_out(session, hall, year)

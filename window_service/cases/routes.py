@@ -17,6 +17,7 @@ from ..api.endpoint import PUBLIC, ApiRequest, ApiRouter
 from ..api.errors import ApiError, forbidden, invalid, not_found
 from ..auth.principal import Principal
 from ..auth.roles import ADMIN, HEAD, INSPECTOR, STAFF
+from ..auth.throttle import Throttle
 from ..halls.lookup import business_day, get_service, get_window, local_time, window_service_ids
 from ..halls.models import Hall, Service, Window
 from ..queue.models import Ticket
@@ -71,25 +72,8 @@ LOOKUP_WINDOW = timedelta(minutes=15)
 LOOKUP_NOT_FOUND = "受理编号或查询码不正确 (no case with this receipt number and check code)"
 
 
-class _LookupGuard:
-    def __init__(self) -> None:
-        self._failures: dict[str, list[datetime]] = {}
-
-    def blocked(self, key: str, now: datetime) -> bool:
-        recent = [t for t in self._failures.get(key, []) if now - t < LOOKUP_WINDOW]
-        if recent:
-            self._failures[key] = recent
-        else:
-            self._failures.pop(key, None)
-        return len(recent) >= LOOKUP_MAX_FAILURES
-
-    def fail(self, key: str, now: datetime) -> None:
-        if len(self._failures) > 10_000:
-            self._failures.clear()
-        self._failures.setdefault(key, []).append(now)
-
-
-_guard = _LookupGuard()
+#: Wrong lookups per receipt number, counted in the database (see ``auth/throttle.py``).
+lookup_throttle = Throttle("case_lookup", limit=LOOKUP_MAX_FAILURES, window=LOOKUP_WINDOW)
 
 
 async def principal_hall(session: AsyncSession, principal: Principal) -> Hall:
@@ -257,7 +241,7 @@ async def lookup_case(api: ApiRequest) -> PublicCaseOut:
     q: LookupQuery = api.query
     now = api.state.clock.now()
     key = q.receipt_no.upper()
-    if _guard.blocked(key, now):
+    if await lookup_throttle.blocked_for(api.state.db, key, now):
         raise ApiError(
             429, "too_many_attempts", "查询次数过多，请稍后再试 (too many attempts, try later)"
         )
@@ -268,7 +252,7 @@ async def lookup_case(api: ApiRequest) -> PublicCaseOut:
                 await session.execute(select(Case).where(col(Case.receipt_no) == key))
             ).scalar_one_or_none()
         if case is None or not hmac.compare_digest(case.check_code.encode(), q.check_code.encode()):
-            _guard.fail(key, now)
+            await lookup_throttle.failed(api.state.db, key, now)
             raise ApiError(404, "case_not_found", LOOKUP_NOT_FOUND)
         hall = await session.get(Hall, case.hall_id)
         assert hall is not None and hall.id is not None

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from ..api.dates import Day
 from ..api.schemas import Input, Output, Query
 
 PHONE_PATTERN = r"^\+?[0-9][0-9 -]{4,30}$"
@@ -57,8 +58,8 @@ class LookupQuery(Query):
 
 
 class PeriodQuery(Query):
-    start: date | None = None
-    end: date | None = None
+    start: Day | None = None
+    end: Day | None = None
 
 
 class FiguresQuery(PeriodQuery):

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from ..api.dates import MonthOrQuarter
 from ..api.schemas import Input, Output, Query
 
 _PHONE = re.compile(r"^[0-9+\- ]{5,32}$")
@@ -89,7 +90,7 @@ class FeedbackQuery(Query):
     flagged: bool | None = None
     bad: bool | None = None
     voided: bool | None = None
-    period: str | None = Field(default=None, max_length=8)
+    period: MonthOrQuarter | None = None
     limit: int = Field(default=200, ge=1, le=1000)
 
 
@@ -183,7 +184,7 @@ class CallbackIn(Input):
 
 
 class FiguresQuery(Query):
-    period: str | None = Field(default=None, max_length=8)
+    period: MonthOrQuarter | None = None
 
 
 class FeedbackFiguresOut(Output):

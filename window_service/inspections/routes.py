@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
+from ..api.dates import ascii_int
 from ..api.endpoint import ApiRequest, ApiRouter
 from ..api.errors import ApiError, invalid, not_found
 from ..auth.models import User
@@ -310,7 +311,7 @@ async def _read_upload(api: ApiRequest) -> bytes:
         413, "payload_too_large", f"图片过大，不超过 {limit // 1024} KB (at most {limit} bytes)"
     )
     length = api.request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > limit + 16 * 1024):
+    if length is not None and ((size := ascii_int(length)) is None or size > limit + 16 * 1024):
         raise too_big
     if not api.request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise ApiError(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import Field, field_validator
 
+from ..api.dates import Day, Moment
 from ..api.schemas import Input, Output, Query
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
@@ -50,7 +50,7 @@ class TemplateOut(Output):
 class InspectionIn(Input):
     window: int = Field(ge=1, le=2**31 - 1, description="window id")
     staff: str | None = Field(default=None, max_length=64, description="username seen, or null")
-    visited_at: datetime
+    visited_at: Moment
     template: str = Field(default="standard", min_length=1, max_length=32)
     scores: dict[str, Annotated[float, Field(allow_inf_nan=False)]] = Field(max_length=30)
     notes: str = Field(default="", max_length=4000)
@@ -104,7 +104,7 @@ class InspectionQuery(Query):
 
 
 class VisitPlanIn(Input):
-    week_start: date = Field(description="the Monday of the week")
+    week_start: Day = Field(description="the Monday of the week")
     visits: int = Field(default=5, ge=1, le=50)
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
 

@@ -23,6 +23,7 @@ from ..halls.lookup import (
     window_service_ids,
 )
 from ..halls.models import Department, Hall, Service, Window
+from ..security import public_base_url
 from . import rules, service
 from .estimate import estimate_inputs, estimate_minutes
 from .issuing import issue_queue
@@ -43,28 +44,9 @@ OFFICE = (ADMIN, INSPECTOR, HEAD)
 
 
 def base_url(api: ApiRequest) -> str:
-    """The address citizens' tracking links start with: the configured public URL, or the
-    one this request came in on (remembered per scheme, host and root path)."""
-    public = api.state.settings.public_url
-    if public:
-        return public
-    request = api.request
-    scope = request.scope
-    key = (
-        scope.get("scheme", "http"),
-        request.headers.get("host"),
-        scope.get("server"),
-        scope.get("root_path", ""),
-    )
-    known = _BASE_URLS.get(key)
-    if known is None:
-        if len(_BASE_URLS) > 256:  # the Host header is the client's to choose
-            _BASE_URLS.clear()
-        known = _BASE_URLS[key] = str(request.base_url)
-    return known
-
-
-_BASE_URLS: dict[tuple[Any, ...], str] = {}
+    """The address citizens' tracking links start with: the configured public URL, or an
+    allowed host of this request, never a ``Host`` the client made up (``security.py``)."""
+    return public_base_url(api.request, api.state.settings)
 
 
 def track_link_base(api: ApiRequest) -> str | None:

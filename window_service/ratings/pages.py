@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..api.dates import ascii_int
 from ..api.errors import ApiError
 from ..audit import anchors as audit_anchors
 from ..auth.models import User
@@ -148,9 +149,8 @@ async def notice_page(request: Request) -> Response:
     user = await require_page_user(request, roles=(INSPECTOR, ADMIN, HEAD))
     if isinstance(user, Response):
         return user
-    try:
-        notice_id = int(request.path_params["id"])
-    except ValueError:
+    notice_id = ascii_int(request.path_params["id"])
+    if notice_id is None:
         return await error_page(request, 404, N_("没有这份督查通知书"))
     async with app_state(request).db.read() as session:
         notice = await session.get(InspectionNotice, notice_id) if notice_id < 2**31 else None

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from ..api.errors import invalid
+from ..api import dates
 from ..halls.lookup import business_day, hall_zone
 from ..halls.models import Hall
-
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 
 
 @dataclass(frozen=True)
@@ -36,24 +32,10 @@ class Period:
         )
 
 
-def _next_month(year: int, month: int) -> date:
-    return date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
-
-
-def parse_period(code: str) -> Period:
-    code = code.strip()
-    m = _MONTH.match(code)
-    if m:
-        year, month = int(m.group(1)), int(m.group(2))
-        return Period(code, date(year, month, 1), _next_month(year, month))
-    q = _QUARTER.match(code)
-    if q:
-        year, quarter = int(q.group(1)), int(q.group(2))
-        first_month = 3 * (quarter - 1) + 1
-        return Period(code, date(year, first_month, 1), _next_month(year, first_month + 2))
-    raise invalid(
-        "invalid_period", "期间格式应为 YYYY-MM 或 YYYY-Qn (period must be YYYY-MM or YYYY-Qn)"
-    )
+def parse_period(code: str, *, today: date | None = None) -> Period:
+    """A month or quarter in the hall's life (``api.dates``), else 422 ``invalid_period``."""
+    span = dates.parse_period(code, today=today, kinds=dates.MONTH_OR_QUARTER)
+    return Period(span.code, span.first, span.after)
 
 
 def current_month(hall: Hall, now: datetime) -> Period:

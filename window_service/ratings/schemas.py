@@ -6,11 +6,12 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from ..api.dates import MonthOrQuarter
 from ..api.schemas import Input, Output, Query
 
 
 class RatingsQuery(Query):
-    period: str | None = Field(default=None, max_length=8, description="YYYY-MM or YYYY-Qn")
+    period: MonthOrQuarter | None = None
     subject: Literal["window", "staff", "department"] = "window"
     #: A published version of the period (a superseded one stays readable); default: in force.
     version: int | None = Field(default=None, ge=1, le=1000)
@@ -43,7 +44,7 @@ class RatingOut(Output):
 
 
 class PublishIn(Input):
-    period: str = Field(min_length=7, max_length=8)
+    period: MonthOrQuarter
 
 
 class CorrectionIn(Input):

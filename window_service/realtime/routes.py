@@ -35,6 +35,7 @@ from starlette.routing import WebSocketRoute
 from starlette.types import Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from ..api.dates import ascii_int
 from ..api.errors import ApiError
 from ..auth.principal import Principal
 from ..auth.roles import ADMIN, HEAD, INSPECTOR
@@ -298,10 +299,16 @@ def audience_of(principal: Principal, hall_id: int) -> Audience:
     return PUBLIC_AUDIENCE
 
 
+#: Close codes of the display socket (4000 + the HTTP status they stand for).
+CLOSE_UNKNOWN_HALL = 4404
+CLOSE_INVALID_QUERY = 4422
+
+
 def _parse_after(raw: str | None) -> int | None:
-    if raw is None or not raw.isdigit() or len(raw) > 15:
+    """``after`` as ASCII digits (at most 15), else None (``１２`` is not a number here)."""
+    if raw is None or len(raw) > 15:
         return None
-    return int(raw)
+    return ascii_int(raw)
 
 
 async def display_socket(ws: WebSocket) -> None:
@@ -311,7 +318,9 @@ async def display_socket(ws: WebSocket) -> None:
         async with state.db.read() as session:
             hall = await get_hall(session, hall_code)
     except ApiError:
-        await ws.close(code=4404, reason="unknown hall")
+        # Closing before the handshake would answer HTTP 403; the client is told why instead.
+        await ws.accept()
+        await ws.close(code=CLOSE_UNKNOWN_HALL, reason="unknown hall")
         return
     assert hall.id is not None
     conn = _Socket(ws, state, hall.id, hall_code)
@@ -321,8 +330,12 @@ async def display_socket(ws: WebSocket) -> None:
         principal = None
     if principal is not None and (not principal.via_session or _same_origin(ws)):
         conn.audience = audience_of(principal, hall.id)
-    after = _parse_after(ws.query_params.get("after"))
+    raw_after = ws.query_params.get("after")
+    after = _parse_after(raw_after)
     await ws.accept()
+    if raw_after is not None and after is None:
+        await ws.close(code=CLOSE_INVALID_QUERY, reason="after must be ASCII digits")
+        return
     try:
         conn.sub = await state.hub.subscribe(hall.id)
     except Exception:

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from ..api.errors import ApiError
 from ..auth.roles import ADMIN, HEAD, INSPECTOR
+from ..halls.lookup import business_day
 from ..halls.models import Hall
 from ..state import app_state
 from ..web.pages import N_, OFFICE_LINKS, OfficeLink, error_page, render, require_page_user
@@ -109,7 +110,11 @@ async def stats_page(request: Request) -> Response:
         now = state.clock.now()
         error = ""
         try:
-            period = parse_period(period_code) if period_code else default_period(hall, now)
+            period = (
+                parse_period(period_code, today=business_day(hall, now))
+                if period_code
+                else default_period(hall, now)
+            )
         except ApiError as exc:
             error = exc.message
             period = default_period(hall, now)

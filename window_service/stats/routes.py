@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
+from ..api.dates import StatsPeriod
 from ..api.endpoint import ApiRequest, ApiRouter
 from ..api.errors import ApiError
 from ..api.schemas import Query
 from ..auth.principal import Principal
 from ..auth.roles import ADMIN, HEAD, INSPECTOR
-from ..halls.lookup import get_hall
+from ..halls.lookup import business_day, get_hall
 from ..halls.models import Hall
 from .export import filename, to_csv, to_xlsx
 from .service import Stats, default_period, hall_stats, parse_period
@@ -24,7 +24,7 @@ OFFICE = (ADMIN, INSPECTOR, HEAD)
 
 class StatsQuery(Query):
     #: ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY-Qn``; default: this month.
-    period: str | None = Field(default=None, max_length=16)
+    period: StatsPeriod | None = None
     by: Literal["hall", "department", "service", "window", "staff"] = "hall"
 
 
@@ -46,7 +46,8 @@ async def compute(
 ) -> Stats:
     departments = scope_of(api.principal, hall)
     now = api.state.clock.now()
-    chosen = parse_period(period) if period else default_period(hall, now)
+    today = business_day(hall, now)
+    chosen = parse_period(period, today=today) if period else default_period(hall, now)
     return await hall_stats(session, hall, chosen, by, now=now, department_ids=departments)
 
 

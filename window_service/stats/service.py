@@ -14,7 +14,6 @@ imported lazily, so the ticket figures stand on their own.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..api import dates
 from ..api.errors import invalid
 from ..auth.models import User
 from ..halls.lookup import business_day, hall_zone, local_time
@@ -38,10 +38,6 @@ BY_LABELS = {
 }
 #: Points of a rating 5 … 1 (潮州细则 default): satisfaction is their mean on 0–100.
 POINTS = {5: 10.0, 4: 8.0, 3: 6.0, 2: 3.0, 1: 0.0}
-
-_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 
 
 @dataclass(frozen=True)
@@ -75,26 +71,11 @@ def _month_end(year: int, month: int) -> date:
     return following - timedelta(days=1)
 
 
-def parse_period(code: str) -> Period:
-    """``YYYY-MM-DD`` (a day), ``YYYY-MM`` (a month) or ``YYYY-Qn`` (a quarter)."""
-    code = code.strip()
-    try:
-        if m := _DAY.match(code):
-            day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-            return Period(code, "day", day, day)
-        if m := _MONTH.match(code):
-            year, month = int(m.group(1)), int(m.group(2))
-            return Period(code, "month", date(year, month, 1), _month_end(year, month))
-        if m := _QUARTER.match(code):
-            year, quarter = int(m.group(1)), int(m.group(2))
-            first = 3 * (quarter - 1) + 1
-            return Period(code, "quarter", date(year, first, 1), _month_end(year, first + 2))
-    except ValueError:
-        pass
-    raise invalid(
-        "invalid_period",
-        "统计期间格式应为 YYYY-MM-DD、YYYY-MM 或 YYYY-Qn (period: a day, month or quarter)",
-    )
+def parse_period(code: str, *, today: date | None = None) -> Period:
+    """``YYYY-MM-DD`` (a day), ``YYYY-MM`` (a month) or ``YYYY-Qn`` (a quarter), in the
+    hall's life (``api.dates``); else 422 ``invalid_period``."""
+    span = dates.parse_period(code, today=today, kinds=dates.DAY_MONTH_OR_QUARTER)
+    return Period(span.code, span.kind, span.first, span.last)
 
 
 def default_period(hall: Hall, now: datetime) -> Period:

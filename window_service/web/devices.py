@@ -27,6 +27,7 @@ from ..api.errors import ApiError, error_response
 from ..devices import qr
 from ..halls.lookup import get_hall, hall_zone
 from ..halls.models import Hall, Window
+from ..security import public_base_url
 from ..state import app_state
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -139,7 +140,7 @@ async def qr_svg(request: Request) -> Response:
     """``/qr.svg?data=<url>``: public; only this server's own /t/ and lookup links (≤ 512)."""
     data = request.query_params.get("data", "")
     settings = app_state(request).settings
-    bases = [settings.public_url, str(request.base_url)]
+    bases = [public_base_url(request, settings)]
     if not qr.allowed(data, bases):
         return error_response(
             422,

@@ -52,14 +52,14 @@ async def login_submit(request: Request) -> Response:
     else:
         state = app_state(request)
         try:
-            async with state.db.read() as session:
-                account = await sign_in(
-                    session,
-                    state.auth.login_throttle,
-                    username,
-                    password,
-                    client_address(request),
-                )
+            account = await sign_in(
+                state.db,
+                state.auth.login_throttle,
+                username,
+                password,
+                client_address(request),
+                state.clock.now(),
+            )
         except ApiError as exc:
             if exc.status == 429:
                 return await render(
