@@ -86,6 +86,7 @@ def service_out(s: Service, departments: dict[int, Department]) -> AdminServiceO
         guide=s.guide,
         materials=s.materials,
         fees=s.fees,
+        legal_basis=s.legal_basis,
         active=s.active,
     )
 
@@ -103,6 +104,7 @@ async def window_out(session: AsyncSession, w: Window) -> AdminWindowOut:
         id=w.id,
         number=w.number,
         name=w.name,
+        zone=w.zone,
         status=w.status,
         services=await service.window_codes(session, w.id),
         staff=list(staff),
@@ -319,7 +321,9 @@ async def create_window(api: ApiRequest) -> AdminWindowOut:
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         body = api.body
-        window = await service.add_window(tx, hall, body.number, body.name, body.services)
+        window = await service.add_window(
+            tx, hall, body.number, body.name, body.services, zone=body.zone
+        )
         await commit(tx)
         return await window_out(session, window)
 
