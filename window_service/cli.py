@@ -72,10 +72,36 @@ async def _demo(password: str | None, device_key: str | None) -> int:
     return 0
 
 
+async def _county(password: str | None, device_key: str | None) -> int:
+    from .admin.county import COUNTY_CODE, seed_county
+
+    settings = get_settings()
+    db = create_database(settings.database_url)
+    try:
+        creds = await seed_county(
+            db, timezone=settings.timezone, password=password, device_key=device_key
+        )
+    finally:
+        await db.dispose()
+    if not creds.created:
+        print(f"县级示范大厅 county demo hall ({COUNTY_CODE}): 已存在 (exists)")
+        return 0
+    print(f"县级示范大厅 county demo hall ({COUNTY_CODE}): 已创建 (created)")
+    print("账号 accounts (username / password):")
+    for username, pw in creds.passwords.items():
+        print(f"  {username:<24} {pw}")
+    print("设备密钥 device keys:")
+    for name, key in creds.device_keys.items():
+        print(f"  {name:<16} {key}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .migrate import upgrade
 
     upgrade(get_settings().database_url)
+    if args.size == "county":
+        return asyncio.run(_county(args.password, args.device_key))
     return asyncio.run(_demo(args.password, args.device_key))
 
 
@@ -386,6 +412,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="seed the demo hall (idempotent) and print its credentials")
     demo.add_argument("--password")
     demo.add_argument("--device-key")
+    demo.add_argument(
+        "--size",
+        choices=["small", "county"],
+        default="small",
+        help="small: the demo hall (default); county: a second, county-size hall",
+    )
     demo.set_defaults(func=cmd_demo)
 
     user = sub.add_parser("user", help="manage accounts")

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..api.errors import ApiError
 from ..audit.chain import snapshot
 from ..auth.models import User
-from ..auth.passwords import MIN_PASSWORD_LENGTH, verify_password
+from ..auth.passwords import verify_password
 from ..auth.principal import Principal
 from ..auth.roles import ADMIN
 from ..halls.lookup import departments_by_id
@@ -243,11 +243,6 @@ async def check_against_hall(session: AsyncSession, hall: Hall, setup: HallSetup
                         PEOPLE, person.row, "用户名", f"用户名「{person.username}」已被其他大厅使用"
                     )
                 )
-    for person in setup.people:
-        if person.password and len(person.password) < MIN_PASSWORD_LENGTH:
-            problems.append(
-                Problem(PEOPLE, person.row, "密码", f"密码至少 {MIN_PASSWORD_LENGTH} 位")
-            )
     return problems
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 
+from ..auth.passwords import MIN_PASSWORD_LENGTH
 from ..auth.roles import HEAD, STAFF, USER_ROLES
 
 DEPARTMENTS = "部门"
@@ -394,7 +395,9 @@ def _read_people(
         if role is not None and role != HEAD and departments:
             sheet.problem(row, "部门编码", "只有部门负责人（head）填写部门编码")
         password = cells["密码"]
-        if password and len(password) > 256:
+        if password and len(password) < MIN_PASSWORD_LENGTH:
+            sheet.problem(row, "密码", f"密码至少 {MIN_PASSWORD_LENGTH} 位")
+        elif len(password) > 256:
             sheet.problem(row, "密码", "密码过长")
         if username is not None:
             sheet.duplicate(names, username, row, "用户名", "用户名")
