@@ -533,3 +533,209 @@ async def test_two_halls_are_kept_apart(db_url: str, tmp_path: Path, clock: Fixe
             # The demo's admin cannot configure the new hall.
             admin = await login(c, "admin")
             assert (await c.get("/api/v1/halls/xian/settings", headers=admin)).status_code == 403
+
+
+# -- zones ---------------------------------------------------------------------------------------
+async def test_zones_in_call_text_and_display_snapshot(
+    db_url: str, tmp_path: Path, clock: FixedClock
+) -> None:
+    from window_service.realtime.models import HallEvent
+    from window_service.realtime.snapshot import snapshot
+
+    async with database(db_url) as db:
+        hall = await new_hall(db)
+        await run_import(db, "xian", write_workbook(small_setup()))
+        async with db.write() as session:
+            tx = Tx(session, hall.id or 0, utcnow(), Actor("test"))
+            _, kiosk_key = await add_device(tx, hall, "kiosk", "大厅取号机", None)
+            await tx.commit()
+    async with clocked_app(db_url, tmp_path, clock) as app:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t"
+        ) as c:
+            for service in ("hukou", "jiuye"):
+                r = await c.post(
+                    "/api/v1/halls/xian/tickets",
+                    json={"service": service},
+                    headers={"X-Device-Key": kiosk_key},
+                )
+                assert r.status_code == 201, r.text
+            windows = {w["number"]: w for w in (await c.get("/api/v1/halls/xian/windows")).json()}
+            w1 = await login(c, "xian-w1", PASSWORD)
+            assert (
+                await c.post(f"/api/v1/windows/{windows[1]['id']}/call-next", headers=w1)
+            ).status_code == 200
+            # The demo hall has no zones: its call text is as before.
+            demo_windows = {
+                w["number"]: w for w in (await c.get("/api/v1/halls/demo/windows")).json()
+            }
+            await c.post("/api/v1/halls/demo/tickets", json={"service": "hukou"}, headers=KIOSK)
+            demo_w1 = await login(c, "w1")
+            assert (
+                await c.post(f"/api/v1/windows/{demo_windows[1]['id']}/call-next", headers=demo_w1)
+            ).status_code == 200
+        async with app.state.core.db.read() as session:
+            calls = list(
+                (
+                    await session.execute(
+                        select(HallEvent).where(HallEvent.type == "call").order_by(HallEvent.id)
+                    )
+                ).scalars()  # type: ignore[arg-type]
+            )
+            texts = [e.payload["text"] for e in calls]
+            assert texts == ["请A001号到一楼A区1号窗口办理", "请A001号到1号窗口办理"]
+            assert calls[0].payload["zone"] == "一楼A区"
+            snap = await snapshot(session, hall, clock.now())
+    by_number = {w["number"]: w for w in snap["windows"]}
+    assert snap["zones"] == ["一楼A区", "二楼"]
+    assert by_number[2]["zone"] == "一楼A区" and by_number[2]["prefixes"] == ["A", "B"]
+    assert by_number[3]["prefixes"] == ["B", "JY"]
+    # A hall of one zone names none.
+    async with database(db_url) as db:
+        one_zone = small_setup()
+        for window in one_zone.windows:
+            window.zone = "一楼"
+        await run_import(db, "xian", write_workbook(one_zone))
+    async with clocked_app(db_url, tmp_path, clock) as app:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t"
+        ) as c:
+            windows = {w["number"]: w for w in (await c.get("/api/v1/halls/xian/windows")).json()}
+            w3 = await login(c, "xian-w3", (await _reset_password(db_url, "xian-w3")))
+            r = await c.post(f"/api/v1/windows/{windows[3]['id']}/call-next", headers=w3)
+            assert r.status_code == 200, r.text
+        async with app.state.core.db.read() as session:
+            last = (
+                (
+                    await session.execute(
+                        select(HallEvent)
+                        .where(HallEvent.type == "call")
+                        .order_by(HallEvent.id.desc())
+                    )
+                )
+                .scalars()
+                .first()
+            )  # type: ignore[arg-type, attr-defined]
+            assert last is not None and last.payload["text"] == "请JY001号到3号窗口办理"
+
+
+async def _reset_password(db_url: str, username: str) -> str:
+    from window_service.auth.passwords import hash_password
+
+    async with database(db_url) as db, db.write() as session:
+        user = (await session.execute(select(User).where(User.username == username))).scalar_one()  # type: ignore[arg-type]
+        user.password_hash = hash_password(PASSWORD)
+        await session.commit()
+    return PASSWORD
+
+
+# -- the admin page's import -------------------------------------------------------------------
+async def test_hall_admin_imports_through_the_api(
+    db_url: str, tmp_path: Path, clock: FixedClock
+) -> None:
+    from tests.test_web_signin import csrf_from, page_login
+    from window_service.auth.service import add_user
+
+    async with database(db_url) as db:
+        hall = await new_hall(db)
+        async with db.write() as session:
+            tx = Tx(session, hall.id or 0, utcnow(), Actor("test"))
+            await add_user(
+                tx, hall_id=hall.id or 0, username="boss", role="admin", password=PASSWORD
+            )
+            await tx.commit()
+    good = write_workbook(small_setup())
+    files = {"file": ("xian.xlsx", good, "application/octet-stream")}
+    async with clocked_app(db_url, tmp_path, clock) as app:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t"
+        ) as c:
+            boss = await login(c, "boss", PASSWORD)
+            demo_admin = await login(c, "admin")
+            # A hall admin manages only their own hall.
+            r = await c.post(
+                "/api/v1/halls/xian/setup/import?dry_run=true", files=files, headers=demo_admin
+            )
+            assert r.status_code == 403
+            r = await c.post(
+                "/api/v1/halls/demo/setup/import?dry_run=true", files=files, headers=boss
+            )
+            assert r.status_code == 403
+            assert (await c.get("/api/v1/halls/demo/setup/export", headers=boss)).status_code == 403
+            w1 = await login(c, "w1")
+            assert (await c.get("/api/v1/setup/template", headers=w1)).status_code == 403
+            # Errors: 422 with every problem, nothing written.
+            bad = {"file": ("bad.xlsx", bad_workbook(), "application/octet-stream")}
+            r = await c.post("/api/v1/halls/xian/setup/import", files=bad, headers=boss)
+            assert r.status_code == 422
+            error = r.json()["error"]
+            assert error["code"] == "invalid_workbook"
+            assert {
+                "sheet": "人员",
+                "row": 3,
+                "column": "窗口号",
+                "message": "窗口工作人员须填写窗口号",
+            } in error["details"]
+            assert len(error["details"]) >= len(EXPECTED_ERRORS) - 1  # no service X in this hall
+            # Not a multipart body, or no file: clear errors.
+            assert (
+                await c.post("/api/v1/halls/xian/setup/import", json={}, headers=boss)
+            ).status_code == 415
+            # Dry run: the changes it would make, nothing written.
+            r = await c.post(
+                "/api/v1/halls/xian/setup/import?dry_run=true", files=files, headers=boss
+            )
+            assert r.status_code == 200, r.text
+            assert r.json()["created"] == {"department": 2, "service": 3, "window": 4, "user": 5}
+            assert r.json()["passwords"] == {}
+            assert (await c.get("/api/v1/halls/xian/windows")).json() == []
+            r = await c.post("/api/v1/halls/xian/setup/import", files=files, headers=boss)
+            assert r.status_code == 200, r.text
+            assert r.json()["changes"] == 14 and set(r.json()["passwords"]) == {
+                "xian-w2",
+                "xian-w3",
+                "xian-head",
+                "xian-office",
+            }
+            assert len((await c.get("/api/v1/halls/xian/windows")).json()) == 4
+            # The service guide reaches the kiosk's list.
+            services = {s["code"]: s for s in (await c.get("/api/v1/halls/xian/services")).json()}
+            assert services["hukou"]["materials"] == ["居民身份证", "户口簿"]
+            assert (
+                services["hukou"]["fees"] == "免费"
+                and services["hukou"]["legal_basis"] == "《户口登记条例》"
+            )
+            exported = await c.get("/api/v1/halls/xian/setup/export", headers=boss)
+            assert exported.status_code == 200
+            assert exported.headers["content-type"].startswith("application/vnd.openxmlformats")
+            again = await c.post(
+                "/api/v1/halls/xian/setup/import",
+                files={"file": ("e.xlsx", exported.content, "application/octet-stream")},
+                headers=boss,
+            )
+            assert again.status_code == 200 and again.json()["changes"] == 0
+            template = await c.get("/api/v1/setup/template", headers=boss)
+            assert template.status_code == 200 and load_workbook(
+                io.BytesIO(template.content)
+            ).sheetnames == list(HEADERS)
+        # The page: the import section, in Chinese and in English.
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://hall.test"
+        ) as c:
+            assert (await page_login(c, "boss", PASSWORD)).status_code == 303
+            page = await c.get("/office/admin")
+            assert page.status_code == 200
+            for text in ("导入配置表", "下载导入模板", "确认导入", "一楼A区"):
+                assert text in page.text, text
+            token = csrf_from(page.text)
+            r = await c.post(
+                "/api/v1/halls/xian/setup/import?dry_run=true",
+                files=files,
+                headers={"X-CSRF-Token": token},
+            )
+            assert r.status_code == 200 and r.json()["changes"] == 0
+            english = await c.get("/office/admin?lang=en")
+            assert (
+                "Import a configuration workbook" in english.text
+                and "导入配置表" not in english.text
+            )

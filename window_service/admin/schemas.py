@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
-from ..api.schemas import Input, Output
+from ..api.schemas import Input, Output, Query
 
 Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
 Username = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
@@ -221,3 +221,26 @@ class DeviceCreate(Input):
 
 class DeviceAction(Input):
     reason: Reason
+
+
+# -- set-up workbook (大厅配置导入) -------------------------------------------------------
+class SetupImportQuery(Query):
+    #: Check only: report what would change, write nothing.
+    dry_run: bool = False
+
+
+class SetupCounts(Output):
+    department: int
+    service: int
+    window: int
+    user: int
+
+
+class SetupImportOut(Output):
+    dry_run: bool
+    created: SetupCounts
+    updated: SetupCounts
+    switched_off: SetupCounts
+    changes: int
+    #: username → generated password of each new account without one (shown only here).
+    passwords: dict[str, str]

@@ -72,6 +72,8 @@ _PREFIX = re.compile(r"^[A-Z]{1,2}$")
 _LIST_SEPARATORS = re.compile(r"[、,，;；\s]+")
 MAX_WINDOW_NUMBER = 9999
 DEFAULT_WAIT_TARGET = 20
+#: More rows than any hall has: a bigger sheet is refused, not read to the end.
+MAX_ROWS = 5000
 
 
 @dataclass(frozen=True)
@@ -245,6 +247,9 @@ def _rows(workbook: Any, name: str, problems: list[Problem]) -> list[tuple[int, 
     where = {h: header.index(h) for h in headers}
     out = []
     for number, values in enumerate(rows, start=2):
+        if number > MAX_ROWS + 1:
+            problems.append(Problem(name, number, "表头", f"行数过多（最多 {MAX_ROWS} 行）"))
+            break
         cells = {
             h: _text(values[index]) if index < len(values) else "" for h, index in where.items()
         }
