@@ -16,7 +16,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from tests.cases_support import clocked_app
-from tests.conftest import KIOSK, login
+from tests.conftest import KIOSK, login, make_settings
 from tests.test_cli import can_log_in, run_cli
 from window_service.admin.county import seed_county
 from window_service.admin.service import add_device
@@ -36,6 +36,7 @@ from window_service.admin.workbook import (
     WindowRow,
     write_workbook,
 )
+from window_service.app import create_app
 from window_service.audit.models import AuditRecord
 from window_service.audit.verify import verify_command
 from window_service.auth.models import User
@@ -215,6 +216,35 @@ async def test_hall_add_then_admin_for_it(db_url: str, tmp_path: Path) -> None:
     )
     assert imported.returncode == 0, imported.stderr
     assert "zhangwei" in imported.stdout  # the generated password is printed once
+    # A kiosk for the new hall: its key is printed once and issues there only.
+    device = await asyncio.to_thread(
+        run_cli, db_url, tmp_path, "device", "add", "xian", "--kind", "kiosk"
+    )
+    assert device.returncode == 0, device.stderr
+    key = device.stdout.strip().rsplit(" ", 1)[-1]
+    bad_pad = await asyncio.to_thread(
+        run_cli, db_url, tmp_path, "device", "add", "xian", "--kind", "evaluator"
+    )
+    assert bad_pad.returncode != 0 and "窗口" in bad_pad.stderr
+    app = create_app(make_settings(db_url, tmp_path), run_housekeeping=False)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t"
+        ) as c:
+            r = await c.post(
+                "/api/v1/halls/xian/tickets",
+                json={"service": "hukou"},
+                headers={"X-Device-Key": key},
+            )
+            assert r.status_code == 201 and r.json()["number"] == "A001"
+            r = await c.post(
+                "/api/v1/halls/demo/tickets",
+                json={"service": "hukou"},
+                headers={"X-Device-Key": key},
+            )
+            assert r.status_code in (401, 403)
+    finally:
+        await app.state.core.db.dispose()
 
 
 # -- import ---------------------------------------------------------------------------------------

@@ -75,14 +75,15 @@
       box.appendChild(el("div", "hd-latest-idle", "欢迎光临，请取号等候"));
       return;
     }
+    // the zone is named (on a line of its own, so the call never gets wider) when the
+    // call's text names it: a hall of several zones
+    if (call.zone && call.text && call.text.indexOf(call.zone) >= 0) {
+      box.appendChild(el("div", "hd-latest-zone", "请到 " + call.zone));
+    }
     var line = el("div", "hd-latest-text");
     line.appendChild(document.createTextNode("请 "));
     line.appendChild(el("span", "hd-latest-ticket", call.ticket));
     line.appendChild(document.createTextNode(" 号到 "));
-    // the zone is named when the call's text names it (a hall of several zones)
-    if (call.zone && call.text && call.text.indexOf(call.zone) >= 0) {
-      line.appendChild(el("span", "hd-latest-zone", call.zone + " "));
-    }
     line.appendChild(el("span", "hd-latest-window", String(call.window)));
     line.appendChild(document.createTextNode(" 号窗口办理"));
     box.appendChild(line);

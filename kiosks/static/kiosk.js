@@ -146,9 +146,10 @@
       var item = el("div", "k-service-item");
       item.appendChild(button);
       if (hasGuide(s)) {
-        var open = el("button", "k-guide-open", "办事指南");
+        var open = el("button", "k-guide-open", "指南");
         open.type = "button";
         open.dataset.guide = s.code;
+        open.setAttribute("aria-label", "办事指南：" + s.name);
         open.addEventListener("click", function () {
           showGuide(s);
         });

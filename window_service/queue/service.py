@@ -665,6 +665,10 @@ async def set_window_status(tx: Tx, window: Window, status: str) -> Window:
     """暂停 / 恢复 a window."""
     if status not in ("open", "paused", "closed"):
         raise invalid("invalid_status", "窗口状态无效 (unknown window status)")
+    if window.status == "closed" and status != "closed":
+        # closed by the administrator (a window no longer in the hall's set-up): only the
+        # administrator's configuration opens it again
+        raise conflict("window_closed", "窗口已关闭，请联系管理员 (the window is closed)")
     before = snapshot(window)
     window.status = status
     tx.audit(f"window.{status}", window, before=before)
