@@ -769,3 +769,29 @@ async def test_hall_admin_imports_through_the_api(
                 "Import a configuration workbook" in english.text
                 and "导入配置表" not in english.text
             )
+
+
+async def test_a_prefix_moves_from_one_service_to_another(db_url: str) -> None:
+    async with database(db_url) as db:
+        hall = await new_hall(db)
+        await run_import(db, "xian", write_workbook(small_setup()))
+        moved = small_setup()
+        moved.services[0].prefix = "H"  # hukou gives A up …
+        moved.services[2].prefix = "A"  # … to jiuye, listed after it
+        summary = await run_import(db, "xian", write_workbook(moved))
+        assert summary.updated["service"] == 2
+        async with db.read() as session:
+            prefixes = dict(
+                (
+                    await session.execute(
+                        select(Service.code, Service.prefix).where(Service.hall_id == hall.id)
+                    )
+                ).all()  # type: ignore[call-overload]
+            )
+        assert prefixes == {"hukou": "H", "shebao": "B", "jiuye": "A"}
+        swapped = small_setup()  # shebao B ⇄ jiuye A: neither can go first
+        swapped.services[0].prefix = "H"
+        swapped.services[1].prefix, swapped.services[2].prefix = "A", "B"
+        with pytest.raises(SetupRefused) as refused:
+            await run_import(db, "xian", write_workbook(swapped))
+        assert any(p.sheet == "事项" and p.column == "号段" for p in refused.value.problems)

@@ -329,10 +329,12 @@ class _Applying:
                 if current is not None and current != row.code:
                     waiting.append(row)
                     continue
-                await self._service(row, existing.get(row.code), departments)
-                if row.code in existing:
-                    holder.pop(existing[row.code].prefix, None)
-                holder[row.prefix] = row.code
+                service = existing.get(row.code)
+                given_up = service.prefix if service is not None else None
+                if await self._service(row, service, departments):
+                    if given_up is not None and holder.get(given_up) == row.code:
+                        del holder[given_up]
+                    holder[row.prefix] = row.code
             if len(waiting) == len(pending):
                 for row in waiting:
                     self.problems.append(
@@ -341,7 +343,7 @@ class _Applying:
                             row.row,
                             "号段",
                             f"号段「{row.prefix}」仍被事项「{holder[row.prefix]}」使用"
-                            "（号段互换请分两次导入）",
+                            "（两个事项互换号段时，请先改用其他号段，分两次导入）",
                         )
                     )
                 break
@@ -354,7 +356,8 @@ class _Applying:
 
     async def _service(
         self, row: ServiceRow, service: Service | None, departments: dict[str, Department]
-    ) -> None:
+    ) -> bool:
+        """Create or update one service; False when a rule refused it (a problem recorded)."""
         values = self._service_values(row)
         try:
             if service is None:
@@ -369,7 +372,7 @@ class _Applying:
                     },
                 )
                 self.summary.created["service"] += 1
-                return
+                return True
             before = snapshot(service)
             changes = {**values, "prefix": row.prefix}
             department = departments.get(row.department)
@@ -378,8 +381,10 @@ class _Applying:
             await admin.update_service(self.tx, service, changes)
             if snapshot(service) != before:
                 self.summary.updated["service"] += 1
+            return True
         except ApiError as exc:
             self.refused(SERVICES, row.row, "编码", exc)
+            return False
 
     async def windows(self) -> None:
         assert self.hall.id is not None
