@@ -204,10 +204,20 @@ def cmd_hall_add(args: argparse.Namespace) -> int:
 def cmd_hall_template(args: argparse.Namespace) -> int:
     from .admin.workbook import write_workbook
 
-    with open(args.file, "wb") as out:
-        out.write(write_workbook())
+    if not _write_file(args.file, write_workbook()):
+        return 2
     print(f"已写出导入模板 (template written): {args.file}")
     return 0
+
+
+def _write_file(path: str, data: bytes) -> bool:
+    try:
+        with open(path, "wb") as out:
+            out.write(data)
+    except OSError as exc:
+        print(f"无法写入文件 (cannot write file): {exc}", file=sys.stderr)
+        return False
+    return True
 
 
 async def _hall_import(code: str, data: bytes, dry_run: bool) -> int:
@@ -291,8 +301,8 @@ def cmd_hall_export(args: argparse.Namespace) -> int:
     if data is None:
         print(f"没有这个大厅 (unknown hall): {args.code}", file=sys.stderr)
         return 2
-    with open(args.file, "wb") as out:
-        out.write(data)
+    if not _write_file(args.file, data):
+        return 2
     print(f"已导出 (exported) {args.code}: {args.file}")
     return 0
 
