@@ -1,4 +1,5 @@
-"""The ``window-service`` command: serve, migrate, demo, user add, audit verify."""
+"""The ``window-service`` command: serve, migrate, demo, user add, hall add|template|import|export,
+device add, audit verify."""
 
 from __future__ import annotations
 
@@ -8,11 +9,17 @@ import getpass
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from .config import get_settings
 from .db import create_database, utcnow
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from .halls.models import Hall
 
 
 def _urls(host: str, port: int) -> str:
@@ -72,10 +79,36 @@ async def _demo(password: str | None, device_key: str | None) -> int:
     return 0
 
 
+async def _county(password: str | None, device_key: str | None) -> int:
+    from .admin.county import COUNTY_CODE, seed_county
+
+    settings = get_settings()
+    db = create_database(settings.database_url)
+    try:
+        creds = await seed_county(
+            db, timezone=settings.timezone, password=password, device_key=device_key
+        )
+    finally:
+        await db.dispose()
+    if not creds.created:
+        print(f"县级示范大厅 county demo hall ({COUNTY_CODE}): 已存在 (exists)")
+        return 0
+    print(f"县级示范大厅 county demo hall ({COUNTY_CODE}): 已创建 (created)")
+    print("账号 accounts (username / password):")
+    for username, pw in creds.passwords.items():
+        print(f"  {username:<24} {pw}")
+    print("设备密钥 device keys:")
+    for name, key in creds.device_keys.items():
+        print(f"  {name:<16} {key}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .migrate import upgrade
 
     upgrade(get_settings().database_url)
+    if args.size == "county":
+        return asyncio.run(_county(args.password, args.device_key))
     return asyncio.run(_demo(args.password, args.device_key))
 
 
@@ -132,6 +165,188 @@ def cmd_user_add(args: argparse.Namespace) -> int:
         password = sys.stdin.readline().rstrip("\n")
     upgrade(get_settings().database_url)
     return asyncio.run(_user_add(args.name, args.role, args.window, args.hall, password))
+
+
+async def _find_hall(session: AsyncSession, code: str) -> Hall | None:
+    from .halls.models import Hall
+
+    hall: Hall | None = (
+        await session.execute(select(Hall).where(Hall.code == code))  # type: ignore[arg-type]
+    ).scalar_one_or_none()
+    return hall
+
+
+async def _hall_add(code: str, name: str, timezone: str, region: str) -> int:
+    from .admin.setup import create_hall
+    from .api.errors import ApiError
+    from .transaction import Actor, Tx
+
+    db = create_database(get_settings().database_url)
+    try:
+        async with db.write() as session:
+            tx = Tx(session, 0, utcnow(), Actor("cli"))
+            try:
+                hall = await create_hall(tx, code=code, name=name, timezone=timezone, region=region)
+            except ApiError as exc:
+                print(exc.message, file=sys.stderr)
+                return 2
+            await tx.commit()
+            print(f"已创建服务大厅 (hall created): {hall.code} {hall.name}")
+            print(f"下一步 (next): window-service user add NAME --role admin --hall {hall.code}")
+            return 0
+    finally:
+        await db.dispose()
+
+
+def cmd_hall_add(args: argparse.Namespace) -> int:
+    from .migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    return asyncio.run(
+        _hall_add(args.code, args.name, args.timezone or settings.timezone, args.region or "")
+    )
+
+
+def cmd_hall_template(args: argparse.Namespace) -> int:
+    from .admin.workbook import write_workbook
+
+    if not _write_file(args.file, write_workbook()):
+        return 2
+    print(f"已写出导入模板 (template written): {args.file}")
+    return 0
+
+
+def _write_file(path: str, data: bytes) -> bool:
+    try:
+        with open(path, "wb") as out:
+            out.write(data)
+    except OSError as exc:
+        print(f"无法写入文件 (cannot write file): {exc}", file=sys.stderr)
+        return False
+    return True
+
+
+async def _hall_import(code: str, data: bytes, dry_run: bool) -> int:
+    from sqlalchemy.exc import IntegrityError
+
+    from .admin.setup import SetupRefused, import_workbook
+    from .transaction import Actor, Tx
+
+    db = create_database(get_settings().database_url)
+    try:
+        async with db.write() as session:
+            hall = await _find_hall(session, code)
+            if hall is None or hall.id is None:
+                print(f"没有这个大厅 (unknown hall): {code}", file=sys.stderr)
+                return 2
+            tx = Tx(session, hall.id, utcnow(), Actor("cli"))
+            try:
+                summary = await import_workbook(tx, hall, data, dry_run=dry_run)
+            except SetupRefused as refused:
+                print(
+                    f"导入文件有 {len(refused.problems)} 处错误，未写入任何内容 "
+                    "(errors found; nothing written):",
+                    file=sys.stderr,
+                )
+                for problem in refused.problems:
+                    print(str(problem), file=sys.stderr)
+                return 1
+            except IntegrityError:
+                print("与已有配置冲突，未写入任何内容 (conflict; nothing written)", file=sys.stderr)
+                return 1
+    finally:
+        await db.dispose()
+    if dry_run:
+        print("试导入（未写入）(dry run, nothing written):")
+    else:
+        print(f"已导入 (imported) {code}:")
+    for line in summary.lines():
+        print(f"  {line}")
+    if summary.changes == 0:
+        print("  没有变化 (no changes)")
+    if summary.passwords:
+        print("新账号的初始密码（只显示这一次）(new accounts' passwords, shown once):")
+        for username, password in summary.passwords.items():
+            print(f"  {username} {password}")
+    return 0
+
+
+def cmd_hall_import(args: argparse.Namespace) -> int:
+    from .migrate import upgrade
+
+    try:
+        with open(args.file, "rb") as source:
+            data = source.read()
+    except OSError as exc:
+        print(f"无法读取文件 (cannot read file): {exc}", file=sys.stderr)
+        return 2
+    upgrade(get_settings().database_url)
+    return asyncio.run(_hall_import(args.code, data, args.dry_run))
+
+
+async def _hall_export(code: str) -> bytes | None:
+    from .admin.setup import export_setup
+    from .admin.workbook import write_workbook
+
+    db = create_database(get_settings().database_url)
+    try:
+        async with db.read() as session:
+            hall = await _find_hall(session, code)
+            if hall is None:
+                return None
+            return write_workbook(await export_setup(session, hall))
+    finally:
+        await db.dispose()
+
+
+def cmd_hall_export(args: argparse.Namespace) -> int:
+    from .migrate import upgrade
+
+    upgrade(get_settings().database_url)
+    data = asyncio.run(_hall_export(args.code))
+    if data is None:
+        print(f"没有这个大厅 (unknown hall): {args.code}", file=sys.stderr)
+        return 2
+    if not _write_file(args.file, data):
+        return 2
+    print(f"已导出 (exported) {args.code}: {args.file}")
+    return 0
+
+
+async def _device_add(code: str, kind: str, window: int | None, name: str) -> int:
+    from .admin.service import add_device
+    from .api.errors import ApiError
+    from .transaction import Actor, Tx
+
+    db = create_database(get_settings().database_url)
+    try:
+        async with db.write() as session:
+            hall = await _find_hall(session, code)
+            if hall is None or hall.id is None:
+                print(f"没有这个大厅 (unknown hall): {code}", file=sys.stderr)
+                return 2
+            tx = Tx(session, hall.id, utcnow(), Actor("cli"))
+            labels = {"kiosk": "取号机", "display": "显示屏", "evaluator": "评价器"}
+            default = labels.get(kind, kind) + (f"（{window}号窗口）" if window else "")
+            try:
+                device, key = await add_device(tx, hall, kind, name or default, window)
+            except ApiError as exc:
+                print(exc.message, file=sys.stderr)
+                return 2
+            await tx.commit()
+    finally:
+        await db.dispose()
+    print(f"已添加设备 (device added): {device.id} {device.name} ({kind})")
+    print(f"设备密钥（只显示这一次）(device key, shown once): {key}")
+    return 0
+
+
+def cmd_device_add(args: argparse.Namespace) -> int:
+    from .migrate import upgrade
+
+    upgrade(get_settings().database_url)
+    return asyncio.run(_device_add(args.code, args.kind, args.window, args.name or ""))
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
@@ -238,6 +453,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="seed the demo hall (idempotent) and print its credentials")
     demo.add_argument("--password")
     demo.add_argument("--device-key")
+    demo.add_argument(
+        "--size",
+        choices=["small", "county"],
+        default="small",
+        help="small: the demo hall (default); county: a second, county-size hall",
+    )
     demo.set_defaults(func=cmd_demo)
 
     user = sub.add_parser("user", help="manage accounts")
@@ -248,6 +469,36 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--window", type=int)
     add.add_argument("--hall", default="demo")
     add.set_defaults(func=cmd_user_add)
+
+    hall = sub.add_parser("hall", help="set up halls (new hall, workbook import/export)")
+    hall_sub = hall.add_subparsers(dest="hall_command", required=True)
+    hall_add = hall_sub.add_parser("add", help="create an empty hall")
+    hall_add.add_argument("code")
+    hall_add.add_argument("--name", required=True)
+    hall_add.add_argument("--timezone", help="IANA zone (default WINDOW_SERVICE_TIMEZONE)")
+    hall_add.add_argument("--region", help="region code (行政区划)")
+    hall_add.set_defaults(func=cmd_hall_add)
+    template = hall_sub.add_parser("template", help="write the import workbook's template")
+    template.add_argument("file")
+    template.set_defaults(func=cmd_hall_template)
+    hall_import = hall_sub.add_parser("import", help="import a hall's configuration workbook")
+    hall_import.add_argument("code")
+    hall_import.add_argument("file")
+    hall_import.add_argument("--dry-run", action="store_true", help="check only, write nothing")
+    hall_import.set_defaults(func=cmd_hall_import)
+    export = hall_sub.add_parser("export", help="write a hall's configuration as a workbook")
+    export.add_argument("code")
+    export.add_argument("file")
+    export.set_defaults(func=cmd_hall_export)
+
+    device = sub.add_parser("device", help="manage devices")
+    device_sub = device.add_subparsers(dest="device_command", required=True)
+    device_add = device_sub.add_parser("add", help="add a device and print its key once")
+    device_add.add_argument("code", help="hall code")
+    device_add.add_argument("--kind", required=True, choices=["kiosk", "display", "evaluator"])
+    device_add.add_argument("--window", type=int)
+    device_add.add_argument("--name")
+    device_add.set_defaults(func=cmd_device_add)
 
     audit = sub.add_parser("audit", help="the audit record")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)

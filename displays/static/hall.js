@@ -3,6 +3,10 @@
  * State comes only from the hall's event stream (stream.js): a snapshot replaces it, events
  * change it. window.hallDisplay exposes the state and the announcement queue for operators
  * and tests (window.hallDisplay.announcements: texts of every queued announcement).
+ *
+ * Pointed at a zone (区域, /display/{hall}?zone=一楼A区), it shows and announces only the calls
+ * to that zone's windows, those windows, and the queues they serve (the snapshot gives each
+ * window's zone and prefixes).
  */
 (function () {
   "use strict";
@@ -10,6 +14,7 @@
   var body = document.body;
   var hall = body.dataset.hall;
   var params = new URLSearchParams(location.search);
+  var zone = body.dataset.zone || params.get("zone") || "";
   var RECENT = 8;
   var FRESH_CALL_MS = 120000; // replayed calls older than this are shown, not announced
   var STATUS = {
@@ -24,6 +29,7 @@
     windows: {}, // number → {number, name, status, current}
     recent: [], // newest first
     waiting: {}, // prefix → count
+    zonePrefixes: null, // with ?zone=: the prefixes the zone's windows serve
     services: [], // from /api/v1/halls/{hall}/services
     day: null, // the hall's date shown, "2026-11-26"
     offsetMinutes: 480, // hall time zone, from the snapshot
@@ -68,6 +74,11 @@
     if (!call) {
       box.appendChild(el("div", "hd-latest-idle", "欢迎光临，请取号等候"));
       return;
+    }
+    // the zone is named (on a line of its own, so the call never gets wider) when the
+    // call's text names it: a hall of several zones
+    if (call.zone && call.text && call.text.indexOf(call.zone) >= 0) {
+      box.appendChild(el("div", "hd-latest-zone", "请到 " + call.zone));
     }
     var line = el("div", "hd-latest-text");
     line.appendChild(document.createTextNode("请 "));
@@ -134,6 +145,11 @@
     state.services.forEach(function (s) {
       if (prefixes.indexOf(s.prefix) < 0) prefixes.push(s.prefix);
     });
+    if (state.zonePrefixes) {
+      prefixes = prefixes.filter(function (p) {
+        return state.zonePrefixes.indexOf(p) >= 0;
+      });
+    }
     prefixes.sort().forEach(function (prefix) {
       var s = byPrefix[prefix];
       var count = state.waiting[prefix] !== undefined ? state.waiting[prefix] : s ? s.waiting : 0;
@@ -186,6 +202,11 @@
 
   /* ---------- state changes ---------- */
 
+  /* With ?zone=, windows of other zones are not on this display. */
+  function shown(number) {
+    return !zone || !!state.windows[number];
+  }
+
   function windowOf(number) {
     if (!state.windows[number]) {
       state.windows[number] = { number: number, name: "", status: "open", current: null };
@@ -207,7 +228,14 @@
       if (!isNaN(server)) state.serverSkewMs = server - Date.now();
     }
     state.windows = {};
+    state.zonePrefixes = zone ? [] : null;
     (msg.windows || []).forEach(function (w) {
+      if (zone && (w.zone || "") !== zone) return;
+      if (zone) {
+        (w.prefixes || []).forEach(function (p) {
+          if (state.zonePrefixes.indexOf(p) < 0) state.zonePrefixes.push(p);
+        });
+      }
       state.windows[w.number] = {
         number: w.number,
         name: w.name || "",
@@ -215,12 +243,17 @@
         current: w.current || null,
       };
     });
-    state.recent = (msg.recent_calls || []).slice(0, RECENT);
+    state.recent = (msg.recent_calls || [])
+      .filter(function (c) {
+        return shown(c.window);
+      })
+      .slice(0, RECENT);
     state.waiting = Object.assign({}, msg.waiting || {});
     renderAll();
   }
 
   function onCall(msg) {
+    if (!shown(msg.window)) return;
     state.recent = state.recent.filter(function (c) {
       return !(c.ticket === msg.ticket && c.window === msg.window);
     });
@@ -244,7 +277,7 @@
   }
 
   function onTicket(msg) {
-    if (msg.window === null || msg.window === undefined) return;
+    if (msg.window === null || msg.window === undefined || !shown(msg.window)) return;
     var w = windowOf(msg.window);
     if (!w.current || w.current.ticket !== msg.ticket) return;
     if (msg.status === "called" || msg.status === "serving") w.current.status = msg.status;
@@ -260,6 +293,7 @@
       Object.assign(state.waiting, msg.waiting || {});
       renderWaiting();
     } else if (msg.type === "window") {
+      if (!shown(msg.window)) return;
       windowOf(msg.window).status = msg.status;
       renderWindows();
     } else if (msg.type === "hall" && msg.notice !== undefined) {
@@ -307,6 +341,7 @@
     state: state,
     stream: stream,
     announcer: announcer,
+    zone: zone,
     get announcements() {
       return announcer.texts;
     },

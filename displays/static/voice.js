@@ -53,6 +53,9 @@
     return out;
   }
 
+  /* The clips say ticket and window only: a zone's name (区域, e.g. 一楼A区) is free text
+   * that no clip covers, so it is heard only through speech synthesis, which reads the
+   * call's text ("请A001号到一楼A区3号窗口办理"); the display shows it either way. */
   function phraseClips(ticket, windowNumber) {
     return ["qing"]
       .concat(ticketClips(ticket), ["hao", "dao"], numberClips(windowNumber), ["hao", "chuangkou"]);

@@ -143,10 +143,69 @@
       button.addEventListener("click", function () {
         take(s.code);
       });
-      box.appendChild(button);
+      var item = el("div", "k-service-item");
+      item.appendChild(button);
+      if (hasGuide(s)) {
+        var open = el("button", "k-guide-open", "指南");
+        open.type = "button";
+        open.dataset.guide = s.code;
+        open.setAttribute("aria-label", "办事指南：" + s.name);
+        open.addEventListener("click", function () {
+          showGuide(s);
+        });
+        item.appendChild(open);
+      }
+      box.appendChild(item);
     });
     if (!state.services.length) box.appendChild(el("p", "k-hint", "暂无可办理的事项"));
   }
+
+  /* ---------- service guide (办事指南): fees, materials, legal basis, time limits ---------- */
+
+  function hasGuide(s) {
+    return !!(s.fees || (s.materials && s.materials.length) || s.legal_basis);
+  }
+
+  function guideRow(list, label, value) {
+    if (!value) return;
+    list.appendChild(el("dt", null, label));
+    list.appendChild(el("dd", null, value));
+  }
+
+  function showGuide(s) {
+    var box = $("guide");
+    $("guide-title").textContent = s.name;
+    var list = $("guide-body");
+    list.textContent = "";
+    guideRow(list, "办理部门", s.department_name || s.department);
+    guideRow(list, "法定时限", s.legal_days + " 个工作日");
+    guideRow(list, "承诺时限", s.promised_days ? s.promised_days + " 个工作日" : "即办");
+    guideRow(list, "收费标准", s.fees);
+    if (s.materials && s.materials.length) {
+      list.appendChild(el("dt", null, "申请材料"));
+      var dd = el("dd");
+      var ol = el("ol", "k-guide-materials");
+      s.materials.forEach(function (m) {
+        ol.appendChild(el("li", null, m));
+      });
+      dd.appendChild(ol);
+      list.appendChild(dd);
+    }
+    guideRow(list, "设定依据", s.legal_basis);
+    $("guide-take").onclick = function () {
+      box.hidden = true;
+      take(s.code);
+    };
+    box.hidden = false;
+    clearTimeout(timers.guide);
+    timers.guide = setTimeout(function () {
+      box.hidden = true;
+    }, 60000);
+  }
+
+  $("guide-close").addEventListener("click", function () {
+    $("guide").hidden = true;
+  });
 
   function loadServices() {
     return fetch("/api/v1/halls/" + encodeURIComponent(hall) + "/services", {

@@ -10,20 +10,24 @@ device-key cache; other processes honour a rotated or deactivated key within
 from __future__ import annotations
 
 import re
+from collections import Counter
+from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import UploadFile
+from starlette.responses import Response
 
 from ..api.endpoint import ApiRequest, ApiRouter
-from ..api.errors import conflict, not_found
+from ..api.errors import ApiError, conflict, invalid, not_found
 from ..auth.models import User
 from ..auth.roles import ADMIN
 from ..halls.lookup import departments_by_id
 from ..halls.models import Department, Device, Hall, Service, Window
 from ..queue.issuing import forget_hall
 from ..transaction import Tx
-from . import service
+from . import service, setup
 from .schemas import (
     AdminServiceOut,
     AdminWindowOut,
@@ -38,12 +42,16 @@ from .schemas import (
     ServicePatch,
     SettingsOut,
     SettingsPatch,
+    SetupCounts,
+    SetupImportOut,
+    SetupImportQuery,
     StaffCreate,
     StaffOut,
     StaffPatch,
     WindowCreate,
     WindowPatch,
 )
+from .workbook import write_workbook
 
 router = ApiRouter("admin")
 ADMIN_ONLY = [ADMIN]
@@ -86,6 +94,7 @@ def service_out(s: Service, departments: dict[int, Department]) -> AdminServiceO
         guide=s.guide,
         materials=s.materials,
         fees=s.fees,
+        legal_basis=s.legal_basis,
         active=s.active,
     )
 
@@ -103,6 +112,7 @@ async def window_out(session: AsyncSession, w: Window) -> AdminWindowOut:
         id=w.id,
         number=w.number,
         name=w.name,
+        zone=w.zone,
         status=w.status,
         services=await service.window_codes(session, w.id),
         staff=list(staff),
@@ -319,7 +329,9 @@ async def create_window(api: ApiRequest) -> AdminWindowOut:
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         body = api.body
-        window = await service.add_window(tx, hall, body.number, body.name, body.services)
+        window = await service.add_window(
+            tx, hall, body.number, body.name, body.services, zone=body.zone
+        )
         await commit(tx)
         return await window_out(session, window)
 
@@ -477,3 +489,119 @@ async def deactivate_device(api: ApiRequest) -> DeviceOut:
 
 
 __all__ = ["router"]
+
+
+# -- set-up workbook (大厅配置导入) ---------------------------------------------------------------
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _xlsx(data: bytes, filename: str) -> Response:
+    return Response(
+        data,
+        media_type=XLSX,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+async def _read_workbook_upload(api: ApiRequest) -> bytes:
+    limit = api.state.settings.max_upload_bytes
+    too_big = ApiError(
+        413, "payload_too_large", f"文件过大，不超过 {limit // 1024} KB (at most {limit} bytes)"
+    )
+    length = api.request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > limit + 16 * 1024):
+        raise too_big
+    if not api.request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise ApiError(
+            415, "unsupported_media_type", "请以 multipart/form-data 上传文件 (multipart expected)"
+        )
+    try:
+        form = await api.request.form(max_files=1, max_fields=4, max_part_size=limit + 1)
+    except Exception as exc:  # malformed multipart bodies
+        raise invalid("invalid_upload", "上传内容无效 (malformed upload)") from exc
+    try:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise invalid("file_required", "请选择要导入的工作簿（字段 file）(field file required)")
+        data = await upload.read(limit + 1)
+        if len(data) > limit:
+            raise too_big
+        if not data:
+            raise invalid("empty_upload", "上传的文件为空 (empty file)")
+        return data
+    finally:
+        await form.close()
+
+
+def _counts(counter: Counter[str]) -> SetupCounts:
+    return SetupCounts(
+        department=counter["department"],
+        service=counter["service"],
+        window=counter["window"],
+        user=counter["user"],
+    )
+
+
+@router.route("GET", "/setup/template", roles=ADMIN_ONLY, response=None)
+async def setup_template(api: ApiRequest) -> Response:
+    """导入模板: the set-up workbook's four sheets, with one example row each (.xlsx)."""
+    return _xlsx(write_workbook(), "大厅配置导入模板.xlsx")
+
+
+@router.route("GET", "/halls/{hall}/setup/export", roles=ADMIN_ONLY, response=None)
+async def setup_export(api: ApiRequest) -> Response:
+    """导出配置: the hall's configuration as a set-up workbook (.xlsx; no passwords)."""
+    async with api.state.db.read() as session:
+        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        data = write_workbook(await setup.export_setup(session, hall))
+    return _xlsx(data, f"{hall.code}-配置.xlsx")
+
+
+@router.route(
+    "POST",
+    "/halls/{hall}/setup/import",
+    roles=ADMIN_ONLY,
+    query=SetupImportQuery,
+    response=SetupImportOut,
+    extra_statuses=(413, 415),
+)
+async def setup_import(api: ApiRequest) -> SetupImportOut:
+    """导入配置: a set-up workbook (multipart field ``file``), checked whole before anything
+    is written. ``dry_run=true`` only reports. Errors: 422 ``invalid_workbook`` with every
+    problem in ``details`` (``sheet``, ``row``, ``column``, ``message``)."""
+    data = await _read_workbook_upload(api)
+    async with api.state.db.write() as session:
+        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        assert hall.id is not None
+        tx = api.tx(session, hall.id)
+        try:
+            summary = await setup.import_workbook(tx, hall, data, dry_run=api.query.dry_run)
+        except setup.SetupRefused as refused:
+            raise invalid(
+                "invalid_workbook",
+                f"工作簿有 {len(refused.problems)} 处错误，未写入任何内容 "
+                "(the workbook has errors; nothing was written)",
+                details=[
+                    {"sheet": p.sheet, "row": p.row, "column": p.column, "message": p.message}
+                    for p in refused.problems
+                ],
+            ) from refused
+        except IntegrityError as exc:
+            await session.rollback()
+            raise conflict(
+                "duplicate", "与已有配置重复，请刷新后重试 (duplicate; reload and retry)"
+            ) from exc
+    if not api.query.dry_run and summary.changes:
+        forget_hall(api.request, hall.code)
+    return SetupImportOut(
+        dry_run=api.query.dry_run,
+        created=_counts(summary.created),
+        updated=_counts(summary.updated),
+        switched_off=_counts(summary.switched_off),
+        changes=summary.changes,
+        passwords=summary.passwords,
+    )

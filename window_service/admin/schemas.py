@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
-from ..api.schemas import Input, Output
+from ..api.schemas import Input, Output, Query
 
 Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
 Username = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
@@ -84,6 +84,7 @@ class AdminServiceOut(Output):
     guide: str
     materials: str
     fees: str
+    legal_basis: str
     active: bool
 
 
@@ -99,6 +100,7 @@ class ServiceCreate(Input):
     guide: str = Field(default="", max_length=4000)
     materials: str = Field(default="", max_length=4000)
     fees: str = Field(default="", max_length=1000)
+    legal_basis: str = Field(default="", max_length=2000)
     active: bool = True
 
 
@@ -114,6 +116,7 @@ class ServicePatch(Input):
     guide: str | None = Field(default=None, max_length=4000)
     materials: str | None = Field(default=None, max_length=4000)
     fees: str | None = Field(default=None, max_length=1000)
+    legal_basis: str | None = Field(default=None, max_length=2000)
     active: bool | None = None
 
 
@@ -122,6 +125,7 @@ class AdminWindowOut(Output):
     id: int
     number: int
     name: str
+    zone: str
     status: str
     services: list[str]
     staff: list[str]
@@ -130,6 +134,7 @@ class AdminWindowOut(Output):
 class WindowCreate(Input):
     number: int = Field(ge=1, le=9999)
     name: str = Field(default="", max_length=100)
+    zone: str = Field(default="", max_length=100)
     services: list[Code] = Field(default_factory=list, max_length=100)
 
     @field_validator("services")
@@ -141,6 +146,7 @@ class WindowCreate(Input):
 class WindowPatch(Input):
     number: int | None = Field(default=None, ge=1, le=9999)
     name: str | None = Field(default=None, max_length=100)
+    zone: str | None = Field(default=None, max_length=100)
     services: list[Code] | None = Field(default=None, max_length=100)
 
     @field_validator("services")
@@ -215,3 +221,26 @@ class DeviceCreate(Input):
 
 class DeviceAction(Input):
     reason: Reason
+
+
+# -- set-up workbook (大厅配置导入) -------------------------------------------------------
+class SetupImportQuery(Query):
+    #: Check only: report what would change, write nothing.
+    dry_run: bool = False
+
+
+class SetupCounts(Output):
+    department: int
+    service: int
+    window: int
+    user: int
+
+
+class SetupImportOut(Output):
+    dry_run: bool
+    created: SetupCounts
+    updated: SetupCounts
+    switched_off: SetupCounts
+    changes: int
+    #: username → generated password of each new account without one (shown only here).
+    passwords: dict[str, str]

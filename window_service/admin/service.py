@@ -153,6 +153,7 @@ SERVICE_FIELDS = (
     "guide",
     "materials",
     "fees",
+    "legal_basis",
     "active",
 )
 
@@ -179,7 +180,7 @@ async def add_service(tx: Tx, hall: Hall, values: dict[str, Any]) -> Service:
         code=values["code"],
         prefix=values["prefix"],
         sort_order=(last or 0) + 1,
-        **{key: values[key] for key in SERVICE_FIELDS},
+        **{key: values[key] for key in SERVICE_FIELDS if key in values},
     )
     tx.session.add(service)
     await tx.session.flush()
@@ -275,11 +276,13 @@ async def _set_window_services(tx: Tx, window: Window, codes: list[str]) -> None
     )
 
 
-async def add_window(tx: Tx, hall: Hall, number: int, name: str, codes: list[str]) -> Window:
+async def add_window(
+    tx: Tx, hall: Hall, number: int, name: str, codes: list[str], zone: str = ""
+) -> Window:
     assert hall.id is not None
     if await window_by_number(tx.session, hall.id, number) is not None:
         raise conflict("window_number_taken", f"{number}号窗口已存在 (window number taken)")
-    window = Window(hall_id=hall.id, number=number, name=name)
+    window = Window(hall_id=hall.id, number=number, name=name, zone=zone)
     tx.session.add(window)
     await tx.session.flush()
     tx.audit("window.add", window)
@@ -296,6 +299,8 @@ async def update_window(tx: Tx, window: Window, changes: dict[str, Any]) -> None
         window.number = number
     if changes.get("name") is not None:
         window.name = changes["name"]
+    if changes.get("zone") is not None:
+        window.zone = changes["zone"]
     if snapshot(window) != before:
         tx.session.add(window)
         tx.audit("window.update", window, before=before)

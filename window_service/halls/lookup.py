@@ -13,6 +13,14 @@ from ..api.errors import not_found
 from .models import Department, Hall, Service, Window, WindowService
 
 _CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+#: How the materials (申请材料) of a service are kept in one text: separated by ；
+#: (older entries used 、 or line breaks, which are read the same way).
+_MATERIALS = re.compile(r"[；;、\n]+")
+
+
+def material_list(materials: str) -> list[str]:
+    """A service's materials (申请材料) as a list."""
+    return [part.strip() for part in _MATERIALS.split(materials) if part.strip()]
 
 
 def hall_zone(hall: Hall) -> ZoneInfo:
@@ -89,3 +97,19 @@ async def services_by_id(session: AsyncSession, hall_id: int) -> dict[int, Servi
 async def departments_by_id(session: AsyncSession, hall_id: int) -> dict[int, Department]:
     rows = await session.execute(select(Department).where(Department.hall_id == hall_id))  # type: ignore[arg-type]
     return {d.id: d for d in rows.scalars() if d.id is not None}
+
+
+async def spoken_zone(session: AsyncSession, window: Window) -> str:
+    """The zone (区域) to name when calling to ``window``: its zone when the hall has windows
+    in other zones too, else "" (a hall of one zone needs no directions). No query for a
+    window without a zone."""
+    if not window.zone:
+        return ""
+    other = (
+        await session.execute(
+            select(Window.id)  # type: ignore[call-overload]
+            .where(Window.hall_id == window.hall_id, Window.zone != window.zone)
+            .limit(1)
+        )
+    ).first()
+    return window.zone if other is not None else ""

@@ -28,6 +28,8 @@ class Hall(SQLModel, table=True):
     closing_time: time = Field(default=time(17, 30))
     recall_limit: int = Field(default=5, ge=0)
     notice: str = Field(default="", max_length=2000)
+    #: The region (行政区划) the hall belongs to, e.g. a county's code; empty when unset.
+    region: str = Field(default="", max_length=32)
     created_at: datetime = Field(default_factory=utcnow, sa_type=TZDateTime)
 
 
@@ -67,6 +69,8 @@ class Service(SQLModel, table=True):
     guide: str = Field(default="", max_length=4000)
     materials: str = Field(default="", max_length=4000)
     fees: str = Field(default="", max_length=1000)
+    #: 设定依据: the law or regulation the service rests on (service guide).
+    legal_basis: str = Field(default="", max_length=2000)
     active: bool = True
     sort_order: int = 0
 
@@ -81,6 +85,8 @@ class Window(SQLModel, table=True):
     hall_id: int = Field(foreign_key="hall.id", index=True)
     number: int = Field(ge=1)
     name: str = Field(default="", max_length=100)
+    #: 区域: where the window stands (e.g. 一楼A区); a hall display can show one zone only.
+    zone: str = Field(default="", max_length=100)
     status: str = Field(default="open", max_length=16)
 
 

@@ -19,6 +19,7 @@ from ..halls.lookup import (
     get_hall,
     get_service,
     get_window,
+    material_list,
     services_by_id,
     window_service_ids,
 )
@@ -137,6 +138,9 @@ async def list_services(api: ApiRequest) -> list[ServiceOut]:
                     legal_days=svc.legal_days,
                     promised_days=svc.promised_days,
                     wait_target_minutes=svc.wait_target_minutes,
+                    fees=svc.fees,
+                    materials=material_list(svc.materials),
+                    legal_basis=svc.legal_basis,
                 )
             )
         return out

@@ -41,5 +41,7 @@ PRIORITIES: Final = {
 }
 
 
-def call_text(number: str, window_number: int) -> str:
-    return f"请{number}号到{window_number}号窗口办理"
+def call_text(number: str, window_number: int, zone: str = "") -> str:
+    """What the hall says for a call; ``zone`` (区域) is said when the hall has several:
+    "请A001号到一楼A区3号窗口办理"."""
+    return f"请{number}号到{zone}{window_number}号窗口办理"

@@ -61,6 +61,11 @@ class ServiceOut(Output):
     legal_days: int
     promised_days: int
     wait_target_minutes: int
+    #: The service guide (办事指南): fee standard (收费标准), materials (申请材料) and the law it
+    #: rests on (设定依据).
+    fees: str = ""
+    materials: list[str] = []
+    legal_basis: str = ""
 
 
 class CurrentTicketOut(Output):

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..api.errors import ApiError, conflict, invalid, not_found
 from ..audit.chain import row_snapshot, snapshot
-from ..halls.lookup import business_day, issuing_open, window_service_ids
+from ..halls.lookup import business_day, issuing_open, spoken_zone, window_service_ids
 from ..halls.models import Hall, Service, Window, WindowDuty, WindowService
 from ..transaction import Actor, Recording, Tx
 from . import rules
@@ -493,7 +493,7 @@ async def call_next(
     _record(tx, ticket, "called")
     tx.audit("ticket.call", ticket)
     service = services[ticket.service_id]
-    _emit_call(tx, ticket, service, window, recall=False)
+    _emit_call(tx, ticket, service, window, await spoken_zone(session, window), recall=False)
     await emit_queue(tx, hall.id, [service], change="called", ticket=ticket.number)
     return ticket
 
@@ -513,14 +513,17 @@ async def _put_on_duty(tx: Tx, window: Window, staff_id: int) -> None:
     session.add(WindowDuty(window_id=window.id, staff_id=staff_id, since=tx.now))
 
 
-def _emit_call(tx: Tx, ticket: Ticket, service: Service, window: Window, *, recall: bool) -> None:
+def _emit_call(
+    tx: Tx, ticket: Ticket, service: Service, window: Window, zone: str, *, recall: bool
+) -> None:
     tx.emit(
         "call",
         ticket=ticket.number,
         service=service.code,
         window=window.number,
+        zone=window.zone,
         recall=recall,
-        text=rules.call_text(ticket.number, window.number),
+        text=rules.call_text(ticket.number, window.number, zone),
         at=tx.now,
     )
 
@@ -540,7 +543,8 @@ async def recall(tx: Tx, hall: Hall, window: Window, services: dict[int, Service
     ticket.recalls += 1
     _record(tx, ticket, "recalled", recalls=ticket.recalls)
     tx.audit("ticket.recall", ticket, before=before)
-    _emit_call(tx, ticket, services[ticket.service_id], window, recall=True)
+    zone = await spoken_zone(tx.session, window)
+    _emit_call(tx, ticket, services[ticket.service_id], window, zone, recall=True)
     return ticket
 
 
@@ -661,6 +665,10 @@ async def set_window_status(tx: Tx, window: Window, status: str) -> Window:
     """暂停 / 恢复 a window."""
     if status not in ("open", "paused", "closed"):
         raise invalid("invalid_status", "窗口状态无效 (unknown window status)")
+    if window.status == "closed" and status != "closed":
+        # closed by the administrator (a window no longer in the hall's set-up): only the
+        # administrator's configuration opens it again
+        raise conflict("window_closed", "窗口已关闭，请联系管理员 (the window is closed)")
     before = snapshot(window)
     window.status = status
     tx.audit(f"window.{status}", window, before=before)

@@ -442,6 +442,7 @@ async def board_data(session: Any, hall: Hall) -> BoardOut:
                 fees=s.fees,
                 materials=s.materials,
                 guide=s.guide,
+                legal_basis=s.legal_basis,
             )
             for s, d in services
         ],

@@ -130,6 +130,8 @@ class BoardServiceOut(Output):
     fees: str
     materials: str
     guide: str
+    #: 设定依据 (service guide)
+    legal_basis: str = ""
 
 
 class BoardOut(Output):

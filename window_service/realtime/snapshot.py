@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..halls.lookup import business_day, local_time, services_by_id
-from ..halls.models import Hall, Window
+from ..halls.models import Hall, Window, WindowService
 from ..queue import rules
 from ..queue.models import Ticket
 from ..queue.views import current_by_window
@@ -23,6 +23,20 @@ async def snapshot(session: AsyncSession, hall: Hall, now: Any) -> dict[str, Any
     seq = await last_seq(session, hall.id)
     services = await services_by_id(session, hall.id)
     current = await current_by_window(session, hall.id)
+    # The prefixes each window serves, so a display pointed at one zone (区域) shows that
+    # zone's queues only.
+    served: dict[int, list[str]] = {}
+    for window_id, service_id in (
+        await session.execute(
+            select(WindowService.window_id, WindowService.service_id)  # type: ignore[call-overload]
+            .join(Window, Window.id == WindowService.window_id)
+            .where(Window.hall_id == hall.id)
+            .order_by(WindowService.window_id, WindowService.position)
+        )
+    ).all():
+        service = services.get(service_id)
+        if service is not None and service.active:
+            served.setdefault(window_id, []).append(service.prefix)
     windows = []
     for window in (
         await session.execute(
@@ -35,6 +49,8 @@ async def snapshot(session: AsyncSession, hall: Hall, now: Any) -> dict[str, Any
             {
                 "number": window.number,
                 "name": window.name,
+                "zone": window.zone,
+                "prefixes": served.get(window.id, []),
                 "status": window.status,
                 "current": (
                     {
@@ -72,6 +88,7 @@ async def snapshot(session: AsyncSession, hall: Hall, now: Any) -> dict[str, Any
         "hall": {"code": hall.code, "name": hall.name, "notice": hall.notice},
         "now": local_time(hall, now).isoformat(),
         "windows": windows,
+        "zones": sorted({w["zone"] for w in windows if w["zone"]}),
         "recent_calls": recent,
         "waiting": waiting,
     }

@@ -110,10 +110,12 @@ async def kiosk_page(request: Request) -> Response:
 
 
 async def hall_display_page(request: Request) -> Response:
+    """The hall display; ``?zone=一楼A区`` shows that zone's windows and queues only."""
     hall = await _hall(request)
     if hall is None:
         return _not_found(request, "没有这个服务大厅 (unknown hall)")
-    return _page(request, "hall.html", hall=hall)
+    zone = request.query_params.get("zone", "")[:100]
+    return _page(request, "hall.html", hall=hall, zone=zone)
 
 
 async def window_display_page(request: Request) -> Response:

@@ -65,4 +65,101 @@
       } catch (err) { showError(err); }
     });
   });
+
+  /* 导入配置表: check the workbook (dry run), show every error in a table, then confirm. */
+  var setupForm = document.getElementById("setup-form");
+  if (setupForm) {
+    var confirmButton = document.getElementById("setup-confirm");
+    var result = document.getElementById("setup-result");
+    var errors = document.getElementById("setup-errors");
+    var passwords = document.getElementById("setup-passwords");
+    var KINDS = [["department", t("部门")], ["service", t("事项")], ["window", t("窗口")], ["user", t("人员")]];
+
+    function csrf() {
+      var meta = document.querySelector('meta[name="csrf-token"]');
+      return meta ? meta.getAttribute("content") : "";
+    }
+
+    function row(table, cells) {
+      var tr = document.createElement("tr");
+      cells.forEach(function (text) {
+        var td = document.createElement("td");
+        td.textContent = text;
+        tr.appendChild(td);
+      });
+      table.querySelector("tbody").appendChild(tr);
+    }
+
+    function clear() {
+      result.textContent = "";
+      errors.hidden = true;
+      passwords.hidden = true;
+      errors.querySelector("tbody").textContent = "";
+      passwords.querySelector("tbody").textContent = "";
+    }
+
+    function summary(data) {
+      return KINDS.map(function (kind) {
+        return t("%(kind)s：新增 %(c)s，修改 %(u)s，停用 %(o)s", {
+          kind: kind[1], c: data.created[kind[0]], u: data.updated[kind[0]], o: data.switched_off[kind[0]],
+        });
+      }).join("；");
+    }
+
+    async function send(dryRun) {
+      var file = setupForm.elements.file.files[0];
+      if (!file) return;
+      var body = new FormData();
+      body.append("file", file);
+      clear();
+      confirmButton.hidden = true;
+      var response, data = null;
+      try {
+        response = await fetch(setupForm.getAttribute("data-path") + "?dry_run=" + dryRun, {
+          method: "POST", body: body, credentials: "same-origin",
+          headers: { "Accept": "application/json", "X-CSRF-Token": csrf() },
+        });
+        data = await response.json();
+      } catch (e) {
+        showError({ message: t("网络连接失败，请检查网络后重试") });
+        return;
+      }
+      if (!response.ok) {
+        var err = (data && data.error) || {};
+        var problems = err.details || [];
+        if (err.code === "invalid_workbook" && problems.length) {
+          result.textContent = t("发现 %(n)s 处错误，未写入任何内容。请修改工作簿后重新检查。", { n: problems.length });
+          problems.forEach(function (p) {
+            row(errors, [p.sheet, t("第%(n)s行", { n: p.row }), p.column, p.message]);
+          });
+          errors.hidden = false;
+        } else {
+          showError({ message: err.message || t("请求失败"), status: response.status });
+        }
+        return;
+      }
+      if (dryRun) {
+        result.textContent = data.changes
+          ? t("检查通过，导入将会：") + summary(data)
+          : t("检查通过，与当前配置相同，没有变化。");
+        confirmButton.hidden = !data.changes;
+        return;
+      }
+      result.textContent = t("已导入：") + summary(data);
+      var names = Object.keys(data.passwords || {});
+      names.forEach(function (name) { row(passwords, [name, data.passwords[name]]); });
+      passwords.hidden = names.length === 0;
+      flash(t("已保存"), "ok");
+    }
+
+    setupForm.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      send(true);
+    });
+    confirmButton.addEventListener("click", function () { send(false); });
+    setupForm.elements.file.addEventListener("change", function () {
+      clear();
+      confirmButton.hidden = true;
+    });
+  }
 })();
