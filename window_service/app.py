@@ -26,6 +26,7 @@ from .api.errors import (
     server_error_handler,
 )
 from .api.openapi import build_openapi
+from .appointments.routes import router as appointments_router
 from .audit.routes import router as audit_router
 from .auth.principal import Authenticator
 from .auth.routes import router as auth_router
@@ -66,6 +67,7 @@ API_ROUTERS: list[ApiRouter] = [
     cases_router,
     stats_router,
     admin_router,
+    appointments_router,
 ]
 
 

@@ -2,6 +2,13 @@
 
 from sqlmodel import SQLModel
 
+from .appointments.models import (
+    Appointment,
+    AppointmentPolicy,
+    AppointmentSlot,
+    RemoteTicket,
+    ServiceAppointment,
+)
 from .audit.models import AuditAnchor, AuditRecord
 from .auth.models import User, UserDepartment
 from .cases.models import (
@@ -32,6 +39,9 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "AccountabilityConfig",
+    "Appointment",
+    "AppointmentPolicy",
+    "AppointmentSlot",
     "AuditAnchor",
     "AuditRecord",
     "CalendarDay",
@@ -57,7 +67,9 @@ __all__ = [
     "RatingPublication",
     "RatingRow",
     "Rectification",
+    "RemoteTicket",
     "Service",
+    "ServiceAppointment",
     "Ticket",
     "TicketCounter",
     "TicketEvent",
