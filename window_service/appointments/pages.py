@@ -1,0 +1,158 @@
+"""The citizen's phone pages: booking (``/book/{hall}``), the booking's own page with its code,
+QR, cancel and change (``/book/manage/{token}``), and remote tickets (``/remote/{hall}``)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..api.errors import ApiError
+from ..cases.calendar import load_calendar
+from ..devices import qr
+from ..halls.lookup import business_day, get_hall, local_time
+from ..halls.models import Hall, Service
+from ..queue.models import Ticket
+from ..state import app_state
+from ..web.pages import N_, error_page, render
+from . import service
+from .models import ServiceAppointment
+
+WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+#: Days offered on the booking page (the API accepts up to the policy's ``days_ahead``).
+DAYS_SHOWN = 14
+
+
+def _private(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+async def _hall_or_404(request: Request) -> Hall | Response:
+    try:
+        async with app_state(request).db.read() as session:
+            return await get_hall(session, request.path_params["hall"])
+    except ApiError:
+        return await error_page(request, 404, N_("没有这个服务大厅"))
+
+
+async def _services(request: Request, hall: Hall) -> list[Service]:
+    async with app_state(request).db.read() as session:
+        rows = await session.execute(
+            select(Service, ServiceAppointment.enabled)
+            .outerjoin(ServiceAppointment, ServiceAppointment.service_id == Service.id)  # type: ignore[arg-type]
+            .where(Service.hall_id == hall.id, Service.active.is_(True))  # type: ignore[arg-type, attr-defined]
+            .order_by(Service.sort_order, Service.prefix)  # type: ignore[arg-type]
+        )
+        return [svc for svc, enabled in rows.all() if enabled is not False]
+
+
+async def _days(request: Request, hall: Hall) -> list[dict[str, str]]:
+    """The working days a citizen may pick, from today on."""
+    state = app_state(request)
+    now = state.clock.now()
+    assert hall.id is not None
+    async with state.db.read() as session:
+        calendar = await load_calendar(session, hall.id)
+        policy = await service.policy_of(session, hall.id)
+    today = business_day(hall, now)
+    out = []
+    for n in range(min(policy.days_ahead, 60) + 1):
+        day = today + timedelta(days=n)
+        if calendar.is_working_day(day):
+            label = f"{day.month}月{day.day}日 {WEEKDAYS[day.weekday()]}"
+            out.append({"value": day.isoformat(), "label": ("今天 " if n == 0 else "") + label})
+        if len(out) >= DAYS_SHOWN:
+            break
+    return out
+
+
+async def book_page(request: Request) -> Response:
+    hall = await _hall_or_404(request)
+    if isinstance(hall, Response):
+        return hall
+    services = await _services(request, hall)
+    days = await _days(request, hall)
+    return _private(
+        await render(
+            request,
+            "appointments/book.html",
+            {
+                "hall": hall,
+                "services": services,
+                "days": days,
+                "init": {"hall": hall.code, "mode": "book"},
+            },
+        )
+    )
+
+
+async def manage_page(request: Request) -> Response:
+    token = request.path_params["token"]
+    state = app_state(request)
+    try:
+        async with state.db.read() as session:
+            appointment = await service.by_token(session, token)
+            hall = await session.get(Hall, appointment.hall_id)
+            svc = await session.get(Service, appointment.service_id)
+            ticket = (
+                await session.get(Ticket, appointment.ticket_id) if appointment.ticket_id else None
+            )
+    except ApiError:
+        return await error_page(request, 404, N_("没有这个预约"), N_("请核对预约确认链接。"))
+    assert hall is not None and svc is not None
+    days = await _days(request, hall)
+    start = local_time(hall, appointment.starts_at)
+    end = local_time(hall, appointment.ends_at)
+    changeable = appointment.status == service.BOOKED and appointment.starts_at > state.clock.now()
+    return _private(
+        await render(
+            request,
+            "appointments/manage.html",
+            {
+                "hall": hall,
+                "service": svc,
+                "appointment": appointment,
+                "ticket": ticket,
+                "status_label": service.STATUS_LABELS.get(appointment.status, ""),
+                "day_label": f"{appointment.day.year}年{appointment.day.month}月"
+                f"{appointment.day.day}日 {WEEKDAYS[appointment.day.weekday()]}",
+                "time_label": f"{start:%H:%M}–{end:%H:%M}",
+                "masked_name": service.mask_name(appointment.name),
+                "qr": qr.svg(appointment.code),
+                "changeable": changeable,
+                "days": days,
+                "init": {
+                    "hall": hall.code,
+                    "mode": "manage",
+                    "token": token,
+                    "service": svc.code,
+                },
+            },
+        )
+    )
+
+
+async def remote_page(request: Request) -> Response:
+    hall = await _hall_or_404(request)
+    if isinstance(hall, Response):
+        return hall
+    services = await _services(request, hall)
+    return _private(
+        await render(
+            request,
+            "appointments/remote.html",
+            {"hall": hall, "services": services, "init": {"hall": hall.code, "mode": "remote"}},
+        )
+    )
+
+
+routes = [
+    Route("/book/manage/{token}", manage_page, methods=["GET"]),
+    Route("/book/{hall}", book_page, methods=["GET"]),
+    Route("/remote/{hall}", remote_page, methods=["GET"]),
+]
