@@ -410,3 +410,45 @@ async def test_remote_ticket_expires_with_the_day(
 async def test_remote_ticket_bad_phone_is_422(hc: httpx.AsyncClient) -> None:
     r = await take_remote(hc, "23800000000")
     assert r.status_code == 422
+
+
+async def test_citizen_pages_render_in_chinese(hc: httpx.AsyncClient) -> None:
+    page = await hc.get("/book/demo")
+    assert page.status_code == 200 and "网上预约" in page.text and "户籍业务" in page.text
+    assert "<script>" not in page.text  # scripts only from files
+    data = (await book(hc, "2026-11-27", "10:00")).json()
+    manage = await hc.get(f"/book/manage/{data['manage_token']}")
+    assert manage.status_code == 200
+    assert data["code"] in manage.text and "<svg" in manage.text and "取消预约" in manage.text
+    assert manage.headers["Cache-Control"] == "no-store"
+    assert (await hc.get("/book/manage/" + "x" * 24)).status_code == 404
+    assert (await hc.get("/book/nohall")).status_code == 404
+    remote = await hc.get("/remote/demo")
+    assert remote.status_code == 200 and "网上取号" in remote.text
+
+
+async def test_remote_check_in_by_the_hall_poster(hc: httpx.AsyncClient, hall_app: Any) -> None:
+    from window_service.appointments.service import poster_code
+    from window_service.halls.models import Hall
+
+    remote = (await take_remote(hc, phone())).json()
+    r = await hc.post(f"{API}/track/{remote['track_token']}/check-in", json={"poster": "nope"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_poster"
+    staff = await login(hc, "w1")
+    page = await hc.get("/poster/demo")
+    assert page.status_code in (302, 303)  # signed-in staff or admin only
+    state = hall_app.state.core
+    async with state.db.read() as session:
+        from sqlalchemy import select
+
+        hall = (await session.execute(select(Hall).where(Hall.code == "demo"))).scalar_one()  # type: ignore[arg-type]
+    code = poster_code(
+        state.settings.resolved_secret_key(), hall, state.clock.now().astimezone(SHANGHAI).date()
+    )
+    r = await hc.post(f"{API}/track/{remote['track_token']}/check-in", json={"poster": code})
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "waiting"
+    called = (await hc.post(f"{API}/windows/1/call-next", headers=staff)).json()
+    assert called["number"] == remote["number"]
+    arrive = await hc.get(f"/arrive/demo/{code}")
+    assert arrive.status_code == 200 and "网上取号签到" in arrive.text

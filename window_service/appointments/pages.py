@@ -17,7 +17,7 @@ from ..halls.lookup import business_day, get_hall, local_time
 from ..halls.models import Hall, Service
 from ..queue.models import Ticket
 from ..state import app_state
-from ..web.pages import N_, error_page, render
+from ..web.pages import N_, error_page, render, require_page_user
 from . import service
 from .models import ServiceAppointment
 
@@ -151,7 +151,52 @@ async def remote_page(request: Request) -> Response:
     )
 
 
+async def poster_page(request: Request) -> Response:
+    """签到二维码: today's poster for remote tickets, printed or shown in the hall."""
+    user = await require_page_user(request, roles=("admin", "staff"))
+    if isinstance(user, Response):
+        return user
+    hall = await _hall_or_404(request)
+    if isinstance(hall, Response):
+        return hall
+    if user.hall_id != hall.id:
+        return await error_page(request, 403, N_("无权访问此页面"))
+    state = app_state(request)
+    today = business_day(hall, state.clock.now())
+    code = service.poster_code(state.settings.resolved_secret_key(), hall, today)
+    base = (state.settings.public_url or str(request.base_url)).rstrip("/")
+    link = f"{base}/arrive/{hall.code}/{code}"
+    return _private(
+        await render(
+            request,
+            "appointments/poster.html",
+            {
+                "hall": hall,
+                "qr": qr.svg(link),
+                "day_label": f"{today.year}年{today.month}月{today.day}日",
+            },
+        )
+    )
+
+
+async def arrive_page(request: Request) -> Response:
+    """Opened by scanning the poster: checks in the remote ticket this phone took."""
+    hall = await _hall_or_404(request)
+    if isinstance(hall, Response):
+        return hall
+    code = request.path_params["code"]
+    return _private(
+        await render(
+            request,
+            "appointments/arrive.html",
+            {"hall": hall, "init": {"hall": hall.code, "mode": "arrive", "poster": code[:32]}},
+        )
+    )
+
+
 routes = [
+    Route("/poster/{hall}", poster_page, methods=["GET"]),
+    Route("/arrive/{hall}/{code}", arrive_page, methods=["GET"]),
     Route("/book/manage/{token}", manage_page, methods=["GET"]),
     Route("/book/{hall}", book_page, methods=["GET"]),
     Route("/remote/{hall}", remote_page, methods=["GET"]),

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hmac
 from datetime import date, timedelta
 from typing import Any
 
@@ -40,6 +41,7 @@ from .schemas import (
     AppointmentStatsOut,
     PolicyIn,
     PolicyOut,
+    PosterCheckIn,
     RemoteTicketCreate,
     RemoteTicketOut,
     ServiceSettingsIn,
@@ -635,4 +637,39 @@ async def check_in_remote_at_kiosk(api: ApiRequest) -> Any:
         ).scalar_one_or_none()
     if ticket is None:
         raise not_found("ticket", "没有这个网上取号 (unknown remote ticket)")
+    return await _check_in_remote(api, hall, ticket)
+
+
+@router.route(
+    "POST",
+    "/track/{token}/check-in",
+    roles=[PUBLIC],
+    body=PosterCheckIn,
+    response=TicketOut,
+    extra_statuses=(409,),
+)
+async def check_in_remote_by_poster(api: ApiRequest) -> Any:
+    """网上取号签到 from the phone, by scanning the hall's check-in poster (today's code)."""
+    token = api.path["token"]
+    async with api.state.db.read() as session:
+        ticket = None
+        if 8 <= len(token) <= 64:
+            ticket = (
+                await session.execute(
+                    select(Ticket)
+                    .join(RemoteTicket, RemoteTicket.ticket_id == Ticket.id)  # type: ignore[arg-type]
+                    .where(Ticket.track_token == token)  # type: ignore[arg-type]
+                )
+            ).scalar_one_or_none()
+        if ticket is None:
+            raise not_found("ticket", "没有这个网上取号 (unknown remote ticket)")
+        hall = await session.get(Hall, ticket.hall_id)
+        assert hall is not None
+    secret = api.state.settings.resolved_secret_key()
+    today = business_day(hall, api.state.clock.now())
+    expected = service.poster_code(secret, hall, today)
+    if ticket.business_day != today or not hmac.compare_digest(expected, api.body.poster):
+        raise ApiError(
+            422, "invalid_poster", "签到码无效，请扫描大厅今天的签到二维码 (not today's poster)"
+        )
     return await _check_in_remote(api, hall, ticket)

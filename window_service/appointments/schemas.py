@@ -148,3 +148,9 @@ class AppointmentStatsOut(Output):
     remote_checked_in: int
     average_wait_booked_minutes: float | None
     average_wait_walk_in_minutes: float | None
+
+
+class PosterCheckIn(Input):
+    """The code of the hall's check-in poster, read from its QR."""
+
+    poster: str = Field(min_length=1, max_length=32)

@@ -553,6 +553,13 @@ async def remote_throttle(
         )
 
 
+def poster_code(secret: str, hall: Hall, day: date) -> str:
+    """The code on the hall's check-in poster (签到二维码) for ``day``: only someone who saw
+    today's poster in the hall can check a remote ticket in from the phone."""
+    text = f"poster:{hall.id}:{day.isoformat()}"
+    return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()[:12]
+
+
 async def check_in_remote(tx: Tx, ticket: Ticket) -> bool:
     """签到: a remote ticket joins the waiting line with its queue time kept. False when it
     already waits (or was called): checking in again changes nothing."""

@@ -125,6 +125,28 @@
     loadSlots();
   }
 
+  if (init.mode === "arrive") {
+    (async function () {
+      var token = null;
+      try {
+        token = localStorage.getItem("window_service.remote." + hall);
+      } catch (e) {
+        token = null;
+      }
+      if (!token) {
+        $("arrive-status").hidden = true;
+        $("arrive-none").hidden = false;
+        return;
+      }
+      try {
+        await api("POST", "/api/v1/track/" + encodeURIComponent(token) + "/check-in", { poster: init.poster });
+        location.assign("/t/" + encodeURIComponent(token));
+      } catch (err) {
+        $("arrive-status").textContent = err.message;
+      }
+    })();
+  }
+
   var remote = $("remote-form");
   if (remote) {
     remote.addEventListener("submit", async function (event) {
