@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hmac
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -619,6 +620,8 @@ async def _check_in_remote(api: ApiRequest, hall: Hall, ticket: Ticket) -> Respo
 async def check_in_remote_at_kiosk(api: ApiRequest) -> Any:
     """网上取号签到 at the kiosk by today's ticket number (A012) or its tracking token."""
     key = api.path["number"].strip()
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", key):
+        raise not_found("ticket", "没有这个网上取号 (unknown remote ticket)")
     async with api.state.db.read() as session:
         hall = await get_hall(session, api.path["hall"])
         if api.principal.hall_id != hall.id:
@@ -653,7 +656,7 @@ async def check_in_remote_by_poster(api: ApiRequest) -> Any:
     token = api.path["token"]
     async with api.state.db.read() as session:
         ticket = None
-        if 8 <= len(token) <= 64:
+        if re.fullmatch(r"[A-Za-z0-9_-]{8,64}", token):
             ticket = (
                 await session.execute(
                     select(Ticket)
