@@ -452,3 +452,20 @@ async def test_remote_check_in_by_the_hall_poster(hc: httpx.AsyncClient, hall_ap
     assert called["number"] == remote["number"]
     arrive = await hc.get(f"/arrive/demo/{code}")
     assert arrive.status_code == 200 and "网上取号签到" in arrive.text
+
+
+async def test_office_page_and_poster_need_the_right_sign_in(hc: httpx.AsyncClient) -> None:
+    from tests.test_web_signin import page_login
+
+    assert (await hc.get("/office/appointments")).status_code == 303
+    await book(hc, "2026-11-26", "11:00")
+    await page_login(hc, "office")
+    page = await hc.get("/office/appointments", params={"date": "2026-11-26"})
+    assert page.status_code == 200 and "预约统计" in page.text
+    assert 'id="f-booked">1<' in page.text
+    assert (await hc.get("/poster/demo")).status_code == 403
+    hc.cookies.clear()
+    await page_login(hc, "w1")
+    poster = await hc.get("/poster/demo")
+    assert poster.status_code == 200 and "<svg" in poster.text
+    assert (await hc.get("/office/appointments")).status_code == 403

@@ -3,7 +3,7 @@ QR, cancel and change (``/book/manage/{token}``), and remote tickets (``/remote/
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from starlette.requests import Request
@@ -17,7 +17,15 @@ from ..halls.lookup import business_day, get_hall, local_time
 from ..halls.models import Hall, Service
 from ..queue.models import Ticket
 from ..state import app_state
-from ..web.pages import N_, error_page, render, require_page_user
+from ..web.pages import (
+    N_,
+    OFFICE_LINKS,
+    OFFICE_ROLES,
+    OfficeLink,
+    error_page,
+    render,
+    require_page_user,
+)
 from . import service
 from .models import ServiceAppointment
 
@@ -194,7 +202,40 @@ async def arrive_page(request: Request) -> Response:
     )
 
 
+OFFICE_LINKS.append(
+    OfficeLink(
+        "/office/appointments",
+        N_("预约统计"),
+        description=N_("预约、签到、爽约与网上取号，预约群众与现场群众的等候时间对比。"),
+    )
+)
+
+
+async def office_page(request: Request) -> Response:
+    """预约统计 of a day for the office."""
+    user = await require_page_user(request, roles=OFFICE_ROLES)
+    if isinstance(user, Response):
+        return user
+    state = app_state(request)
+    async with state.db.read() as session:
+        hall = await session.get(Hall, user.hall_id) if user.hall_id is not None else None
+        if hall is None or hall.id is None:
+            return await error_page(request, 404, N_("没有这个服务大厅"))
+        today = business_day(hall, state.clock.now())
+        try:
+            day = date.fromisoformat(request.query_params.get("date", "") or today.isoformat())
+        except ValueError:
+            day = today
+        figures = await service.day_figures(session, hall.id, day)
+    return await render(
+        request,
+        "appointments/office.html",
+        {"hall": hall, "day": day.isoformat(), "figures": figures},
+    )
+
+
 routes = [
+    Route("/office/appointments", office_page, methods=["GET"]),
     Route("/poster/{hall}", poster_page, methods=["GET"]),
     Route("/arrive/{hall}/{code}", arrive_page, methods=["GET"]),
     Route("/book/manage/{token}", manage_page, methods=["GET"]),
