@@ -95,3 +95,33 @@ async def test_book_on_the_phone_check_in_at_the_kiosk_called_first(
 
         await phone.reload()
         await expect(phone.locator("#status")).to_have_text("已签到")
+
+
+async def test_remote_ticket_on_the_phone_then_checked_in_at_the_kiosk(
+    db_url: str, tmp_path: Path, browser: Browser
+) -> None:
+    clock = FixedClock(datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI))
+    async with serve(db_url, tmp_path, clock) as url, httpx.AsyncClient(base_url=url) as http:
+        phone = await browser.new_page(viewport={"width": 390, "height": 844})
+        await phone.goto(f"{url}/remote/demo")
+        await phone.select_option("#book-service", "hukou")
+        await phone.fill("#book-phone", "13912345678")
+        await phone.click('#remote-form button[type="submit"]')
+        await expect(phone.locator("#status")).to_have_text("未签到")
+        await expect(phone.locator("#callout")).to_contain_text("签到")
+        number = (await phone.locator("#number").text_content() or "").strip()
+
+        staff = await login(http, "w1")
+        nothing = await http.post("/api/v1/windows/1/call-next", headers=staff)
+        assert nothing.status_code == 204  # not called before it is checked in
+
+        kiosk = await browser.new_page(viewport={"width": 1080, "height": 1920})
+        await kiosk.goto(f"{url}/kiosk/demo?key={KIOSK_KEY}&print=0")
+        await kiosk.click("#checkin-open")
+        await kiosk.fill("#checkin-code", number)
+        await kiosk.click('#checkin-form button[type="submit"]')
+        await expect(kiosk.locator("#t-number")).to_have_text(number)
+        await expect(phone.locator("#status")).to_have_text("等候中")
+        called = await http.post("/api/v1/windows/1/call-next", headers=staff)
+        assert called.json()["number"] == number
+        await expect(phone.locator("#callout")).to_contain_text("1号窗口")
