@@ -469,3 +469,42 @@ async def test_office_page_and_poster_need_the_right_sign_in(hc: httpx.AsyncClie
     poster = await hc.get("/poster/demo")
     assert poster.status_code == 200 and "<svg" in poster.text
     assert (await hc.get("/office/appointments")).status_code == 403
+
+
+async def test_admin_sets_slot_length_capacity_and_walk_in_share(hc: httpx.AsyncClient) -> None:
+    admin = await login(hc, "admin")
+    r = await hc.put(
+        f"{API}/halls/demo/services/budongchan/appointment-settings",
+        json={"slot_minutes": 60, "capacity": 10},
+        headers=admin,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["bookable_per_slot"] == 5  # half kept for walk-ins
+    day = await slots(hc, "2026-11-27", "budongchan")
+    assert [s["start"] for s in day] == [f"{h:02d}:00" for h in range(9, 17)]
+    assert {s["capacity"] for s in day} == {5}
+    r = await hc.put(
+        f"{API}/halls/demo/appointment-policy",
+        json={"opens": "08:30", "closes": "12:00", "walk_in_percent": 20},
+        headers=admin,
+    )
+    assert r.status_code == 200, r.text
+    day = await slots(hc, "2026-11-27", "budongchan")
+    assert [s["start"] for s in day] == ["08:30", "09:30", "10:30"]
+    assert day[0]["capacity"] == 8
+    r = await hc.put(
+        f"{API}/halls/demo/appointment-policy",
+        json={"opens": "12:00", "closes": "08:00"},
+        headers=admin,
+    )
+    assert r.status_code == 422
+    r = await hc.put(
+        f"{API}/halls/demo/services/budongchan/appointment-settings",
+        json={"enabled": False},
+        headers=admin,
+    )
+    assert await slots(hc, "2026-11-27", "budongchan") == []
+    assert (await book(hc, "2026-11-27", "09:00", service="budongchan")).status_code == 422
+    staff = await login(hc, "w1")
+    r = await hc.put(f"{API}/halls/demo/appointment-policy", json={}, headers=staff)
+    assert r.status_code == 403
