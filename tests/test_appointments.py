@@ -508,3 +508,15 @@ async def test_admin_sets_slot_length_capacity_and_walk_in_share(hc: httpx.Async
     staff = await login(hc, "w1")
     r = await hc.put(f"{API}/halls/demo/appointment-policy", json={}, headers=staff)
     assert r.status_code == 403
+
+
+async def test_settings_page_for_the_admin_only(hc: httpx.AsyncClient) -> None:
+    from tests.test_web_signin import page_login
+
+    await page_login(hc, "admin")
+    page = await hc.get("/office/appointments/settings")
+    assert page.status_code == 200 and "预约设置" in page.text
+    assert 'data-service="hukou"' in page.text and 'class="bookable">5<' in page.text
+    hc.cookies.clear()
+    await page_login(hc, "office")
+    assert (await hc.get("/office/appointments/settings")).status_code == 403

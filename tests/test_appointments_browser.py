@@ -125,3 +125,24 @@ async def test_remote_ticket_on_the_phone_then_checked_in_at_the_kiosk(
         called = await http.post("/api/v1/windows/1/call-next", headers=staff)
         assert called.json()["number"] == number
         await expect(phone.locator("#callout")).to_contain_text("1号窗口")
+
+
+async def test_admin_changes_a_services_capacity_on_the_settings_page(
+    db_url: str, tmp_path: Path, browser: Browser
+) -> None:
+    from tests.dbs import DEMO_PASSWORD
+
+    clock = FixedClock(datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI))
+    async with serve(db_url, tmp_path, clock) as url, httpx.AsyncClient(base_url=url) as http:
+        page = await browser.new_page()
+        await page.goto(f"{url}/login")
+        await page.fill('input[name="username"]', "admin")
+        await page.fill('input[name="password"]', DEMO_PASSWORD)
+        await page.click('button[type="submit"]')
+        await page.goto(f"{url}/office/appointments/settings")
+        row = page.locator('tr[data-service="qiye"]')
+        await row.locator('[name="capacity"]').fill("20")
+        await row.locator(".save-service").click()
+        await expect(row.locator(".bookable")).to_have_text("10")
+        r = await http.get("/api/v1/halls/demo/services/qiye/slots", params={"date": "2026-11-27"})
+        assert r.json()[0]["capacity"] == 10

@@ -234,7 +234,54 @@ async def office_page(request: Request) -> Response:
     )
 
 
+OFFICE_LINKS.append(
+    OfficeLink(
+        "/office/appointments/settings",
+        N_("预约设置"),
+        roles=("admin",),
+        description=N_("预约时间、现场取号保留比例、签到时限、爽约规则，各事项的时段长度与容量。"),
+    )
+)
+
+
+async def settings_page(request: Request) -> Response:
+    """预约设置 for the hall's administrator (saved through the API by its script)."""
+    user = await require_page_user(request, roles=("admin",))
+    if isinstance(user, Response):
+        return user
+    state = app_state(request)
+    async with state.db.read() as session:
+        hall = await session.get(Hall, user.hall_id) if user.hall_id is not None else None
+        if hall is None or hall.id is None:
+            return await error_page(request, 404, N_("没有这个服务大厅"))
+        policy = await service.policy_of(session, hall.id)
+        rows = []
+        for svc in (
+            await session.execute(
+                select(Service)
+                .where(Service.hall_id == hall.id, Service.active.is_(True))  # type: ignore[arg-type, attr-defined]
+                .order_by(Service.sort_order, Service.prefix)  # type: ignore[arg-type]
+            )
+        ).scalars():
+            cfg = await service.service_settings(session, svc)
+            bookable = await service.slot_capacity(session, svc, policy, cfg)
+            rows.append({"service": svc, "cfg": cfg, "bookable": bookable})
+    return await render(
+        request,
+        "appointments/settings.html",
+        {
+            "hall": hall,
+            "policy": policy,
+            "opens": policy.opens.strftime("%H:%M"),
+            "closes": policy.closes.strftime("%H:%M"),
+            "rows": rows,
+            "init": {"hall": hall.code},
+        },
+    )
+
+
 routes = [
+    Route("/office/appointments/settings", settings_page, methods=["GET"]),
     Route("/office/appointments", office_page, methods=["GET"]),
     Route("/poster/{hall}", poster_page, methods=["GET"]),
     Route("/arrive/{hall}/{code}", arrive_page, methods=["GET"]),
