@@ -520,3 +520,38 @@ async def test_settings_page_for_the_admin_only(hc: httpx.AsyncClient) -> None:
     hc.cookies.clear()
     await page_login(hc, "office")
     assert (await hc.get("/office/appointments/settings")).status_code == 403
+
+
+async def test_every_step_is_in_the_audit_record(
+    hc: httpx.AsyncClient, hall_app: Any, clock: FixedClock
+) -> None:
+    from window_service.audit.verify import verify_all
+
+    kept = (await book(hc, "2026-11-26", "11:00")).json()
+    dropped = (await book(hc, "2026-11-26", "11:00")).json()
+    await hc.post(f"{API}/appointments/{dropped['manage_token']}/cancel")
+    missed = (await book(hc, "2026-11-26", "10:30")).json()
+    moved = (await book(hc, "2026-11-26", "14:00")).json()
+    await hc.post(
+        f"{API}/appointments/{moved['manage_token']}/change",
+        json={"date": "2026-11-27", "start": "09:00"},
+    )
+    remote = (await take_remote(hc, phone())).json()
+    await hc.post(f"{API}/halls/demo/remote-tickets/{remote['number']}/check-in", headers=KIOSK)
+    clock.set(at("2026-11-26T10:45"))
+    assert (await check_in(hc, kept["code"])).status_code == 201
+    clock.set(at("2026-11-26T11:00"))
+    await mark_missed_appointments(hall_app.state.core)
+    admin = await login(hc, "admin")
+    await hc.put(
+        f"{API}/halls/demo/appointment-policy", json={"walk_in_percent": 40}, headers=admin
+    )
+    await hc.put(
+        f"{API}/halls/demo/services/hukou/appointment-settings",
+        json={"capacity": 12},
+        headers=admin,
+    )
+    async with hall_app.state.core.db.read() as session:
+        assert await verify_all(session) is None
+    seen = (await hc.get(f"{API}/appointments/{missed['manage_token']}")).json()
+    assert seen["status"] == "no_show"
