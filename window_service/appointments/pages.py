@@ -85,6 +85,9 @@ async def book_page(request: Request) -> Response:
         return hall
     services = await _services(request, hall)
     days = await _days(request, hall)
+    assert hall.id is not None
+    async with app_state(request).db.read() as session:
+        policy = await service.policy_of(session, hall.id)
     return _private(
         await render(
             request,
@@ -93,6 +96,7 @@ async def book_page(request: Request) -> Response:
                 "hall": hall,
                 "services": services,
                 "days": days,
+                "policy": policy,
                 "init": {"hall": hall.code, "mode": "book"},
             },
         )
@@ -110,6 +114,7 @@ async def manage_page(request: Request) -> Response:
             ticket = (
                 await session.get(Ticket, appointment.ticket_id) if appointment.ticket_id else None
             )
+            policy = await service.policy_of(session, appointment.hall_id)
     except ApiError:
         return await error_page(request, 404, N_("没有这个预约"), N_("请核对预约确认链接。"))
     assert hall is not None and svc is not None
@@ -133,6 +138,7 @@ async def manage_page(request: Request) -> Response:
                 "masked_name": service.mask_name(appointment.name),
                 "qr": qr.svg(appointment.code),
                 "changeable": changeable,
+                "policy": policy,
                 "days": days,
                 "init": {
                     "hall": hall.code,
