@@ -416,6 +416,7 @@ async def test_citizen_pages_render_in_chinese(hc: httpx.AsyncClient) -> None:
     page = await hc.get("/book/demo")
     assert page.status_code == 200 and "网上预约" in page.text and "户籍业务" in page.text
     assert "<script>" not in page.text  # scripts only from files
+    assert "30天内爽约3次将暂停预约30天" in page.text
     data = (await book(hc, "2026-11-27", "10:00")).json()
     manage = await hc.get(f"/book/manage/{data['manage_token']}")
     assert manage.status_code == 200
