@@ -50,6 +50,7 @@ PRIORITY_LABELS = {
     "disabled": "残疾人",
     "pregnant": "孕妇",
     "military": "军人",
+    "appointment": "预约",
 }
 
 

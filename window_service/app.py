@@ -27,6 +27,7 @@ from .api.errors import (
     server_error_handler,
 )
 from .api.openapi import build_openapi
+from .appointments.routes import router as appointments_router
 from .audit.chain import AuditKey
 from .audit.routes import router as audit_router
 from .auth.principal import Authenticator
@@ -69,6 +70,7 @@ API_ROUTERS: list[ApiRouter] = [
     cases_router,
     stats_router,
     admin_router,
+    appointments_router,
 ]
 
 

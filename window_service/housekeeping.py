@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy import select
 
+from .appointments.service import halls_with_due_no_shows, mark_no_shows
 from .audit.anchors import anchor_job
 from .auth.throttle import forget_expired
 from .cases.watch import watch_commitments
@@ -46,12 +47,28 @@ async def forget_throttles(state: AppState) -> None:
     await forget_expired(state.db, state.clock.now())
 
 
+async def mark_missed_appointments(state: AppState) -> None:
+    """爽约: appointments not checked in by the end of their slot become no-shows."""
+    now = state.clock.now()
+    async with state.db.read() as session:
+        hall_ids = await halls_with_due_no_shows(session, now)
+    for hall_id in hall_ids:
+        while True:
+            async with state.db.write() as session:
+                tx = Tx(session, hall_id, now, Actor.system(), state.hub.publish_local)
+                count = await mark_no_shows(tx)
+                await tx.commit()
+            if count == 0:
+                break
+
+
 JOBS: list[Job] = [
     expire_tickets,
     anchor_job,
     watch_commitments,
     watch_rectifications,
     forget_throttles,
+    mark_missed_appointments,
 ]
 
 

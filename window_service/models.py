@@ -2,6 +2,13 @@
 
 from sqlmodel import SQLModel
 
+from .appointments.models import (
+    Appointment,
+    AppointmentPolicy,
+    AppointmentSlot,
+    RemoteTicket,
+    ServiceAppointment,
+)
 from .audit.models import AuditAnchor, AuditRecord
 from .auth.models import AttemptThrottle, User, UserDepartment
 from .cases.models import (
@@ -32,6 +39,9 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "AccountabilityConfig",
+    "Appointment",
+    "AppointmentPolicy",
+    "AppointmentSlot",
     "AttemptThrottle",
     "AuditAnchor",
     "AuditRecord",
@@ -58,7 +68,9 @@ __all__ = [
     "RatingPublication",
     "RatingRow",
     "Rectification",
+    "RemoteTicket",
     "Service",
+    "ServiceAppointment",
     "Ticket",
     "TicketCounter",
     "TicketEvent",

@@ -25,6 +25,7 @@
     disabled: "残疾人",
     pregnant: "孕妇",
     military: "军人",
+    appointment: "预约",
   };
 
   var params = new URLSearchParams(location.search);
@@ -86,7 +87,7 @@
   }
 
   function show(screen) {
-    ["setup", "start", "busy", "error", "ticket"].forEach(function (name) {
+    ["setup", "start", "busy", "error", "ticket", "checkin"].forEach(function (name) {
       $("screen-" + name).hidden = name !== screen;
     });
     body.dataset.screen = screen;
@@ -406,7 +407,11 @@
     $("t-number").textContent = ticket.number;
     var green = $("t-green");
     green.hidden = !ticket.priority;
-    green.textContent = ticket.priority ? "绿色通道 · " + (PRIORITY_LABELS[ticket.priority] || ticket.priority) : "";
+    green.textContent = !ticket.priority
+      ? ""
+      : ticket.priority === "appointment"
+        ? "预约 · 优先叫号"
+        : "绿色通道 · " + (PRIORITY_LABELS[ticket.priority] || ticket.priority);
     $("t-ahead").textContent = "您前面还有 " + ticket.ahead + " 人等候";
     $("t-wait").textContent =
       ticket.ahead > 0 && ticket.estimated_wait_minutes > 0
@@ -449,6 +454,58 @@
     }
     done();
   }
+
+  /* ---------- check-in: an appointment's code (预约签到) or a remote ticket (网上取号签到) ---------- */
+
+  function checkInPath(text) {
+    var code = text.replace(/\s+/g, "");
+    var digits = code.match(/^(?:.*\D)?(\d{8})$/); // a scanned code may carry a prefix
+    if (digits) return "/appointments/" + digits[1] + "/check-in";
+    var token = code.match(/\/t\/([A-Za-z0-9_-]{8,64})$/); // the phone's tracking QR
+    return "/remote-tickets/" + encodeURIComponent(token ? token[1] : code.toUpperCase()) + "/check-in";
+  }
+
+  $("checkin-open").addEventListener("click", function () {
+    clearTimeout(timers.back);
+    $("checkin-code").value = "";
+    $("checkin-error").hidden = true;
+    show("checkin");
+    $("checkin-code").focus();
+    timers.back = setTimeout(toStart, BACK_TO_START_MS * 8);
+  });
+  $("checkin-back").addEventListener("click", toStart);
+  $("checkin-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = $("checkin-code").value.trim();
+    if (!text || state.busy) return;
+    state.busy = true;
+    fetch("/api/v1/halls/" + encodeURIComponent(hall) + checkInPath(text), {
+      method: "POST",
+      headers: { Accept: "application/json", "X-Device-Key": deviceKey },
+    })
+      .then(function (r) {
+        return r.json().catch(function () { return null; }).then(function (data) {
+          return { status: r.status, data: data };
+        });
+      })
+      .then(
+        function (res) {
+          state.busy = false;
+          if (res.status === 200 || res.status === 201) {
+            showTicket(res.data, null);
+            return;
+          }
+          var message = res.data && res.data.error ? res.data.error.message : "签到失败 (HTTP " + res.status + ")";
+          $("checkin-error").textContent = message;
+          $("checkin-error").hidden = false;
+        },
+        function () {
+          state.busy = false;
+          $("checkin-error").textContent = "网络异常，请重试";
+          $("checkin-error").hidden = false;
+        }
+      );
+  });
 
   $("ticket-done").addEventListener("click", function () {
     clearPending();

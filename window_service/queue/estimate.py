@@ -15,8 +15,9 @@ RECENT_SERVICES = 20
 
 
 async def ahead_of(session: AsyncSession, ticket: Ticket) -> int:
-    """Waiting tickets of the same service that will be called before this one."""
-    if ticket.status != rules.WAITING:
+    """Waiting tickets of the same service that will be called before this one (for a remote
+    ticket not yet checked in: before it once it is)."""
+    if ticket.status not in (rules.WAITING, rules.REMOTE):
         return 0
     same_lane_earlier = and_(
         Ticket.green == ticket.green,  # type: ignore[arg-type]

@@ -11,6 +11,8 @@ DONE: Final = "done"
 NO_SHOW: Final = "no_show"
 CANCELLED: Final = "cancelled"
 EXPIRED: Final = "expired"
+#: 网上取号 not yet checked in: keeps its queue time, is not called until it waits.
+REMOTE: Final = "remote"
 AT_WINDOW: Final = (CALLED, SERVING)
 
 STATUS_LABELS: Final = {
@@ -21,6 +23,7 @@ STATUS_LABELS: Final = {
     NO_SHOW: "过号",
     CANCELLED: "已取消",
     EXPIRED: "已过期",
+    REMOTE: "未签到",
 }
 
 #: Outcomes of a finished service (办理结果).
@@ -39,6 +42,12 @@ PRIORITIES: Final = {
     "pregnant": "孕妇",
     "military": "军人",
 }
+
+#: An appointment (预约) checked in on time: not a reason the kiosk offers, but called like
+#: the green channel.
+APPOINTMENT: Final = "appointment"
+#: Every priority a ticket may carry; each is green (called first).
+GREEN_PRIORITIES: Final = {**PRIORITIES, APPOINTMENT: "预约"}
 
 
 def call_text(number: str, window_number: int, zone: str = "") -> str:

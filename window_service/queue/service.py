@@ -54,6 +54,8 @@ class IssueRequest:
     idempotency_key: str | None = None
     issuer: Issuer = Issuer()
     actor: Actor | None = None
+    #: 网上取号: the ticket is numbered now but waits as ``remote`` until checked in.
+    remote: bool = False
 
 
 @dataclass
@@ -113,7 +115,7 @@ def sort_requests(
             results[i] = conflict(
                 "outside_issuing_hours", "当前不在取号时间内 (the hall is not issuing tickets now)"
             )
-        elif request.priority is not None and request.priority not in rules.PRIORITIES:
+        elif request.priority is not None and request.priority not in rules.GREEN_PRIORITIES:
             results[i] = invalid("invalid_priority", "绿色通道类别无效 (unknown priority)")
         elif request.service.hall_id != hall.id or not request.service.active:
             results[i] = not_found("service", "没有这个事项 (unknown service)")
@@ -336,7 +338,7 @@ def ticket_rows(
                 "seq_no": n,
                 "number": format_number(service.prefix, n),
                 "business_day": day,
-                "status": rules.WAITING,
+                "status": rules.REMOTE if request.remote else rules.WAITING,
                 "priority": request.priority,
                 "green": request.priority is not None,
                 "queued_at": queued_at,
@@ -378,7 +380,9 @@ def record_issued(
         plain = waiting.get((service.id, False), 0)
         # A new ticket queues last in its lane; green tickets go before every plain one.
         ahead = green if ticket.green else green + plain
-        waiting[(service.id, ticket.green)] = waiting.get((service.id, ticket.green), 0) + 1
+        remote = ticket.status == rules.REMOTE  # not in the waiting line until checked in
+        if not remote:
+            waiting[(service.id, ticket.green)] = waiting.get((service.id, ticket.green), 0) + 1
         tx.audit_raw(
             "ticket.issue",
             Ticket.__tablename__,
@@ -390,7 +394,7 @@ def record_issued(
             "queue",
             change="issued",
             ticket=ticket.number,
-            waiting={service.prefix: green + plain + 1},
+            waiting={service.prefix: green + plain + (0 if remote else 1)},
         )
         results[i] = IssueResult(ticket, True, ahead)
 
@@ -677,13 +681,14 @@ async def set_window_status(tx: Tx, window: Window, status: str) -> Window:
 
 
 async def expire_past_days(tx: Tx, hall: Hall, *, batch: int = 500) -> int:
-    """Close tickets still waiting after their business day ended (过期). Never deletes."""
+    """Close tickets still waiting (or remote tickets never checked in) after their business
+    day ended (过期). Never deletes."""
     today = business_day(hall, tx.now)
     stmt = (
         select(Ticket)
         .where(
             Ticket.hall_id == hall.id,  # type: ignore[arg-type]
-            Ticket.status == rules.WAITING,  # type: ignore[arg-type]
+            Ticket.status.in_((rules.WAITING, rules.REMOTE)),  # type: ignore[attr-defined]
             Ticket.business_day < today,  # type: ignore[arg-type]
         )
         .order_by(Ticket.id)  # type: ignore[arg-type]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route
 
 from ..admin import pages as admin_pages
+from ..appointments import pages as appointment_pages
 from ..cases import pages as cases_pages
 from ..ratings import pages as ratings_pages
 from ..stats import pages as stats_pages
@@ -24,4 +25,5 @@ routes: list[BaseRoute] = [
     *cases_pages.routes,  # receipts, correction notices, /lookup, /office/cases
     *admin_pages.routes,  # /office/admin (大厅配置)
     *ratings_pages.routes,  # /board/{hall}, /office/inspections|rectifications|ratings
+    *appointment_pages.routes,  # /book/{hall}, /book/manage/{token}, /remote/{hall} (预约)
 ]

@@ -60,7 +60,7 @@ async def window_state(
             "status": current.status,
             "status_label": rules.STATUS_LABELS.get(current.status, current.status),
             "priority": current.priority,
-            "priority_label": rules.PRIORITIES.get(current.priority or "", ""),
+            "priority_label": rules.GREEN_PRIORITIES.get(current.priority or "", ""),
             "called_at": local_time(hall, current.called_at).isoformat()
             if current.called_at
             else None,

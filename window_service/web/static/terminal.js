@@ -22,7 +22,8 @@
     no_show: t("过号"), cancelled: t("已取消"), expired: t("已过期")
   };
   var PRIORITY = {
-    elderly: t("70岁以上老人"), disabled: t("残疾人"), pregnant: t("孕妇"), military: t("军人")
+    elderly: t("70岁以上老人"), disabled: t("残疾人"), pregnant: t("孕妇"), military: t("军人"),
+    appointment: t("预约")
   };
 
   function $(id) { return document.getElementById(id); }

@@ -9,7 +9,7 @@
   var ticket = null;
   var STATUS = {
     waiting: t("等候中"), called: t("已叫号"), serving: t("办理中"), done: t("已办结"),
-    no_show: t("过号"), cancelled: t("已取消"), expired: t("已过期")
+    no_show: t("过号"), cancelled: t("已取消"), expired: t("已过期"), remote: t("未签到")
   };
   var FINAL = { done: 1, no_show: 1, cancelled: 1, expired: 1 };
 
@@ -30,9 +30,15 @@
     else if (tk.status === "no_show") text = t("您已过号，请到服务台咨询");
     else if (tk.status === "expired") text = t("号票已过期，请重新取号");
     else if (tk.status === "cancelled") text = t("号票已取消");
+    else if (tk.status === "remote") {
+      // 网上取号: when to come — before the people ahead of it have been served
+      text = tk.ahead > 0
+        ? t("请在%(m)s内到大厅签到，签到后才会叫号", { m: fmtMinutes(tk.estimated_wait_minutes) })
+        : t("即将轮到，请尽快到大厅签到，签到后才会叫号");
+    }
     callout.textContent = text;
     callout.hidden = !text;
-    var waiting = tk.status === "waiting";
+    var waiting = tk.status === "waiting" || tk.status === "remote";
     $("facts").hidden = !waiting;
     $("ahead").textContent = String(tk.ahead);
     $("estimate").textContent = fmtMinutes(tk.estimated_wait_minutes);
