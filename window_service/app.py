@@ -38,6 +38,7 @@ from .db import Database, create_database
 from .devices.routes import router as devices_router
 from .feedback.routes import router as feedback_router
 from .inspections.routes import router as inspections_router
+from .openness.routes import router as openness_router
 from .queue.routes import router as queue_router
 from .ratings.routes import router as ratings_router
 from .realtime.direct import ServerSendMiddleware
@@ -66,6 +67,7 @@ API_ROUTERS: list[ApiRouter] = [
     cases_router,
     stats_router,
     admin_router,
+    openness_router,
 ]
 
 

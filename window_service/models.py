@@ -24,6 +24,8 @@ from .inspections.models import (
     InspectionTemplate,
     VisitPlan,
 )
+from .openness.models import FeeCharge, ServiceFee
+from .outbox.models import PlatformDelivery, PlatformOutboxHall
 from .queue.models import Ticket, TicketCounter, TicketEvent
 from .ratings.models import AccountabilityConfig, RatingPublication, RatingRow
 from .realtime.models import HallEvent, HallLedger
@@ -44,6 +46,7 @@ __all__ = [
     "CorrectionNotice",
     "Department",
     "Device",
+    "FeeCharge",
     "Feedback",
     "FeedbackAppeal",
     "Hall",
@@ -53,11 +56,14 @@ __all__ = [
     "InspectionNotice",
     "InspectionPhoto",
     "InspectionTemplate",
+    "PlatformDelivery",
+    "PlatformOutboxHall",
     "QueueBreachNotice",
     "RatingPublication",
     "RatingRow",
     "Rectification",
     "Service",
+    "ServiceFee",
     "Ticket",
     "TicketCounter",
     "TicketEvent",
