@@ -194,6 +194,12 @@ async def test_charges_above_the_standard_or_on_free_services_are_flagged(
                 session, 1, at(2026, 11, 1).date(), at(2026, 11, 30).date()
             )
         assert counted.total == 3 and counted.by_window == {1: 1, 3: 2}
+        # The office's page shows them too; window staff do not see it.
+        page = await c.get("/office/openness", headers=office)
+        assert page.status_code == 200
+        assert "FS0002" in page.text and "超标准收费" in page.text and "免费事项收费" in page.text
+        assert 'id="fee-breach-total">3<' in page.text
+        assert (await c.get("/office/openness", headers=w1)).status_code == 403
 
 
 async def test_charges_are_recorded_only_by_the_window_on_its_tickets(
