@@ -10,7 +10,7 @@ import httpx
 from tests.cases_support import at, client_for, clocked_app, office_events, serving
 from tests.conftest import login
 from window_service.clock import FixedClock
-from window_service.openness.fees import fee_breaches
+from window_service.openness.fees import fee_breaches, parse_standard_text
 
 RESULTS = "/api/v1/halls/demo/results"
 
@@ -137,6 +137,9 @@ async def test_fee_standards_are_public_and_set_by_the_admin(client: httpx.Async
     assert fees["hukou"]["text"] == "不收费" and fees["hukou"]["free"] is True
     assert fees["budongchan"]["items"][0]["max_unit_yuan"] == "0.50"
     assert fees["qiye"]["set"] is False
+    # The notice board shows every service's standard.
+    board = (await client.get("/board/demo")).text
+    assert "复印费 0.50元/页" in board and "不收费" in board
 
 
 async def test_charges_above_the_standard_or_on_free_services_are_flagged(
@@ -230,3 +233,21 @@ async def test_charges_are_recorded_only_by_the_window_on_its_tickets(
         waiting = await issue(c, "budongchan")
         r = await c.post(f"/api/v1/tickets/{waiting['id']}/charges", json=charge, headers=w3)
         assert r.status_code in (403, 409)
+
+
+def test_fee_text_of_the_hall_import_as_a_standard() -> None:
+    assert parse_standard_text("不收费") == (True, [])
+    assert parse_standard_text("复印费 0.5元/页；工本费：10元/本") == (
+        False,
+        [
+            {"name": "复印费", "unit": "页", "max_unit_cents": 50},
+            {"name": "工本费", "unit": "本", "max_unit_cents": 1000},
+        ],
+    )
+    assert parse_standard_text("登记费80元") == (
+        False,
+        [{"name": "登记费", "unit": "次", "max_unit_cents": 8000}],
+    )
+    # Text a charge cannot be checked against stays text only.
+    assert parse_standard_text("按国家规定收取") is None
+    assert parse_standard_text("") is None

@@ -7,6 +7,7 @@ once (``office.fee_flag``) and counted in its figures and stars (管理).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -43,6 +44,47 @@ def yuan(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
+FREE_WORDS = frozenset({"不收费", "免费", "无", "0", "0元", "免收"})
+_ITEM = re.compile(
+    r"^(?P<name>[^\d：:]+?)\s*[：:]?\s*(?P<yuan>\d{1,7}(?:\.\d{1,2})?)\s*元"
+    r"(?:\s*/\s*(?P<unit>[^\s/]{1,10}))?$"
+)
+
+
+def parse_standard_text(text: str) -> tuple[bool, list[dict[str, Any]]] | None:
+    """A 收费标准 cell as a structured standard: ``(free, items)``, or None when the text is
+    not in a form a charge can be checked against (then only the text is shown).
+
+    "不收费" → free; "复印费 0.5元/页；工本费：10元/本" → two items with their unit price caps.
+    """
+    text = text.strip()
+    if not text:
+        return None
+    if text in FREE_WORDS:
+        return True, []
+    items = []
+    for part in re.split(r"[；;\n]+", text):
+        part = part.strip()
+        if not part:
+            continue
+        m = _ITEM.match(part)
+        if m is None:
+            return None
+        yuan_text = m.group("yuan")
+        whole, _, frac = yuan_text.partition(".")
+        cents = int(whole) * 100 + int((frac + "00")[:2])
+        if cents <= 0:
+            return None
+        items.append(
+            {
+                "name": m.group("name").strip(),
+                "unit": m.group("unit") or "次",
+                "max_unit_cents": cents,
+            }
+        )
+    return (False, items) if items else None
+
+
 def standard_text(fee: ServiceFee | None) -> str:
     """The standard as the notice board shows it: 不收费, or 复印费 0.50元/页；…"""
     if fee is None:
@@ -60,6 +102,16 @@ async def standards(session: AsyncSession, hall_id: int) -> dict[int, ServiceFee
     """service id → its fee standard (services without one are missing)."""
     rows = await session.execute(select(ServiceFee).where(col(ServiceFee.hall_id) == hall_id))
     return {f.service_id: f for f in rows.scalars()}
+
+
+async def standard_texts(session: AsyncSession, hall_id: int) -> dict[str, str]:
+    """service code → its fee standard as shown in public (services with one set)."""
+    rows = await session.execute(
+        select(Service.code, ServiceFee)  # type: ignore[call-overload]
+        .join(ServiceFee, col(ServiceFee.service_id) == col(Service.id))
+        .where(col(Service.hall_id) == hall_id)
+    )
+    return {code: standard_text(fee) for code, fee in rows.all()}
 
 
 async def set_standard(
@@ -175,6 +227,17 @@ class FeeBreaches:
     by_window: dict[int, int]
     by_staff: dict[str, int]
     by_department: dict[str, int]
+
+    def by_subject(self, by: str) -> dict[str, int]:
+        """Counts keyed like the star ratings' rows (as text): ``by`` is window, staff or
+        department."""
+        if by == "window":
+            return {str(k): v for k, v in self.by_window.items()}
+        if by == "staff":
+            return dict(self.by_staff)
+        if by == "department":
+            return dict(self.by_department)
+        return {}
 
 
 async def fee_breaches(session: AsyncSession, hall_id: int, start: date, end: date) -> FeeBreaches:
