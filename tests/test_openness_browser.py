@@ -98,3 +98,67 @@ async def test_public_results_page_on_a_phone_and_an_office_pc(
     # No script or style refused (CSP) and no script error; the 422 of the refused range and
     # a missing favicon are the only failed loads.
     assert [e for e in errors if not e.startswith("Failed to load resource")] == []
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_terminal_records_a_charge_and_the_office_is_told(
+    live_server: LiveServer, browser: Browser, backend: str
+) -> None:
+    url = live_server.url
+    async with httpx.AsyncClient(base_url=url) as c:
+        token = (
+            await c.post(
+                "/api/v1/auth/token", json={"username": "admin", "password": DEMO_PASSWORD}
+            )
+        ).json()["access_token"]
+        r = await c.put(
+            "/api/v1/halls/demo/services/budongchan/fee",
+            json={"free": False, "items": [{"name": "复印费", "unit": "页", "max_unit_cents": 50}]},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert r.status_code == 200
+    ctx = await browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    page = await ctx.new_page()
+    await page.goto(f"{url}/login?next=/terminal")
+    await page.get_by_label("用户名").fill("w3")
+    await page.get_by_label("密码").fill(DEMO_PASSWORD)
+    await page.get_by_role("button", name="登录").click()
+    await page.wait_for_load_state()
+    await page.goto(f"{url}/terminal")
+    await expect(page.locator("#conn")).to_have_text("实时连接正常")
+    async with httpx.AsyncClient(base_url=url) as c:
+        r = await c.post(
+            "/api/v1/halls/demo/tickets", json={"service": "budongchan"}, headers=KIOSK
+        )
+        assert r.status_code == 201
+    await expect(page.locator("#queue-count")).to_have_text("1")
+    await expect(page.locator("#fee-charge")).to_be_disabled()
+    await page.keyboard.press("F1")
+    await expect(page.locator("#current-number")).to_have_text("B001")
+    await page.keyboard.press("F3")
+    await expect(page.locator("#case-accept")).to_be_enabled()  # serving
+    await expect(page.locator("#fee-charge")).to_be_enabled()
+    await page.locator("#fee-charge").click()
+    dialog = page.locator("#fee-charge-dialog")
+    await expect(dialog.locator("#fee-charge-standard")).to_have_text("复印费 0.50元/页")
+    await dialog.get_by_label("收费项目").fill("复印费")
+    await dialog.get_by_label("数量").fill("20")
+    await dialog.get_by_label("实收（元）").fill("40.00")
+    await dialog.get_by_label("票据号").fill("FS0099")
+    await dialog.get_by_role("button", name="登记").click()
+    await expect(page.locator("#flash")).to_contain_text("不符合收费标准")
+    await expect(page.locator("#flash")).to_contain_text("超标准收费")
+    await page.screenshot(path=str(SHOTS / "terminal-charge.png"))
+    await ctx.close()
+    async with httpx.AsyncClient(base_url=url) as c:
+        token = (
+            await c.post(
+                "/api/v1/auth/token", json={"username": "office", "password": DEMO_PASSWORD}
+            )
+        ).json()["access_token"]
+        flags = (
+            await c.get("/api/v1/fee-flags", headers={"Authorization": f"Bearer {token}"})
+        ).json()
+    assert [(f["receipt_no"], f["amount_cents"], f["allowed_cents"]) for f in flags] == [
+        ("FS0099", 4000, 1000)
+    ]
