@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.cases_support import at, client_for
-from tests.conftest import login, make_settings
+from tests.conftest import login, make_settings, start_server
 from tests.ratings_support import rate, serve
 from window_service.app import create_app
 from window_service.clock import FixedClock
@@ -263,3 +263,31 @@ async def test_one_process_delivers_a_hall_at_a_time(
         await first.close()
         await second.close()
         await app.state.core.db.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_serve_delivers_in_the_background_when_configured(
+    db_url: str, tmp_path: Path, platform: Platform, backend: str
+) -> None:
+    """The delivery loop starts with ``serve`` when a platform URL is configured."""
+    server = start_server(
+        db_url,
+        tmp_path,
+        extra_env={
+            "WINDOW_SERVICE_PLATFORM_URL": platform.url,
+            "WINDOW_SERVICE_PLATFORM_SECRET": SECRET,
+            "WINDOW_SERVICE_PLATFORM_POLL_SECONDS": "0.2",
+        },
+    )
+    try:
+        async with httpx.AsyncClient(base_url=server.url) as c:
+            ticket = await serve(c)
+            assert (await rate(c, ticket["track_token"], 5)).status_code == 201
+        for _ in range(300):  # until it arrives (bounded: the test fails, never hangs)
+            if platform.order:
+                break
+            await asyncio.sleep(0.1)
+        assert platform.order == ["demo-1"]
+        assert platform.stored["demo-1"]["level"] == 5
+    finally:
+        server.stop()
