@@ -9,6 +9,7 @@ import httpx
 
 from tests.cases_support import at, client_for, clocked_app, office_events, serving
 from tests.conftest import login
+from window_service.audit.verify import verify_all
 from window_service.clock import FixedClock
 from window_service.openness.fees import fee_breaches, parse_standard_text
 
@@ -203,6 +204,9 @@ async def test_charges_above_the_standard_or_on_free_services_are_flagged(
         assert "FS0002" in page.text and "超标准收费" in page.text and "免费事项收费" in page.text
         assert 'id="fee-breach-total">3<' in page.text
         assert (await c.get("/office/openness", headers=w1)).status_code == 403
+        # Standards and charges are in the hash-chained audit record, and the rows match it.
+        async with app.state.core.db.read() as session:
+            assert await verify_all(session) is None
 
 
 async def test_charges_are_recorded_only_by_the_window_on_its_tickets(

@@ -211,6 +211,7 @@ async def record_charge(
             breach=check.breach,
             label=BREACH_LABELS[check.breach],
             service=service.code,
+            department_id=service.department_id,
             window_id=window_id,
             amount=yuan(amount_cents),
             allowed=yuan(check.allowed_cents) if check.allowed_cents is not None else None,
