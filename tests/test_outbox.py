@@ -259,6 +259,9 @@ async def test_one_process_delivers_a_hall_at_a_time(
         assert platform.order == ["demo-1", "demo-2", "demo-3", "demo-4"]
         assert await first.run_once() == 0
         assert len(platform.requests) == 4
+        async with client_for(app) as c:
+            metrics = (await c.get("/metrics")).text
+            assert 'window_service_platform_outbox_pending{hall="demo"} 0.0' in metrics
     finally:
         await first.close()
         await second.close()

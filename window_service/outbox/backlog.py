@@ -23,31 +23,39 @@ class Backlog:
     last_attempt_at: datetime | None
 
 
-async def backlogs(session: AsyncSession, hall_id: int | None = None) -> dict[int, Backlog]:
-    """hall id → its backlog (every hall with any message when ``hall_id`` is None)."""
+async def backlogs(
+    session: AsyncSession, hall_id: int | None = None, *, count_delivered: bool = True
+) -> dict[int, Backlog]:
+    """hall id → its backlog (every hall with any message when ``hall_id`` is None).
+
+    ``count_delivered=False`` reads the waiting messages only (through the pending index),
+    for the metrics scraped every few seconds: the delivered ones only grow."""
     d = PlatformDelivery
+    waiting = col(d.delivered_at).is_(None)
     stmt = select(
         d.hall_id,
-        func.count().filter(col(d.delivered_at).is_(None)),
+        func.count().filter(waiting),
         func.count().filter(col(d.delivered_at).is_not(None)),
-        func.min(d.created_at).filter(col(d.delivered_at).is_(None)),
-        func.min(d.next_attempt_at).filter(col(d.delivered_at).is_(None)),
+        func.min(d.created_at).filter(waiting),
+        func.min(d.next_attempt_at).filter(waiting),
     ).group_by(d.hall_id)  # type: ignore[call-overload]
     if hall_id is not None:
         stmt = stmt.where(col(d.hall_id) == hall_id)
+    if not count_delivered:
+        stmt = stmt.where(waiting)
     out: dict[int, Backlog] = {}
-    for hid, pending, delivered, oldest, next_at in (await session.execute(stmt)).all():
+    for hid, n_pending, n_delivered, oldest, next_at in (await session.execute(stmt)).all():
         failed = (
             await session.execute(
                 select(d.last_error, d.last_attempt_at)  # type: ignore[call-overload]
-                .where(col(d.hall_id) == hid, col(d.last_error) != "")
+                .where(col(d.hall_id) == hid, waiting, col(d.last_error) != "")
                 .order_by(col(d.last_attempt_at).desc(), col(d.id).desc())
                 .limit(1)
             )
         ).first()
         out[hid] = Backlog(
-            int(pending),
-            int(delivered),
+            int(n_pending),
+            int(n_delivered),
             oldest,
             next_at,
             failed[0] if failed else "",
@@ -71,9 +79,11 @@ async def metric_families(
         "Age of the oldest message waiting for the outside platform, by hall",
         labels=["hall"],
     )
-    for hall_id, b in (await backlogs(session)).items():
+    found = await backlogs(session, count_delivered=False)
+    for hall_id in sorted(set(hall_codes) | set(found)):
         code = hall_codes.get(hall_id, str(hall_id))
-        pending.add_metric([code], float(b.pending))
-        age = (now - b.oldest_pending_at).total_seconds() if b.oldest_pending_at else 0.0
-        oldest.add_metric([code], max(0.0, age))
+        b = found.get(hall_id)
+        at = b.oldest_pending_at if b else None
+        pending.add_metric([code], float(b.pending if b else 0))
+        oldest.add_metric([code], max(0.0, (now - at).total_seconds()) if at else 0.0)
     return [pending, oldest]
