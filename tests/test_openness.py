@@ -204,6 +204,18 @@ async def test_charges_above_the_standard_or_on_free_services_are_flagged(
         assert "FS0002" in page.text and "超标准收费" in page.text and "免费事项收费" in page.text
         assert 'id="fee-breach-total">3<' in page.text
         assert (await c.get("/office/openness", headers=w1)).status_code == 403
+        # A charge typed in error is voided by the office with a reason, and no longer counts.
+        wrong = rows[1]["id"]
+        void = f"/api/v1/fee-charges/{wrong}/void"
+        assert (await c.post(void, json={"reason": "x"}, headers=w1)).status_code == 403
+        assert (await c.post(void, json={}, headers=office)).status_code == 422
+        r = await c.post(void, json={"reason": "录入错误，实为标准内收费"}, headers=office)
+        assert r.status_code == 200 and r.json()["voided"] is True
+        assert (await c.post(void, json={"reason": "again"}, headers=office)).status_code == 409
+        r = await c.post("/api/v1/fee-charges/999999/void", json={"reason": "x"}, headers=office)
+        assert r.status_code == 404
+        fig = (await c.get("/api/v1/fee-flags/figures", headers=office)).json()
+        assert fig["total"] == 2 and fig["by_window"] == {"1": 1, "3": 1}
         # Standards and charges are in the hash-chained audit record, and the rows match it.
         async with app.state.core.db.read() as session:
             assert await verify_all(session) is None

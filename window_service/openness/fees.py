@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from ..api.errors import invalid
+from ..api.errors import conflict, invalid
 from ..audit.chain import snapshot
 from ..auth.models import User
 from ..halls.lookup import business_day
@@ -216,6 +216,21 @@ async def record_charge(
             amount=yuan(amount_cents),
             allowed=yuan(check.allowed_cents) if check.allowed_cents is not None else None,
         )
+    return charge
+
+
+async def void_charge(tx: Tx, charge: FeeCharge, reason: str) -> FeeCharge:
+    """作废: the office voids a charge recorded in error (kept, with the reason; no longer
+    counted). Window staff cannot void their own flagged charges."""
+    if not reason:
+        raise invalid("reason_required", "作废须说明理由 (a reason is required)")
+    if charge.voided:
+        raise conflict("already_voided", "该收费记录已作废 (charge already voided)")
+    before = snapshot(charge)
+    charge.voided = True
+    charge.void_reason = reason
+    tx.audit("fee_charge.void", charge, before=before, reason=reason)
+    tx.emit("office.fee_flag", id=charge.id, breach=charge.breach, voided=True)
     return charge
 
 

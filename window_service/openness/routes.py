@@ -33,6 +33,7 @@ from .schemas import (
     FeeStandardOut,
     ResultOut,
     ResultsQuery,
+    VoidBody,
 )
 
 router = ApiRouter("openness")
@@ -199,6 +200,8 @@ async def charges_out(session: AsyncSession, hall: Hall, rows: list[FeeCharge]) 
             breach=c.breach,
             breach_label=fees.BREACH_LABELS.get(c.breach) if c.breach else None,
             charged_at=local_time(hall, c.charged_at).isoformat(),
+            voided=c.voided,
+            void_reason=c.void_reason,
         )
         for c in rows
     ]
@@ -292,6 +295,33 @@ async def charge_case(api: ApiRequest) -> ChargeOut:
             amount_cents=body.amount_cents,
             receipt_no=body.receipt_no,
         )
+        await tx.commit()
+        return await _charge_out(session, hall, charge)
+
+
+@router.route(
+    "POST",
+    "/fee-charges/{id:int}/void",
+    roles=FEE_OFFICE,
+    body=VoidBody,
+    response=ChargeOut,
+    extra_statuses=(404, 409),
+)
+async def void_fee_charge(api: ApiRequest) -> ChargeOut:
+    """作废收费记录: the office voids a charge recorded in error, with a reason."""
+    body: VoidBody = api.body
+    async with api.state.db.write() as session:
+        hall = await principal_hall(session, api.principal)
+        assert hall.id is not None
+        charge = (
+            await session.execute(
+                select(FeeCharge).where(col(FeeCharge.id) == api.path["id"]).with_for_update()
+            )
+        ).scalar_one_or_none()
+        if charge is None or charge.hall_id != hall.id:
+            raise ApiError(404, "not_found", "没有这条收费记录 (unknown charge)")
+        tx = api.tx(session, hall.id)
+        await fees.void_charge(tx, charge, body.reason)
         await tx.commit()
         return await _charge_out(session, hall, charge)
 

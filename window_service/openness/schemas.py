@@ -91,6 +91,12 @@ class ChargeOut(Output):
     breach: str | None
     breach_label: str | None
     charged_at: str
+    voided: bool = False
+    void_reason: str = ""
+
+
+class VoidBody(Input):
+    reason: str = Field(min_length=1, max_length=500)
 
 
 class FeeFlagsQuery(Query):
