@@ -41,6 +41,9 @@ from .db import Database, create_database
 from .devices.routes import router as devices_router
 from .feedback.routes import router as feedback_router
 from .inspections.routes import router as inspections_router
+from .openness.routes import router as openness_router
+from .outbox import delivery as outbox_delivery
+from .outbox.routes import router as outbox_router
 from .queue.routes import router as queue_router
 from .ratings.routes import router as ratings_router
 from .realtime.direct import ServerSendMiddleware
@@ -71,6 +74,8 @@ API_ROUTERS: list[ApiRouter] = [
     stats_router,
     admin_router,
     appointments_router,
+    openness_router,
+    outbox_router,
 ]
 
 
@@ -137,6 +142,8 @@ def create_app(
             app.state.pg_listener = listener
         if run_housekeeping:
             tasks.append(asyncio.ensure_future(housekeeping.run_forever(state)))
+            if settings.platform_url:
+                tasks.append(asyncio.ensure_future(outbox_delivery.run_forever(state)))
         try:
             yield
         finally:

@@ -58,6 +58,17 @@ class Settings(BaseSettings):
     case_yellow_working_days: int = Field(default=1, ge=0, le=30)
     #: Immediate cases (即办件): yellow this many minutes before the hall's closing time.
     case_immediate_yellow_minutes: int = Field(default=60, ge=0, le=24 * 60)
+    #: The outside 好差评 platform: every rating and rectification step is POSTed here
+    #: (through the outbox). Empty: nothing leaves the hall.
+    platform_url: str = ""
+    #: Key of the HMAC-SHA256 signature over each body (header ``X-Signature-256``).
+    platform_secret: str = ""
+    platform_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    #: Back-off after a failed delivery: first wait, doubled each attempt, up to the cap.
+    platform_retry_seconds: float = Field(default=5.0, gt=0, le=3600)
+    platform_retry_max_seconds: float = Field(default=600.0, gt=0, le=86400)
+    #: How often the delivery loop looks for new messages.
+    platform_poll_seconds: float = Field(default=2.0, gt=0, le=3600)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -268,6 +268,7 @@ class _Snapshot:
 
 async def database_figures(state: AppState) -> list[Metric]:
     from .halls.models import Hall, Window
+    from .outbox.backlog import metric_families as outbox_figures
     from .queue.models import Ticket
 
     waiting = GaugeMetricFamily(
@@ -295,7 +296,8 @@ async def database_figures(state: AppState) -> list[Metric]:
         )
         for hall_id, status, count in rows.all():
             windows.add_metric([halls.get(hall_id, str(hall_id)), status], float(count))
-    return [waiting, windows]
+        outbox = await outbox_figures(session, _hall_codes, state.clock.now())
+    return [waiting, windows, *outbox]
 
 
 def _registry() -> CollectorRegistry:

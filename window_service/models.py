@@ -31,6 +31,8 @@ from .inspections.models import (
     InspectionTemplate,
     VisitPlan,
 )
+from .openness.models import FeeCharge, ServiceFee
+from .outbox.models import PlatformDelivery, PlatformOutboxHall
 from .queue.models import Ticket, TicketCounter, TicketEvent
 from .ratings.models import AccountabilityConfig, RatingPublication, RatingRow
 from .realtime.models import HallEvent, HallLedger
@@ -55,6 +57,7 @@ __all__ = [
     "CorrectionNotice",
     "Department",
     "Device",
+    "FeeCharge",
     "Feedback",
     "FeedbackAppeal",
     "Hall",
@@ -64,6 +67,8 @@ __all__ = [
     "InspectionNotice",
     "InspectionPhoto",
     "InspectionTemplate",
+    "PlatformDelivery",
+    "PlatformOutboxHall",
     "QueueBreachNotice",
     "RatingPublication",
     "RatingRow",
@@ -71,6 +76,7 @@ __all__ = [
     "RemoteTicket",
     "Service",
     "ServiceAppointment",
+    "ServiceFee",
     "Ticket",
     "TicketCounter",
     "TicketEvent",

@@ -15,6 +15,7 @@ from ..audit.chain import snapshot
 from ..cases.calendar import load_calendar
 from ..halls.lookup import business_day
 from ..halls.models import Hall, Service, Window
+from ..outbox import service as outbox
 from ..queue.models import Ticket
 from ..ratings import config
 from ..transaction import Tx
@@ -104,6 +105,7 @@ async def submit(
     session.add(feedback)
     await session.flush()
     tx.audit("feedback.create", feedback)
+    await outbox.rating(tx, feedback)
     if rating == 5:
         await _flag_burst(tx, feedback, settings)
     if policy.is_bad(rating):
@@ -228,7 +230,12 @@ async def review(tx: Tx, feedback: Feedback, *, decision: str, reason: str, user
             rect.closed_at = tx.now
             rect.closed_by_id = user_id
             tx.audit("rectification.void", rect, before=before_rect, reason=feedback.void_reason)
-    tx.emit("office.feedback", id=feedback.id, change=feedback.review)
+    tx.emit(
+        "office.feedback",
+        department_id=feedback.department_id,
+        id=feedback.id,
+        change=feedback.review,
+    )
 
 
 async def open_for_feedback(
@@ -253,6 +260,7 @@ async def open_for_feedback(
     tx.session.add(rect)
     await tx.session.flush()
     tx.audit("rectification.open", rect)
+    await outbox.rectification(tx, rect, change="opened")
     tx.emit(
         "office.rectification",
         department_id=rect.department_id,
@@ -321,6 +329,7 @@ async def verify(tx: Tx, rect: Rectification, *, finding: str, substantiated: bo
     rect.verified_at = tx.now
     rect.stage = "fix"
     tx.audit("rectification.verify", rect, before=before)
+    await outbox.rectification(tx, rect, change="verified")
     tx.emit("office.rectification", department_id=rect.department_id, id=rect.id, change="verified")
 
 
@@ -338,6 +347,7 @@ async def fix(tx: Tx, rect: Rectification, *, measures: str) -> None:
         rect.closed_at = tx.now
         rect.closed_by_id = tx.actor.user_id
     tx.audit("rectification.fix", rect, before=before)
+    await outbox.rectification(tx, rect, change="fixed")
     tx.emit("office.rectification", department_id=rect.department_id, id=rect.id, change=rect.stage)
 
 
@@ -363,6 +373,7 @@ async def callback(
     rect.closed_at = tx.now
     rect.closed_by_id = tx.actor.user_id
     tx.audit("rectification.callback", rect, before=before)
+    await outbox.rectification(tx, rect, change="closed")
     tx.emit("office.rectification", department_id=rect.department_id, id=rect.id, change="closed")
 
 
@@ -460,6 +471,7 @@ async def decide_appeal(
             rect.closed_at = tx.now
             rect.closed_by_id = user_id
             tx.audit("rectification.void", rect, before=before_rect, reason=feedback.void_reason)
+            await outbox.rectification(tx, rect, change="voided")
     tx.emit(
         "office.appeal",
         department_id=feedback.department_id,

@@ -24,6 +24,8 @@ from ..halls.lookup import business_day, get_hall, local_time
 from ..halls.models import Department, Hall, Window
 from ..inspections import service as inspections
 from ..inspections.models import Inspection, InspectionNotice, InspectionTemplate
+from ..openness.fees import standard_texts
+from ..openness.results import latest_results
 from ..state import app_state
 from ..web.pages import N_, OFFICE_LINKS, OfficeLink, error_page, render, require_page_user
 from . import config
@@ -63,8 +65,12 @@ async def board_page(request: Request) -> Response:
             return await error_page(request, 404, N_("没有这个服务大厅"))
         board = await board_data(session, hall)
         anchors = await audit_anchors.board_context(session, hall)
+        results = await latest_results(session, hall, app_state(request).clock.now())
+        fee_texts = await standard_texts(session, hall.id or 0)
     return await render(
-        request, "accountability/board.html", {"hall": hall, "board": board, **anchors}
+        request,
+        "accountability/board.html",
+        {"hall": hall, "board": board, "results": results, "fee_texts": fee_texts, **anchors},
     )
 
 

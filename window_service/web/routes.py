@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute, Route
 from ..admin import pages as admin_pages
 from ..appointments import pages as appointment_pages
 from ..cases import pages as cases_pages
+from ..openness import pages as openness_pages
 from ..ratings import pages as ratings_pages
 from ..stats import pages as stats_pages
 from . import devices, signin, terminal, track
@@ -26,4 +27,5 @@ routes: list[BaseRoute] = [
     *admin_pages.routes,  # /office/admin (大厅配置)
     *ratings_pages.routes,  # /board/{hall}, /office/inspections|rectifications|ratings
     *appointment_pages.routes,  # /book/{hall}, /book/manage/{token}, /remote/{hall} (预约)
+    *openness_pages.routes,  # /results/{hall} (办件结果公示), /office/openness
 ]
