@@ -226,11 +226,15 @@ async def test_office_payload_only_for_signed_in_staff(served: Served) -> None:
 
 
 async def test_unknown_hall_is_refused(served: Served) -> None:
-    from websockets.exceptions import InvalidStatus
+    """Closed with 4404 (not an HTTP 403 handshake refusal), so the client knows why."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
 
-    with pytest.raises(InvalidStatus):
-        async with display(served.url.replace("http", "ws") + "/ws/halls/nohall/display"):
-            pass
+    url = served.url.replace("http", "ws") + "/ws/halls/nohall/display"
+    async with connect(url, open_timeout=15) as ws:
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), 10)
+    assert ws.close_code == 4404
 
 
 async def test_many_sockets_come_and_go_without_leaking(served: Served) -> None:

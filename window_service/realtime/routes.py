@@ -301,7 +301,6 @@ def audience_of(principal: Principal, hall_id: int) -> Audience:
 
 #: Close codes of the display socket (4000 + the HTTP status they stand for).
 CLOSE_UNKNOWN_HALL = 4404
-CLOSE_INVALID_QUERY = 4422
 
 
 def _parse_after(raw: str | None) -> int | None:
@@ -330,12 +329,9 @@ async def display_socket(ws: WebSocket) -> None:
         principal = None
     if principal is not None and (not principal.via_session or _same_origin(ws)):
         conn.audience = audience_of(principal, hall.id)
-    raw_after = ws.query_params.get("after")
-    after = _parse_after(raw_after)
+    # An ``after`` that is not ASCII digits is no position: the socket starts with a snapshot.
+    after = _parse_after(ws.query_params.get("after"))
     await ws.accept()
-    if raw_after is not None and after is None:
-        await ws.close(code=CLOSE_INVALID_QUERY, reason="after must be ASCII digits")
-        return
     try:
         conn.sub = await state.hub.subscribe(hall.id)
     except Exception:
