@@ -12,6 +12,7 @@ from tests.conftest import login
 from window_service.audit.verify import verify_all
 from window_service.clock import FixedClock
 from window_service.openness.fees import fee_breaches, parse_standard_text
+from window_service.ratings.sources import case_figures
 
 RESULTS = "/api/v1/halls/demo/results"
 
@@ -267,3 +268,33 @@ def test_fee_text_of_the_hall_import_as_a_standard() -> None:
     # Text a charge cannot be checked against stays text only.
     assert parse_standard_text("按国家规定收取") is None
     assert parse_standard_text("") is None
+
+
+async def test_a_fee_breach_counts_against_the_window_in_its_stars(
+    db_url: str, tmp_path: Path
+) -> None:
+    """乱收费 is a breach of conduct: the star rating's evidence names it for the window."""
+    clock = FixedClock(at(2026, 11, 26, 10))
+    async with clocked_app(db_url, tmp_path, clock) as app, client_for(app) as c:
+        await set_fee(c, "hukou", {"free": True})
+        ticket, w1 = await serving(c, "hukou", 1)
+        charge = {"amount_cents": 1000, "item": "工本费", "receipt_no": "FS0101"}
+        r = await c.post(f"/api/v1/tickets/{ticket['id']}/charges", json=charge, headers=w1)
+        assert r.status_code == 201 and r.json()["breach"] == "free_service"
+        first, last = at(2026, 11, 1).date(), at(2026, 11, 30).date()
+        async with app.state.core.db.read() as session:
+            by_window = await case_figures(session, 1, first, last, "window", clock.now())
+            by_staff = await case_figures(session, 1, first, last, "staff", clock.now())
+        assert by_window["1"].breaches == 1
+        assert by_staff["w1"].breaches == 1
+        assert by_window.get("3") is None or by_window["3"].breaches == 0
+        office = await login(c, "office")
+        rows = (
+            await c.get(
+                "/api/v1/halls/demo/ratings",
+                params={"period": "2026-11", "subject": "window"},
+                headers=office,
+            )
+        ).json()
+        row = next(x for x in rows if x["key"] == "1")
+        assert row["evidence"]["breaches"] == 1

@@ -1,7 +1,8 @@
 """Where the star ratings and the visit plan get the figures other areas keep.
 
 The cases area computes time-limit compliance, 一次性告知 and first-responder breaches and
-wait-target compliance (``cases.figures.compliance``). This hook is the only place that reads
+wait-target compliance (``cases.figures.compliance``); the openness area counts fee breaches
+(乱收费, ``openness.fees.fee_breaches``), which are breaches of conduct like the others. This hook is the only place that reads
 them, so a hall without the cases module (or an older one) still rates on the other components:
 ``case_figures`` then returns no figures and those components count as "no data".
 """
@@ -22,7 +23,7 @@ class CaseFigures:
     on_time: int = 0
     overdue: int = 0
     open_overdue: int = 0
-    #: 一次性告知 breaches plus first-responder failures (首问负责制).
+    #: 一次性告知 breaches, first-responder failures (首问负责制) and fee breaches (乱收费).
     breaches: int = 0
     tickets: int = 0
     wait_breaches: int = 0
@@ -36,16 +37,22 @@ async def case_figures(
         from ..cases.figures import compliance
     except ImportError:  # pragma: no cover - the cases area is part of this repository
         return {}
+    from ..openness.fees import fee_breaches
+
     figures = await compliance(session, hall_id, first, last, by, now=now)
-    return {
+    fees = (await fee_breaches(session, hall_id, first, last)).by_subject(by)
+    out = {
         str(key): CaseFigures(
             cases=f.cases,
             on_time=f.on_time,
             overdue=f.overdue,
             open_overdue=f.open_overdue,
-            breaches=f.breaches + f.first_responder_failures,
+            breaches=f.breaches + f.first_responder_failures + fees.get(str(key), 0),
             tickets=f.tickets,
             wait_breaches=f.wait_breaches,
         )
         for key, f in figures.items()
     }
+    for key, count in fees.items():
+        out.setdefault(key, CaseFigures(breaches=count))
+    return out
