@@ -45,7 +45,7 @@ from window_service.db import Database, create_database, utcnow
 from window_service.halls.models import Department, Device, Hall, Service, Window
 from window_service.transaction import Actor, Tx
 
-PASSWORD = "Xian-staff-pass-2026"
+PASSWORD = "Maple-Harbor-73"
 
 
 def small_setup() -> HallSetup:
@@ -476,7 +476,7 @@ async def test_export_then_import_changes_nothing(db_url: str, tmp_path: Path) -
 
 async def test_county_demo_is_built_by_the_import(db_url: str) -> None:
     async with database(db_url) as db:
-        creds = await seed_county(db, timezone="Asia/Shanghai", password="County-pass-2026")
+        creds = await seed_county(db, timezone="Asia/Shanghai", password="Quartz-Lagoon-46")
         assert creds.created
         async with db.read() as session:
             hall = (await session.execute(select(Hall).where(Hall.code == "county"))).scalar_one()  # type: ignore[arg-type]

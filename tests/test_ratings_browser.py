@@ -104,7 +104,9 @@ async def test_rate_on_phone_and_pad_then_board_shows_published_stars(
         # -- publish a month whose appeal window is over; the board shows its stars --------
         # (The server runs on the system clock: a month about two months back has ended and
         # its appeal window has passed, whatever the real date is.)
-        then = datetime.now(UTC) - timedelta(days=62)
+        # Noon in the hall, so the hall's day and the UTC date of every row are the same day.
+        hall_day = datetime.now(ZoneInfo("Asia/Shanghai")) - timedelta(days=62)
+        then = hall_day.replace(hour=12, minute=0, second=0, microsecond=0).astimezone(UTC)
         await bulk_ratings(db_url, 2, [5] * 40 + [4] * 10, then)
         await bulk_ratings(db_url, 3, [2] * 20 + [3] * 20, then)
         local = then.astimezone(ZoneInfo("Asia/Shanghai"))

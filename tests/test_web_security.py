@@ -26,6 +26,7 @@ PATH_VALUES = {
     "receipt_no": "unknown",
     "seq": "1",
     "id": "1",
+    "code": "unknown",
 }
 
 

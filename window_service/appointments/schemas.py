@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import date, time
+from datetime import time
 
 from pydantic import Field, field_validator
 
+from ..api.dates import Day
 from ..api.schemas import Input, Output, Query
 from ..queue.schemas import TicketOut
 
@@ -20,7 +21,7 @@ def parse_hhmm(value: str) -> time:
 
 
 class SlotsQuery(Query):
-    date: date
+    date: Day
 
 
 class SlotOut(Output):
@@ -32,7 +33,7 @@ class SlotOut(Output):
 
 class AppointmentCreate(Input):
     service: str = Field(min_length=1, max_length=32)
-    date: date
+    date: Day
     start: str = Field(description="HH:MM, hall time")
     name: str = Field(min_length=1, max_length=50)
     phone: str = Field(min_length=1, max_length=20)
@@ -45,7 +46,7 @@ class AppointmentCreate(Input):
 
 
 class AppointmentChange(Input):
-    date: date
+    date: Day
     start: str = Field(description="HH:MM, hall time")
 
     @field_validator("start")

@@ -6,6 +6,7 @@ from datetime import date
 
 from pydantic import Field
 
+from ..api.dates import Day
 from ..api.schemas import Input, Output, Query
 
 #: At most 100,000 元 for one charge: anything larger is a typing error.
@@ -15,8 +16,8 @@ MAX_CHARGE_CENTS = 10_000_000
 class ResultsQuery(Query):
     """``from`` and ``to``: hall dates (YYYY-MM-DD), both included."""
 
-    start: date | None = Field(default=None, alias="from")
-    end: date | None = Field(default=None, alias="to")
+    start: Day | None = Field(default=None, alias="from")
+    end: Day | None = Field(default=None, alias="to")
     limit: int = Field(default=1000, ge=1, le=5000)
 
 
@@ -100,8 +101,8 @@ class VoidBody(Input):
 
 
 class FeeFlagsQuery(Query):
-    start: date | None = None
-    end: date | None = None
+    start: Day | None = None
+    end: Day | None = None
     #: Also ``no_standard`` charges (the hall's gap, counted against nobody).
     all: bool = True
     limit: int = Field(default=200, ge=1, le=1000)
