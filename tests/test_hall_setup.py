@@ -186,7 +186,7 @@ async def test_hall_add_then_admin_for_it(db_url: str, tmp_path: Path) -> None:
         "admin",
         "--hall",
         "xian",
-        stdin="Boss-pass-2026\n",
+        stdin="Cedar-Window-91\n",
     )
     assert added.returncode == 0, added.stderr
     async with database(db_url) as db:
@@ -200,7 +200,7 @@ async def test_hall_add_then_admin_for_it(db_url: str, tmp_path: Path) -> None:
         # Empty: no demo data came with it.
         for model in (Department, Service, Window, Device):
             assert await count(db, model, model.hall_id == hall.id) == 0
-    assert await can_log_in(db_url, tmp_path, "boss", "Boss-pass-2026")
+    assert await can_log_in(db_url, tmp_path, "boss", "Cedar-Window-91")
     # The template has the four sheets with their header cells and one example row each.
     template = tmp_path / "template.xlsx"
     r = await asyncio.to_thread(run_cli, db_url, tmp_path, "hall", "template", str(template))
