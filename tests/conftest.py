@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -143,6 +144,20 @@ async def browser() -> AsyncIterator[Any]:
             yield chromium
         finally:
             await chromium.close()
+
+
+async def wait_until(page: Any, expression: str, seconds: float = 10.0) -> None:
+    """Wait until a JavaScript expression is truthy on a page that keeps its real CSP.
+
+    Playwright's ``wait_for_function`` re-evaluates a string with ``eval`` from the page's own
+    timers, which the pages' ``script-src 'self'`` rightly refuses, so it works only when the
+    first look already succeeds. Polling from here goes through the DevTools protocol instead.
+    """
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not await page.evaluate(f"() => Boolean({expression})"):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"still false after {seconds:g} s: {expression}")
+        await asyncio.sleep(0.05)
 
 
 async def login(

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import SHOTS, LiveServer, login, start_server
+from tests.conftest import SHOTS, LiveServer, login, start_server, wait_until
 from tests.dbs import KIOSK_KEY
 from window_service.halls.demo import pad_key
 
@@ -55,12 +55,10 @@ async def _flow(server: LiveServer, db_url: str, tmp_path: Path, browser: Any) -
         kiosk_key = {"X-Device-Key": KIOSK_KEY}
 
         # --- the hall display (a 1920×1080 TV): voice needs one tap ---
-        display_ctx = await browser.new_context(
-            viewport={"width": 1920, "height": 1080}, bypass_csp=True
-        )
+        display_ctx = await browser.new_context(viewport={"width": 1920, "height": 1080})
         display = await display_ctx.new_page()
         await display.goto(f"{base}/display/demo")
-        await display.wait_for_function("window.hallDisplay && window.hallDisplay.connected")
+        await wait_until(display, "window.hallDisplay && window.hallDisplay.connected")
         await display.wait_for_selector(".hd-window >> nth=7")
         await display.click("#voice-enable")  # 点击启用语音播报
         assert await display.is_hidden("#voice-overlay")
@@ -86,9 +84,7 @@ async def _flow(server: LiveServer, db_url: str, tmp_path: Path, browser: Any) -
         ]
 
         # --- the kiosk: not set up without its key ---
-        kiosk_ctx = await browser.new_context(
-            viewport={"width": 1080, "height": 1920}, bypass_csp=True
-        )
+        kiosk_ctx = await browser.new_context(viewport={"width": 1080, "height": 1920})
         kiosk = await kiosk_ctx.new_page()
         await kiosk.goto(f"{base}/kiosk/demo")
         assert await kiosk.is_visible("#screen-setup")
@@ -161,8 +157,8 @@ async def _flow(server: LiveServer, db_url: str, tmp_path: Path, browser: Any) -
         # --- window 1 calls it: the display shows it and queues the announcement ---
         called = await api.post(f"/api/v1/windows/{windows[1]}/call-next", headers=w1)
         assert called.json()["number"] == "A001"
-        await display.wait_for_function(
-            "window.hallDisplay.announcements.includes('请A001号到1号窗口办理')"
+        await wait_until(
+            display, "window.hallDisplay.announcements.includes('请A001号到1号窗口办理')"
         )
         assert "A001" in await display.inner_text("#latest-call")
         assert "A001" in await display.inner_text(".hd-window[data-window='1']")
@@ -182,9 +178,10 @@ async def _flow(server: LiveServer, db_url: str, tmp_path: Path, browser: Any) -
             assert (
                 await api.post(f"/api/v1/windows/{windows[number]}/call-next", headers=staff)
             ).status_code == 200
-        await display.wait_for_function("window.hallDisplay.announcements.length === 4")
-        await display.wait_for_function(
-            "window.hallDisplay.announcementLog.some(a => a.status === 'playing' || a.status === 'played')"
+        await wait_until(display, "window.hallDisplay.announcements.length === 4")
+        await wait_until(
+            display,
+            "window.hallDisplay.announcementLog.some(a => a.status === 'playing' || a.status === 'played')",
         )
         # the offline voice clips were fetched and decoded (42: chime, words, digits, A–Z)
         assert (
@@ -197,17 +194,15 @@ async def _flow(server: LiveServer, db_url: str, tmp_path: Path, browser: Any) -
         # the window-top display of window 1 shows its own number only
         top = await display_ctx.new_page()
         await top.goto(f"{base}/display/demo/window/1")
-        await top.wait_for_function("document.getElementById('wd-ticket').textContent === 'A001'")
+        await wait_until(top, "document.getElementById('wd-ticket').textContent === 'A001'")
         await top.close()
 
         # --- the evaluator pad of window 1 shows the finished ticket and its QR ---
-        pad_ctx = await browser.new_context(
-            viewport={"width": 1280, "height": 800}, bypass_csp=True
-        )
+        pad_ctx = await browser.new_context(viewport={"width": 1280, "height": 800})
         pad = await pad_ctx.new_page()
         await pad.goto(f"{base}/pad/demo/1#key={pad_key(KIOSK_KEY, 1)}")
         await pad.wait_for_selector("#pad-idle:not([hidden])")
-        await pad.wait_for_function("window.evaluatorPad.stream.connected")
+        await wait_until(pad, "window.evaluatorPad.stream.connected")
         assert "key=" not in pad.url
         ticket_id = called.json()["id"]
         assert (await api.post(f"/api/v1/tickets/{ticket_id}/start", headers=w1)).status_code == 200
@@ -243,8 +238,10 @@ async def _flow(server: LiveServer, db_url: str, tmp_path: Path, browser: Any) -
         assert issued.json()["number"] == "A002"
         called2 = await api.post(f"/api/v1/windows/{windows[2]}/call-next", headers=w2)
         assert called2.json()["number"] == "A002"
-        await display.wait_for_function(
-            "window.hallDisplay.announcements.includes('请A002号到2号窗口办理')", timeout=40000
+        await wait_until(
+            display,
+            "window.hallDisplay.announcements.includes('请A002号到2号窗口办理')",
+            seconds=40,
         )
         await display.wait_for_selector("#reconnecting", state="hidden")
         assert "A002" in await display.inner_text(".hd-window[data-window='2']")

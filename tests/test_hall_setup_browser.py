@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import SHOTS, LiveServer, login, start_server
+from tests.conftest import SHOTS, LiveServer, login, start_server, wait_until
 from tests.test_hall_setup import (
     PASSWORD,
     _reset_password,
@@ -52,12 +52,10 @@ async def test_zone_display_and_kiosk_guide(sqlite_url: str, tmp_path: Path, bro
         windows = {
             w["number"]: w["id"] for w in (await api.get("/api/v1/halls/xian/windows")).json()
         }
-        context = await browser.new_context(
-            viewport={"width": 1920, "height": 1080}, bypass_csp=True
-        )
+        context = await browser.new_context(viewport={"width": 1920, "height": 1080})
         display = await context.new_page()
         await display.goto(f"{server.url}/display/xian?zone=一楼A区&voice=off")
-        await display.wait_for_function("window.hallDisplay && window.hallDisplay.connected")
+        await wait_until(display, "window.hallDisplay && window.hallDisplay.connected")
         await display.wait_for_selector(".hd-window[data-window='2']")
         shown = await display.eval_on_selector_all(
             ".hd-window", "cards => cards.map(c => c.dataset.window)"
@@ -84,7 +82,7 @@ async def test_zone_display_and_kiosk_guide(sqlite_url: str, tmp_path: Path, bro
         assert (
             await api.post(f"/api/v1/windows/{windows[1]}/call-next", headers=w1)
         ).status_code == 200
-        await display.wait_for_function("window.hallDisplay.announcements.length === 1")
+        await wait_until(display, "window.hallDisplay.announcements.length === 1")
         assert await display.evaluate("window.hallDisplay.announcements") == [
             "请A001号到一楼A区1号窗口办理"
         ]
@@ -93,9 +91,7 @@ async def test_zone_display_and_kiosk_guide(sqlite_url: str, tmp_path: Path, bro
         await display.screenshot(path=str(SHOTS / "hall-display-zone.png"))
 
         # The kiosk (portrait 1080×1920) shows a service's guide and takes a ticket from it.
-        kiosk_ctx = await browser.new_context(
-            viewport={"width": 1080, "height": 1920}, bypass_csp=True
-        )
+        kiosk_ctx = await browser.new_context(viewport={"width": 1080, "height": 1920})
         kiosk = await kiosk_ctx.new_page()
         await kiosk.add_init_script("window.print = () => {};")
         await kiosk.goto(f"{server.url}/kiosk/xian?key={key}&print=0")

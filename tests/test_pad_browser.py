@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import KIOSK, login, start_server
+from tests.conftest import KIOSK, login, start_server, wait_until
 from tests.dbs import KIOSK_KEY
 from window_service.halls.demo import pad_key
 
@@ -55,7 +55,7 @@ async def _flow(base: str, api: httpx.AsyncClient, browser: Any) -> None:
     await page.goto(f"{base}/pad/demo/1#key={pad_key(KIOSK_KEY, 1)}")
     # Nothing finished yet: the idle screen, from a normal answer (no 404 in the console).
     await page.wait_for_selector("#pad-idle:not([hidden])")
-    await page.wait_for_function("window.evaluatorPad.stream.connected")
+    await wait_until(page, "window.evaluatorPad.stream.connected")
 
     called = await api.post(f"/api/v1/windows/{windows[1]}/call-next", headers=w1)
     ticket = called.json()["id"]
@@ -71,7 +71,7 @@ async def _flow(base: str, api: httpx.AsyncClient, browser: Any) -> None:
     before = await page.evaluate("window.evaluatorPad.stream.lastSeq")
     nxt = await api.post(f"/api/v1/windows/{windows[1]}/call-next", headers=w1)
     assert nxt.status_code == 200
-    await page.wait_for_function(f"window.evaluatorPad.stream.lastSeq >= {before + 2}")
+    await wait_until(page, f"window.evaluatorPad.stream.lastSeq >= {before + 2}")
     assert await page.is_visible("#pad-finished")
     assert await page.locator("#pad-rating .pr-level").count() == 5
     assert await page.inner_text("#pad-ticket") == "A001"
