@@ -33,13 +33,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from window_service.app import create_app  # noqa: E402
-from window_service.audit.chain import AuditKey  # noqa: E402
 from window_service.auth.models import User  # noqa: E402
 from window_service.cases.calendar import OFFICIAL  # noqa: E402
 from window_service.cases.deadlines import compute_dues  # noqa: E402
 from window_service.cases.models import Case  # noqa: E402
 from window_service.cases.numbering import format_receipt_no, new_check_code  # noqa: E402
 from window_service.cases.watch import watch_commitments  # noqa: E402
+from window_service.chain import AuditKey  # noqa: E402
 from window_service.clock import FixedClock  # noqa: E402
 from window_service.config import Settings  # noqa: E402
 from window_service.db import create_database  # noqa: E402

@@ -54,7 +54,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from window_service.audit.chain import AuditKey  # noqa: E402
+from window_service.chain import AuditKey  # noqa: E402
 from window_service.db import create_database  # noqa: E402
 from window_service.halls.demo import seed_demo  # noqa: E402
 from window_service.migrate import upgrade  # noqa: E402

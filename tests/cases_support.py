@@ -20,7 +20,7 @@ from window_service.auth.passwords import hash_password
 from window_service.clock import FixedClock
 from window_service.db import create_database
 from window_service.halls.models import Department, Hall
-from window_service.realtime.models import HallEvent
+from window_service.ledger import HallEvent
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from window_service.audit.chain import AuditKey
+from window_service.chain import AuditKey
 from window_service.db import create_database
 from window_service.halls.demo import seed_demo
 from window_service.migrate import upgrade

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from tests.conftest import login
 from window_service.audit.verify import verify_command
-from window_service.realtime.models import HallEvent
+from window_service.ledger import HallEvent
 
 API = "/api/v1"
 

@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy import func, select
 
 from tests.conftest import KIOSK, issue, login
-from window_service.audit.models import AuditRecord
+from window_service.ledger import AuditRecord
 from window_service.queue.models import Ticket
 
 TICKETS = "/api/v1/halls/demo/tickets"

@@ -20,10 +20,10 @@ from tests.conftest import SHANGHAI, issue, login, make_settings
 from tests.dbs import AUDIT_KEY
 from window_service.app import create_app
 from window_service.audit.anchors import anchor_job
-from window_service.audit.chain import LEGACY_SHA256, AuditKey, record_hash, to_jsonable
-from window_service.audit.models import AuditRecord
 from window_service.audit.verify import verify_command
+from window_service.chain import LEGACY_SHA256, AuditKey, record_hash, to_jsonable
 from window_service.clock import FixedClock
+from window_service.ledger import AuditRecord
 
 
 async def serve_one(client: httpx.AsyncClient) -> dict[str, Any]:
@@ -227,7 +227,7 @@ async def rechain(conn: AsyncConnection, key: Any, from_seq: int) -> None:
     ``key`` (not the hall's audit key), and set the ledger's head: a consistent-looking chain."""
     from sqlalchemy import update
 
-    from window_service.realtime.models import HallLedger
+    from window_service.ledger import HallLedger
 
     rows = (
         await conn.execute(
@@ -508,7 +508,7 @@ async def test_anchor_file_shows_a_rating_cut_off_the_end(
     anchors with it: the chain looks whole; the anchor file kept elsewhere does not agree."""
     from sqlalchemy import update
 
-    from window_service.realtime.models import HallLedger
+    from window_service.ledger import HallLedger
 
     app, client, _ = clocked
     ticket = await serve_one(client)

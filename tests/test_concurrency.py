@@ -20,9 +20,9 @@ from sqlalchemy import select
 
 from tests.conftest import KIOSK, LiveServer, start_server
 from tests.dbs import DEMO_PASSWORD
-from window_service.audit.models import AuditRecord
 from window_service.audit.verify import verify_all
 from window_service.db import create_database
+from window_service.ledger import AuditRecord
 
 CLIENTS = 32
 

@@ -336,8 +336,8 @@ async def test_flagged_ratings_are_held_out_until_the_office_reviews_them(
 async def audit_actions(db_url: str, action: str) -> int:
     from sqlalchemy import func, select
 
-    from window_service.audit.models import AuditRecord
     from window_service.db import create_database
+    from window_service.ledger import AuditRecord
 
     db = create_database(db_url)
     try:

@@ -25,8 +25,8 @@ from websockets.asyncio.client import connect
 from tests.conftest import KIOSK, LiveServer, start_server
 from tests.dbs import DEMO_PASSWORD
 from window_service.audit.verify import verify_command
+from window_service.ledger import HallEvent
 from window_service.queue.models import Ticket
-from window_service.realtime.models import HallEvent
 
 SERVICES = ("hukou", "budongchan")
 WINDOWS = {1: "w1", 2: "w2", 3: "w3", 4: "w4"}

@@ -37,12 +37,12 @@ from window_service.admin.workbook import (
     write_workbook,
 )
 from window_service.app import create_app
-from window_service.audit.models import AuditRecord
 from window_service.audit.verify import verify_command
 from window_service.auth.models import User
 from window_service.clock import FixedClock
 from window_service.db import Database, create_database, utcnow
 from window_service.halls.models import Department, Device, Hall, Service, Window
+from window_service.ledger import AuditRecord
 from window_service.transaction import Actor, Tx
 
 PASSWORD = "Maple-Harbor-73"
@@ -569,7 +569,7 @@ async def test_two_halls_are_kept_apart(db_url: str, tmp_path: Path, clock: Fixe
 async def test_zones_in_call_text_and_display_snapshot(
     db_url: str, tmp_path: Path, clock: FixedClock
 ) -> None:
-    from window_service.realtime.models import HallEvent
+    from window_service.ledger import HallEvent
     from window_service.realtime.snapshot import snapshot
 
     async with database(db_url) as db:

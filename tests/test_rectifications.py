@@ -130,9 +130,9 @@ async def test_overdue_work_orders_are_flagged_once(
 ) -> None:
     from sqlalchemy import func, select
 
-    from window_service.audit.models import AuditRecord
     from window_service.audit.verify import verify_command
     from window_service.feedback.watch import watch_rectifications
+    from window_service.ledger import AuditRecord
 
     app = create_app(make_settings(db_url, tmp_path), clock=clock, run_housekeeping=False)
     state = app.state.core

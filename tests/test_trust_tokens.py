@@ -30,10 +30,10 @@ from tests.test_realtime_helpers import Display, Served, display, serve
 from tests.test_web_signin import csrf_from, page_login
 from window_service.api.endpoint import PUBLIC
 from window_service.app import API_PREFIX, API_ROUTERS
-from window_service.audit.models import AuditRecord
 from window_service.auth.roles import ADMIN, HEAD, INSPECTOR, STAFF
 from window_service.feedback.models import Feedback
 from window_service.halls.demo import pad_key
+from window_service.ledger import AuditRecord
 from window_service.queue.models import Ticket
 from window_service.web.routes import routes as page_routes
 
@@ -581,7 +581,7 @@ async def test_a_rating_from_a_browser_with_a_staff_session_is_refused_and_recor
     assert rated.json()["channel"] == "pad" and rated.json()["rectification"] is None
     # An office socket would have seen the attempts: the events carry the ticket's department.
     async with db.read() as session:
-        from window_service.realtime.models import HallEvent
+        from window_service.ledger import HallEvent
 
         events = list(
             (

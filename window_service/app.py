@@ -28,13 +28,13 @@ from .api.errors import (
 )
 from .api.openapi import build_openapi
 from .appointments.routes import router as appointments_router
-from .audit.chain import AuditKey
 from .audit.routes import router as audit_router
 from .auth.principal import Authenticator
 from .auth.routes import router as auth_router
 from .auth.sessions import PageSessionMiddleware
 from .auth.tokens import TokenSigner
 from .cases.routes import router as cases_router
+from .chain import AuditKey
 from .clock import Clock, SystemClock
 from .config import Settings, get_settings
 from .db import Database, create_database

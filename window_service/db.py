@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.types import DateTime, TypeDecorator
 from sqlalchemy.util.concurrency import await_
 
-from .audit.chain import AuditKey, canonical_json
+from .chain import AuditKey, canonical_json
 from .db_sqlite import fast_aiosqlite_dbapi, write_here
 
 T = TypeVar("T")

@@ -9,7 +9,7 @@ from .appointments.models import (
     RemoteTicket,
     ServiceAppointment,
 )
-from .audit.models import AuditAnchor, AuditRecord
+from .audit.models import AuditAnchor
 from .auth.models import AttemptThrottle, User, UserDepartment
 from .cases.models import (
     CalendarDay,
@@ -31,11 +31,11 @@ from .inspections.models import (
     InspectionTemplate,
     VisitPlan,
 )
+from .ledger import AuditRecord, HallEvent, HallLedger
 from .openness.models import FeeCharge, ServiceFee
 from .outbox.models import PlatformDelivery, PlatformOutboxHall
 from .queue.models import Ticket, TicketCounter, TicketEvent
 from .ratings.models import AccountabilityConfig, RatingPublication, RatingRow
-from .realtime.models import HallEvent, HallLedger
 
 metadata = SQLModel.metadata
 

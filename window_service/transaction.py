@@ -20,7 +20,7 @@ from sqlalchemy import Integer, String, Table, bindparam, insert, select, text, 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
-from .audit.chain import (
+from .chain import (
     GENESIS_HASH,
     ChainKey,
     canonical_json,
@@ -28,9 +28,8 @@ from .audit.chain import (
     snapshot,
     to_jsonable,
 )
-from .audit.models import AuditRecord
 from .db import TZDateTime, session_audit_key
-from .realtime.models import HallEvent, HallLedger
+from .ledger import AuditRecord, HallEvent, HallLedger
 
 NOTIFY_CHANNEL = "window_service_events"
 #: The payload key naming the department an event concerns (see ``Recording.emit``).

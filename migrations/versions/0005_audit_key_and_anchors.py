@@ -55,8 +55,8 @@ def upgrade() -> None:
     bind = op.get_bind()
     legacy = bind.execute(sa.text("SELECT count(*) FROM hall_ledger WHERE audit_seq > 0")).scalar()
     if legacy:
-        from window_service.audit.chain import AuditKey
         from window_service.audit.rekey import rekey_chains
+        from window_service.chain import AuditKey
 
         for line in rekey_chains(bind, AuditKey(_audit_key())):
             print(f"审计链已改用审计密钥 (audit chain re-keyed): {line}")

@@ -15,12 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..api.errors import conflict, forbidden, invalid, not_found
-from ..audit.chain import snapshot
 from ..auth import service as auth_service
 from ..auth.models import User, UserDepartment
 from ..auth.principal import Principal, hash_device_key
 from ..auth.roles import DEVICE_KINDS, EVALUATOR, HEAD, KIOSK, STAFF, USER_ROLES
 from ..cases.deadlines import check_time_limits
+from ..chain import snapshot
 from ..halls.lookup import get_hall
 from ..halls.models import Department, Device, Hall, Service, Window, WindowService
 from ..transaction import Tx

@@ -21,11 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..api.errors import ApiError
-from ..audit.chain import snapshot
 from ..auth.models import User
 from ..auth.passwords import verify_password
 from ..auth.principal import Principal
 from ..auth.roles import ADMIN
+from ..chain import snapshot
 from ..halls.lookup import departments_by_id
 from ..halls.models import Department, Hall, Service, Window
 from ..transaction import Tx

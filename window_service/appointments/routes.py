@@ -14,10 +14,10 @@ from starlette.responses import Response
 
 from ..api.endpoint import PUBLIC, ApiRequest, ApiRouter
 from ..api.errors import ApiError, conflict, not_found
-from ..audit.chain import snapshot
 from ..auth.roles import ADMIN, HEAD, INSPECTOR, KIOSK, STAFF
 from ..auth.service import client_address
 from ..cases.calendar import load_calendar
+from ..chain import snapshot
 from ..halls.lookup import (
     business_day,
     get_hall,

@@ -26,8 +26,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..api.errors import ApiError, conflict, invalid, not_found
-from ..audit.chain import snapshot
 from ..cases.calendar import WorkCalendar
+from ..chain import snapshot
 from ..halls.lookup import business_day, hall_zone
 from ..halls.models import Hall, Service, Window, WindowService
 from ..queue import rules

@@ -30,11 +30,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..chain import GENESIS_HASH, AuditKey, canonical_json, to_jsonable
 from ..halls.lookup import business_day, local_time
 from ..halls.models import Hall
-from ..realtime.models import HallLedger
-from .chain import GENESIS_HASH, AuditKey, canonical_json, to_jsonable
-from .models import AuditAnchor, AuditRecord
+from ..ledger import AuditRecord, HallLedger
+from .models import AuditAnchor
 
 if TYPE_CHECKING:
     from ..state import AppState

@@ -1,36 +1,13 @@
-"""Audit records: who changed what, when, from what to what; each carries the previous hash."""
+"""Anchors of the audit chain; the records themselves are in ``ledger.py``."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import JSON, Index, UniqueConstraint
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from ..db import TZDateTime
-
-
-class AuditRecord(SQLModel, table=True):
-    __tablename__ = "audit_record"
-    __table_args__ = (
-        UniqueConstraint("hall_id", "seq"),
-        Index("ix_audit_entity", "entity", "entity_id"),
-    )
-    id: int | None = Field(default=None, primary_key=True)
-    hall_id: int = Field(foreign_key="hall.id")
-    seq: int
-    at: datetime = Field(sa_type=TZDateTime)
-    #: "user:w1", "device:3" or "system"
-    actor: str = Field(max_length=100)
-    action: str = Field(max_length=64)
-    entity: str = Field(max_length=64)
-    entity_id: str = Field(max_length=64)
-    before: dict[str, Any] | None = Field(default=None, sa_type=JSON)
-    after: dict[str, Any] | None = Field(default=None, sa_type=JSON)
-    reason: str = Field(default="", max_length=2000)
-    prev_hash: str = Field(max_length=64)
-    hash: str = Field(max_length=64)
 
 
 class AuditAnchor(SQLModel, table=True):

@@ -22,8 +22,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ..chain import GENESIS_HASH, LEGACY_SHA256, REKEY_ACTION, AuditKey, record_hash
 from ..db import TZDateTime
-from .chain import GENESIS_HASH, LEGACY_SHA256, REKEY_ACTION, AuditKey, record_hash
 
 log = logging.getLogger("window_service.audit")
 

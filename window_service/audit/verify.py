@@ -39,11 +39,18 @@ from sqlalchemy import Column, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
+from ..chain import (
+    GENESIS_HASH,
+    LEGACY_SHA256,
+    REKEY_ACTION,
+    AuditKey,
+    record_hash,
+    snapshot,
+)
 from ..db import create_database
-from ..realtime.models import HallLedger
+from ..ledger import AuditRecord, HallLedger
 from .anchors import line_mac
-from .chain import GENESIS_HASH, LEGACY_SHA256, REKEY_ACTION, AuditKey, record_hash, snapshot
-from .models import AuditAnchor, AuditRecord
+from .models import AuditAnchor
 
 CHUNK = 500
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from ..api.errors import invalid
-from ..audit.chain import snapshot
+from ..chain import snapshot
 from ..halls.lookup import business_day
 from ..halls.models import Hall, Service
 from ..transaction import Tx

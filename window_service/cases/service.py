@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..api.errors import ApiError, conflict, invalid, not_found
-from ..audit.chain import snapshot, to_jsonable
+from ..chain import snapshot, to_jsonable
 from ..halls.lookup import business_day
 from ..halls.models import Hall, Service
 from ..queue import rules as ticket_rules

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import metrics
 from ..api.errors import conflict, invalid, not_found
-from ..audit.chain import snapshot
 from ..cases.calendar import load_calendar
+from ..chain import snapshot
 from ..halls.lookup import business_day
 from ..halls.models import Hall, Service, Window
 from ..outbox import service as outbox

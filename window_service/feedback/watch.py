@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ..audit.models import AuditRecord
 from ..halls.lookup import business_day
 from ..halls.models import Hall
+from ..ledger import AuditRecord
 from ..state import AppState
 from ..transaction import Actor, Tx
 from .models import Rectification

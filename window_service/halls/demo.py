@@ -11,11 +11,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..audit.chain import snapshot
 from ..auth.models import User, UserDepartment
 from ..auth.passwords import hash_password, verify_password
 from ..auth.principal import hash_device_key
 from ..auth.roles import ADMIN, EVALUATOR, HEAD, INSPECTOR, KIOSK, STAFF
+from ..chain import snapshot
 from ..db import Database, utcnow
 from ..transaction import Actor, Tx
 from .models import Department, Device, Hall, Service, Window, WindowService

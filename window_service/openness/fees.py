@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from ..api.errors import conflict, invalid
-from ..audit.chain import snapshot
 from ..auth.models import User
+from ..chain import snapshot
 from ..halls.lookup import business_day
 from ..halls.models import Department, Hall, Service, Window
 from ..transaction import Tx

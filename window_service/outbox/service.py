@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlmodel import col
 
-from ..audit.chain import to_jsonable
 from ..auth.models import User
 from ..cases.models import Case
+from ..chain import to_jsonable
 from ..feedback import policy
 from ..feedback.models import Feedback, Rectification
 from ..halls.lookup import local_time

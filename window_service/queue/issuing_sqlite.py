@@ -39,12 +39,11 @@ from typing import Any
 from sqlalchemy.engine import Dialect
 
 from ..api.errors import ApiError
-from ..audit.chain import ChainKey
-from ..audit.models import AuditRecord
+from ..chain import ChainKey
 from ..db_sqlite import Later, reader, storage
 from ..halls.lookup import business_day, issuing_open
 from ..halls.models import Hall
-from ..realtime.models import HallEvent
+from ..ledger import AuditRecord, HallEvent
 from ..transaction import Event, LedgerState, Record
 from .models import FoundTicket, Ticket, TicketCounter
 from .numbering import Assigned, counter_upsert_params, counter_upsert_sql

@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db import TZDateTime
-from ..realtime.models import HallLedger
+from ..ledger import HallLedger
 from ..transaction import LedgerState
 
 

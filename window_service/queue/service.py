@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..api.errors import ApiError, conflict, invalid, not_found
-from ..audit.chain import row_snapshot, snapshot
+from ..chain import row_snapshot, snapshot
 from ..halls.lookup import business_day, issuing_open, spoken_zone, window_service_ids
 from ..halls.models import Hall, Service, Window, WindowDuty, WindowService
 from ..transaction import Actor, Recording, Tx

@@ -35,7 +35,7 @@ from sqlalchemy import Integer, bindparam, func, literal, null, select, union_al
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..halls.models import Service
-from ..realtime.models import HallLedger
+from ..ledger import HallLedger
 from . import rules
 from .models import Ticket, TicketCounter
 

@@ -6,8 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db import Database
+from ..ledger import HallEvent, HallLedger
 from ..transaction import Event
-from .models import HallEvent, HallLedger
 
 
 async def events_after(session: AsyncSession, hall_id: int, after: int, limit: int) -> list[Event]:

@@ -41,11 +41,11 @@ from ..auth.principal import Principal
 from ..auth.roles import ADMIN, HEAD, INSPECTOR
 from ..halls.lookup import get_hall, local_time
 from ..halls.models import Hall
+from ..ledger import HallEvent
 from ..state import AppState, app_state
 from .direct import SERVER_SEND
 from .hub import PUBLIC_AUDIENCE, Audience, Outgoing, Subscriber, dumps, encode
 from .log import events_after
-from .models import HallEvent
 from .snapshot import snapshot
 
 log = logging.getLogger("window_service.realtime")

@@ -9,11 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..halls.lookup import business_day, local_time, services_by_id
 from ..halls.models import Hall, Window, WindowService
+from ..ledger import HallEvent
 from ..queue import rules
 from ..queue.models import Ticket
 from ..queue.views import current_by_window
 from .log import last_seq
-from .models import HallEvent
 
 RECENT_CALLS = 10
 

@@ -7,11 +7,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ..api.errors import ApiError
-from ..audit.chain import snapshot
 from ..auth.csrf import SESSION_KEY as CSRF_SESSION_KEY
 from ..auth.csrf import csrf_ok, csrf_token
 from ..auth.models import User
 from ..auth.service import client_address, sign_in
+from ..chain import snapshot
 from ..halls.models import Hall
 from ..state import app_state
 from ..transaction import Tx

@@ -1,14 +1,16 @@
-"""The per-hall event log (事件日志): the truth that every screen is a window on."""
+"""The hall's ledger tables: its counters, its event log (事件日志, the truth that every screen
+is a window on) and its audit records (who changed what, when, from what to what; each carries
+the previous hash)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, UniqueConstraint
+from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from ..db import TZDateTime, utcnow
+from .db import TZDateTime, utcnow
 
 
 class HallLedger(SQLModel, table=True):
@@ -42,3 +44,25 @@ class HallEvent(SQLModel, table=True):
     type: str = Field(max_length=32)
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     created_at: datetime = Field(default_factory=utcnow, sa_type=TZDateTime)
+
+
+class AuditRecord(SQLModel, table=True):
+    __tablename__ = "audit_record"
+    __table_args__ = (
+        UniqueConstraint("hall_id", "seq"),
+        Index("ix_audit_entity", "entity", "entity_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    hall_id: int = Field(foreign_key="hall.id")
+    seq: int
+    at: datetime = Field(sa_type=TZDateTime)
+    #: "user:w1", "device:3" or "system"
+    actor: str = Field(max_length=100)
+    action: str = Field(max_length=64)
+    entity: str = Field(max_length=64)
+    entity_id: str = Field(max_length=64)
+    before: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    after: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    reason: str = Field(default="", max_length=2000)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)

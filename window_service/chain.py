@@ -1,4 +1,4 @@
-"""The hash chain: how one audit record's hash is computed from its content and its predecessor."""
+"""The hash chain of the audit records, and the canonical JSON it hashes (and the database stores)."""
 
 from __future__ import annotations
 
