@@ -26,9 +26,9 @@ class HallLedger(SQLModel, table=True):
     last_event_seq: int = 0
     audit_seq: int = 0
     audit_hash: str = Field(default="", max_length=64)
-    #: Bumped by every commit that may change the queue other than by issuing tickets (a
-    #: call, a cancellation, an expiry …): issuers trust their kept waiting counts while it
-    #: stays the same (queue/waiting.py).
+    #: Bumped by every commit that writes a queue table other than by issuing tickets (a
+    #: call, a cancellation, an expiry …; see queue_changes.py): issuers trust their kept
+    #: waiting counts while it stays the same (queue/waiting.py).
     queue_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 

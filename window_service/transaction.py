@@ -30,6 +30,7 @@ from .chain import (
 )
 from .db import TZDateTime, session_audit_key
 from .ledger import AuditRecord, HallEvent, HallLedger
+from .queue_changes import take_changed
 
 NOTIFY_CHANNEL = "window_service_events"
 #: The payload key naming the department an event concerns (see ``Recording.emit``).
@@ -170,6 +171,7 @@ class Recording:
     after_commit: AfterCommit | None
     locked_ledger: LedgerState | None
     issuing_only: bool
+    changes_queue: bool
     _events: list[tuple[str, dict[str, Any]]]
     _audits: list[_PendingAudit]
 
@@ -299,7 +301,7 @@ class Recording:
                 ledger.last_event_seq + len(events),
                 audit_seq,
                 audit_hash,
-                ledger.queue_version + (0 if self.issuing_only else 1),
+                ledger.queue_version + (1 if self.changes_queue and not self.issuing_only else 0),
             ),
         )
 
@@ -320,6 +322,7 @@ class Record(Recording):
     after_commit: AfterCommit | None = None
     locked_ledger: LedgerState | None = None
     issuing_only: bool = False
+    changes_queue: bool = False
     _events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     _audits: list[_PendingAudit] = field(default_factory=list)
 
@@ -336,9 +339,11 @@ class Tx(Recording):
     #: read it again.
     locked_ledger: LedgerState | None = None
     #: True for a transaction that only issues new tickets: its commit leaves the hall's
-    #: ``queue_version`` as it is. Every other commit bumps it, conservatively, since every
-    #: change of a ticket is audited and so passes through ``commit``'s ledger update.
+    #: ``queue_version`` as it is (the issuers' kept counts follow new tickets themselves).
     issuing_only: bool = False
+    #: Whether the commit bumps the hall's ``queue_version``: set when the session writes a
+    #: queue table (``queue_changes.py``), whether or not anything is emitted or audited.
+    changes_queue: bool = False
     _inserts: list[tuple[Table, list[dict[str, Any]]]] = field(default_factory=list)
     _events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     _audits: list[_PendingAudit] = field(default_factory=list)
@@ -353,6 +358,11 @@ class Tx(Recording):
         if rows:
             self._inserts.append((table, rows))
 
+    def queue_changed(self) -> None:
+        """Bump the queue version at commit: for a queue change the session cannot see
+        (SQL text written by hand); every other write of a queue table is seen."""
+        self.changes_queue = True
+
     async def commit(self) -> list[Event]:
         session = self.session
         await session.flush()
@@ -363,7 +373,9 @@ class Tx(Recording):
             for table, table_rows in inserts:
                 await session.execute(insert(table), table_rows)
             inserts = []
-        if self._events or self._audits:
+        if take_changed(session.sync_session):
+            self.changes_queue = True
+        if self._events or self._audits or (self.changes_queue and not self.issuing_only):
             sealed = self.seal(
                 self.locked_ledger or await self.lock_ledger(), session_audit_key(session)
             )

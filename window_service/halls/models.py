@@ -8,6 +8,7 @@ from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from ..db import TZDateTime, utcnow
+from ..queue_changes import queue_table
 
 
 class Hall(SQLModel, table=True):
@@ -126,3 +127,7 @@ class Device(SQLModel, table=True):
     window_id: int | None = Field(default=None, foreign_key="window.id")
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=TZDateTime)
+
+
+# A service's prefix, lanes and state shape the waiting counts (queue_changes.py).
+queue_table(Service.__table__)  # type: ignore[attr-defined]

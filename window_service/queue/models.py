@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from ..db import TZDateTime, utcnow
+from ..queue_changes import queue_table
 
 
 class TicketCounter(SQLModel, table=True):
@@ -144,3 +145,9 @@ class FoundTicket:
 
     id: int
     service_id: int
+
+
+# The waiting counts are made of these rows: a transaction that writes them bumps the hall's
+# queue_version (queue_changes.py).
+queue_table(Ticket.__table__)  # type: ignore[attr-defined]
+queue_table(TicketCounter.__table__)  # type: ignore[attr-defined]

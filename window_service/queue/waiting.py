@@ -13,8 +13,8 @@ for a count that grows with the queue. So the count is taken in two steps:
 
 Between batches a process keeps the counts it ended with (``WaitingCache``): the next batch
 starts from them instead of counting again. That is exact as long as nothing but issuing has
-changed the queue since: every other commit bumps the hall's ``queue_version``
-(``Tx.issuing_only``), the kept counts carry the version they belong to, and the numbering
+changed the queue since: every other commit that writes a queue table bumps the hall's
+``queue_version`` (``queue_changes.py``), the kept counts carry the version they belong to, and the numbering
 lock reads the current one. If they differ, the queue is counted again under the lock, so a
 new ticket's place is always exact. Kept counts are recounted at least every
 ``KEEP_SECONDS``, and before a green-channel ticket when another process's tickets have
