@@ -43,9 +43,9 @@ from window_service.chain import AuditKey  # noqa: E402
 from window_service.clock import FixedClock  # noqa: E402
 from window_service.config import Settings  # noqa: E402
 from window_service.db import create_database  # noqa: E402
-from window_service.halls.demo import seed_demo  # noqa: E402
 from window_service.halls.models import Hall, Service, Window  # noqa: E402
 from window_service.migrate import upgrade  # noqa: E402
+from window_service.seed import seed_demo  # noqa: E402
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PASSWORD = "bench-pass-123"

@@ -56,8 +56,8 @@ sys.path.insert(0, str(ROOT))
 
 from window_service.chain import AuditKey  # noqa: E402
 from window_service.db import create_database  # noqa: E402
-from window_service.halls.demo import seed_demo  # noqa: E402
 from window_service.migrate import upgrade  # noqa: E402
+from window_service.seed import seed_demo  # noqa: E402
 
 PASSWORD = "bench-pass-123"
 KIOSK_KEY = "bench-kiosk-key-0123456789"

@@ -21,8 +21,8 @@ from sqlalchemy.engine import make_url
 
 from window_service.chain import AuditKey
 from window_service.db import create_database
-from window_service.halls.demo import seed_demo
 from window_service.migrate import upgrade
+from window_service.seed import seed_demo
 
 DEMO_PASSWORD = "Lantern-Tide-58"
 KIOSK_KEY = "kiosk-test-key-0123456789"

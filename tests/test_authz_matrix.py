@@ -58,7 +58,7 @@ async def callers(client: httpx.AsyncClient) -> dict[str, tuple[str | None, dict
         "kiosk": (KIOSK_ROLE, dict(KIOSK)),
     }
     try:
-        from window_service.halls.demo import pad_key
+        from window_service.seed import pad_key
     except ImportError:  # no evaluator pads in this build
         return out
     out["evaluator pad 1"] = (EVALUATOR, {"X-Device-Key": pad_key(KIOSK_KEY, 1)})

@@ -8,7 +8,7 @@ import httpx
 
 from tests.conftest import KIOSK, issue, login
 from tests.dbs import KIOSK_KEY
-from window_service.halls.demo import pad_key
+from window_service.seed import pad_key
 
 
 def pad(number: int) -> dict[str, str]:

@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import KIOSK, login, start_server, wait_until
 from tests.dbs import KIOSK_KEY
-from window_service.halls.demo import pad_key
+from window_service.seed import pad_key
 
 pytestmark = pytest.mark.browser
 

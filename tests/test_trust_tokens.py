@@ -30,12 +30,12 @@ from tests.test_realtime_helpers import Display, Served, display, serve
 from tests.test_web_signin import csrf_from, page_login
 from window_service.api.endpoint import PUBLIC
 from window_service.app import API_PREFIX, API_ROUTERS
+from window_service.app import PAGE_ROUTES as page_routes
 from window_service.auth.roles import ADMIN, HEAD, INSPECTOR, STAFF
 from window_service.feedback.models import Feedback
-from window_service.halls.demo import pad_key
 from window_service.ledger import AuditRecord
 from window_service.queue.models import Ticket
-from window_service.web.routes import routes as page_routes
+from window_service.seed import pad_key
 
 TRACK_LINK = re.compile(r"/t/[A-Za-z0-9_-]{8,}")
 PERSONS = {"admin": ADMIN, "office": INSPECTOR, "head": HEAD, "w1": STAFF, "w3": STAFF, "w8": STAFF}

@@ -108,7 +108,7 @@ def test_negative_counts_are_refused() -> None:
 
 def test_promised_limits_never_exceed_legal_limits() -> None:
     from window_service.cases.deadlines import check_time_limits
-    from window_service.halls.demo import SERVICES
+    from window_service.seed import SERVICES
 
     for _prefix, code, _name, _dept, legal, promised, *_ in SERVICES:
         assert check_time_limits(legal, promised) is None, code

@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from . import __version__, housekeeping, metrics
+from .admin import pages as admin_pages
 from .admin.routes import router as admin_router
 from .api.endpoint import ApiRouter
 from .api.errors import (
@@ -27,12 +28,14 @@ from .api.errors import (
     server_error_handler,
 )
 from .api.openapi import build_openapi
+from .appointments import pages as appointment_pages
 from .appointments.routes import router as appointments_router
 from .audit.routes import router as audit_router
 from .auth.principal import Authenticator
 from .auth.routes import router as auth_router
 from .auth.sessions import PageSessionMiddleware
 from .auth.tokens import TokenSigner
+from .cases import pages as cases_pages
 from .cases.routes import router as cases_router
 from .chain import AuditKey
 from .clock import Clock, SystemClock
@@ -41,10 +44,12 @@ from .db import Database, create_database
 from .devices.routes import router as devices_router
 from .feedback.routes import router as feedback_router
 from .inspections.routes import router as inspections_router
+from .openness import pages as openness_pages
 from .openness.routes import router as openness_router
 from .outbox import delivery as outbox_delivery
 from .outbox.routes import router as outbox_router
 from .queue.routes import router as queue_router
+from .ratings import pages as ratings_pages
 from .ratings.routes import router as ratings_router
 from .realtime.direct import ServerSendMiddleware
 from .realtime.hub import Hub
@@ -53,7 +58,9 @@ from .realtime.pg import PgListener
 from .realtime.routes import routes as realtime_routes
 from .security import SecurityHeadersMiddleware, is_https
 from .state import AppState
+from .stats import pages as stats_pages
 from .stats.routes import router as stats_router
+from .web.routes import routes as web_routes
 
 API_PREFIX = "/api/v1"
 #: API paths matched before the others (see ``create_app``).
@@ -79,11 +86,22 @@ API_ROUTERS: list[ApiRouter] = [
 ]
 
 
+#: Every area's pages (staff, office, citizens, the device front-ends); a new area adds its
+#: page routes here.
+PAGE_ROUTES: list[BaseRoute] = [
+    *web_routes,  # sign-in, /terminal, /t/{token}, kiosk, displays, evaluator pad, /qr.svg
+    *stats_pages.routes,  # /office/stats (效能统计)
+    *cases_pages.routes,  # receipts, correction notices, /lookup, /office/cases
+    *admin_pages.routes,  # /office/admin (大厅配置)
+    *ratings_pages.routes,  # /board/{hall}, /office/inspections|rectifications|ratings
+    *appointment_pages.routes,  # /book/{hall}, /book/manage/{token}, /remote/{hall} (预约)
+    *openness_pages.routes,  # /results/{hall} (办件结果公示), /office/openness
+]
+
+
 def page_routes() -> list[BaseRoute]:
     """Pages for staff, office and citizens, and the device front-ends."""
-    from .web.routes import routes
-
-    return list(routes)
+    return list(PAGE_ROUTES)
 
 
 def create_app(

@@ -49,7 +49,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 async def _demo(password: str | None, device_key: str | None) -> int:
     from .auth.passwords import password_problem
-    from .halls.demo import DEMO_CODE, DEMO_NAME, seed_demo, usernames
+    from .seed import DEMO_CODE, DEMO_NAME, seed_demo, usernames
 
     if password is not None:
         problem = password_problem(password, [DEMO_CODE, DEMO_NAME, *usernames()])

@@ -1,4 +1,4 @@
-"""The demo hall (示范县政务服务中心), exactly as the contract's table describes it."""
+"""Seed data: the demo hall (示范县政务服务中心), exactly as the contract's table describes it."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..auth.models import User, UserDepartment
-from ..auth.passwords import hash_password, verify_password
-from ..auth.principal import hash_device_key
-from ..auth.roles import ADMIN, EVALUATOR, HEAD, INSPECTOR, KIOSK, STAFF
-from ..chain import snapshot
-from ..db import Database, utcnow
-from ..transaction import Actor, Tx
-from .models import Department, Device, Hall, Service, Window, WindowService
+from .auth.models import User, UserDepartment
+from .auth.passwords import hash_password, verify_password
+from .auth.principal import hash_device_key
+from .auth.roles import ADMIN, EVALUATOR, HEAD, INSPECTOR, KIOSK, STAFF
+from .chain import snapshot
+from .db import Database, utcnow
+from .halls.models import Department, Device, Hall, Service, Window, WindowService
+from .transaction import Actor, Tx
 
 DEMO_CODE = "demo"
 DEMO_NAME = "示范县政务服务中心"

@@ -10,20 +10,24 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..auth.csrf import HEADER, csrf_ok
-from ..auth.principal import Principal
-from ..state import AppState, app_state
 from ..transaction import Actor, AfterCommit, Tx
 from . import dates
+from .csrf import HEADER, csrf_ok
 from .dates import ascii_int, validation_context
 from .errors import ApiError, validation_details
+
+if TYPE_CHECKING:
+    # Named in annotations only: the framework hands the application's state and the
+    # caller to handlers without knowing what either holds.
+    from ..auth.principal import Principal
+    from ..state import AppState
 
 PUBLIC = "public"
 MAX_ID = 2**31 - 1
@@ -157,7 +161,7 @@ def _wrap(handler: Handler, spec: EndpointSpec) -> Callable[[Request], Awaitable
     is_public = PUBLIC in allowed
 
     async def endpoint(request: Request) -> Response:
-        state = app_state(request)
+        state: AppState = request.app.state.core
         principal = await state.auth.authenticate(request)
         if not is_public:
             if principal.kind == "anonymous":

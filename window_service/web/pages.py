@@ -12,7 +12,8 @@ Other areas add their pages like this::
             return user            # redirect to /login, or the 403 page
         return await render(request, "cases.html", {"cases": ...})
 
-and append ``Route("/office/cases", cases_page)`` to ``web/routes.py``'s ``routes``.
+and list ``Route("/office/cases", cases_page)`` in the area's ``routes``, which
+``app.PAGE_ROUTES`` holds.
 
 Templates extend ``base.html`` and write their text in Chinese through ``_()``:
 ``{{ _("叫号") }}``; ``make i18n`` extracts the strings into the English catalogue.
@@ -31,8 +32,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
+from ..api.csrf import csrf_token
 from ..api.errors import ApiError
-from ..auth.csrf import csrf_token
 from ..auth.principal import ANONYMOUS, Principal
 from ..auth.roles import ADMIN, HEAD, INSPECTOR, ROLE_LABELS, STAFF
 from ..state import app_state

@@ -1,15 +1,11 @@
-"""Page routes. Each area appends its pages here (one line each); see ``pages.py``."""
+"""The pages of ``web/`` itself: sign-in, the window terminal, tracking, the device front-ends.
+
+Every other area's pages are listed in ``app.PAGE_ROUTES``; see ``pages.py``."""
 
 from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from ..admin import pages as admin_pages
-from ..appointments import pages as appointment_pages
-from ..cases import pages as cases_pages
-from ..openness import pages as openness_pages
-from ..ratings import pages as ratings_pages
-from ..stats import pages as stats_pages
 from . import devices, signin, terminal, track
 
 routes: list[BaseRoute] = [
@@ -22,10 +18,4 @@ routes: list[BaseRoute] = [
     Route("/terminal/state", terminal.terminal_state, methods=["GET"]),
     Route("/t/{token}", track.track_page, methods=["GET"]),
     *devices.routes,  # kiosk, hall/window displays, evaluator pad, /qr.svg
-    *stats_pages.routes,  # /office/stats (效能统计)
-    *cases_pages.routes,  # receipts, correction notices, /lookup, /office/cases
-    *admin_pages.routes,  # /office/admin (大厅配置)
-    *ratings_pages.routes,  # /board/{hall}, /office/inspections|rectifications|ratings
-    *appointment_pages.routes,  # /book/{hall}, /book/manage/{token}, /remote/{hall} (预约)
-    *openness_pages.routes,  # /results/{hall} (办件结果公示), /office/openness
 ]

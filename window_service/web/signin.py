@@ -6,9 +6,9 @@ from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from ..api.csrf import SESSION_KEY as CSRF_SESSION_KEY
+from ..api.csrf import csrf_ok, csrf_token
 from ..api.errors import ApiError
-from ..auth.csrf import SESSION_KEY as CSRF_SESSION_KEY
-from ..auth.csrf import csrf_ok, csrf_token
 from ..auth.models import User
 from ..auth.service import client_address, sign_in
 from ..chain import snapshot
