@@ -216,9 +216,9 @@ async def test_hall_lock_does_not_block_commits(db_url: str, backend: str) -> No
     deadlocked under load (a 500 found by bench/day.py)."""
     if backend != "postgresql":
         pytest.skip("row locks are PostgreSQL's")
+    from window_service.accountability.config import lock_hall
     from window_service.db import create_database, utcnow
     from window_service.halls.models import Hall
-    from window_service.ratings.config import lock_hall
     from window_service.transaction import Actor, Tx
 
     db = create_database(db_url)

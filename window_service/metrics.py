@@ -50,6 +50,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .feedback.service import STAFF_ATTEMPT_EVENT
+
 if TYPE_CHECKING:
     from .realtime.hub import Hub
     from .state import AppState
@@ -72,8 +74,6 @@ STAFF_RATINGS_REFUSED = Counter(
     "Ratings refused because staff sent them (工作人员代评), by hall and credential",
     ["hall", "via"],
 )
-#: The event ``feedback.service.record_staff_attempt`` emits.
-STAFF_RATING_REFUSED_EVENT = "office.staff_rating_refused"
 REQUEST_SECONDS = Histogram(
     "window_service_http_request_duration_seconds",
     "HTTP request latency by route template",
@@ -125,7 +125,7 @@ def count_events(events: Iterable[Event]) -> None:
         elif event.type == "queue" and event.payload.get("change") == "issued":
             number = str(event.payload.get("ticket") or "")
             key = (TICKETS_ISSUED, _hall_code(event.hall_id), number.rstrip("0123456789") or "?")
-        elif event.type == STAFF_RATING_REFUSED_EVENT:
+        elif event.type == STAFF_ATTEMPT_EVENT:
             key = (STAFF_RATINGS_REFUSED, _hall_code(event.hall_id), str(event.payload.get("via")))
         else:
             continue

@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+from .accountability.models import AccountabilityConfig
 from .appointments.models import (
     Appointment,
     AppointmentPolicy,
@@ -35,7 +36,7 @@ from .ledger import AuditRecord, HallEvent, HallLedger
 from .openness.models import FeeCharge, ServiceFee
 from .outbox.models import PlatformDelivery, PlatformOutboxHall
 from .queue.models import Ticket, TicketCounter, TicketEvent
-from .ratings.models import AccountabilityConfig, RatingPublication, RatingRow
+from .ratings.models import RatingPublication, RatingRow
 
 metadata = SQLModel.metadata
 

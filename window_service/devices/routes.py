@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from ..accountability import config
 from ..api.endpoint import ApiRequest, ApiRouter
 from ..api.errors import ApiError
 from ..auth.models import User
@@ -14,7 +15,6 @@ from ..queue import rules
 from ..queue.models import Ticket
 from ..queue.routes import track_link_base
 from ..queue.views import ticket_out
-from ..ratings import config
 from .schemas import LastFinishedOut, StaffOut
 
 router = ApiRouter("devices")

@@ -15,12 +15,12 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..accountability import config
 from ..cases.calendar import load_calendar
 from ..halls.lookup import business_day
 from ..halls.models import Hall
 from ..queue import rules
 from ..queue.models import Ticket
-from ..ratings import config
 from .models import Feedback
 
 #: The official labels of the five levels (好差评).

@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..accountability import config
+from ..accountability.periods import current_month, parse_period
 from ..api.endpoint import PUBLIC, ApiRequest, ApiRouter
 from ..api.errors import ApiError, conflict
 from ..auth.models import User
@@ -17,8 +19,6 @@ from ..auth.roles import ADMIN, EVALUATOR, HEAD, INSPECTOR
 from ..halls.lookup import get_hall, local_time
 from ..halls.models import Department, Hall, Service, Window
 from ..queue.models import Ticket
-from ..ratings import config
-from ..ratings.periods import current_month, parse_period
 from . import policy, service
 from .models import Feedback, FeedbackAppeal, Rectification, counted
 from .schemas import (

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .. import metrics
+from ..accountability import config
 from ..api.errors import conflict, invalid, not_found
 from ..cases.calendar import load_calendar
 from ..chain import snapshot
@@ -17,7 +17,6 @@ from ..halls.lookup import business_day
 from ..halls.models import Hall, Service, Window
 from ..outbox import service as outbox
 from ..queue.models import Ticket
-from ..ratings import config
 from ..transaction import Tx
 from . import policy
 from .models import Feedback, FeedbackAppeal, Rectification
@@ -124,7 +123,7 @@ async def submit(
 
 #: The audit action and event of a rating refused because staff sent it (工作人员代评).
 STAFF_ATTEMPT = "feedback.staff_refused"
-STAFF_ATTEMPT_EVENT = metrics.STAFF_RATING_REFUSED_EVENT
+STAFF_ATTEMPT_EVENT = "office.staff_rating_refused"
 
 
 async def record_staff_attempt(tx: Tx, ticket: Ticket, *, via: str) -> None:

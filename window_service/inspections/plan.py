@@ -19,10 +19,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..accountability import config
 from ..feedback.models import Feedback
 from ..halls.lookup import business_day
 from ..halls.models import Hall, Window
-from ..ratings import config
 from ..ratings.sources import case_figures
 from .models import Inspection
 

@@ -11,13 +11,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..accountability import config
 from ..api.errors import ApiError, invalid, not_found
 from ..cases.calendar import load_calendar
 from ..db import utcnow
 from ..feedback import service as feedback_service
 from ..halls.lookup import business_day
 from ..halls.models import Department, Hall, Service, Window, WindowService
-from ..ratings import config
 from ..transaction import Tx
 from .models import Inspection, InspectionNotice, InspectionPhoto, InspectionTemplate
 from .photos import MAX_PIXELS, BadImage, NotAnImage, clean_photo

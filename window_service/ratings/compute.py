@@ -34,8 +34,8 @@ Ratings that are voided, or flagged as suspicious and not yet confirmed by the o
 count nowhere. Each row also carries the evidence a black-list place needs (``evidence``):
 substantiated 差评 (bad ratings neither voided nor held), failed inspections (below the
 inspection threshold) and breaches (一次性告知 and first-responder failures).
-Subjects with no data at all get no row. Settings come from ``ratings.config`` and are recorded
-with each publication.
+Subjects with no data at all get no row. Settings come from ``accountability.config`` and are
+recorded with each publication.
 """
 
 from __future__ import annotations
@@ -48,6 +48,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..accountability import config
+from ..accountability.config import COMPONENTS
+from ..accountability.periods import Period
 from ..auth.models import User
 from ..auth.roles import STAFF
 from ..feedback.models import Feedback, counted
@@ -55,9 +58,6 @@ from ..halls.models import Department, Hall, Service, Window
 from ..inspections.models import Inspection
 from ..queue.models import Ticket
 from ..queue.rules import DONE
-from . import config
-from .config import COMPONENTS
-from .periods import Period
 from .sources import case_figures
 
 SUBJECTS = ("window", "staff", "department")

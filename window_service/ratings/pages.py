@@ -14,6 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..accountability import config
+from ..accountability.periods import current_month
 from ..api.dates import ascii_int
 from ..api.errors import ApiError
 from ..audit import anchors as audit_anchors
@@ -28,8 +30,6 @@ from ..openness.fees import standard_texts
 from ..openness.results import latest_results
 from ..state import app_state
 from ..web.pages import N_, OFFICE_LINKS, OfficeLink, error_page, render, require_page_user
-from . import config
-from .periods import current_month
 from .routes import board_data
 
 OFFICE_LINKS.extend(

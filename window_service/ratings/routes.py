@@ -7,6 +7,9 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
+from ..accountability import config
+from ..accountability.config import Weights
+from ..accountability.periods import current_month, parse_period
 from ..api.endpoint import PUBLIC, ApiRequest, ApiRouter
 from ..api.errors import ApiError, invalid, validation_details
 from ..auth.models import User
@@ -16,11 +19,9 @@ from ..feedback.service import callback_figures
 from ..halls.lookup import get_hall, local_time
 from ..halls.models import Department, Hall, Service, Window, WindowDuty
 from ..inspections.service import window_departments
-from . import config, service
+from . import service
 from .compute import Row
-from .config import Weights
 from .models import RatingPublication, RatingRow
-from .periods import current_month, parse_period
 from .schemas import (
     BoardOut,
     BoardPersonOut,

@@ -77,7 +77,7 @@ class ConfigOut(Output):
 
 
 class ConfigIn(Input):
-    """A partial change of the settings; see ``ratings.config.Settings``."""
+    """A partial change of the settings; see ``accountability.config.Settings``."""
 
     points: dict[str, float] | None = None
     rate_within_days: int | None = None

@@ -7,16 +7,16 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..accountability import config
+from ..accountability.periods import Period
 from ..api.errors import conflict, invalid
 from ..cases.calendar import load_calendar
 from ..halls.lookup import business_day
 from ..halls.models import Hall
 from ..queue.models import Ticket
 from ..transaction import Tx
-from . import config
 from .compute import SUBJECTS, Row, compute
 from .models import RatingPublication, RatingRow
-from .periods import Period
 
 
 async def publications_of(
