@@ -11,8 +11,8 @@ from tests.cases_support import at, client_for, clocked_app, office_events, serv
 from tests.conftest import login
 from window_service.audit.verify import verify_all
 from window_service.clock import FixedClock
+from window_service.figures import case_figures
 from window_service.openness.fees import fee_breaches, parse_standard_text
-from window_service.ratings.sources import case_figures
 
 RESULTS = "/api/v1/halls/demo/results"
 

@@ -21,9 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accountability import config
 from ..feedback.models import Feedback
+from ..figures import case_figures
 from ..halls.lookup import business_day
 from ..halls.models import Hall, Window
-from ..ratings.sources import case_figures
 from .models import Inspection
 
 LOOKBACK_DAYS = 30

@@ -54,11 +54,11 @@ from ..accountability.periods import Period
 from ..auth.models import User
 from ..auth.roles import STAFF
 from ..feedback.models import Feedback, counted
+from ..figures import case_figures
 from ..halls.models import Department, Hall, Service, Window
 from ..inspections.models import Inspection
 from ..queue.models import Ticket
 from ..queue.rules import DONE
-from .sources import case_figures
 
 SUBJECTS = ("window", "staff", "department")
 #: Why a subject has no star: too little evidence, or no data under a positive weight.

@@ -34,10 +34,10 @@ async def case_figures(
 ) -> dict[str, CaseFigures]:
     """Figures of ``[first, last]`` (hall days, inclusive) keyed like the ratings (as text)."""
     try:
-        from ..cases.figures import compliance
+        from .cases.figures import compliance
     except ImportError:  # pragma: no cover - the cases area is part of this repository
         return {}
-    from ..openness.fees import fee_breaches
+    from .openness.fees import fee_breaches
 
     figures = await compliance(session, hall_id, first, last, by, now=now)
     fees = (await fee_breaches(session, hall_id, first, last)).by_subject(by)
