@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import select
@@ -171,10 +172,8 @@ async def get_settings(api: ApiRequest) -> SettingsOut:
         return settings_out(await service.own_hall(session, api.principal, api.path["hall"]))
 
 
-@router.route(
-    "PATCH", "/halls/{hall}/settings", roles=ADMIN_ONLY, body=SettingsPatch, response=SettingsOut
-)
-async def patch_settings(api: ApiRequest) -> SettingsOut:
+@router.route("PATCH", "/halls/{hall}/settings", roles=ADMIN_ONLY, response=SettingsOut)
+async def patch_settings(api: ApiRequest[SettingsPatch]) -> SettingsOut:
     """修改大厅设置 (the hall displays get the new name and notice at once)."""
     async with api.state.db.write() as session:
         hall = await service.own_hall(session, api.principal, api.path["hall"])
@@ -201,12 +200,11 @@ async def list_departments(api: ApiRequest) -> list[DepartmentOut]:
     "POST",
     "/halls/{hall}/departments",
     roles=ADMIN_ONLY,
-    body=DepartmentCreate,
     response=DepartmentOut,
     status=201,
     extra_statuses=(409,),
 )
-async def create_department(api: ApiRequest) -> DepartmentOut:
+async def create_department(api: ApiRequest[DepartmentCreate]) -> DepartmentOut:
     """新增部门."""
     async with api.state.db.write() as session:
         hall = await service.own_hall(session, api.principal, api.path["hall"])
@@ -221,11 +219,10 @@ async def create_department(api: ApiRequest) -> DepartmentOut:
     "PATCH",
     "/departments/{id:int}",
     roles=ADMIN_ONLY,
-    body=DepartmentPatch,
     response=DepartmentOut,
     extra_statuses=(409,),
 )
-async def patch_department(api: ApiRequest) -> DepartmentOut:
+async def patch_department(api: ApiRequest[DepartmentPatch]) -> DepartmentOut:
     """修改部门代码或名称."""
     async with api.state.db.write() as session:
         department = await session.get(Department, api.path["id"])
@@ -261,12 +258,11 @@ async def list_services(api: ApiRequest) -> list[AdminServiceOut]:
     "POST",
     "/halls/{hall}/services",
     roles=ADMIN_ONLY,
-    body=ServiceCreate,
     response=AdminServiceOut,
     status=201,
     extra_statuses=(409,),
 )
-async def create_service(api: ApiRequest) -> AdminServiceOut:
+async def create_service(api: ApiRequest[ServiceCreate]) -> AdminServiceOut:
     """新增事项 (prefix unique in the hall; promised days ≤ legal days)."""
     async with api.state.db.write() as session:
         hall = await service.own_hall(session, api.principal, api.path["hall"])
@@ -282,11 +278,10 @@ async def create_service(api: ApiRequest) -> AdminServiceOut:
     "PATCH",
     "/services/{id:int}",
     roles=ADMIN_ONLY,
-    body=ServicePatch,
     response=AdminServiceOut,
     extra_statuses=(409,),
 )
-async def patch_service(api: ApiRequest) -> AdminServiceOut:
+async def patch_service(api: ApiRequest[ServicePatch]) -> AdminServiceOut:
     """修改事项 (deactivate with active=false; nothing is deleted)."""
     async with api.state.db.write() as session:
         svc = await session.get(Service, api.path["id"])
@@ -317,12 +312,11 @@ async def list_windows(api: ApiRequest) -> list[AdminWindowOut]:
     "POST",
     "/halls/{hall}/windows",
     roles=ADMIN_ONLY,
-    body=WindowCreate,
     response=AdminWindowOut,
     status=201,
     extra_statuses=(409,),
 )
-async def create_window(api: ApiRequest) -> AdminWindowOut:
+async def create_window(api: ApiRequest[WindowCreate]) -> AdminWindowOut:
     """新增窗口 with the services it serves."""
     async with api.state.db.write() as session:
         hall = await service.own_hall(session, api.principal, api.path["hall"])
@@ -340,11 +334,10 @@ async def create_window(api: ApiRequest) -> AdminWindowOut:
     "PATCH",
     "/windows/{id:int}/config",
     roles=ADMIN_ONLY,
-    body=WindowPatch,
     response=AdminWindowOut,
     extra_statuses=(409,),
 )
-async def patch_window(api: ApiRequest) -> AdminWindowOut:
+async def patch_window(api: ApiRequest[WindowPatch]) -> AdminWindowOut:
     """修改窗口编号、名称或所办事项 (services replace the old list, in order)."""
     async with api.state.db.write() as session:
         window = await session.get(Window, api.path["id"])
@@ -372,12 +365,11 @@ async def list_staff(api: ApiRequest) -> list[StaffOut]:
     "POST",
     "/halls/{hall}/staff",
     roles=ADMIN_ONLY,
-    body=StaffCreate,
     response=StaffOut,
     status=201,
     extra_statuses=(409,),
 )
-async def create_staff(api: ApiRequest) -> StaffOut:
+async def create_staff(api: ApiRequest[StaffCreate]) -> StaffOut:
     """新增人员 (staff need a window; heads may answer for departments)."""
     async with api.state.db.write() as session:
         hall = await service.own_hall(session, api.principal, api.path["hall"])
@@ -392,11 +384,10 @@ async def create_staff(api: ApiRequest) -> StaffOut:
     "PATCH",
     "/staff/{username}",
     roles=ADMIN_ONLY,
-    body=StaffPatch,
     response=StaffOut,
     extra_statuses=(409,),
 )
-async def patch_staff(api: ApiRequest) -> StaffOut:
+async def patch_staff(api: ApiRequest[StaffPatch]) -> StaffOut:
     """修改人员：窗口、角色、分管部门、停用/启用、重置密码 (deactivation ends their sign-ins)."""
     username = api.path["username"]
     async with api.state.db.write() as session:
@@ -426,11 +417,10 @@ async def list_devices(api: ApiRequest) -> list[DeviceOut]:
     "POST",
     "/halls/{hall}/devices",
     roles=ADMIN_ONLY,
-    body=DeviceCreate,
     response=DeviceKeyOut,
     status=201,
 )
-async def create_device(api: ApiRequest) -> DeviceOut:
+async def create_device(api: ApiRequest[DeviceCreate]) -> DeviceOut:
     """登记设备; the response carries its key, shown this once."""
     async with api.state.db.write() as session:
         hall = await service.own_hall(session, api.principal, api.path["hall"])
@@ -443,7 +433,7 @@ async def create_device(api: ApiRequest) -> DeviceOut:
         return await device_out(session, device, key)
 
 
-async def _device(session: AsyncSession, api: ApiRequest) -> Device:
+async def _device(session: AsyncSession, api: ApiRequest[Any, Any]) -> Device:
     device = await session.get(Device, api.path["id"])
     service.own_row(api.principal, device, "device", "没有这个设备 (unknown device)")
     assert device is not None
@@ -454,11 +444,10 @@ async def _device(session: AsyncSession, api: ApiRequest) -> Device:
     "POST",
     "/devices/{id:int}/rotate-key",
     roles=ADMIN_ONLY,
-    body=DeviceAction,
     response=DeviceKeyOut,
     extra_statuses=(409,),
 )
-async def rotate_device_key(api: ApiRequest) -> DeviceOut:
+async def rotate_device_key(api: ApiRequest[DeviceAction]) -> DeviceOut:
     """更换设备密钥 (the old key stops working; the new one is shown this once)."""
     async with api.state.db.write() as session:
         device = await _device(session, api)
@@ -473,11 +462,10 @@ async def rotate_device_key(api: ApiRequest) -> DeviceOut:
     "POST",
     "/devices/{id:int}/deactivate",
     roles=ADMIN_ONLY,
-    body=DeviceAction,
     response=DeviceOut,
     extra_statuses=(409,),
 )
-async def deactivate_device(api: ApiRequest) -> DeviceOut:
+async def deactivate_device(api: ApiRequest[DeviceAction]) -> DeviceOut:
     """停用设备 (its key stops working; the record stays)."""
     async with api.state.db.write() as session:
         device = await _device(session, api)
@@ -507,7 +495,7 @@ def _xlsx(data: bytes, filename: str) -> Response:
     )
 
 
-async def _read_workbook_upload(api: ApiRequest) -> bytes:
+async def _read_workbook_upload(api: ApiRequest[Any, Any]) -> bytes:
     limit = api.state.settings.max_upload_bytes
     too_big = ApiError(
         413, "payload_too_large", f"文件过大，不超过 {limit // 1024} KB (at most {limit} bytes)"
@@ -565,11 +553,10 @@ async def setup_export(api: ApiRequest) -> Response:
     "POST",
     "/halls/{hall}/setup/import",
     roles=ADMIN_ONLY,
-    query=SetupImportQuery,
     response=SetupImportOut,
     extra_statuses=(413, 415),
 )
-async def setup_import(api: ApiRequest) -> SetupImportOut:
+async def setup_import(api: ApiRequest[None, SetupImportQuery]) -> SetupImportOut:
     """导入配置: a set-up workbook (multipart field ``file``), checked whole before anything
     is written. ``dry_run=true`` only reports. Errors: 422 ``invalid_workbook`` with every
     problem in ``details`` (``sheet``, ``row``, ``column``, ``message``)."""

@@ -57,7 +57,7 @@ router = ApiRouter("appointments")
 OFFICE = (ADMIN, INSPECTOR, HEAD)
 
 
-def _citizen(api: ApiRequest, name: str, phone: str) -> service.Citizen:
+def _citizen(api: ApiRequest[Any, Any], name: str, phone: str) -> service.Citizen:
     digits = service.normalize_phone(phone)
     secret = api.state.settings.resolved_secret_key()
     return service.Citizen(
@@ -68,12 +68,12 @@ def _citizen(api: ApiRequest, name: str, phone: str) -> service.Citizen:
     )
 
 
-def manage_url(api: ApiRequest, token: str) -> str:
+def manage_url(api: ApiRequest[Any, Any], token: str) -> str:
     return f"{base_url(api).rstrip('/')}/book/manage/{token}"
 
 
 def appointment_out(
-    api: ApiRequest,
+    api: ApiRequest[Any, Any],
     hall: Hall,
     svc: Service,
     appointment: Appointment,
@@ -106,10 +106,9 @@ def appointment_out(
     "GET",
     "/halls/{hall}/services/{code}/slots",
     roles=[PUBLIC],
-    query=SlotsQuery,
     response=list[SlotOut],
 )
-async def list_slots(api: ApiRequest) -> list[SlotOut]:
+async def list_slots(api: ApiRequest[None, SlotsQuery]) -> list[SlotOut]:
     """预约时段: the service's slots of a day with their free seats (none on closed days)."""
     async with api.state.db.read() as session:
         hall = await get_hall(session, api.path["hall"])
@@ -131,7 +130,7 @@ async def list_slots(api: ApiRequest) -> list[SlotOut]:
 
 
 async def _book(
-    api: ApiRequest,
+    api: ApiRequest[Any, Any],
     hall_code: str,
     service_code: str,
     day: date,
@@ -172,19 +171,18 @@ async def _book(
     "POST",
     "/halls/{hall}/appointments",
     roles=[PUBLIC],
-    body=AppointmentCreate,
     response=AppointmentOut,
     status=201,
     extra_statuses=(409, 429),
 )
-async def book(api: ApiRequest) -> AppointmentOut:
+async def book(api: ApiRequest[AppointmentCreate]) -> AppointmentOut:
     """预约: book a seat of a slot with name and phone (one per phone, service and day)."""
-    body: AppointmentCreate = api.body
+    body = api.body
     citizen = _citizen(api, service.clean_name(body.name), body.phone)
     return await _book(api, api.path["hall"], body.service, body.date, body.start, citizen)
 
 
-async def _owned(api: ApiRequest) -> tuple[Hall, Service, Appointment, str | None]:
+async def _owned(api: ApiRequest[Any, Any]) -> tuple[Hall, Service, Appointment, str | None]:
     async with api.state.db.read() as session:
         appointment = await service.by_token(session, api.path["token"])
         hall = await session.get(Hall, appointment.hall_id)
@@ -228,15 +226,14 @@ async def cancel(api: ApiRequest) -> AppointmentOut:
     "POST",
     "/appointments/{token}/change",
     roles=[PUBLIC],
-    body=AppointmentChange,
     response=AppointmentOut,
     status=201,
     extra_statuses=(409,),
 )
-async def change(api: ApiRequest) -> AppointmentOut:
+async def change(api: ApiRequest[AppointmentChange]) -> AppointmentOut:
     """改约: move the booking to another slot (a new code; the old booking is cancelled)."""
     hall, svc, _, _ = await _owned(api)
-    body: AppointmentChange = api.body
+    body = api.body
     return await _book(api, hall.code, svc.code, body.date, body.start, None, api.path["token"])
 
 
@@ -345,10 +342,9 @@ class _StatsQuery(SlotsQuery):
     "GET",
     "/halls/{hall}/appointments/stats",
     roles=list(OFFICE),
-    query=_StatsQuery,
     response=AppointmentStatsOut,
 )
-async def appointment_stats(api: ApiRequest) -> AppointmentStatsOut:
+async def appointment_stats(api: ApiRequest[None, _StatsQuery]) -> AppointmentStatsOut:
     """预约统计: a day's bookings, check-ins, no-shows and waits of booked vs walk-in."""
     day: date = api.query.date
     async with api.state.db.read() as session:
@@ -387,12 +383,10 @@ async def get_policy(api: ApiRequest) -> PolicyOut:
         return _policy_out(await service.policy_of(session, hall.id))
 
 
-@router.route(
-    "PUT", "/halls/{hall}/appointment-policy", roles=[ADMIN], body=PolicyIn, response=PolicyOut
-)
-async def put_policy(api: ApiRequest) -> PolicyOut:
+@router.route("PUT", "/halls/{hall}/appointment-policy", roles=[ADMIN], response=PolicyOut)
+async def put_policy(api: ApiRequest[PolicyIn]) -> PolicyOut:
     """Set the hall's 预约规则 (opening hours, walk-in share, on-time window, 爽约 rule)."""
-    body: PolicyIn = api.body
+    body = api.body
     opens, closes = parse_hhmm(body.opens), parse_hhmm(body.closes)
     if closes <= opens:
         raise ApiError(422, "invalid_hours", "结束时间须晚于开始时间 (closes before it opens)")
@@ -420,12 +414,11 @@ async def put_policy(api: ApiRequest) -> PolicyOut:
     "PUT",
     "/halls/{hall}/services/{code}/appointment-settings",
     roles=[ADMIN],
-    body=ServiceSettingsIn,
     response=ServiceSettingsOut,
 )
-async def put_service_settings(api: ApiRequest) -> ServiceSettingsOut:
+async def put_service_settings(api: ApiRequest[ServiceSettingsIn]) -> ServiceSettingsOut:
     """Set a service's slot length and capacity (None: from the windows serving it)."""
-    body: ServiceSettingsIn = api.body
+    body = api.body
     async with api.state.db.write() as session:
         hall = await get_hall(session, api.path["hall"])
         assert hall.id is not None
@@ -462,15 +455,14 @@ async def put_service_settings(api: ApiRequest) -> ServiceSettingsOut:
     "POST",
     "/halls/{hall}/remote-tickets",
     roles=[PUBLIC],
-    body=RemoteTicketCreate,
     response=RemoteTicketOut,
     status=201,
     extra_statuses=(409, 429),
 )
-async def take_remote_ticket(api: ApiRequest) -> RemoteTicketOut:
+async def take_remote_ticket(api: ApiRequest[RemoteTicketCreate]) -> RemoteTicketOut:
     """网上取号: a number taken on the phone; it keeps its queue time but is not called
     until checked in at the hall (kiosk or the hall's QR poster)."""
-    body: RemoteTicketCreate = api.body
+    body = api.body
     citizen = _citizen(api, "", body.phone)
     try:
         async with api.state.db.write() as session:
@@ -519,7 +511,7 @@ async def take_remote_ticket(api: ApiRequest) -> RemoteTicketOut:
     return RemoteTicketOut(**out.model_dump())
 
 
-async def _check_in_remote(api: ApiRequest, hall: Hall, ticket: Ticket) -> Response:
+async def _check_in_remote(api: ApiRequest[Any, Any], hall: Hall, ticket: Ticket) -> Response:
     assert hall.id is not None
     async with api.state.db.write() as session:
         locked = await session.get(Ticket, ticket.id, with_for_update=True)
@@ -587,11 +579,10 @@ async def check_in_remote_at_kiosk(api: ApiRequest) -> Any:
     "POST",
     "/track/{token}/check-in",
     roles=[PUBLIC],
-    body=PosterCheckIn,
     response=TicketOut,
     extra_statuses=(409,),
 )
-async def check_in_remote_by_poster(api: ApiRequest) -> Any:
+async def check_in_remote_by_poster(api: ApiRequest[PosterCheckIn]) -> Any:
     """网上取号签到 from the phone, by scanning the hall's check-in poster (today's code)."""
     token = api.path["token"]
     async with api.state.db.read() as session:

@@ -110,7 +110,9 @@ async def check_case_access(
     raise forbidden()
 
 
-async def _detail(api: ApiRequest, session: AsyncSession, hall: Hall, case: Case) -> CaseDetailOut:
+async def _detail(
+    api: ApiRequest[Any, Any], session: AsyncSession, hall: Hall, case: Case
+) -> CaseDetailOut:
     assert hall.id is not None
     cal = await load_calendar(session, hall.id)
     return await case_detail(
@@ -156,14 +158,13 @@ async def cases_out(
     "POST",
     "/tickets/{id:int}/case",
     roles=[STAFF],
-    body=CaseCreate,
     response=CaseOut,
     status=201,
     extra_statuses=(409,),
 )
-async def accept_case(api: ApiRequest) -> Any:
+async def accept_case(api: ApiRequest[CaseCreate]) -> Any:
     """受理: open a case from the ticket being served at your window."""
-    body: CaseCreate = api.body
+    body = api.body
     principal = api.principal
     async with api.state.db.write() as session:
         ticket = await load_ticket(session, api.path["id"], lock=True)
@@ -191,10 +192,10 @@ async def accept_case(api: ApiRequest) -> Any:
         return await _detail(api, session, hall, case)
 
 
-@router.route("GET", "/cases", roles=OFFICE, query=CasesQuery, response=list[CaseOut])
-async def list_cases(api: ApiRequest) -> list[CaseOut]:
+@router.route("GET", "/cases", roles=OFFICE, response=list[CaseOut])
+async def list_cases(api: ApiRequest[None, CasesQuery]) -> list[CaseOut]:
     """办件列表 for the office: warned (yellow/red) and overdue cases; heads see their own."""
-    q: CasesQuery = api.query
+    q = api.query
     principal = api.principal
     now = api.state.clock.now()
     async with api.state.db.read() as session:
@@ -232,13 +233,12 @@ async def list_cases(api: ApiRequest) -> list[CaseOut]:
     "GET",
     "/cases/lookup",
     roles=[PUBLIC],
-    query=LookupQuery,
     response=PublicCaseOut,
     extra_statuses=(404, 429),
 )
-async def lookup_case(api: ApiRequest) -> PublicCaseOut:
+async def lookup_case(api: ApiRequest[None, LookupQuery]) -> PublicCaseOut:
     """办件查询 (public): status and deadlines by receipt number and check code."""
-    q: LookupQuery = api.query
+    q = api.query
     now = api.state.clock.now()
     key = q.receipt_no.upper()
     if await lookup_throttle.blocked_for(api.state.db, key, now):
@@ -298,7 +298,7 @@ async def window_cases(api: ApiRequest) -> list[CaseOut]:
         return await cases_out(session, hall, cases, cal, now, policy, base_url(api))
 
 
-async def _case_action(api: ApiRequest, action: str) -> CaseDetailOut:
+async def _case_action(api: ApiRequest[Any, Any], action: str) -> CaseDetailOut:
     principal = api.principal
     async with api.state.db.write() as session:
         case = await service.get_case(session, api.path["receipt_no"], lock=True)
@@ -325,7 +325,7 @@ async def _case_action(api: ApiRequest, action: str) -> CaseDetailOut:
 
 
 def _action_route(path: str, doc: str, roles: list[str], body: Any = None) -> None:
-    async def handler(api: ApiRequest) -> CaseDetailOut:
+    async def handler(api: ApiRequest[Any, Any]) -> CaseDetailOut:
         return await _case_action(api, path)
 
     handler.__name__ = f"case_{path}"
@@ -383,13 +383,12 @@ async def ticket_chain_view(api: ApiRequest) -> ChainOut:
     "POST",
     "/consultations",
     roles=[STAFF],
-    body=ConsultationCreate,
     response=ConsultationOut,
     status=201,
 )
-async def register_consultation(api: ApiRequest) -> ConsultationOut:
+async def register_consultation(api: ApiRequest[ConsultationCreate]) -> ConsultationOut:
     """咨询登记: a consultation at your window, with or without a ticket."""
-    body: ConsultationCreate = api.body
+    body = api.body
     principal = api.principal
     async with api.state.db.write() as session:
         hall = await principal_hall(session, principal)
@@ -447,12 +446,10 @@ def _scope(principal: Principal) -> frozenset[int] | None:
     return principal.department_ids if principal.role == HEAD else None
 
 
-@router.route(
-    "GET", "/accountability/figures", roles=OFFICE, query=FiguresQuery, response=FiguresReport
-)
-async def compliance_figures(api: ApiRequest) -> FiguresReport:
+@router.route("GET", "/accountability/figures", roles=OFFICE, response=FiguresReport)
+async def compliance_figures(api: ApiRequest[None, FiguresQuery]) -> FiguresReport:
     """时限考核: on-time and early-completion rates, overdue, breaches, per window/staff/…"""
-    q: FiguresQuery = api.query
+    q = api.query
     now = api.state.clock.now()
     async with api.state.db.read() as session:
         hall = await principal_hall(session, api.principal)
@@ -476,12 +473,11 @@ async def compliance_figures(api: ApiRequest) -> FiguresReport:
     "GET",
     "/accountability/first-responders",
     roles=OFFICE,
-    query=PeriodQuery,
     response=ResponderReport,
 )
-async def first_responders(api: ApiRequest) -> ResponderReport:
+async def first_responders(api: ApiRequest[None, PeriodQuery]) -> ResponderReport:
     """首问负责: matters per staff member as first responder, and those left without outcome."""
-    q: PeriodQuery = api.query
+    q = api.query
     now = api.state.clock.now()
     async with api.state.db.read() as session:
         hall = await principal_hall(session, api.principal)
@@ -522,12 +518,11 @@ async def first_responders(api: ApiRequest) -> ResponderReport:
     "GET",
     "/accountability/queue-commitments",
     roles=OFFICE,
-    query=PeriodQuery,
     response=CommitmentReport,
 )
-async def queue_commitments(api: ApiRequest) -> CommitmentReport:
+async def queue_commitments(api: ApiRequest[None, PeriodQuery]) -> CommitmentReport:
     """等候/办理时限: tickets over the wait or service-time target, per service and day."""
-    q: PeriodQuery = api.query
+    q = api.query
     now = api.state.clock.now()
     async with api.state.db.read() as session:
         hall = await principal_hall(session, api.principal)
@@ -623,15 +618,14 @@ def _entries(items: list[DayIn | date]) -> list[DayEntry]:
     "PUT",
     "/calendar/years/{year:int}",
     roles=[ADMIN],
-    body=CalendarYearBody,
     response=CalendarYearOut,
 )
-async def enter_calendar_year(api: ApiRequest) -> Any:
+async def enter_calendar_year(api: ApiRequest[CalendarYearBody]) -> Any:
     """录入节假日: a year's holidays and make-up days; provisional deadlines are recomputed."""
     year = int(api.path["year"])
     if not 2000 <= year <= 2200:
         raise invalid("invalid_year", "年份无效 (invalid year)")
-    body: CalendarYearBody = api.body
+    body = api.body
     async with api.state.db.write() as session:
         hall = await principal_hall(session, api.principal)
         assert hall.id is not None

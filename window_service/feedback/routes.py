@@ -183,20 +183,19 @@ def _feedback_out(
     "POST",
     "/track/{token}/feedback",
     roles=[PUBLIC],
-    body=FeedbackIn,
     response=FeedbackOut,
     status=201,
     extra_statuses=(403, 404, 409),
     # Every page session is refused (and counted) below, so none needs a CSRF token here.
     csrf=False,
 )
-async def rate(api: ApiRequest) -> FeedbackOut:
+async def rate(api: ApiRequest[FeedbackIn]) -> FeedbackOut:
     """好差评: the citizen rates the finished service once (QR token or the window's pad).
 
     工作人员不得代评: a rating sent with a staff credential, or from a browser holding a staff
     page session (whatever else it sends), is refused with 403 ``staff_cannot_rate`` and the
     attempt is recorded for the office (audit record, ``office.staff_rating_refused`` event)."""
-    body: FeedbackIn = api.body
+    body = api.body
     principal = api.principal
     staff = principal if principal.is_user else await api.state.auth.session_user(api.request)
     client = api.request.client
@@ -240,12 +239,10 @@ async def rate(api: ApiRequest) -> FeedbackOut:
         raise conflict("already_rated", policy.REFUSALS["already_rated"]) from exc
 
 
-@router.route(
-    "GET", "/halls/{hall}/feedback", roles=OFFICE, query=FeedbackQuery, response=list[FeedbackOut]
-)
-async def list_feedback(api: ApiRequest) -> list[FeedbackOut]:
+@router.route("GET", "/halls/{hall}/feedback", roles=OFFICE, response=list[FeedbackOut])
+async def list_feedback(api: ApiRequest[None, FeedbackQuery]) -> list[FeedbackOut]:
     """评价列表 for the office (flagged bursts, bad ratings …); heads see their departments."""
-    q: FeedbackQuery = api.query
+    q = api.query
     async with api.state.db.read() as session:
         hall = await get_hall(session, api.path["hall"])
         _hall_scope(api.principal, hall)
@@ -305,10 +302,9 @@ async def list_feedback(api: ApiRequest) -> list[FeedbackOut]:
     "GET",
     "/halls/{hall}/feedback/figures",
     roles=[PUBLIC],
-    query=FiguresQuery,
     response=FeedbackFiguresOut,
 )
-async def feedback_figures(api: ApiRequest) -> FeedbackFiguresOut:
+async def feedback_figures(api: ApiRequest[None, FiguresQuery]) -> FeedbackFiguresOut:
     """好差评 figures of a month or quarter: average, satisfaction rate, 回访率 (published)."""
     async with api.state.db.read() as session:
         hall = await get_hall(session, api.path["hall"])
@@ -353,12 +349,11 @@ async def feedback_figures(api: ApiRequest) -> FeedbackFiguresOut:
     "GET",
     "/halls/{hall}/feedback/flagged",
     roles=[INSPECTOR, ADMIN],
-    query=FlaggedQuery,
     response=list[FeedbackOut],
 )
-async def list_flagged(api: ApiRequest) -> list[FeedbackOut]:
+async def list_flagged(api: ApiRequest[None, FlaggedQuery]) -> list[FeedbackOut]:
     """可疑评价: ratings flagged as suspicious, held out of every figure until reviewed."""
-    q: FlaggedQuery = api.query
+    q = api.query
     async with api.state.db.read() as session:
         hall = await get_hall(session, api.path["hall"])
         _hall_scope(api.principal, hall)
@@ -383,13 +378,12 @@ async def list_flagged(api: ApiRequest) -> list[FeedbackOut]:
     "POST",
     "/feedback/{id:int}/review",
     roles=[INSPECTOR, ADMIN],
-    body=ReviewIn,
     response=FeedbackOut,
     extra_statuses=(404, 409),
 )
-async def review_flagged(api: ApiRequest) -> FeedbackOut:
+async def review_flagged(api: ApiRequest[ReviewIn]) -> FeedbackOut:
     """效能办复核: confirm a flagged rating (it counts again) or void it, with the reason kept."""
-    body: ReviewIn = api.body
+    body = api.body
     async with api.state.db.write() as session:
         fb = await service.load_feedback(session, api.path["id"], lock=True)
         hall = await session.get(Hall, fb.hall_id)
@@ -438,12 +432,11 @@ async def _appeal_out(session: AsyncSession, hall: Hall, appeal: FeedbackAppeal)
     "POST",
     "/feedback/{id:int}/appeals",
     roles=[HEAD],
-    body=AppealIn,
     response=AppealOut,
     status=201,
     extra_statuses=(409,),
 )
-async def file_appeal(api: ApiRequest) -> AppealOut:
+async def file_appeal(api: ApiRequest[AppealIn]) -> AppealOut:
     """申诉: a department head asks the office to void a malicious rating of their department."""
     async with api.state.db.write() as session:
         fb = await service.load_feedback(session, api.path["id"], lock=True)
@@ -460,10 +453,8 @@ async def file_appeal(api: ApiRequest) -> AppealOut:
         return await _appeal_out(session, hall, appeal)
 
 
-@router.route(
-    "GET", "/halls/{hall}/appeals", roles=OFFICE, query=AppealQuery, response=list[AppealOut]
-)
-async def list_appeals(api: ApiRequest) -> list[AppealOut]:
+@router.route("GET", "/halls/{hall}/appeals", roles=OFFICE, response=list[AppealOut])
+async def list_appeals(api: ApiRequest[None, AppealQuery]) -> list[AppealOut]:
     """申诉列表: pending appeals for the office to decide (heads: their departments')."""
     async with api.state.db.read() as session:
         hall = await get_hall(session, api.path["hall"])
@@ -485,11 +476,10 @@ async def list_appeals(api: ApiRequest) -> list[AppealOut]:
     "POST",
     "/appeals/{id:int}/decision",
     roles=[INSPECTOR],
-    body=AppealDecisionIn,
     response=AppealOut,
     extra_statuses=(409,),
 )
-async def decide_appeal(api: ApiRequest) -> AppealOut:
+async def decide_appeal(api: ApiRequest[AppealDecisionIn]) -> AppealOut:
     """效能办裁定申诉: accepted voids the rating (kept, with the reason); rejected keeps it."""
     async with api.state.db.write() as session:
         appeal = (
@@ -567,12 +557,11 @@ async def rectification_out(
     "GET",
     "/rectifications",
     roles=OFFICE,
-    query=RectificationQuery,
     response=list[RectificationOut],
 )
-async def list_rectifications(api: ApiRequest) -> list[RectificationOut]:
+async def list_rectifications(api: ApiRequest[None, RectificationQuery]) -> list[RectificationOut]:
     """整改工单: the office sees all of its hall; a department head sees their departments'."""
-    q: RectificationQuery = api.query
+    q = api.query
     principal = api.principal
     async with api.state.db.read() as session:
         hall = await session.get(Hall, principal.hall_id)
@@ -596,7 +585,7 @@ async def list_rectifications(api: ApiRequest) -> list[RectificationOut]:
 
 
 async def _rect_for(
-    api: ApiRequest, session: AsyncSession, *, lock: bool
+    api: ApiRequest[Any, Any], session: AsyncSession, *, lock: bool
 ) -> tuple[Hall, Rectification]:
     rect = await service.load_rectification(session, api.path["id"], lock=lock)
     hall = await session.get(Hall, rect.hall_id)
@@ -616,7 +605,7 @@ async def get_rectification(api: ApiRequest) -> RectificationOut:
         return await rectification_out(session, hall, rect, api.state.clock.now(), names)
 
 
-async def _step(api: ApiRequest, step: str) -> RectificationOut:
+async def _step(api: ApiRequest[Any, Any], step: str) -> RectificationOut:
     async with api.state.db.write() as session:
         hall, rect = await _rect_for(api, session, lock=True)
         assert hall.id is not None
@@ -639,11 +628,10 @@ async def _step(api: ApiRequest, step: str) -> RectificationOut:
     "POST",
     "/rectifications/{id:int}/verify",
     roles=[HEAD],
-    body=VerifyIn,
     response=RectificationOut,
     extra_statuses=(409,),
 )
-async def verify_rectification(api: ApiRequest) -> RectificationOut:
+async def verify_rectification(api: ApiRequest[VerifyIn]) -> RectificationOut:
     """核实: record what was found and whether the complaint holds."""
     return await _step(api, "verify")
 
@@ -652,11 +640,10 @@ async def verify_rectification(api: ApiRequest) -> RectificationOut:
     "POST",
     "/rectifications/{id:int}/fix",
     roles=[HEAD],
-    body=FixIn,
     response=RectificationOut,
     extra_statuses=(409,),
 )
-async def fix_rectification(api: ApiRequest) -> RectificationOut:
+async def fix_rectification(api: ApiRequest[FixIn]) -> RectificationOut:
     """整改: record the measures taken."""
     return await _step(api, "fix")
 
@@ -665,10 +652,9 @@ async def fix_rectification(api: ApiRequest) -> RectificationOut:
     "POST",
     "/rectifications/{id:int}/callback",
     roles=[HEAD],
-    body=CallbackIn,
     response=RectificationOut,
     extra_statuses=(409,),
 )
-async def callback_rectification(api: ApiRequest) -> RectificationOut:
+async def callback_rectification(api: ApiRequest[CallbackIn]) -> RectificationOut:
     """回访: record the callback and the citizen's view of the fix; closes the work order."""
     return await _step(api, "callback")

@@ -111,10 +111,9 @@ async def template_versions(api: ApiRequest) -> list[TemplateOut]:
     "PUT",
     "/inspection-templates/{code}",
     roles=[INSPECTOR, ADMIN],
-    body=TemplateIn,
     response=TemplateOut,
 )
-async def save_template(api: ApiRequest) -> TemplateOut:
+async def save_template(api: ApiRequest[TemplateIn]) -> TemplateOut:
     """Edit or create a scoring sheet: adds a version; recorded visits keep their version."""
     code = api.path["code"]
     if not (1 <= len(code) <= 32 and code.replace("_", "").isalnum() and code.isascii()):
@@ -216,14 +215,13 @@ async def inspection_out(
     "POST",
     "/inspections",
     roles=[INSPECTOR],
-    body=InspectionIn,
     response=InspectionOut,
     status=201,
     extra_statuses=(404,),
 )
-async def record_inspection(api: ApiRequest) -> InspectionOut:
+async def record_inspection(api: ApiRequest[InspectionIn]) -> InspectionOut:
     """暗访记录: a visit to a window, scored on a sheet; below the threshold a notice is issued."""
-    body: InspectionIn = api.body
+    body = api.body
     principal = api.principal
     assert principal.hall_id is not None and principal.user_id is not None
     async with api.state.db.write() as session:
@@ -269,10 +267,8 @@ async def record_inspection(api: ApiRequest) -> InspectionOut:
         return await inspection_out(session, hall, inspection)
 
 
-@router.route(
-    "GET", "/inspections", roles=OFFICE, query=InspectionQuery, response=list[InspectionOut]
-)
-async def list_inspections(api: ApiRequest) -> list[InspectionOut]:
+@router.route("GET", "/inspections", roles=OFFICE, response=list[InspectionOut])
+async def list_inspections(api: ApiRequest[None, InspectionQuery]) -> list[InspectionOut]:
     """暗访记录列表, newest first; a department head sees their departments' windows."""
     principal = api.principal
     async with api.state.db.read() as session:
@@ -305,7 +301,7 @@ async def get_inspection(api: ApiRequest) -> InspectionOut:
         return await inspection_out(session, hall, inspection)
 
 
-async def _read_upload(api: ApiRequest) -> bytes:
+async def _read_upload(api: ApiRequest[Any, Any]) -> bytes:
     limit = api.state.settings.max_upload_bytes
     too_big = ApiError(
         413, "payload_too_large", f"图片过大，不超过 {limit // 1024} KB (at most {limit} bytes)"
@@ -508,11 +504,10 @@ async def make_plan(
     "POST",
     "/halls/{hall}/visit-plans",
     roles=[INSPECTOR],
-    body=VisitPlanIn,
     response=VisitPlanOut,
     status=201,
 )
-async def create_plan(api: ApiRequest) -> VisitPlanOut:
+async def create_plan(api: ApiRequest[VisitPlanIn]) -> VisitPlanOut:
     """暗访计划: random windows and times for a week, weighted towards trouble; seed recorded."""
     async with api.state.db.write() as session:
         hall = await get_hall(session, api.path["hall"])

@@ -44,13 +44,12 @@ FEE_OFFICE = (INSPECTOR, ADMIN)
     "GET",
     "/halls/{hall}/results",
     roles=[PUBLIC],
-    query=ResultsQuery,
     response=list[ResultOut],
     extra_statuses=(404, 422),
 )
-async def list_results(api: ApiRequest) -> list[ResultOut]:
+async def list_results(api: ApiRequest[None, ResultsQuery]) -> list[ResultOut]:
     """办件结果公示 (public): decided cases, the applicant's name masked."""
-    q: ResultsQuery = api.query
+    q = api.query
     async with api.state.db.read() as session:
         hall = await get_hall(session, api.path["hall"])
         start, end = results.result_range(hall, api.state.clock.now(), q.start, q.end)
@@ -119,13 +118,12 @@ async def list_fee_standards(api: ApiRequest) -> list[FeeStandardOut]:
     "PUT",
     "/halls/{hall}/services/{code}/fee",
     roles=[ADMIN],
-    body=FeeStandardBody,
     response=FeeStandardOut,
     extra_statuses=(404,),
 )
-async def set_fee_standard(api: ApiRequest) -> FeeStandardOut:
+async def set_fee_standard(api: ApiRequest[FeeStandardBody]) -> FeeStandardOut:
     """定费: set a service's fee standard (the administrator of the hall)."""
-    body: FeeStandardBody = api.body
+    body = api.body
     async with api.state.db.write() as session:
         hall = await get_hall(session, api.path["hall"])
         assert hall.id is not None
@@ -211,14 +209,13 @@ async def charges_out(session: AsyncSession, hall: Hall, rows: list[FeeCharge]) 
     "POST",
     "/tickets/{id:int}/charges",
     roles=[STAFF],
-    body=ChargeBody,
     response=ChargeOut,
     status=201,
     extra_statuses=(404, 409),
 )
-async def charge_ticket(api: ApiRequest) -> ChargeOut:
+async def charge_ticket(api: ApiRequest[ChargeBody]) -> ChargeOut:
     """收费登记: what your window charged for the ticket it serves or finished."""
-    body: ChargeBody = api.body
+    body = api.body
     principal = api.principal
     async with api.state.db.write() as session:
         ticket = await load_ticket(session, api.path["id"], lock=True)
@@ -266,14 +263,13 @@ async def charge_ticket(api: ApiRequest) -> ChargeOut:
     "POST",
     "/cases/{receipt_no}/charges",
     roles=[STAFF],
-    body=ChargeBody,
     response=ChargeOut,
     status=201,
     extra_statuses=(404,),
 )
-async def charge_case(api: ApiRequest) -> ChargeOut:
+async def charge_case(api: ApiRequest[ChargeBody]) -> ChargeOut:
     """收费登记: what your window charged for a case (e.g. at its completion)."""
-    body: ChargeBody = api.body
+    body = api.body
     principal = api.principal
     async with api.state.db.write() as session:
         case = await cases.get_case(session, api.path["receipt_no"], lock=True)
@@ -303,13 +299,12 @@ async def charge_case(api: ApiRequest) -> ChargeOut:
     "POST",
     "/fee-charges/{id:int}/void",
     roles=FEE_OFFICE,
-    body=VoidBody,
     response=ChargeOut,
     extra_statuses=(404, 409),
 )
-async def void_fee_charge(api: ApiRequest) -> ChargeOut:
+async def void_fee_charge(api: ApiRequest[VoidBody]) -> ChargeOut:
     """作废收费记录: the office voids a charge recorded in error, with a reason."""
-    body: VoidBody = api.body
+    body = api.body
     async with api.state.db.write() as session:
         hall = await principal_hall(session, api.principal)
         assert hall.id is not None
@@ -326,7 +321,9 @@ async def void_fee_charge(api: ApiRequest) -> ChargeOut:
         return await _charge_out(session, hall, charge)
 
 
-def _period(hall: Hall, api: ApiRequest, start: date | None, end: date | None) -> tuple[date, date]:
+def _period(
+    hall: Hall, api: ApiRequest[Any, Any], start: date | None, end: date | None
+) -> tuple[date, date]:
     today = business_day(hall, api.state.clock.now())
     end = end or today
     start = start or end.replace(day=1)
@@ -337,10 +334,10 @@ def _period(hall: Hall, api: ApiRequest, start: date | None, end: date | None) -
     return start, end
 
 
-@router.route("GET", "/fee-flags", roles=FEE_OFFICE, query=FeeFlagsQuery, response=list[ChargeOut])
-async def list_fee_flags(api: ApiRequest) -> list[ChargeOut]:
+@router.route("GET", "/fee-flags", roles=FEE_OFFICE, response=list[ChargeOut])
+async def list_fee_flags(api: ApiRequest[None, FeeFlagsQuery]) -> list[ChargeOut]:
     """收费异常: charges above the standard, on free services or outside it, newest first."""
-    q: FeeFlagsQuery = api.query
+    q = api.query
     async with api.state.db.read() as session:
         hall = await principal_hall(session, api.principal)
         start, end = _period(hall, api, q.start, q.end)
@@ -362,12 +359,10 @@ async def list_fee_flags(api: ApiRequest) -> list[ChargeOut]:
         return await charges_out(session, hall, rows)
 
 
-@router.route(
-    "GET", "/fee-flags/figures", roles=FEE_OFFICE, query=FeeFlagsQuery, response=FeeFiguresOut
-)
-async def fee_figures(api: ApiRequest) -> FeeFiguresOut:
+@router.route("GET", "/fee-flags/figures", roles=FEE_OFFICE, response=FeeFiguresOut)
+async def fee_figures(api: ApiRequest[None, FeeFlagsQuery]) -> FeeFiguresOut:
     """乱收费 figures: counted fee breaches per window, staff member and department."""
-    q: FeeFlagsQuery = api.query
+    q = api.query
     async with api.state.db.read() as session:
         hall = await principal_hall(session, api.principal)
         assert hall.id is not None

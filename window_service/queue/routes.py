@@ -44,13 +44,13 @@ router = ApiRouter("queue")
 OFFICE = (ADMIN, INSPECTOR, HEAD)
 
 
-def base_url(api: ApiRequest) -> str:
+def base_url(api: ApiRequest[Any, Any]) -> str:
     """The address citizens' tracking links start with: the configured public URL, or an
     allowed host of this request, never a ``Host`` the client made up (``security.py``)."""
     return public_base_url(api.request, api.state.settings)
 
 
-def track_link_base(api: ApiRequest) -> str | None:
+def track_link_base(api: ApiRequest[Any, Any]) -> str | None:
     """Where the citizen's tracking link starts, for a caller that may hold it; None for a
     person's credential (staff, head, inspector, admin: bearer token or page session).
 
@@ -185,12 +185,11 @@ async def list_windows(api: ApiRequest) -> list[WindowOut]:
     "POST",
     "/halls/{hall}/tickets",
     roles=[KIOSK, STAFF, ADMIN],
-    body=TicketCreate,
     response=TicketOut,
     status=201,
     extra_statuses=(200, 409),
 )
-async def issue(api: ApiRequest) -> Any:
+async def issue(api: ApiRequest[TicketCreate]) -> Any:
     """取号: issue a ticket. The same idempotency key within the day returns the same ticket.
 
     The kiosk's answer carries the citizen's ``track_token`` and ``track_url`` (printed as the
@@ -238,7 +237,7 @@ async def track(api: ApiRequest) -> TrackedTicketOut:
         )
 
 
-async def _window_action(api: ApiRequest, action: str) -> Any:
+async def _window_action(api: ApiRequest[Any, Any], action: str) -> Any:
     async with api.state.db.write() as session:
         window = await get_window(session, api.path["id"], lock=True)
         require_window_staff(api.principal, window)
@@ -336,7 +335,7 @@ async def window_queue(api: ApiRequest) -> list[TicketOut]:
         ]
 
 
-async def _ticket_action(api: ApiRequest, action: str) -> TicketOut:
+async def _ticket_action(api: ApiRequest[Any, Any], action: str) -> TicketOut:
     principal = api.principal
     async with api.state.db.write() as session:
         ticket = await load_ticket(session, api.path["id"], lock=True)
@@ -373,7 +372,7 @@ async def _ticket_action(api: ApiRequest, action: str) -> TicketOut:
         return await ticket_out(session, hall, ticket, services[ticket.service_id])
 
 
-def _answer_session(api: ApiRequest) -> AbstractAsyncContextManager[AsyncSession]:
+def _answer_session(api: ApiRequest[Any, Any]) -> AbstractAsyncContextManager[AsyncSession]:
     """Where a staff action reads its answer (the ticket's place, the window list): a read
     session, once the change has committed. The write session would begin a new write
     transaction for it, and on SQLite kiosks and other windows would wait for the answer."""
@@ -381,7 +380,7 @@ def _answer_session(api: ApiRequest) -> AbstractAsyncContextManager[AsyncSession
 
 
 def _ticket_route(path: str, action: str, doc: str, **kwargs: Any) -> None:
-    async def handler(api: ApiRequest) -> TicketOut:
+    async def handler(api: ApiRequest[Any, Any]) -> TicketOut:
         return await _ticket_action(api, action)
 
     handler.__name__ = f"ticket_{action.replace('-', '_')}"

@@ -40,7 +40,7 @@ OFFICE = (INSPECTOR, ADMIN, HEAD)
 RED_BLACK_SIZE = 3
 
 
-def _own_hall(api: ApiRequest, hall: Hall) -> None:
+def _own_hall(api: ApiRequest[Any, Any], hall: Hall) -> None:
     if api.principal.hall_id != hall.id:
         raise ApiError(403, "forbidden", "不是本大厅的人员 (another hall)")
 
@@ -79,15 +79,14 @@ def _row_out(
     "GET",
     "/halls/{hall}/ratings",
     roles=[PUBLIC],
-    query=RatingsQuery,
     response=list[RatingOut],
     extra_statuses=(403, 404, 422),
 )
-async def ratings(api: ApiRequest) -> list[RatingOut]:
+async def ratings(api: ApiRequest[None, RatingsQuery]) -> list[RatingOut]:
     """星级评定 of a month or quarter: the frozen rows once published (the version in force, or
     an earlier ``version`` superseded by a correction); before that computed live
     (``published: false``) and shown only to the office."""
-    q: RatingsQuery = api.query
+    q = api.query
     async with api.state.db.read() as session:
         hall = await get_hall(session, api.path["hall"])
         now = api.state.clock.now()
@@ -173,12 +172,11 @@ async def _publication_out(
     "POST",
     "/halls/{hall}/ratings/publish",
     roles=[INSPECTOR],
-    body=PublishIn,
     response=PublicationOut,
     status=201,
     extra_statuses=(409, 422),
 )
-async def publish(api: ApiRequest) -> PublicationOut:
+async def publish(api: ApiRequest[PublishIn]) -> PublicationOut:
     """公示: freeze a period's star ratings once it and its appeal window are over (409
     ``period_not_over`` before, 409 for a period without records or already published)."""
     async with api.state.db.write() as session:
@@ -196,15 +194,14 @@ async def publish(api: ApiRequest) -> PublicationOut:
     "POST",
     "/halls/{hall}/ratings/corrections",
     roles=[INSPECTOR],
-    body=CorrectionIn,
     response=PublicationOut,
     status=201,
     extra_statuses=(409, 422),
 )
-async def correct(api: ApiRequest) -> PublicationOut:
+async def correct(api: ApiRequest[CorrectionIn]) -> PublicationOut:
     """更正: publish a new version of a published period, with its reason; it supersedes the
     version in force publicly, which stays visible (409 if the period is not published)."""
-    body: CorrectionIn = api.body
+    body = api.body
     async with api.state.db.write() as session:
         hall = await get_hall(session, api.path["hall"])
         _own_hall(api, hall)
@@ -271,12 +268,11 @@ async def get_config(api: ApiRequest) -> ConfigOut:
     "PUT",
     "/halls/{hall}/accountability-config",
     roles=[INSPECTOR, ADMIN],
-    body=ConfigIn,
     response=ConfigOut,
 )
-async def put_config(api: ApiRequest) -> ConfigOut:
+async def put_config(api: ApiRequest[ConfigIn]) -> ConfigOut:
     """Change the settings (a new audited version; published ratings keep theirs)."""
-    body: ConfigIn = api.body
+    body = api.body
     changes = body.model_dump(exclude_none=True, exclude={"reason"})
     if not changes:
         raise invalid("nothing_to_change", "没有要修改的参数 (no settings given)")
