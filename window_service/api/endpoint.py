@@ -25,6 +25,7 @@ from typing_extensions import TypeVar
 
 from ..auth.csrf import HEADER, csrf_ok
 from ..auth.principal import Principal
+from ..security import public_base_url
 from ..state import AppState, app_state
 from ..transaction import Actor, AfterCommit, Tx
 from . import dates
@@ -79,6 +80,15 @@ class ApiRequest(Generic[B, Q]):
             raise TypeError("the route declares no scope=")
         self.scope.check(self.principal, row)
         return row
+
+    def base_url(self) -> str:
+        """The address citizens' links start with: the configured public URL, or an allowed
+        host of this request, never a ``Host`` the client made up (``security.py``)."""
+        return public_base_url(self.request, self.state.settings)
+
+    def departments(self) -> frozenset[int] | None:
+        """The departments the route's lists are limited to for the caller (None: all)."""
+        return self.scope.departments(self.principal) if self.scope is not None else None
 
     def tx(self, session: Any, hall_id: int, *, actor: Actor | None = None) -> Tx:
         """A transaction on ``session`` for ``hall_id``, acting as the caller (or ``actor``:

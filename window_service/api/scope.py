@@ -6,7 +6,7 @@ that level. The rule, its status, code and message are written here once:
 
 - ``hall``: the row belongs to the caller's hall (403 ``forbidden``: "not of this hall");
 - ``department``: and a department head's row is one of their departments
-  (403 ``not_your_department``);
+  (403 ``not_your_department``), their lists limited to them (``ApiRequest.departments``);
 - ``window``: and window staff's row is their window's (403 ``forbidden``: "not your window").
 
 The package knows no domain: each domain declares its scopes, naming how a row tells its owner
@@ -59,6 +59,12 @@ class Scope:
         """The same rows, held to another level."""
         return replace(self, level=level, not_your_window=not_your_window)
 
+    def departments(self, principal: Principal) -> frozenset[int] | None:
+        """The departments a list in this scope is limited to for the caller (None: all)."""
+        if self.level == "department" and principal.role == HEAD:
+            return principal.department_ids
+        return None
+
     def check(self, principal: Principal, row: Any) -> None:
         owner = self.owner(row)
         if owner.hall_id is None or owner.hall_id != principal.hall_id:
@@ -68,11 +74,10 @@ class Scope:
                 else " (another hall)"
             )
             raise ApiError(403, "forbidden", f"不是本大厅{what}")
-        if self.level == "department" and principal.role == HEAD:
-            if owner.department_id not in principal.department_ids:
-                raise ApiError(
-                    403, "not_your_department", "只能处理本部门的事项 (not your department)"
-                )
+        departments = self.departments(principal)
+        tied = owner.department_id is not None  # a hall itself lies in each of its departments
+        if tied and departments is not None and owner.department_id not in departments:
+            raise ApiError(403, "not_your_department", "只能处理本部门的事项 (not your department)")
         if self.level == "window" and principal.role == STAFF:
             if principal.window_id is None or owner.window_id != principal.window_id:
                 raise ApiError(

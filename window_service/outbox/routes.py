@@ -8,7 +8,7 @@ from sqlmodel import col
 from ..api.endpoint import ApiRequest, ApiRouter
 from ..api.schemas import Output
 from ..auth.roles import ADMIN, INSPECTOR
-from ..cases.routes import principal_hall
+from ..cases.access import principal_hall
 from ..halls.lookup import local_time
 from .backlog import backlogs
 from .models import PlatformDelivery
