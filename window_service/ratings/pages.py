@@ -29,8 +29,8 @@ from ..openness.results import latest_results
 from ..state import app_state
 from ..web.pages import N_, OFFICE_LINKS, OfficeLink, error_page, render, require_page_user
 from . import config
+from .board import board_data
 from .periods import current_month
-from .routes import board_data
 
 OFFICE_LINKS.extend(
     [
