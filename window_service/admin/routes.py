@@ -14,7 +14,6 @@ from collections import Counter
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
@@ -22,13 +21,14 @@ from starlette.responses import Response
 
 from ..api.endpoint import ApiRequest, ApiRouter
 from ..api.errors import ApiError, conflict, invalid, not_found
+from ..api.scope import HALL, Scope
 from ..auth.models import User
 from ..auth.roles import ADMIN
-from ..halls.lookup import departments_by_id
+from ..halls.lookup import departments_by_id, get_hall
 from ..halls.models import Department, Device, Hall, Service, Window
 from ..queue.issuing import forget_hall
 from ..transaction import Tx
-from . import service, setup
+from . import queries, service, setup
 from .schemas import (
     AdminServiceOut,
     AdminWindowOut,
@@ -52,10 +52,13 @@ from .schemas import (
     WindowCreate,
     WindowPatch,
 )
+from .service import found
 from .workbook import write_workbook
 
 router = ApiRouter("admin")
 ADMIN_ONLY = [ADMIN]
+#: A department, service, window, account or device: of the administrator's own hall.
+CONFIG = Scope("hall", "配置", "configuration")
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
@@ -102,13 +105,7 @@ def service_out(s: Service, departments: dict[int, Department]) -> AdminServiceO
 
 async def window_out(session: AsyncSession, w: Window) -> AdminWindowOut:
     assert w.id is not None
-    staff = (
-        await session.execute(
-            select(User.username)  # type: ignore[call-overload]
-            .where(User.window_id == w.id, User.active.is_(True))  # type: ignore[attr-defined]
-            .order_by(User.username)
-        )
-    ).scalars()
+    staff = await queries.window_staff(session, w.id)
     return AdminWindowOut(
         id=w.id,
         number=w.number,
@@ -116,7 +113,7 @@ async def window_out(session: AsyncSession, w: Window) -> AdminWindowOut:
         zone=w.zone,
         status=w.status,
         services=await service.window_codes(session, w.id),
-        staff=list(staff),
+        staff=staff,
     )
 
 
@@ -165,18 +162,18 @@ def _changes(body: object) -> dict[str, object]:
 
 
 # -- settings ---------------------------------------------------------------------------------
-@router.route("GET", "/halls/{hall}/settings", roles=ADMIN_ONLY, response=SettingsOut)
+@router.route("GET", "/halls/{hall}/settings", roles=ADMIN_ONLY, response=SettingsOut, scope=HALL)
 async def get_settings(api: ApiRequest) -> SettingsOut:
     """大厅设置: name, notice, issuing hours and days, closing time, recall limit."""
     async with api.state.db.read() as session:
-        return settings_out(await service.own_hall(session, api.principal, api.path["hall"]))
+        return settings_out(api.own(await get_hall(session, api.path["hall"])))
 
 
-@router.route("PATCH", "/halls/{hall}/settings", roles=ADMIN_ONLY, response=SettingsOut)
+@router.route("PATCH", "/halls/{hall}/settings", roles=ADMIN_ONLY, response=SettingsOut, scope=HALL)
 async def patch_settings(api: ApiRequest[SettingsPatch]) -> SettingsOut:
     """修改大厅设置 (the hall displays get the new name and notice at once)."""
     async with api.state.db.write() as session:
-        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        hall = api.own(await get_hall(session, api.path["hall"]))
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         await service.update_settings(tx, hall, _changes(api.body))
@@ -186,11 +183,13 @@ async def patch_settings(api: ApiRequest[SettingsPatch]) -> SettingsOut:
 
 
 # -- departments ------------------------------------------------------------------------------
-@router.route("GET", "/halls/{hall}/departments", roles=ADMIN_ONLY, response=list[DepartmentOut])
+@router.route(
+    "GET", "/halls/{hall}/departments", roles=ADMIN_ONLY, response=list[DepartmentOut], scope=HALL
+)
 async def list_departments(api: ApiRequest) -> list[DepartmentOut]:
     """部门列表."""
     async with api.state.db.read() as session:
-        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        hall = api.own(await get_hall(session, api.path["hall"]))
         assert hall.id is not None
         departments = await departments_by_id(session, hall.id)
         return [department_out(d) for d in sorted(departments.values(), key=lambda d: d.code)]
@@ -203,11 +202,12 @@ async def list_departments(api: ApiRequest) -> list[DepartmentOut]:
     response=DepartmentOut,
     status=201,
     extra_statuses=(409,),
+    scope=HALL,
 )
 async def create_department(api: ApiRequest[DepartmentCreate]) -> DepartmentOut:
     """新增部门."""
     async with api.state.db.write() as session:
-        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        hall = api.own(await get_hall(session, api.path["hall"]))
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         department = await service.add_department(tx, hall, api.body.code, api.body.name)
@@ -221,15 +221,13 @@ async def create_department(api: ApiRequest[DepartmentCreate]) -> DepartmentOut:
     roles=ADMIN_ONLY,
     response=DepartmentOut,
     extra_statuses=(409,),
+    scope=CONFIG,
 )
 async def patch_department(api: ApiRequest[DepartmentPatch]) -> DepartmentOut:
     """修改部门代码或名称."""
     async with api.state.db.write() as session:
         department = await session.get(Department, api.path["id"])
-        service.own_row(
-            api.principal, department, "department", "没有这个部门 (unknown department)"
-        )
-        assert department is not None
+        department = api.own(found(department, "department", "没有这个部门 (unknown department)"))
         tx = api.tx(session, department.hall_id)
         await service.update_department(tx, department, _changes(api.body))
         await commit(tx)
@@ -238,20 +236,19 @@ async def patch_department(api: ApiRequest[DepartmentPatch]) -> DepartmentOut:
 
 # -- services ---------------------------------------------------------------------------------
 @router.route(
-    "GET", "/halls/{hall}/admin/services", roles=ADMIN_ONLY, response=list[AdminServiceOut]
+    "GET",
+    "/halls/{hall}/admin/services",
+    roles=ADMIN_ONLY,
+    response=list[AdminServiceOut],
+    scope=HALL,
 )
 async def list_services(api: ApiRequest) -> list[AdminServiceOut]:
     """事项配置 (all services, inactive ones too, with guide, materials and fees)."""
     async with api.state.db.read() as session:
-        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        hall = api.own(await get_hall(session, api.path["hall"]))
         assert hall.id is not None
         departments = await departments_by_id(session, hall.id)
-        rows = await session.execute(
-            select(Service)
-            .where(Service.hall_id == hall.id)  # type: ignore[arg-type]
-            .order_by(Service.sort_order, Service.prefix)  # type: ignore[arg-type]
-        )
-        return [service_out(s, departments) for s in rows.scalars()]
+        return [service_out(s, departments) for s in await queries.services(session, hall.id)]
 
 
 @router.route(
@@ -261,11 +258,12 @@ async def list_services(api: ApiRequest) -> list[AdminServiceOut]:
     response=AdminServiceOut,
     status=201,
     extra_statuses=(409,),
+    scope=HALL,
 )
 async def create_service(api: ApiRequest[ServiceCreate]) -> AdminServiceOut:
     """新增事项 (prefix unique in the hall; promised days ≤ legal days)."""
     async with api.state.db.write() as session:
-        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        hall = api.own(await get_hall(session, api.path["hall"]))
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         svc = await service.add_service(tx, hall, api.body.model_dump())
@@ -280,13 +278,13 @@ async def create_service(api: ApiRequest[ServiceCreate]) -> AdminServiceOut:
     roles=ADMIN_ONLY,
     response=AdminServiceOut,
     extra_statuses=(409,),
+    scope=CONFIG,
 )
 async def patch_service(api: ApiRequest[ServicePatch]) -> AdminServiceOut:
     """修改事项 (deactivate with active=false; nothing is deleted)."""
     async with api.state.db.write() as session:
         svc = await session.get(Service, api.path["id"])
-        service.own_row(api.principal, svc, "service", "没有这个事项 (unknown service)")
-        assert svc is not None
+        svc = api.own(found(svc, "service", "没有这个事项 (unknown service)"))
         hall = await session.get(Hall, svc.hall_id)
         assert hall is not None
         tx = api.tx(session, svc.hall_id)
@@ -297,15 +295,19 @@ async def patch_service(api: ApiRequest[ServicePatch]) -> AdminServiceOut:
 
 
 # -- windows ----------------------------------------------------------------------------------
-@router.route("GET", "/halls/{hall}/admin/windows", roles=ADMIN_ONLY, response=list[AdminWindowOut])
+@router.route(
+    "GET",
+    "/halls/{hall}/admin/windows",
+    roles=ADMIN_ONLY,
+    response=list[AdminWindowOut],
+    scope=HALL,
+)
 async def list_windows(api: ApiRequest) -> list[AdminWindowOut]:
     """窗口配置 (number, name, services in order of preference, staff assigned)."""
     async with api.state.db.read() as session:
-        hall = await service.own_hall(session, api.principal, api.path["hall"])
-        rows = await session.execute(
-            select(Window).where(Window.hall_id == hall.id).order_by(Window.number)  # type: ignore[arg-type]
-        )
-        return [await window_out(session, w) for w in rows.scalars()]
+        hall = api.own(await get_hall(session, api.path["hall"]))
+        assert hall.id is not None
+        return [await window_out(session, w) for w in await queries.windows(session, hall.id)]
 
 
 @router.route(
@@ -315,11 +317,12 @@ async def list_windows(api: ApiRequest) -> list[AdminWindowOut]:
     response=AdminWindowOut,
     status=201,
     extra_statuses=(409,),
+    scope=HALL,
 )
 async def create_window(api: ApiRequest[WindowCreate]) -> AdminWindowOut:
     """新增窗口 with the services it serves."""
     async with api.state.db.write() as session:
-        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        hall = api.own(await get_hall(session, api.path["hall"]))
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         body = api.body
@@ -336,13 +339,13 @@ async def create_window(api: ApiRequest[WindowCreate]) -> AdminWindowOut:
     roles=ADMIN_ONLY,
     response=AdminWindowOut,
     extra_statuses=(409,),
+    scope=CONFIG,
 )
 async def patch_window(api: ApiRequest[WindowPatch]) -> AdminWindowOut:
     """修改窗口编号、名称或所办事项 (services replace the old list, in order)."""
     async with api.state.db.write() as session:
         window = await session.get(Window, api.path["id"])
-        service.own_row(api.principal, window, "window", "没有这个窗口 (unknown window)")
-        assert window is not None
+        window = api.own(found(window, "window", "没有这个窗口 (unknown window)"))
         tx = api.tx(session, window.hall_id)
         await service.update_window(tx, window, _changes(api.body))
         await commit(tx)
@@ -350,15 +353,13 @@ async def patch_window(api: ApiRequest[WindowPatch]) -> AdminWindowOut:
 
 
 # -- staff -------------------------------------------------------------------------------------
-@router.route("GET", "/halls/{hall}/staff", roles=ADMIN_ONLY, response=list[StaffOut])
+@router.route("GET", "/halls/{hall}/staff", roles=ADMIN_ONLY, response=list[StaffOut], scope=HALL)
 async def list_staff(api: ApiRequest) -> list[StaffOut]:
     """人员列表 (every account of the hall, deactivated ones too)."""
     async with api.state.db.read() as session:
-        hall = await service.own_hall(session, api.principal, api.path["hall"])
-        rows = await session.execute(
-            select(User).where(User.hall_id == hall.id).order_by(User.username)  # type: ignore[arg-type]
-        )
-        return [await staff_out(session, u) for u in rows.scalars()]
+        hall = api.own(await get_hall(session, api.path["hall"]))
+        assert hall.id is not None
+        return [await staff_out(session, u) for u in await queries.users(session, hall.id)]
 
 
 @router.route(
@@ -368,11 +369,12 @@ async def list_staff(api: ApiRequest) -> list[StaffOut]:
     response=StaffOut,
     status=201,
     extra_statuses=(409,),
+    scope=HALL,
 )
 async def create_staff(api: ApiRequest[StaffCreate]) -> StaffOut:
     """新增人员 (staff need a window; heads may answer for departments)."""
     async with api.state.db.write() as session:
-        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        hall = api.own(await get_hall(session, api.path["hall"]))
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         user = await service.add_staff(tx, hall, api.body.model_dump())
@@ -386,6 +388,7 @@ async def create_staff(api: ApiRequest[StaffCreate]) -> StaffOut:
     roles=ADMIN_ONLY,
     response=StaffOut,
     extra_statuses=(409,),
+    scope=CONFIG,
 )
 async def patch_staff(api: ApiRequest[StaffPatch]) -> StaffOut:
     """修改人员：窗口、角色、分管部门、停用/启用、重置密码 (deactivation ends their sign-ins)."""
@@ -394,7 +397,7 @@ async def patch_staff(api: ApiRequest[StaffPatch]) -> StaffOut:
         user = await service.user_by_name(session, username) if _USERNAME.match(username) else None
         if user is None:
             raise not_found("user", "没有这个人员 (unknown user)")
-        service.own_row(api.principal, user, "user", "没有这个人员 (unknown user)")
+        user = api.own(found(user, "user", "没有这个人员 (unknown user)"))
         tx = api.tx(session, user.hall_id)
         await service.update_staff(tx, user, _changes(api.body), acting=api.principal)
         await commit(tx)
@@ -402,28 +405,24 @@ async def patch_staff(api: ApiRequest[StaffPatch]) -> StaffOut:
 
 
 # -- devices ------------------------------------------------------------------------------------
-@router.route("GET", "/halls/{hall}/devices", roles=ADMIN_ONLY, response=list[DeviceOut])
+@router.route(
+    "GET", "/halls/{hall}/devices", roles=ADMIN_ONLY, response=list[DeviceOut], scope=HALL
+)
 async def list_devices(api: ApiRequest) -> list[DeviceOut]:
     """设备列表 (kiosks, displays, evaluator pads; keys are never shown again)."""
     async with api.state.db.read() as session:
-        hall = await service.own_hall(session, api.principal, api.path["hall"])
-        rows = await session.execute(
-            select(Device).where(Device.hall_id == hall.id).order_by(Device.id)  # type: ignore[arg-type]
-        )
-        return [await device_out(session, d) for d in rows.scalars()]
+        hall = api.own(await get_hall(session, api.path["hall"]))
+        assert hall.id is not None
+        return [await device_out(session, d) for d in await queries.devices(session, hall.id)]
 
 
 @router.route(
-    "POST",
-    "/halls/{hall}/devices",
-    roles=ADMIN_ONLY,
-    response=DeviceKeyOut,
-    status=201,
+    "POST", "/halls/{hall}/devices", roles=ADMIN_ONLY, response=DeviceKeyOut, status=201, scope=HALL
 )
 async def create_device(api: ApiRequest[DeviceCreate]) -> DeviceOut:
     """登记设备; the response carries its key, shown this once."""
     async with api.state.db.write() as session:
-        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        hall = api.own(await get_hall(session, api.path["hall"]))
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         body = api.body
@@ -435,8 +434,7 @@ async def create_device(api: ApiRequest[DeviceCreate]) -> DeviceOut:
 
 async def _device(session: AsyncSession, api: ApiRequest[Any, Any]) -> Device:
     device = await session.get(Device, api.path["id"])
-    service.own_row(api.principal, device, "device", "没有这个设备 (unknown device)")
-    assert device is not None
+    device = api.own(found(device, "device", "没有这个设备 (unknown device)"))
     return device
 
 
@@ -446,6 +444,7 @@ async def _device(session: AsyncSession, api: ApiRequest[Any, Any]) -> Device:
     roles=ADMIN_ONLY,
     response=DeviceKeyOut,
     extra_statuses=(409,),
+    scope=CONFIG,
 )
 async def rotate_device_key(api: ApiRequest[DeviceAction]) -> DeviceOut:
     """更换设备密钥 (the old key stops working; the new one is shown this once)."""
@@ -464,6 +463,7 @@ async def rotate_device_key(api: ApiRequest[DeviceAction]) -> DeviceOut:
     roles=ADMIN_ONLY,
     response=DeviceOut,
     extra_statuses=(409,),
+    scope=CONFIG,
 )
 async def deactivate_device(api: ApiRequest[DeviceAction]) -> DeviceOut:
     """停用设备 (its key stops working; the record stays)."""
@@ -540,11 +540,11 @@ async def setup_template(api: ApiRequest) -> Response:
     return _xlsx(write_workbook(), "大厅配置导入模板.xlsx")
 
 
-@router.route("GET", "/halls/{hall}/setup/export", roles=ADMIN_ONLY, response=None)
+@router.route("GET", "/halls/{hall}/setup/export", roles=ADMIN_ONLY, response=None, scope=HALL)
 async def setup_export(api: ApiRequest) -> Response:
     """导出配置: the hall's configuration as a set-up workbook (.xlsx; no passwords)."""
     async with api.state.db.read() as session:
-        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        hall = api.own(await get_hall(session, api.path["hall"]))
         data = write_workbook(await setup.export_setup(session, hall))
     return _xlsx(data, f"{hall.code}-配置.xlsx")
 
@@ -555,6 +555,7 @@ async def setup_export(api: ApiRequest) -> Response:
     roles=ADMIN_ONLY,
     response=SetupImportOut,
     extra_statuses=(413, 415),
+    scope=HALL,
 )
 async def setup_import(api: ApiRequest[None, SetupImportQuery]) -> SetupImportOut:
     """导入配置: a set-up workbook (multipart field ``file``), checked whole before anything
@@ -562,7 +563,7 @@ async def setup_import(api: ApiRequest[None, SetupImportQuery]) -> SetupImportOu
     problem in ``details`` (``sheet``, ``row``, ``column``, ``message``)."""
     data = await _read_workbook_upload(api)
     async with api.state.db.write() as session:
-        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        hall = api.own(await get_hall(session, api.path["hall"]))
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         try:
