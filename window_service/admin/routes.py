@@ -16,12 +16,12 @@ from urllib.parse import quote
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from ..api.endpoint import ApiRequest, ApiRouter
-from ..api.errors import ApiError, conflict, invalid, not_found
+from ..api.errors import conflict, invalid, not_found
 from ..api.scope import HALL, Scope
+from ..api.uploads import read_upload
 from ..auth.models import User
 from ..auth.roles import ADMIN
 from ..halls.lookup import departments_by_id, get_hall
@@ -495,36 +495,6 @@ def _xlsx(data: bytes, filename: str) -> Response:
     )
 
 
-async def _read_workbook_upload(api: ApiRequest[Any, Any]) -> bytes:
-    limit = api.state.settings.max_upload_bytes
-    too_big = ApiError(
-        413, "payload_too_large", f"文件过大，不超过 {limit // 1024} KB (at most {limit} bytes)"
-    )
-    length = api.request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > limit + 16 * 1024):
-        raise too_big
-    if not api.request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise ApiError(
-            415, "unsupported_media_type", "请以 multipart/form-data 上传文件 (multipart expected)"
-        )
-    try:
-        form = await api.request.form(max_files=1, max_fields=4, max_part_size=limit + 1)
-    except Exception as exc:  # malformed multipart bodies
-        raise invalid("invalid_upload", "上传内容无效 (malformed upload)") from exc
-    try:
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise invalid("file_required", "请选择要导入的工作簿（字段 file）(field file required)")
-        data = await upload.read(limit + 1)
-        if len(data) > limit:
-            raise too_big
-        if not data:
-            raise invalid("empty_upload", "上传的文件为空 (empty file)")
-        return data
-    finally:
-        await form.close()
-
-
 def _counts(counter: Counter[str]) -> SetupCounts:
     return SetupCounts(
         department=counter["department"],
@@ -561,7 +531,9 @@ async def setup_import(api: ApiRequest[None, SetupImportQuery]) -> SetupImportOu
     """导入配置: a set-up workbook (multipart field ``file``), checked whole before anything
     is written. ``dry_run=true`` only reports. Errors: 422 ``invalid_workbook`` with every
     problem in ``details`` (``sheet``, ``row``, ``column``, ``message``)."""
-    data = await _read_workbook_upload(api)
+    data = await read_upload(
+        api, "file", what="文件", missing="请选择要导入的工作簿（字段 file）(field file required)"
+    )
     async with api.state.db.write() as session:
         hall = api.own(await get_hall(session, api.path["hall"]))
         assert hall.id is not None

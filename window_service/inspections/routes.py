@@ -5,15 +5,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from datetime import datetime, timedelta
-from typing import Any
 
-from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
-from ..api.dates import ascii_int
 from ..api.endpoint import ApiRequest, ApiRouter
 from ..api.errors import ApiError, invalid, not_found
 from ..api.scope import HALL, Scope
+from ..api.uploads import read_upload
 from ..auth.roles import ADMIN, HEAD, INSPECTOR, STAFF
 from ..halls.lookup import get_hall, get_window, hall_zone
 from ..halls.models import Hall, Window
@@ -174,38 +172,6 @@ async def get_inspection(api: ApiRequest) -> InspectionOut:
         return await inspection_out(session, hall, inspection)
 
 
-async def _read_upload(api: ApiRequest[Any, Any]) -> bytes:
-    limit = api.state.settings.max_upload_bytes
-    too_big = ApiError(
-        413, "payload_too_large", f"图片过大，不超过 {limit // 1024} KB (at most {limit} bytes)"
-    )
-    length = api.request.headers.get("content-length")
-    if length is not None and ((size := ascii_int(length)) is None or size > limit + 16 * 1024):
-        raise too_big
-    if not api.request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise ApiError(
-            415, "unsupported_media_type", "请以 multipart/form-data 上传图片 (multipart expected)"
-        )
-    try:
-        form = await api.request.form(max_files=1, max_fields=4, max_part_size=limit + 1)
-    except Exception as exc:  # malformed multipart bodies
-        raise invalid("invalid_upload", "上传内容无效 (malformed upload)") from exc
-    try:
-        upload = form.get("photo")
-        if not isinstance(upload, UploadFile):
-            raise invalid(
-                "photo_required", "请选择要上传的照片（字段 photo）(field photo required)"
-            )
-        data = await upload.read(limit + 1)
-        if len(data) > limit:
-            raise too_big
-        if not data:
-            raise invalid("empty_upload", "上传的文件为空 (empty file)")
-        return data
-    finally:
-        await form.close()
-
-
 @router.route(
     "POST",
     "/inspections/{id:int}/photos",
@@ -221,7 +187,9 @@ async def upload_photo(api: ApiRequest) -> PhotoOut:
     The image is decoded and re-encoded (JPEG stays JPEG, PNG and WebP become PNG, metadata
     is dropped); content that claims to be an image but does not decode is 422.
     """
-    data = await _read_upload(api)
+    data = await read_upload(
+        api, "photo", what="图片", missing="请选择要上传的照片（字段 photo）(field photo required)"
+    )
     async with api.state.db.write() as session:
         inspection = api.own(await service.load_inspection(session, api.path["id"]))
         tx = api.tx(session, inspection.hall_id)

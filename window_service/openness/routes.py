@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from ..api.endpoint import PUBLIC, ApiRequest, ApiRouter
 from ..api.errors import ApiError
 from ..api.scope import HALL
@@ -107,6 +109,35 @@ async def set_fee_standard(api: ApiRequest[FeeStandardBody]) -> FeeStandardOut:
         return standard_out(svc, department.name if department else "", fee)
 
 
+async def _record(
+    api: ApiRequest[ChargeBody],
+    session: AsyncSession,
+    hall: Hall,
+    svc: Service,
+    ticket_id: int | None,
+    case_id: int | None,
+) -> ChargeOut:
+    """收费登记 by the caller's window of what the body says, and the charge as answered."""
+    assert hall.id is not None
+    body = api.body
+    tx = api.tx(session, hall.id)
+    charge = await fees.record_charge(
+        tx,
+        hall,
+        svc,
+        ticket_id=ticket_id,
+        case_id=case_id,
+        window_id=api.principal.window_id,
+        staff_id=api.principal.user_id,
+        item=body.item,
+        quantity=body.quantity,
+        amount_cents=body.amount_cents,
+        receipt_no=body.receipt_no,
+    )
+    await tx.commit()
+    return await charge_out(session, hall, charge)
+
+
 @router.route(
     "POST",
     "/tickets/{id:int}/charges",
@@ -118,7 +149,6 @@ async def set_fee_standard(api: ApiRequest[FeeStandardBody]) -> FeeStandardOut:
 )
 async def charge_ticket(api: ApiRequest[ChargeBody]) -> ChargeOut:
     """收费登记: what your window charged for the ticket it serves or finished."""
-    body = api.body
     principal = api.principal
     async with api.state.db.write() as session:
         ticket = api.own(await load_ticket(session, api.path["id"], lock=True))
@@ -127,22 +157,7 @@ async def charge_ticket(api: ApiRequest[ChargeBody]) -> ChargeOut:
         svc = await session.get(Service, ticket.service_id)
         assert svc is not None and hall.id is not None
         case_id = await queries.first_case_of(session, ticket.id)
-        tx = api.tx(session, hall.id)
-        charge = await fees.record_charge(
-            tx,
-            hall,
-            svc,
-            ticket_id=ticket.id,
-            case_id=case_id,
-            window_id=principal.window_id,
-            staff_id=principal.user_id,
-            item=body.item,
-            quantity=body.quantity,
-            amount_cents=body.amount_cents,
-            receipt_no=body.receipt_no,
-        )
-        await tx.commit()
-        return await charge_out(session, hall, charge)
+        return await _record(api, session, hall, svc, ticket.id, case_id)
 
 
 @router.route(
@@ -155,7 +170,6 @@ async def charge_ticket(api: ApiRequest[ChargeBody]) -> ChargeOut:
 )
 async def charge_case(api: ApiRequest[ChargeBody]) -> ChargeOut:
     """收费登记: what your window charged for a case (e.g. at its completion)."""
-    body = api.body
     principal = api.principal
     async with api.state.db.write() as session:
         case = await cases.get_case(session, api.path["receipt_no"], lock=True)
@@ -163,22 +177,7 @@ async def charge_case(api: ApiRequest[ChargeBody]) -> ChargeOut:
         hall = await principal_hall(session, principal)
         svc = await session.get(Service, case.service_id)
         assert svc is not None and hall.id is not None
-        tx = api.tx(session, hall.id)
-        charge = await fees.record_charge(
-            tx,
-            hall,
-            svc,
-            ticket_id=case.ticket_id,
-            case_id=case.id,
-            window_id=principal.window_id,
-            staff_id=principal.user_id,
-            item=body.item,
-            quantity=body.quantity,
-            amount_cents=body.amount_cents,
-            receipt_no=body.receipt_no,
-        )
-        await tx.commit()
-        return await charge_out(session, hall, charge)
+        return await _record(api, session, hall, svc, case.ticket_id, case.id)
 
 
 @router.route(
