@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..halls.models import Service
 from ..queue.models import Ticket
 from . import service
-from .models import Appointment
+from .models import Appointment, ServiceAppointment
 
 
 async def upcoming(
@@ -33,3 +33,24 @@ async def upcoming(
         .limit(200)
     )
     return [(a, code, number) for a, code, number in rows.all()]
+
+
+async def active_services(session: AsyncSession, hall_id: int) -> list[Service]:
+    """The hall's active services, in the kiosk's order."""
+    stmt = (
+        select(Service)
+        .where(Service.hall_id == hall_id, Service.active.is_(True))  # type: ignore[arg-type, attr-defined]
+        .order_by(Service.sort_order, Service.prefix)  # type: ignore[arg-type]
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def bookable_services(session: AsyncSession, hall_id: int) -> list[Service]:
+    """The hall's active services not switched off for booking, in the kiosk's order."""
+    rows = await session.execute(
+        select(Service, ServiceAppointment.enabled)
+        .outerjoin(ServiceAppointment, ServiceAppointment.service_id == Service.id)  # type: ignore[arg-type]
+        .where(Service.hall_id == hall_id, Service.active.is_(True))  # type: ignore[arg-type, attr-defined]
+        .order_by(Service.sort_order, Service.prefix)  # type: ignore[arg-type]
+    )
+    return [svc for svc, enabled in rows.all() if enabled is not False]

@@ -8,9 +8,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -26,6 +24,7 @@ from ..security import public_base_url
 from ..state import app_state
 from ..web.pages import N_, OFFICE_LINKS, OfficeLink, error_page, render, require_page_user
 from . import deadlines as dl
+from . import queries
 from .access import LOOKUP_NOT_FOUND, check_case_access, look_up, principal_hall
 from .calendar import load_calendar
 from .calendar_admin import calendar_status
@@ -259,14 +258,7 @@ async def dashboard_context(request: Request, user: Principal) -> dict[str, Any]
         month_start = today.replace(day=1)
         cal = await load_calendar(session, hall.id)
         policy = policy_of(state)
-        stmt = select(Case).where(
-            col(Case.hall_id) == hall.id, col(Case.status).in_(dl.OPEN_STATUSES)
-        )
-        if scope is not None:
-            stmt = stmt.where(col(Case.department_id).in_(list(scope)))
-        open_cases = list(
-            (await session.execute(stmt.order_by(col(Case.promised_due), col(Case.id)))).scalars()
-        )
+        open_cases = await queries.open_cases(session, hall.id, scope)
         lk = await lookups(session, hall, open_cases)
         counts = await notice_counts(session, open_cases)
         outs = [

@@ -50,6 +50,18 @@ async def office_cases(
     return list((await session.execute(stmt)).scalars())
 
 
+async def open_cases(
+    session: AsyncSession, hall_id: int, departments: Collection[int] | None
+) -> list[Case]:
+    """Every open case of the hall (of these departments), soonest deadline first."""
+    stmt = select(Case).where(col(Case.hall_id) == hall_id, col(Case.status).in_(dl.OPEN_STATUSES))
+    if departments is not None:
+        stmt = stmt.where(col(Case.department_id).in_(list(departments)))
+    return list(
+        (await session.execute(stmt.order_by(col(Case.promised_due), col(Case.id)))).scalars()
+    )
+
+
 async def window_open_cases(session: AsyncSession, window_id: int) -> list[Case]:
     """The open cases accepted at the window, soonest deadline first (at most 100)."""
     stmt = (

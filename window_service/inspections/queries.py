@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth.models import User
+from ..auth.roles import STAFF
 from .models import Inspection, InspectionNotice, InspectionTemplate, VisitPlan
 
 
@@ -27,6 +28,16 @@ async def template_versions(
 async def user_named(session: AsyncSession, hall_id: int, username: str) -> User | None:
     stmt = select(User).where(User.username == username, User.hall_id == hall_id)  # type: ignore[arg-type]
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def staff(session: AsyncSession, hall_id: int) -> list[User]:
+    """The hall's window staff accounts, by username."""
+    stmt = (
+        select(User)
+        .where(User.hall_id == hall_id, User.role == STAFF)  # type: ignore[arg-type]
+        .order_by(User.username)  # type: ignore[arg-type]
+    )
+    return list((await session.execute(stmt)).scalars())
 
 
 async def inspections(
