@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from starlette.responses import Response
 
@@ -13,7 +13,7 @@ from ..api.errors import ApiError, invalid, not_found
 from ..api.scope import HALL, Scope
 from ..api.uploads import read_upload
 from ..auth.roles import ADMIN, HEAD, INSPECTOR, STAFF
-from ..halls.lookup import get_hall, get_window, hall_zone
+from ..halls.lookup import get_hall, hall_zone
 from ..halls.models import Hall, Window
 from . import plan as visit_plan
 from . import queries, service
@@ -323,6 +323,3 @@ async def get_plan(api: ApiRequest) -> VisitPlanOut:
         hall = await session.get(Hall, plan.hall_id)
         assert hall is not None
         return await plan_out(session, hall, plan)
-
-
-__all__ = ["datetime", "get_window", "router"]
