@@ -32,7 +32,7 @@ from ..queue.models import Ticket
 from ..queue.schemas import TicketCreate, TicketOut
 from ..queue.views import ticket_out
 from . import queries, remote, service, settings
-from .models import Appointment, AppointmentPolicy
+from .models import Appointment
 from .schemas import (
     AppointmentChange,
     AppointmentCreate,
@@ -50,6 +50,7 @@ from .schemas import (
     UpcomingOut,
     parse_hhmm,
 )
+from .views import appointment_out, policy_out
 
 router = ApiRouter("appointments")
 OFFICE = (ADMIN, INSPECTOR, HEAD)
@@ -63,40 +64,6 @@ def _citizen(api: ApiRequest[Any, Any], name: str, phone: str) -> service.Citize
         service.phone_digest(secret, digits),
         service.mask_phone(digits),
         client_address(api.request),
-    )
-
-
-def manage_url(api: ApiRequest[Any, Any], token: str) -> str:
-    return f"{api.base_url().rstrip('/')}/book/manage/{token}"
-
-
-def appointment_out(
-    api: ApiRequest[Any, Any],
-    hall: Hall,
-    svc: Service,
-    appointment: Appointment,
-    *,
-    owner: bool,
-    ticket_number: str | None = None,
-) -> AppointmentOut:
-    """The booking as its owner (with the manage link) or the hall sees it."""
-    start = local_time(hall, appointment.starts_at)
-    end = local_time(hall, appointment.ends_at)
-    return AppointmentOut(
-        code=appointment.code,
-        service=svc.code,
-        service_name=svc.name,
-        hall=hall.code,
-        date=appointment.day.isoformat(),
-        start=start.strftime("%H:%M"),
-        end=end.strftime("%H:%M"),
-        status=appointment.status,
-        status_label=service.STATUS_LABELS.get(appointment.status, appointment.status),
-        name=service.mask_name(appointment.name),
-        phone=appointment.phone_masked,
-        manage_token=appointment.manage_token if owner else None,
-        manage_url=manage_url(api, appointment.manage_token) if owner else None,
-        ticket=ticket_number,
     )
 
 
@@ -337,22 +304,6 @@ async def appointment_stats(api: ApiRequest[None, _StatsQuery]) -> AppointmentSt
     return AppointmentStatsOut(date=day.isoformat(), **figures)
 
 
-def _policy_out(policy: AppointmentPolicy) -> PolicyOut:
-    return PolicyOut(
-        opens=policy.opens.strftime("%H:%M"),
-        closes=policy.closes.strftime("%H:%M"),
-        walk_in_percent=policy.walk_in_percent,
-        early_minutes=policy.early_minutes,
-        late_minutes=policy.late_minutes,
-        no_show_limit=policy.no_show_limit,
-        no_show_days=policy.no_show_days,
-        block_days=policy.block_days,
-        bookings_per_phone_hour=policy.bookings_per_phone_hour,
-        bookings_per_address_hour=policy.bookings_per_address_hour,
-        days_ahead=policy.days_ahead,
-    )
-
-
 @router.route(
     "GET", "/halls/{hall}/appointment-policy", roles=[ADMIN], response=PolicyOut, scope=HALL
 )
@@ -361,7 +312,7 @@ async def get_policy(api: ApiRequest) -> PolicyOut:
     async with api.state.db.read() as session:
         hall = api.own(await get_hall(session, api.path["hall"]))
         assert hall.id is not None
-        return _policy_out(await service.policy_of(session, hall.id))
+        return policy_out(await service.policy_of(session, hall.id))
 
 
 @router.route(
@@ -379,7 +330,7 @@ async def put_policy(api: ApiRequest[PolicyIn]) -> PolicyOut:
         tx = api.tx(session, hall.id)
         policy = await settings.set_policy(tx, hall.id, body.model_dump(), opens, closes)
         await tx.commit()
-    return _policy_out(policy)
+    return policy_out(policy)
 
 
 @router.route(

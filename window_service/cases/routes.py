@@ -23,7 +23,7 @@ from . import deadlines as dl
 from . import figures as fig
 from . import queries, service
 from .access import check_case_access, look_up, principal_hall
-from .calendar import WorkCalendar, load_calendar
+from .calendar import load_calendar
 from .calendar_admin import DayEntry, calendar_status, enter_year
 from .commitments import counts as commitment_counts
 from .models import Case
@@ -57,7 +57,7 @@ from .schemas import (
     ResponderReport,
     UnresolvedOut,
 )
-from .views import case_detail, case_out, lookups, notice_counts, public_out, year_out
+from .views import case_detail, cases_out, lookups, public_out, year_out
 from .watch import policy_of
 
 router = ApiRouter("cases")
@@ -80,34 +80,6 @@ async def _detail(
         policy_of(api.state),
         base_url=api.base_url(),
     )
-
-
-async def cases_out(
-    session: AsyncSession,
-    hall: Hall,
-    cases: list[Case],
-    cal: WorkCalendar,
-    now: datetime,
-    policy: dl.WarningPolicy,
-    base: str,
-) -> list[CaseOut]:
-    """Cases as the lists show them, with their notices and breaches counted in one read."""
-    lk = await lookups(session, hall, cases)
-    counts = await notice_counts(session, cases)
-    return [
-        case_out(
-            hall,
-            c,
-            lk,
-            cal,
-            now,
-            policy,
-            base_url=base,
-            notices=counts.get(c.id or 0, (0, 0))[0],
-            breaches=counts.get(c.id or 0, (0, 0))[1],
-        )
-        for c in cases
-    ]
 
 
 @router.route(

@@ -341,3 +341,31 @@ async def year_out(session: AsyncSession, hall: Hall, year: int) -> CalendarYear
             ],
         )
     return CalendarYearOut(year=year, source="none", entered_at=None, note="", days=[])
+
+
+async def cases_out(
+    session: AsyncSession,
+    hall: Hall,
+    cases: list[Case],
+    cal: WorkCalendar,
+    now: datetime,
+    policy: dl.WarningPolicy,
+    base: str,
+) -> list[CaseOut]:
+    """Cases as the lists show them, with their notices and breaches counted in one read."""
+    lk = await lookups(session, hall, cases)
+    counts = await notice_counts(session, cases)
+    return [
+        case_out(
+            hall,
+            c,
+            lk,
+            cal,
+            now,
+            policy,
+            base_url=base,
+            notices=counts.get(c.id or 0, (0, 0))[0],
+            breaches=counts.get(c.id or 0, (0, 0))[1],
+        )
+        for c in cases
+    ]
