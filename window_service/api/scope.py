@@ -59,6 +59,16 @@ class Scope:
         """The same rows, held to another level."""
         return replace(self, level=level, not_your_window=not_your_window)
 
+    def describe(self) -> str:
+        """The scope in words, for the OpenAPI document."""
+        what = f"the {self.noun_en}" if self.noun else "the hall"
+        out = f"{what} must be of the caller's hall"
+        if self.level == "department":
+            out += "; a department head's, of their departments (lists: theirs only)"
+        elif self.level == "window":
+            out += "; window staff's, of their window"
+        return out + "."
+
     def departments(self, principal: Principal) -> frozenset[int] | None:
         """The departments a list in this scope is limited to for the caller (None: all)."""
         if self.level == "department" and principal.role == HEAD:
