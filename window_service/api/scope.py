@@ -7,7 +7,8 @@ that level. The rule, its status, code and message are written here once:
 - ``hall``: the row belongs to the caller's hall (403 ``forbidden``: "not of this hall");
 - ``department``: and a department head's row is one of their departments
   (403 ``not_your_department``), their lists limited to them (``ApiRequest.departments``);
-- ``window``: and window staff's row is their window's (403 ``forbidden``: "not your window").
+- ``window``: and the row of window staff (or of a device) is their window's
+  (403 ``forbidden``: "not your window").
 
 The package knows no domain: each domain declares its scopes, naming how a row tells its owner
 (``owner``), e.g. a ticket by its ``hall_id`` and ``window_id``, a window by its ``id``.
@@ -66,7 +67,7 @@ class Scope:
         if self.level == "department":
             out += "; a department head's, of their departments (lists: theirs only)"
         elif self.level == "window":
-            out += "; window staff's, of their window"
+            out += "; window staff's (and a device's), of their window"
         return out + "."
 
     def departments(self, principal: Principal) -> frozenset[int] | None:
@@ -88,7 +89,7 @@ class Scope:
         tied = owner.department_id is not None  # a hall itself lies in each of its departments
         if tied and departments is not None and owner.department_id not in departments:
             raise ApiError(403, "not_your_department", "只能处理本部门的事项 (not your department)")
-        if self.level == "window" and principal.role == STAFF:
+        if self.level == "window" and (principal.role == STAFF or principal.is_device):
             if principal.window_id is None or owner.window_id != principal.window_id:
                 raise ApiError(
                     403,

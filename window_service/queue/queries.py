@@ -82,3 +82,18 @@ async def waiting_for(
         .limit(200)
     )
     return list((await session.execute(stmt)).scalars())
+
+
+async def last_finished(session: AsyncSession, window_id: int, day: date) -> Ticket | None:
+    """The window's ticket finished last on the business day."""
+    stmt = (
+        select(Ticket)
+        .where(
+            Ticket.window_id == window_id,  # type: ignore[arg-type]
+            Ticket.status == rules.DONE,  # type: ignore[arg-type]
+            Ticket.business_day == day,  # type: ignore[arg-type]
+        )
+        .order_by(Ticket.finished_at.desc(), Ticket.id.desc())  # type: ignore[union-attr]
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
