@@ -33,15 +33,15 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "queue_changes",
         "transaction",
     ),
-    # Endpoint declaration, errors, OpenAPI, dates, CSRF: knows no domain either.
-    "framework": ("api",),
+    # Endpoint declaration, errors, OpenAPI, dates, CSRF, the security headers and allowed
+    # hosts: knows no domain either.
+    "framework": ("api", "security"),
     # The domains, their pages, the hub, the page machinery, in the order they build on.
     "domains": (
         "halls",
         "auth",
         "accountability",
         "state",
-        "security",
         "audit",
         "queue",
         "realtime",

@@ -4,18 +4,17 @@ services, windows, staff and devices, each with simple forms that call the admin
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..auth.models import User
 from ..auth.roles import ADMIN, DEVICE_KINDS, ROLE_LABELS, USER_ROLES
 from ..halls.lookup import departments_by_id
-from ..halls.models import Device, Hall, Service, Window
+from ..halls.models import Hall
 from ..state import app_state
 from ..web.pages import N_, OFFICE_LINKS, OfficeLink, error_page, render, require_page_user
-from .routes import department_out, device_out, service_out, settings_out, staff_out, window_out
+from . import queries
+from .views import department_out, device_out, service_out, settings_out, staff_out, window_out
 
 OFFICE_LINKS.append(
     OfficeLink(
@@ -39,28 +38,10 @@ async def admin_page(request: Request) -> Response:
         if hall is None or hall.id is None:
             return await error_page(request, 404, N_("没有这个服务大厅"))
         departments = await departments_by_id(session, hall.id)
-        services = (
-            await session.execute(
-                select(Service)
-                .where(Service.hall_id == hall.id)  # type: ignore[arg-type]
-                .order_by(Service.sort_order, Service.prefix)  # type: ignore[arg-type]
-            )
-        ).scalars()
-        windows = (
-            await session.execute(
-                select(Window).where(Window.hall_id == hall.id).order_by(Window.number)  # type: ignore[arg-type]
-            )
-        ).scalars()
-        users = (
-            await session.execute(
-                select(User).where(User.hall_id == hall.id).order_by(User.username)  # type: ignore[arg-type]
-            )
-        ).scalars()
-        devices = (
-            await session.execute(
-                select(Device).where(Device.hall_id == hall.id).order_by(Device.id)  # type: ignore[arg-type]
-            )
-        ).scalars()
+        services = await queries.services(session, hall.id)
+        windows = await queries.windows(session, hall.id)
+        users = await queries.users(session, hall.id)
+        devices = await queries.devices(session, hall.id)
         context = {
             "hall": hall,
             "settings": settings_out(hall),

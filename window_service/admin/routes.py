@@ -11,23 +11,23 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from ..api.endpoint import ApiRequest, ApiRouter
-from ..api.errors import ApiError, conflict, invalid, not_found
-from ..auth.models import User
+from ..api.errors import conflict, invalid, not_found
+from ..api.scope import HALL, Scope
+from ..api.uploads import read_upload
 from ..auth.roles import ADMIN
-from ..halls.lookup import departments_by_id
+from ..halls.lookup import departments_by_id, get_hall
 from ..halls.models import Department, Device, Hall, Service, Window
 from ..queue.issuing import forget_hall
 from ..transaction import Tx
-from . import service, setup
+from . import queries, service, setup
 from .schemas import (
     AdminServiceOut,
     AdminWindowOut,
@@ -51,101 +51,15 @@ from .schemas import (
     WindowCreate,
     WindowPatch,
 )
+from .service import found
+from .views import department_out, device_out, service_out, settings_out, staff_out, window_out
 from .workbook import write_workbook
 
 router = ApiRouter("admin")
 ADMIN_ONLY = [ADMIN]
+#: A department, service, window, account or device: of the administrator's own hall.
+CONFIG = Scope("hall", "配置", "configuration")
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-
-
-# -- views ------------------------------------------------------------------------------------
-def settings_out(hall: Hall) -> SettingsOut:
-    return SettingsOut(
-        code=hall.code,
-        name=hall.name,
-        notice=hall.notice,
-        issuing_start=service.hhmm(hall.issuing_start),
-        issuing_end=service.hhmm(hall.issuing_end),
-        issuing_weekdays=hall.issuing_weekdays,
-        closing_time=service.hhmm(hall.closing_time) or "",
-        recall_limit=hall.recall_limit,
-    )
-
-
-def department_out(d: Department) -> DepartmentOut:
-    assert d.id is not None
-    return DepartmentOut(id=d.id, code=d.code, name=d.name)
-
-
-def service_out(s: Service, departments: dict[int, Department]) -> AdminServiceOut:
-    assert s.id is not None
-    department = departments[s.department_id]
-    return AdminServiceOut(
-        id=s.id,
-        code=s.code,
-        name=s.name,
-        prefix=s.prefix,
-        department=department.code,
-        department_name=department.name,
-        legal_days=s.legal_days,
-        promised_days=s.promised_days,
-        wait_target_minutes=s.wait_target_minutes,
-        service_target_minutes=s.service_target_minutes,
-        guide=s.guide,
-        materials=s.materials,
-        fees=s.fees,
-        legal_basis=s.legal_basis,
-        active=s.active,
-    )
-
-
-async def window_out(session: AsyncSession, w: Window) -> AdminWindowOut:
-    assert w.id is not None
-    staff = (
-        await session.execute(
-            select(User.username)  # type: ignore[call-overload]
-            .where(User.window_id == w.id, User.active.is_(True))  # type: ignore[attr-defined]
-            .order_by(User.username)
-        )
-    ).scalars()
-    return AdminWindowOut(
-        id=w.id,
-        number=w.number,
-        name=w.name,
-        zone=w.zone,
-        status=w.status,
-        services=await service.window_codes(session, w.id),
-        staff=list(staff),
-    )
-
-
-async def staff_out(session: AsyncSession, u: User) -> StaffOut:
-    assert u.id is not None
-    window = await session.get(Window, u.window_id) if u.window_id is not None else None
-    return StaffOut(
-        id=u.id,
-        username=u.username,
-        display_name=u.display_name,
-        staff_no=u.staff_no,
-        role=u.role,
-        window=window.number if window is not None else None,
-        departments=await service.user_department_codes(session, u.id),
-        active=u.active,
-    )
-
-
-async def device_out(session: AsyncSession, d: Device, key: str | None = None) -> DeviceOut:
-    assert d.id is not None
-    window = await session.get(Window, d.window_id) if d.window_id is not None else None
-    fields = {
-        "id": d.id,
-        "kind": d.kind,
-        "name": d.name,
-        "window": window.number if window is not None else None,
-        "active": d.active,
-        "created_at": d.created_at,
-    }
-    return DeviceKeyOut(**fields, key=key) if key is not None else DeviceOut(**fields)
 
 
 async def commit(tx: Tx) -> None:
@@ -164,20 +78,18 @@ def _changes(body: object) -> dict[str, object]:
 
 
 # -- settings ---------------------------------------------------------------------------------
-@router.route("GET", "/halls/{hall}/settings", roles=ADMIN_ONLY, response=SettingsOut)
+@router.route("GET", "/halls/{hall}/settings", roles=ADMIN_ONLY, response=SettingsOut, scope=HALL)
 async def get_settings(api: ApiRequest) -> SettingsOut:
     """大厅设置: name, notice, issuing hours and days, closing time, recall limit."""
     async with api.state.db.read() as session:
-        return settings_out(await service.own_hall(session, api.principal, api.path["hall"]))
+        return settings_out(api.own(await get_hall(session, api.path["hall"])))
 
 
-@router.route(
-    "PATCH", "/halls/{hall}/settings", roles=ADMIN_ONLY, body=SettingsPatch, response=SettingsOut
-)
-async def patch_settings(api: ApiRequest) -> SettingsOut:
+@router.route("PATCH", "/halls/{hall}/settings", roles=ADMIN_ONLY, response=SettingsOut, scope=HALL)
+async def patch_settings(api: ApiRequest[SettingsPatch]) -> SettingsOut:
     """修改大厅设置 (the hall displays get the new name and notice at once)."""
     async with api.state.db.write() as session:
-        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        hall = api.own(await get_hall(session, api.path["hall"]))
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         await service.update_settings(tx, hall, _changes(api.body))
@@ -187,11 +99,13 @@ async def patch_settings(api: ApiRequest) -> SettingsOut:
 
 
 # -- departments ------------------------------------------------------------------------------
-@router.route("GET", "/halls/{hall}/departments", roles=ADMIN_ONLY, response=list[DepartmentOut])
+@router.route(
+    "GET", "/halls/{hall}/departments", roles=ADMIN_ONLY, response=list[DepartmentOut], scope=HALL
+)
 async def list_departments(api: ApiRequest) -> list[DepartmentOut]:
     """部门列表."""
     async with api.state.db.read() as session:
-        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        hall = api.own(await get_hall(session, api.path["hall"]))
         assert hall.id is not None
         departments = await departments_by_id(session, hall.id)
         return [department_out(d) for d in sorted(departments.values(), key=lambda d: d.code)]
@@ -201,15 +115,15 @@ async def list_departments(api: ApiRequest) -> list[DepartmentOut]:
     "POST",
     "/halls/{hall}/departments",
     roles=ADMIN_ONLY,
-    body=DepartmentCreate,
     response=DepartmentOut,
     status=201,
     extra_statuses=(409,),
+    scope=HALL,
 )
-async def create_department(api: ApiRequest) -> DepartmentOut:
+async def create_department(api: ApiRequest[DepartmentCreate]) -> DepartmentOut:
     """新增部门."""
     async with api.state.db.write() as session:
-        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        hall = api.own(await get_hall(session, api.path["hall"]))
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         department = await service.add_department(tx, hall, api.body.code, api.body.name)
@@ -221,18 +135,15 @@ async def create_department(api: ApiRequest) -> DepartmentOut:
     "PATCH",
     "/departments/{id:int}",
     roles=ADMIN_ONLY,
-    body=DepartmentPatch,
     response=DepartmentOut,
     extra_statuses=(409,),
+    scope=CONFIG,
 )
-async def patch_department(api: ApiRequest) -> DepartmentOut:
+async def patch_department(api: ApiRequest[DepartmentPatch]) -> DepartmentOut:
     """修改部门代码或名称."""
     async with api.state.db.write() as session:
         department = await session.get(Department, api.path["id"])
-        service.own_row(
-            api.principal, department, "department", "没有这个部门 (unknown department)"
-        )
-        assert department is not None
+        department = api.own(found(department, "department", "没有这个部门 (unknown department)"))
         tx = api.tx(session, department.hall_id)
         await service.update_department(tx, department, _changes(api.body))
         await commit(tx)
@@ -241,35 +152,34 @@ async def patch_department(api: ApiRequest) -> DepartmentOut:
 
 # -- services ---------------------------------------------------------------------------------
 @router.route(
-    "GET", "/halls/{hall}/admin/services", roles=ADMIN_ONLY, response=list[AdminServiceOut]
+    "GET",
+    "/halls/{hall}/admin/services",
+    roles=ADMIN_ONLY,
+    response=list[AdminServiceOut],
+    scope=HALL,
 )
 async def list_services(api: ApiRequest) -> list[AdminServiceOut]:
     """事项配置 (all services, inactive ones too, with guide, materials and fees)."""
     async with api.state.db.read() as session:
-        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        hall = api.own(await get_hall(session, api.path["hall"]))
         assert hall.id is not None
         departments = await departments_by_id(session, hall.id)
-        rows = await session.execute(
-            select(Service)
-            .where(Service.hall_id == hall.id)  # type: ignore[arg-type]
-            .order_by(Service.sort_order, Service.prefix)  # type: ignore[arg-type]
-        )
-        return [service_out(s, departments) for s in rows.scalars()]
+        return [service_out(s, departments) for s in await queries.services(session, hall.id)]
 
 
 @router.route(
     "POST",
     "/halls/{hall}/services",
     roles=ADMIN_ONLY,
-    body=ServiceCreate,
     response=AdminServiceOut,
     status=201,
     extra_statuses=(409,),
+    scope=HALL,
 )
-async def create_service(api: ApiRequest) -> AdminServiceOut:
+async def create_service(api: ApiRequest[ServiceCreate]) -> AdminServiceOut:
     """新增事项 (prefix unique in the hall; promised days ≤ legal days)."""
     async with api.state.db.write() as session:
-        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        hall = api.own(await get_hall(session, api.path["hall"]))
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         svc = await service.add_service(tx, hall, api.body.model_dump())
@@ -282,16 +192,15 @@ async def create_service(api: ApiRequest) -> AdminServiceOut:
     "PATCH",
     "/services/{id:int}",
     roles=ADMIN_ONLY,
-    body=ServicePatch,
     response=AdminServiceOut,
     extra_statuses=(409,),
+    scope=CONFIG,
 )
-async def patch_service(api: ApiRequest) -> AdminServiceOut:
+async def patch_service(api: ApiRequest[ServicePatch]) -> AdminServiceOut:
     """修改事项 (deactivate with active=false; nothing is deleted)."""
     async with api.state.db.write() as session:
         svc = await session.get(Service, api.path["id"])
-        service.own_row(api.principal, svc, "service", "没有这个事项 (unknown service)")
-        assert svc is not None
+        svc = api.own(found(svc, "service", "没有这个事项 (unknown service)"))
         hall = await session.get(Hall, svc.hall_id)
         assert hall is not None
         tx = api.tx(session, svc.hall_id)
@@ -302,30 +211,34 @@ async def patch_service(api: ApiRequest) -> AdminServiceOut:
 
 
 # -- windows ----------------------------------------------------------------------------------
-@router.route("GET", "/halls/{hall}/admin/windows", roles=ADMIN_ONLY, response=list[AdminWindowOut])
+@router.route(
+    "GET",
+    "/halls/{hall}/admin/windows",
+    roles=ADMIN_ONLY,
+    response=list[AdminWindowOut],
+    scope=HALL,
+)
 async def list_windows(api: ApiRequest) -> list[AdminWindowOut]:
     """窗口配置 (number, name, services in order of preference, staff assigned)."""
     async with api.state.db.read() as session:
-        hall = await service.own_hall(session, api.principal, api.path["hall"])
-        rows = await session.execute(
-            select(Window).where(Window.hall_id == hall.id).order_by(Window.number)  # type: ignore[arg-type]
-        )
-        return [await window_out(session, w) for w in rows.scalars()]
+        hall = api.own(await get_hall(session, api.path["hall"]))
+        assert hall.id is not None
+        return [await window_out(session, w) for w in await queries.windows(session, hall.id)]
 
 
 @router.route(
     "POST",
     "/halls/{hall}/windows",
     roles=ADMIN_ONLY,
-    body=WindowCreate,
     response=AdminWindowOut,
     status=201,
     extra_statuses=(409,),
+    scope=HALL,
 )
-async def create_window(api: ApiRequest) -> AdminWindowOut:
+async def create_window(api: ApiRequest[WindowCreate]) -> AdminWindowOut:
     """新增窗口 with the services it serves."""
     async with api.state.db.write() as session:
-        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        hall = api.own(await get_hall(session, api.path["hall"]))
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         body = api.body
@@ -340,16 +253,15 @@ async def create_window(api: ApiRequest) -> AdminWindowOut:
     "PATCH",
     "/windows/{id:int}/config",
     roles=ADMIN_ONLY,
-    body=WindowPatch,
     response=AdminWindowOut,
     extra_statuses=(409,),
+    scope=CONFIG,
 )
-async def patch_window(api: ApiRequest) -> AdminWindowOut:
+async def patch_window(api: ApiRequest[WindowPatch]) -> AdminWindowOut:
     """修改窗口编号、名称或所办事项 (services replace the old list, in order)."""
     async with api.state.db.write() as session:
         window = await session.get(Window, api.path["id"])
-        service.own_row(api.principal, window, "window", "没有这个窗口 (unknown window)")
-        assert window is not None
+        window = api.own(found(window, "window", "没有这个窗口 (unknown window)"))
         tx = api.tx(session, window.hall_id)
         await service.update_window(tx, window, _changes(api.body))
         await commit(tx)
@@ -357,30 +269,28 @@ async def patch_window(api: ApiRequest) -> AdminWindowOut:
 
 
 # -- staff -------------------------------------------------------------------------------------
-@router.route("GET", "/halls/{hall}/staff", roles=ADMIN_ONLY, response=list[StaffOut])
+@router.route("GET", "/halls/{hall}/staff", roles=ADMIN_ONLY, response=list[StaffOut], scope=HALL)
 async def list_staff(api: ApiRequest) -> list[StaffOut]:
     """人员列表 (every account of the hall, deactivated ones too)."""
     async with api.state.db.read() as session:
-        hall = await service.own_hall(session, api.principal, api.path["hall"])
-        rows = await session.execute(
-            select(User).where(User.hall_id == hall.id).order_by(User.username)  # type: ignore[arg-type]
-        )
-        return [await staff_out(session, u) for u in rows.scalars()]
+        hall = api.own(await get_hall(session, api.path["hall"]))
+        assert hall.id is not None
+        return [await staff_out(session, u) for u in await queries.users(session, hall.id)]
 
 
 @router.route(
     "POST",
     "/halls/{hall}/staff",
     roles=ADMIN_ONLY,
-    body=StaffCreate,
     response=StaffOut,
     status=201,
     extra_statuses=(409,),
+    scope=HALL,
 )
-async def create_staff(api: ApiRequest) -> StaffOut:
+async def create_staff(api: ApiRequest[StaffCreate]) -> StaffOut:
     """新增人员 (staff need a window; heads may answer for departments)."""
     async with api.state.db.write() as session:
-        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        hall = api.own(await get_hall(session, api.path["hall"]))
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         user = await service.add_staff(tx, hall, api.body.model_dump())
@@ -392,18 +302,18 @@ async def create_staff(api: ApiRequest) -> StaffOut:
     "PATCH",
     "/staff/{username}",
     roles=ADMIN_ONLY,
-    body=StaffPatch,
     response=StaffOut,
     extra_statuses=(409,),
+    scope=CONFIG,
 )
-async def patch_staff(api: ApiRequest) -> StaffOut:
+async def patch_staff(api: ApiRequest[StaffPatch]) -> StaffOut:
     """修改人员：窗口、角色、分管部门、停用/启用、重置密码 (deactivation ends their sign-ins)."""
     username = api.path["username"]
     async with api.state.db.write() as session:
         user = await service.user_by_name(session, username) if _USERNAME.match(username) else None
         if user is None:
             raise not_found("user", "没有这个人员 (unknown user)")
-        service.own_row(api.principal, user, "user", "没有这个人员 (unknown user)")
+        user = api.own(found(user, "user", "没有这个人员 (unknown user)"))
         tx = api.tx(session, user.hall_id)
         await service.update_staff(tx, user, _changes(api.body), acting=api.principal)
         await commit(tx)
@@ -411,29 +321,24 @@ async def patch_staff(api: ApiRequest) -> StaffOut:
 
 
 # -- devices ------------------------------------------------------------------------------------
-@router.route("GET", "/halls/{hall}/devices", roles=ADMIN_ONLY, response=list[DeviceOut])
+@router.route(
+    "GET", "/halls/{hall}/devices", roles=ADMIN_ONLY, response=list[DeviceOut], scope=HALL
+)
 async def list_devices(api: ApiRequest) -> list[DeviceOut]:
     """设备列表 (kiosks, displays, evaluator pads; keys are never shown again)."""
     async with api.state.db.read() as session:
-        hall = await service.own_hall(session, api.principal, api.path["hall"])
-        rows = await session.execute(
-            select(Device).where(Device.hall_id == hall.id).order_by(Device.id)  # type: ignore[arg-type]
-        )
-        return [await device_out(session, d) for d in rows.scalars()]
+        hall = api.own(await get_hall(session, api.path["hall"]))
+        assert hall.id is not None
+        return [await device_out(session, d) for d in await queries.devices(session, hall.id)]
 
 
 @router.route(
-    "POST",
-    "/halls/{hall}/devices",
-    roles=ADMIN_ONLY,
-    body=DeviceCreate,
-    response=DeviceKeyOut,
-    status=201,
+    "POST", "/halls/{hall}/devices", roles=ADMIN_ONLY, response=DeviceKeyOut, status=201, scope=HALL
 )
-async def create_device(api: ApiRequest) -> DeviceOut:
+async def create_device(api: ApiRequest[DeviceCreate]) -> DeviceOut:
     """登记设备; the response carries its key, shown this once."""
     async with api.state.db.write() as session:
-        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        hall = api.own(await get_hall(session, api.path["hall"]))
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         body = api.body
@@ -443,10 +348,9 @@ async def create_device(api: ApiRequest) -> DeviceOut:
         return await device_out(session, device, key)
 
 
-async def _device(session: AsyncSession, api: ApiRequest) -> Device:
+async def _device(session: AsyncSession, api: ApiRequest[Any, Any]) -> Device:
     device = await session.get(Device, api.path["id"])
-    service.own_row(api.principal, device, "device", "没有这个设备 (unknown device)")
-    assert device is not None
+    device = api.own(found(device, "device", "没有这个设备 (unknown device)"))
     return device
 
 
@@ -454,11 +358,11 @@ async def _device(session: AsyncSession, api: ApiRequest) -> Device:
     "POST",
     "/devices/{id:int}/rotate-key",
     roles=ADMIN_ONLY,
-    body=DeviceAction,
     response=DeviceKeyOut,
     extra_statuses=(409,),
+    scope=CONFIG,
 )
-async def rotate_device_key(api: ApiRequest) -> DeviceOut:
+async def rotate_device_key(api: ApiRequest[DeviceAction]) -> DeviceOut:
     """更换设备密钥 (the old key stops working; the new one is shown this once)."""
     async with api.state.db.write() as session:
         device = await _device(session, api)
@@ -473,11 +377,11 @@ async def rotate_device_key(api: ApiRequest) -> DeviceOut:
     "POST",
     "/devices/{id:int}/deactivate",
     roles=ADMIN_ONLY,
-    body=DeviceAction,
     response=DeviceOut,
     extra_statuses=(409,),
+    scope=CONFIG,
 )
-async def deactivate_device(api: ApiRequest) -> DeviceOut:
+async def deactivate_device(api: ApiRequest[DeviceAction]) -> DeviceOut:
     """停用设备 (its key stops working; the record stays)."""
     async with api.state.db.write() as session:
         device = await _device(session, api)
@@ -507,36 +411,6 @@ def _xlsx(data: bytes, filename: str) -> Response:
     )
 
 
-async def _read_workbook_upload(api: ApiRequest) -> bytes:
-    limit = api.state.settings.max_upload_bytes
-    too_big = ApiError(
-        413, "payload_too_large", f"文件过大，不超过 {limit // 1024} KB (at most {limit} bytes)"
-    )
-    length = api.request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > limit + 16 * 1024):
-        raise too_big
-    if not api.request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise ApiError(
-            415, "unsupported_media_type", "请以 multipart/form-data 上传文件 (multipart expected)"
-        )
-    try:
-        form = await api.request.form(max_files=1, max_fields=4, max_part_size=limit + 1)
-    except Exception as exc:  # malformed multipart bodies
-        raise invalid("invalid_upload", "上传内容无效 (malformed upload)") from exc
-    try:
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise invalid("file_required", "请选择要导入的工作簿（字段 file）(field file required)")
-        data = await upload.read(limit + 1)
-        if len(data) > limit:
-            raise too_big
-        if not data:
-            raise invalid("empty_upload", "上传的文件为空 (empty file)")
-        return data
-    finally:
-        await form.close()
-
-
 def _counts(counter: Counter[str]) -> SetupCounts:
     return SetupCounts(
         department=counter["department"],
@@ -552,11 +426,11 @@ async def setup_template(api: ApiRequest) -> Response:
     return _xlsx(write_workbook(), "大厅配置导入模板.xlsx")
 
 
-@router.route("GET", "/halls/{hall}/setup/export", roles=ADMIN_ONLY, response=None)
+@router.route("GET", "/halls/{hall}/setup/export", roles=ADMIN_ONLY, response=None, scope=HALL)
 async def setup_export(api: ApiRequest) -> Response:
     """导出配置: the hall's configuration as a set-up workbook (.xlsx; no passwords)."""
     async with api.state.db.read() as session:
-        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        hall = api.own(await get_hall(session, api.path["hall"]))
         data = write_workbook(await setup.export_setup(session, hall))
     return _xlsx(data, f"{hall.code}-配置.xlsx")
 
@@ -565,17 +439,19 @@ async def setup_export(api: ApiRequest) -> Response:
     "POST",
     "/halls/{hall}/setup/import",
     roles=ADMIN_ONLY,
-    query=SetupImportQuery,
     response=SetupImportOut,
     extra_statuses=(413, 415),
+    scope=HALL,
 )
-async def setup_import(api: ApiRequest) -> SetupImportOut:
+async def setup_import(api: ApiRequest[None, SetupImportQuery]) -> SetupImportOut:
     """导入配置: a set-up workbook (multipart field ``file``), checked whole before anything
     is written. ``dry_run=true`` only reports. Errors: 422 ``invalid_workbook`` with every
     problem in ``details`` (``sheet``, ``row``, ``column``, ``message``)."""
-    data = await _read_workbook_upload(api)
+    data = await read_upload(
+        api, "file", what="文件", missing="请选择要导入的工作簿（字段 file）(field file required)"
+    )
     async with api.state.db.write() as session:
-        hall = await service.own_hall(session, api.principal, api.path["hall"])
+        hall = api.own(await get_hall(session, api.path["hall"]))
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         try:

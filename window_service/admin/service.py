@@ -1,47 +1,38 @@
 """The rules of the hall administrator's configuration (管理员配置).
 
 Every change goes through a ``Tx`` and is audited with the row's state before it; nothing is
-deleted (services, staff and devices are deactivated). Callers check the administrator's own
-hall with ``own_hall``/``own_row`` first; the functions here take plain values.
+deleted (services, staff and devices are deactivated). The routes hold the rows to the
+administrator's own hall (their ``scope``); the functions here take plain values.
 """
 
 from __future__ import annotations
 
 import secrets
 from datetime import time
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..api.errors import conflict, forbidden, invalid, not_found
+from ..api.errors import conflict, invalid, not_found
 from ..auth import service as auth_service
 from ..auth.models import User, UserDepartment
 from ..auth.principal import Principal, hash_device_key
 from ..auth.roles import DEVICE_KINDS, EVALUATOR, HEAD, KIOSK, STAFF, USER_ROLES
 from ..cases.deadlines import check_time_limits
 from ..chain import snapshot
-from ..halls.lookup import get_hall
 from ..halls.models import Department, Device, Hall, Service, Window, WindowService
 from ..transaction import Tx
 
-OTHER_HALL = "只能管理本大厅 (not your hall)"
+T = TypeVar("T")
 
 
 # -- access ------------------------------------------------------------------------------
-async def own_hall(session: AsyncSession, principal: Principal, code: str) -> Hall:
-    """The hall ``code`` if it is the administrator's own (404 unknown, 403 another hall)."""
-    hall = await get_hall(session, code)
-    if principal.hall_id != hall.id:
-        raise forbidden(OTHER_HALL)
-    return hall
-
-
-def own_row(principal: Principal, row: Any, what: str, message: str) -> None:
+def found(row: T | None, what: str, message: str) -> T:
+    """The row, or 404 ``{what}_not_found``; whose hall it is, the route's scope checks."""
     if row is None:
         raise not_found(what, message)
-    if row.hall_id != principal.hall_id:
-        raise forbidden(OTHER_HALL)
+    return row
 
 
 def hhmm(value: time | None) -> str | None:

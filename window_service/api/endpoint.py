@@ -3,6 +3,11 @@
 ``ApiRouter.route`` wraps a handler so that it receives an ``ApiRequest`` with the caller
 already authenticated and authorised and the JSON body and query already validated. The same
 declaration feeds the OpenAPI document, so the document cannot drift from the routes.
+
+A handler names the types it gets: ``api: ApiRequest[Body, Query]`` (``None`` for none, the
+default), and they must be the ``body=`` and ``query=`` its route declares (checked when the
+route is declared; a route that leaves them out takes them from the annotation). A route's
+``scope=`` (see ``scope.py``) is what ``api.own(row)`` holds the rows it loads to.
 """
 
 from __future__ import annotations
@@ -10,13 +15,15 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from typing_extensions import TypeVar
 
+from ..security import public_base_url
 from ..transaction import Actor, AfterCommit, Tx
 from . import dates
 from .csrf import HEADER, csrf_ok
@@ -28,10 +35,16 @@ if TYPE_CHECKING:
     # caller to handlers without knowing what either holds.
     from ..auth.principal import Principal
     from ..state import AppState
+    from .scope import Scope
 
 PUBLIC = "public"
 MAX_ID = 2**31 - 1
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+#: What a handler's request carries: its body and its query (None: the route takes none).
+B = TypeVar("B", default=None)
+Q = TypeVar("Q", default=None)
+T = TypeVar("T")
 
 
 @dataclass
@@ -51,16 +64,35 @@ class EndpointSpec:
     #: Whether a call signed in by the page session must carry the CSRF token. Only an
     #: endpoint that refuses every page session itself turns it off.
     csrf: bool = True
+    scope: Scope | None = None
 
 
 @dataclass
-class ApiRequest:
+class ApiRequest(Generic[B, Q]):
     request: Request
     principal: Principal
     state: AppState
-    body: Any = None
-    query: Any = None
+    body: B
+    query: Q
     path: dict[str, Any] = field(default_factory=dict)
+    scope: Scope | None = None
+
+    def own(self, row: T) -> T:
+        """``row`` if it lies in the route's declared scope for the caller (else the scope's
+        403). A route that declares no scope has nothing to hold rows to."""
+        if self.scope is None:
+            raise TypeError("the route declares no scope=")
+        self.scope.check(self.principal, row)
+        return row
+
+    def base_url(self) -> str:
+        """The address citizens' links start with: the configured public URL, or an allowed
+        host of this request, never a ``Host`` the client made up (``security.py``)."""
+        return public_base_url(self.request, self.state.settings)
+
+    def departments(self) -> frozenset[int] | None:
+        """The departments the route's lists are limited to for the caller (None: all)."""
+        return self.scope.departments(self.principal) if self.scope is not None else None
 
     def tx(self, session: Any, hall_id: int, *, actor: Actor | None = None) -> Tx:
         """A transaction on ``session`` for ``hall_id``, acting as the caller (or ``actor``:
@@ -71,7 +103,7 @@ class ApiRequest:
         return Tx(session, hall_id, self.state.clock.now(), actor or self.principal.actor, after)
 
 
-Handler = Callable[[ApiRequest], Awaitable[Any]]
+Handler = Callable[[ApiRequest[Any, Any]], Awaitable[Any]]
 
 
 def to_json(value: Any) -> Any:
@@ -122,8 +154,11 @@ class ApiRouter:
         summary: str = "",
         extra_statuses: Sequence[int] = (),
         csrf: bool = True,
+        scope: Scope | None = None,
     ) -> Callable[[Handler], Handler]:
         def decorate(handler: Handler) -> Handler:
+            nonlocal body, query
+            body, query = _inputs_of(handler, body, query)
             doc = (handler.__doc__ or "").strip()
             spec = EndpointSpec(
                 method=method.upper(),
@@ -139,12 +174,36 @@ class ApiRouter:
                 tag=self.tag,
                 extra_statuses=tuple(extra_statuses),
                 csrf=csrf,
+                scope=scope,
             )
             self.specs.append(spec)
             self.routes.append(Route(path, _wrap(handler, spec), methods=[spec.method]))
             return handler
 
         return decorate
+
+
+def _inputs_of(
+    handler: Handler, body: type[BaseModel] | None, query: type[BaseModel] | None
+) -> tuple[type[BaseModel] | None, type[BaseModel] | None]:
+    """The body and query types of ``handler``: as its ``ApiRequest[Body, Query]`` annotation
+    says, which must agree with what the route declares."""
+    hints = get_type_hints(handler)
+    params = [v for k, v in hints.items() if k != "return"]
+    if len(params) != 1 or (
+        params[0] is not ApiRequest and get_origin(params[0]) is not ApiRequest
+    ):
+        raise TypeError(f"{handler.__name__} must take one ApiRequest")
+    args = get_args(params[0]) or (None, None)
+    got = tuple(None if a is type(None) else a for a in args)
+    # ``ApiRequest[Any, Any]``: a handler shared by routes that differ in what they take.
+    want = tuple(d if g is Any else (d or g) for g, d in zip(got, (body, query), strict=True))
+    if got != want and Any not in got:
+        raise TypeError(
+            f"{handler.__name__}: ApiRequest{list(got)} but the route declares body={body}, "
+            f"query={query}"
+        )
+    return want  # type: ignore[return-value]
 
 
 def _invalid(exc: ValidationError, code: str, message: str) -> ApiError:
@@ -175,11 +234,12 @@ def _wrap(handler: Handler, spec: EndpointSpec) -> Callable[[Request], Awaitable
             # Ids are 32-bit on both databases; a larger one is no row (not a driver error).
             if isinstance(value, int) and not 0 <= value <= MAX_ID:
                 raise ApiError(404, "not_found", "没有找到 (not found)")
-        api = ApiRequest(request, principal, state, path=dict(request.path_params))
         context = validation_context(state.clock.now())
+        query: BaseModel | None = None
+        body: BaseModel | None = None
         if spec.query is not None:
             try:
-                api.query = spec.query.model_validate(dict(request.query_params), context=context)
+                query = spec.query.model_validate(dict(request.query_params), context=context)
             except ValidationError as exc:
                 raise _invalid(exc, "invalid_query", "查询参数无效 (invalid query)") from exc
         if spec.body is not None:
@@ -187,9 +247,11 @@ def _wrap(handler: Handler, spec: EndpointSpec) -> Callable[[Request], Awaitable
             if not isinstance(data, dict):
                 raise ApiError(422, "invalid_input", "请求体必须是 JSON 对象 (expected an object)")
             try:
-                api.body = spec.body.model_validate(data, context=context)
+                body = spec.body.model_validate(data, context=context)
             except ValidationError as exc:
                 raise _invalid(exc, "invalid_input", "输入无效 (invalid input)") from exc
+        path = dict(request.path_params)
+        api = ApiRequest(request, principal, state, body, query, path, spec.scope)
         result = await handler(api)
         if isinstance(result, Response):
             return result

@@ -67,7 +67,8 @@ def build_openapi(specs: list[EndpointSpec], *, prefix: str, version: str) -> di
             "operationId": spec.name,
             "summary": spec.summary,
             "description": spec.description
-            + ("" if PUBLIC in spec.roles else f"\n\nRoles: {', '.join(spec.roles)}"),
+            + ("" if PUBLIC in spec.roles else f"\n\nRoles: {', '.join(spec.roles)}")
+            + (f"\n\nScope: {spec.scope.describe()}" if spec.scope is not None else ""),
             "tags": [spec.tag],
             "parameters": params,
             "responses": {},

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -26,8 +25,7 @@ from ..web.pages import (
     render,
     require_page_user,
 )
-from . import service
-from .models import ServiceAppointment
+from . import queries, service
 
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 #: Days offered on the booking page (the API accepts up to the policy's ``days_ahead``).
@@ -49,14 +47,9 @@ async def _hall_or_404(request: Request) -> Hall | Response:
 
 
 async def _services(request: Request, hall: Hall) -> list[Service]:
+    assert hall.id is not None
     async with app_state(request).db.read() as session:
-        rows = await session.execute(
-            select(Service, ServiceAppointment.enabled)
-            .outerjoin(ServiceAppointment, ServiceAppointment.service_id == Service.id)  # type: ignore[arg-type]
-            .where(Service.hall_id == hall.id, Service.active.is_(True))  # type: ignore[arg-type, attr-defined]
-            .order_by(Service.sort_order, Service.prefix)  # type: ignore[arg-type]
-        )
-        return [svc for svc, enabled in rows.all() if enabled is not False]
+        return await queries.bookable_services(session, hall.id)
 
 
 async def _days(request: Request, hall: Hall) -> list[dict[str, str]]:
@@ -262,13 +255,7 @@ async def settings_page(request: Request) -> Response:
             return await error_page(request, 404, N_("没有这个服务大厅"))
         policy = await service.policy_of(session, hall.id)
         rows = []
-        for svc in (
-            await session.execute(
-                select(Service)
-                .where(Service.hall_id == hall.id, Service.active.is_(True))  # type: ignore[arg-type, attr-defined]
-                .order_by(Service.sort_order, Service.prefix)  # type: ignore[arg-type]
-            )
-        ).scalars():
+        for svc in await queries.active_services(session, hall.id):
             cfg = await service.service_settings(session, svc)
             bookable = await service.slot_capacity(session, svc, policy, cfg)
             rows.append({"service": svc, "cfg": cfg, "bookable": bookable})

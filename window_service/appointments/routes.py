@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import hmac
 import re
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from starlette.responses import Response
 
 from ..api.endpoint import PUBLIC, ApiRequest, ApiRouter
 from ..api.errors import ApiError, conflict, not_found
+from ..api.scope import HALL
 from ..auth.roles import ADMIN, HEAD, INSPECTOR, KIOSK, STAFF
 from ..auth.service import client_address
 from ..cases.calendar import load_calendar
-from ..chain import snapshot
 from ..halls.lookup import (
     business_day,
     get_hall,
@@ -27,14 +26,13 @@ from ..halls.lookup import (
     window_service_ids,
 )
 from ..halls.models import Hall, Service
-from ..queue import service as queue_service
+from ..halls.scopes import WINDOW
 from ..queue.issuing import issue_queue
-from ..queue.models import Ticket, TicketEvent
-from ..queue.routes import base_url
+from ..queue.models import Ticket
 from ..queue.schemas import TicketCreate, TicketOut
 from ..queue.views import ticket_out
-from . import service
-from .models import Appointment, AppointmentPolicy, RemoteTicket, ServiceAppointment
+from . import queries, remote, service, settings
+from .models import Appointment
 from .schemas import (
     AppointmentChange,
     AppointmentCreate,
@@ -52,12 +50,13 @@ from .schemas import (
     UpcomingOut,
     parse_hhmm,
 )
+from .views import appointment_out, policy_out
 
 router = ApiRouter("appointments")
 OFFICE = (ADMIN, INSPECTOR, HEAD)
 
 
-def _citizen(api: ApiRequest, name: str, phone: str) -> service.Citizen:
+def _citizen(api: ApiRequest[Any, Any], name: str, phone: str) -> service.Citizen:
     digits = service.normalize_phone(phone)
     secret = api.state.settings.resolved_secret_key()
     return service.Citizen(
@@ -68,48 +67,13 @@ def _citizen(api: ApiRequest, name: str, phone: str) -> service.Citizen:
     )
 
 
-def manage_url(api: ApiRequest, token: str) -> str:
-    return f"{base_url(api).rstrip('/')}/book/manage/{token}"
-
-
-def appointment_out(
-    api: ApiRequest,
-    hall: Hall,
-    svc: Service,
-    appointment: Appointment,
-    *,
-    owner: bool,
-    ticket_number: str | None = None,
-) -> AppointmentOut:
-    """The booking as its owner (with the manage link) or the hall sees it."""
-    start = local_time(hall, appointment.starts_at)
-    end = local_time(hall, appointment.ends_at)
-    return AppointmentOut(
-        code=appointment.code,
-        service=svc.code,
-        service_name=svc.name,
-        hall=hall.code,
-        date=appointment.day.isoformat(),
-        start=start.strftime("%H:%M"),
-        end=end.strftime("%H:%M"),
-        status=appointment.status,
-        status_label=service.STATUS_LABELS.get(appointment.status, appointment.status),
-        name=service.mask_name(appointment.name),
-        phone=appointment.phone_masked,
-        manage_token=appointment.manage_token if owner else None,
-        manage_url=manage_url(api, appointment.manage_token) if owner else None,
-        ticket=ticket_number,
-    )
-
-
 @router.route(
     "GET",
     "/halls/{hall}/services/{code}/slots",
     roles=[PUBLIC],
-    query=SlotsQuery,
     response=list[SlotOut],
 )
-async def list_slots(api: ApiRequest) -> list[SlotOut]:
+async def list_slots(api: ApiRequest[None, SlotsQuery]) -> list[SlotOut]:
     """预约时段: the service's slots of a day with their free seats (none on closed days)."""
     async with api.state.db.read() as session:
         hall = await get_hall(session, api.path["hall"])
@@ -131,7 +95,7 @@ async def list_slots(api: ApiRequest) -> list[SlotOut]:
 
 
 async def _book(
-    api: ApiRequest,
+    api: ApiRequest[Any, Any],
     hall_code: str,
     service_code: str,
     day: date,
@@ -172,19 +136,18 @@ async def _book(
     "POST",
     "/halls/{hall}/appointments",
     roles=[PUBLIC],
-    body=AppointmentCreate,
     response=AppointmentOut,
     status=201,
     extra_statuses=(409, 429),
 )
-async def book(api: ApiRequest) -> AppointmentOut:
+async def book(api: ApiRequest[AppointmentCreate]) -> AppointmentOut:
     """预约: book a seat of a slot with name and phone (one per phone, service and day)."""
-    body: AppointmentCreate = api.body
+    body = api.body
     citizen = _citizen(api, service.clean_name(body.name), body.phone)
     return await _book(api, api.path["hall"], body.service, body.date, body.start, citizen)
 
 
-async def _owned(api: ApiRequest) -> tuple[Hall, Service, Appointment, str | None]:
+async def _owned(api: ApiRequest[Any, Any]) -> tuple[Hall, Service, Appointment, str | None]:
     async with api.state.db.read() as session:
         appointment = await service.by_token(session, api.path["token"])
         hall = await session.get(Hall, appointment.hall_id)
@@ -228,15 +191,14 @@ async def cancel(api: ApiRequest) -> AppointmentOut:
     "POST",
     "/appointments/{token}/change",
     roles=[PUBLIC],
-    body=AppointmentChange,
     response=AppointmentOut,
     status=201,
     extra_statuses=(409,),
 )
-async def change(api: ApiRequest) -> AppointmentOut:
+async def change(api: ApiRequest[AppointmentChange]) -> AppointmentOut:
     """改约: move the booking to another slot (a new code; the old booking is cancelled)."""
     hall, svc, _, _ = await _owned(api)
-    body: AppointmentChange = api.body
+    body = api.body
     return await _book(api, hall.code, svc.code, body.date, body.start, None, api.path["token"])
 
 
@@ -253,22 +215,21 @@ def _ticket_response(out: TicketOut, created: bool) -> Response:
     response=TicketOut,
     status=201,
     extra_statuses=(200, 409),
+    scope=HALL,
 )
 async def check_in(api: ApiRequest) -> Any:
     """预约签到 at the kiosk: a ticket, called like green channel when on time."""
     now = api.state.clock.now()
     async with api.state.db.read() as session:
-        hall = await get_hall(session, api.path["hall"])
+        hall = api.own(await get_hall(session, api.path["hall"]))
         assert hall.id is not None
-        if api.principal.hall_id != hall.id:
-            raise ApiError(403, "forbidden", "不是本大厅的设备 (another hall's device)")
         appointment = await service.by_code(session, hall.id, api.path["code"])
         svc = await session.get(Service, appointment.service_id)
         assert svc is not None
         if appointment.ticket_id is not None:  # checked in before: the same ticket
             ticket = await session.get(Ticket, appointment.ticket_id)
             assert ticket is not None
-            out = await ticket_out(session, hall, ticket, svc, base_url=base_url(api))
+            out = await ticket_out(session, hall, ticket, svc, base_url=api.base_url())
             return _ticket_response(out, False)
         policy = await service.policy_of(session, hall.id)
         priority = service.check_in_priority(appointment, policy, business_day(hall, now), now)
@@ -280,7 +241,7 @@ async def check_in(api: ApiRequest) -> Any:
         idempotency_key=f"appointment-{appointment.id}",
     )
     out, _ = await issue_queue(api.request, api.state).issue(
-        hall.code, body, api.principal, base_url(api)
+        hall.code, body, api.principal, api.base_url()
     )
     async with api.state.db.write() as session:
         locked = await service.by_code(session, hall.id, appointment.code, lock=True)
@@ -296,32 +257,17 @@ async def check_in(api: ApiRequest) -> Any:
     "/windows/{id:int}/appointments",
     roles=[STAFF, ADMIN],
     response=list[UpcomingOut],
+    scope=WINDOW,
 )
 async def window_appointments(api: ApiRequest) -> list[UpcomingOut]:
     """今日预约: today's bookings for the window's services from the current slot on."""
     now = api.state.clock.now()
     async with api.state.db.read() as session:
-        window = await get_window(session, api.path["id"])
-        if api.principal.role == STAFF and api.principal.window_id != window.id:
-            raise ApiError(403, "forbidden", "只能查看本人所在窗口 (not your window)")
-        if api.principal.hall_id != window.hall_id:
-            raise ApiError(403, "forbidden", "不是本大厅的窗口 (another hall)")
+        window = api.own(await get_window(session, api.path["id"]))
         hall = await session.get(Hall, window.hall_id)
         assert hall is not None and window.id is not None
         ids = await window_service_ids(session, window.id)
-        rows = await session.execute(
-            select(Appointment, Service.code, Ticket.number)
-            .join(Service, Service.id == Appointment.service_id)  # type: ignore[arg-type]
-            .outerjoin(Ticket, Ticket.id == Appointment.ticket_id)  # type: ignore[arg-type]
-            .where(
-                Appointment.service_id.in_(ids),  # type: ignore[attr-defined]
-                Appointment.day == business_day(hall, now),  # type: ignore[arg-type]
-                Appointment.status.in_((service.BOOKED, service.CHECKED_IN)),  # type: ignore[attr-defined]
-                Appointment.ends_at > now - timedelta(minutes=30),  # type: ignore[arg-type, operator]
-            )
-            .order_by(Appointment.starts_at, Appointment.id)  # type: ignore[arg-type]
-            .limit(200)
-        )
+        rows = await queries.upcoming(session, ids, business_day(hall, now), now)
         return [
             UpcomingOut(
                 code=a.code,
@@ -333,7 +279,7 @@ async def window_appointments(api: ApiRequest) -> list[UpcomingOut]:
                 phone=a.phone_masked,
                 ticket=number,
             )
-            for a, code, number in rows.all()
+            for a, code, number in rows
         ]
 
 
@@ -345,104 +291,66 @@ class _StatsQuery(SlotsQuery):
     "GET",
     "/halls/{hall}/appointments/stats",
     roles=list(OFFICE),
-    query=_StatsQuery,
     response=AppointmentStatsOut,
+    scope=HALL,
 )
-async def appointment_stats(api: ApiRequest) -> AppointmentStatsOut:
+async def appointment_stats(api: ApiRequest[None, _StatsQuery]) -> AppointmentStatsOut:
     """预约统计: a day's bookings, check-ins, no-shows and waits of booked vs walk-in."""
     day: date = api.query.date
     async with api.state.db.read() as session:
-        hall = await get_hall(session, api.path["hall"])
-        if api.principal.hall_id != hall.id:
-            raise ApiError(403, "forbidden", "不是本大厅 (another hall)")
+        hall = api.own(await get_hall(session, api.path["hall"]))
         assert hall.id is not None
         figures = await service.day_figures(session, hall.id, day)
     return AppointmentStatsOut(date=day.isoformat(), **figures)
 
 
-def _policy_out(policy: AppointmentPolicy) -> PolicyOut:
-    return PolicyOut(
-        opens=policy.opens.strftime("%H:%M"),
-        closes=policy.closes.strftime("%H:%M"),
-        walk_in_percent=policy.walk_in_percent,
-        early_minutes=policy.early_minutes,
-        late_minutes=policy.late_minutes,
-        no_show_limit=policy.no_show_limit,
-        no_show_days=policy.no_show_days,
-        block_days=policy.block_days,
-        bookings_per_phone_hour=policy.bookings_per_phone_hour,
-        bookings_per_address_hour=policy.bookings_per_address_hour,
-        days_ahead=policy.days_ahead,
-    )
-
-
-@router.route("GET", "/halls/{hall}/appointment-policy", roles=[ADMIN], response=PolicyOut)
+@router.route(
+    "GET", "/halls/{hall}/appointment-policy", roles=[ADMIN], response=PolicyOut, scope=HALL
+)
 async def get_policy(api: ApiRequest) -> PolicyOut:
     """预约规则 of the hall."""
     async with api.state.db.read() as session:
-        hall = await get_hall(session, api.path["hall"])
+        hall = api.own(await get_hall(session, api.path["hall"]))
         assert hall.id is not None
-        if api.principal.hall_id != hall.id:
-            raise ApiError(403, "forbidden", "不是本大厅 (another hall)")
-        return _policy_out(await service.policy_of(session, hall.id))
+        return policy_out(await service.policy_of(session, hall.id))
 
 
 @router.route(
-    "PUT", "/halls/{hall}/appointment-policy", roles=[ADMIN], body=PolicyIn, response=PolicyOut
+    "PUT", "/halls/{hall}/appointment-policy", roles=[ADMIN], response=PolicyOut, scope=HALL
 )
-async def put_policy(api: ApiRequest) -> PolicyOut:
+async def put_policy(api: ApiRequest[PolicyIn]) -> PolicyOut:
     """Set the hall's 预约规则 (opening hours, walk-in share, on-time window, 爽约 rule)."""
-    body: PolicyIn = api.body
+    body = api.body
     opens, closes = parse_hhmm(body.opens), parse_hhmm(body.closes)
     if closes <= opens:
         raise ApiError(422, "invalid_hours", "结束时间须晚于开始时间 (closes before it opens)")
     async with api.state.db.write() as session:
-        hall = await get_hall(session, api.path["hall"])
+        hall = api.own(await get_hall(session, api.path["hall"]))
         assert hall.id is not None
-        if api.principal.hall_id != hall.id:
-            raise ApiError(403, "forbidden", "不是本大厅 (another hall)")
         tx = api.tx(session, hall.id)
-        policy = await session.get(AppointmentPolicy, hall.id)
-        before = snapshot(policy) if policy is not None else None
-        if policy is None:
-            policy = AppointmentPolicy(hall_id=hall.id)
-            session.add(policy)
-        for key, value in body.model_dump().items():
-            setattr(policy, key, value)
-        policy.opens, policy.closes, policy.updated_at = opens, closes, tx.now
-        await session.flush()
-        tx.audit("appointment_policy.update", policy, before=before)
+        policy = await settings.set_policy(tx, hall.id, body.model_dump(), opens, closes)
         await tx.commit()
-    return _policy_out(policy)
+    return policy_out(policy)
 
 
 @router.route(
     "PUT",
     "/halls/{hall}/services/{code}/appointment-settings",
     roles=[ADMIN],
-    body=ServiceSettingsIn,
     response=ServiceSettingsOut,
+    scope=HALL,
 )
-async def put_service_settings(api: ApiRequest) -> ServiceSettingsOut:
+async def put_service_settings(api: ApiRequest[ServiceSettingsIn]) -> ServiceSettingsOut:
     """Set a service's slot length and capacity (None: from the windows serving it)."""
-    body: ServiceSettingsIn = api.body
+    body = api.body
     async with api.state.db.write() as session:
-        hall = await get_hall(session, api.path["hall"])
+        hall = api.own(await get_hall(session, api.path["hall"]))
         assert hall.id is not None
-        if api.principal.hall_id != hall.id:
-            raise ApiError(403, "forbidden", "不是本大厅 (another hall)")
         svc = await get_service(session, hall.id, api.path["code"])
         tx = api.tx(session, hall.id)
-        row = await session.get(ServiceAppointment, svc.id)
-        before = snapshot(row) if row is not None else None
-        if row is None:
-            assert svc.id is not None
-            row = ServiceAppointment(service_id=svc.id)
-            session.add(row)
-        row.enabled, row.slot_minutes, row.capacity = body.enabled, body.slot_minutes, body.capacity
-        row.updated_at = tx.now
-        await session.flush()
-        tx.audit("service_appointment.update", row, before=before)
+        row = await settings.set_service(
+            tx, svc, enabled=body.enabled, slot_minutes=body.slot_minutes, capacity=body.capacity
+        )
         policy = await service.policy_of(session, hall.id)
         bookable = await service.slot_capacity(session, svc, policy, row)
         await tx.commit()
@@ -462,15 +370,14 @@ async def put_service_settings(api: ApiRequest) -> ServiceSettingsOut:
     "POST",
     "/halls/{hall}/remote-tickets",
     roles=[PUBLIC],
-    body=RemoteTicketCreate,
     response=RemoteTicketOut,
     status=201,
     extra_statuses=(409, 429),
 )
-async def take_remote_ticket(api: ApiRequest) -> RemoteTicketOut:
+async def take_remote_ticket(api: ApiRequest[RemoteTicketCreate]) -> RemoteTicketOut:
     """网上取号: a number taken on the phone; it keeps its queue time but is not called
     until checked in at the hall (kiosk or the hall's QR poster)."""
-    body: RemoteTicketCreate = api.body
+    body = api.body
     citizen = _citizen(api, "", body.phone)
     try:
         async with api.state.db.write() as session:
@@ -478,34 +385,7 @@ async def take_remote_ticket(api: ApiRequest) -> RemoteTicketOut:
             assert hall.id is not None
             svc = await get_service(session, hall.id, body.service)
             tx = api.tx(session, hall.id)
-            day = business_day(hall, tx.now)
-            policy = await service.policy_of(session, hall.id)
-            await service.remote_throttle(session, policy, citizen, tx.now)
-            serial = await service.remote_serial(session, hall, day, citizen)
-            # The general issuing path, in this transaction: numbered like any ticket (its
-            # commit is not issuing-only, so every process counts the queue afresh).
-            [result] = await queue_service.issue_tickets(
-                tx,
-                hall,
-                [queue_service.IssueRequest(svc, actor=tx.actor, remote=True)],
-            )
-            if isinstance(result, ApiError):
-                raise result
-            ticket = result.ticket
-            assert ticket.id is not None
-            remote = RemoteTicket(
-                hall_id=hall.id,
-                ticket_id=ticket.id,
-                business_day=day,
-                phone_masked=citizen.phone_masked,
-                phone_digest=citizen.phone_digest,
-                serial=serial,
-                client_address=citizen.address[:64],
-                created_at=tx.now,
-            )
-            session.add(remote)
-            await session.flush()
-            tx.audit("remote_ticket.issue", remote)
+            ticket_id = await remote.take(tx, hall, svc, citizen)
             await tx.commit()
     except IntegrityError as exc:  # the same phone racing itself
         raise conflict(
@@ -513,13 +393,13 @@ async def take_remote_ticket(api: ApiRequest) -> RemoteTicketOut:
             "该手机号今天已有未办结的网上取号 (this phone already holds an open remote ticket)",
         ) from exc
     async with api.state.db.read() as session:
-        whole = await session.get(Ticket, ticket.id)
+        whole = await session.get(Ticket, ticket_id)
         assert whole is not None
-        out = await ticket_out(session, hall, whole, svc, base_url=base_url(api))
+        out = await ticket_out(session, hall, whole, svc, base_url=api.base_url())
     return RemoteTicketOut(**out.model_dump())
 
 
-async def _check_in_remote(api: ApiRequest, hall: Hall, ticket: Ticket) -> Response:
+async def _check_in_remote(api: ApiRequest[Any, Any], hall: Hall, ticket: Ticket) -> Response:
     assert hall.id is not None
     async with api.state.db.write() as session:
         locked = await session.get(Ticket, ticket.id, with_for_update=True)
@@ -527,26 +407,12 @@ async def _check_in_remote(api: ApiRequest, hall: Hall, ticket: Ticket) -> Respo
         svc = await session.get(Service, locked.service_id)
         assert svc is not None
         tx = api.tx(session, hall.id)
-        changed = await service.check_in_remote(tx, locked)
-        if changed:
-            assert locked.id is not None
-            session.add(
-                TicketEvent(
-                    ticket_id=locked.id,
-                    at=tx.now,
-                    action="checked_in",
-                    service_id=locked.service_id,
-                    detail={"by": api.principal.role or "citizen"},
-                )
-            )
-            await queue_service.emit_queue(
-                tx, hall.id, [svc], change="checked_in", ticket=locked.number
-            )
+        await remote.check_in(tx, locked, svc, by=api.principal.role or "citizen")
         await tx.commit()
     async with api.state.db.read() as session:
         fresh = await session.get(Ticket, locked.id)
         assert fresh is not None
-        out = await ticket_out(session, hall, fresh, svc, base_url=base_url(api))
+        out = await ticket_out(session, hall, fresh, svc, base_url=api.base_url())
     return Response(out.model_dump_json(), status_code=200, media_type="application/json")
 
 
@@ -556,6 +422,7 @@ async def _check_in_remote(api: ApiRequest, hall: Hall, ticket: Ticket) -> Respo
     roles=[KIOSK],
     response=TicketOut,
     extra_statuses=(409,),
+    scope=HALL,
 )
 async def check_in_remote_at_kiosk(api: ApiRequest) -> Any:
     """网上取号签到 at the kiosk by today's ticket number (A012) or its tracking token."""
@@ -563,21 +430,9 @@ async def check_in_remote_at_kiosk(api: ApiRequest) -> Any:
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", key):
         raise not_found("ticket", "没有这个网上取号 (unknown remote ticket)")
     async with api.state.db.read() as session:
-        hall = await get_hall(session, api.path["hall"])
-        if api.principal.hall_id != hall.id:
-            raise ApiError(403, "forbidden", "不是本大厅的设备 (another hall's device)")
+        hall = api.own(await get_hall(session, api.path["hall"]))
         today = business_day(hall, api.state.clock.now())
-        ticket = (
-            await session.execute(
-                select(Ticket)
-                .join(RemoteTicket, RemoteTicket.ticket_id == Ticket.id)  # type: ignore[arg-type]
-                .where(
-                    Ticket.hall_id == hall.id,  # type: ignore[arg-type]
-                    Ticket.business_day == today,  # type: ignore[arg-type]
-                    (Ticket.number == key.upper()) | (Ticket.track_token == key),  # type: ignore[arg-type]
-                )
-            )
-        ).scalar_one_or_none()
+        ticket = await remote.by_number(session, hall, key, today)
     if ticket is None:
         raise not_found("ticket", "没有这个网上取号 (unknown remote ticket)")
     return await _check_in_remote(api, hall, ticket)
@@ -587,23 +442,16 @@ async def check_in_remote_at_kiosk(api: ApiRequest) -> Any:
     "POST",
     "/track/{token}/check-in",
     roles=[PUBLIC],
-    body=PosterCheckIn,
     response=TicketOut,
     extra_statuses=(409,),
 )
-async def check_in_remote_by_poster(api: ApiRequest) -> Any:
+async def check_in_remote_by_poster(api: ApiRequest[PosterCheckIn]) -> Any:
     """网上取号签到 from the phone, by scanning the hall's check-in poster (today's code)."""
     token = api.path["token"]
     async with api.state.db.read() as session:
         ticket = None
         if re.fullmatch(r"[A-Za-z0-9_-]{8,64}", token):
-            ticket = (
-                await session.execute(
-                    select(Ticket)
-                    .join(RemoteTicket, RemoteTicket.ticket_id == Ticket.id)  # type: ignore[arg-type]
-                    .where(Ticket.track_token == token)  # type: ignore[arg-type]
-                )
-            ).scalar_one_or_none()
+            ticket = await remote.by_token(session, token)
         if ticket is None:
             raise not_found("ticket", "没有这个网上取号 (unknown remote ticket)")
         hall = await session.get(Hall, ticket.hall_id)

@@ -38,10 +38,8 @@ class AnchorsOut(Output):
     anchors: list[AnchorOut]
 
 
-@router.route(
-    "GET", "/halls/{hall}/audit/anchors", roles=[PUBLIC], query=AnchorsQuery, response=AnchorsOut
-)
-async def audit_anchors(api: ApiRequest) -> AnchorsOut:
+@router.route("GET", "/halls/{hall}/audit/anchors", roles=[PUBLIC], response=AnchorsOut)
+async def audit_anchors(api: ApiRequest[None, AnchorsQuery]) -> AnchorsOut:
     """审计锚点: the audit chain's head, anchored at least every 15 minutes of activity, newest first.
 
     Anyone may note these; if a record's hash ever differs from its published anchor, or the

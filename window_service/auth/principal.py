@@ -13,7 +13,7 @@ from ..api.errors import ApiError
 from ..halls.models import Device
 from ..transaction import Actor
 from .models import User, UserDepartment
-from .roles import DEVICE_KINDS, STAFF
+from .roles import DEVICE_KINDS, HEAD, STAFF
 from .throttle import LoginThrottle
 from .tokens import TokenSigner
 
@@ -46,6 +46,16 @@ class Principal:
     def is_staff_side(self) -> bool:
         """Anyone working for the hall (a person or a staff device), as opposed to a citizen."""
         return self.kind != "anonymous"
+
+    @property
+    def sees_own_departments_only(self) -> bool:
+        """A department head (部门负责人): lists and rows limited to their departments."""
+        return self.role == HEAD
+
+    @property
+    def bound_to_window(self) -> bool:
+        """Window staff and devices act for their own window only (一人一窗)."""
+        return self.role == STAFF or self.is_device
 
     @property
     def actor(self) -> Actor:

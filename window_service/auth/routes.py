@@ -14,13 +14,12 @@ router = ApiRouter("auth")
     "POST",
     "/auth/token",
     roles=[PUBLIC],
-    body=TokenRequest,
     response=TokenOut,
     extra_statuses=(401, 429),
 )
-async def token(api: ApiRequest) -> TokenOut:
+async def token(api: ApiRequest[TokenRequest]) -> TokenOut:
     """登录: exchange username and password for a bearer token."""
-    body: TokenRequest = api.body
+    body = api.body
     user = await sign_in(
         api.state.db,
         api.state.auth.login_throttle,

@@ -3,15 +3,12 @@ lookup (/lookup) and the office's live dashboard (/office/cases)."""
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -27,6 +24,8 @@ from ..security import public_base_url
 from ..state import app_state
 from ..web.pages import N_, OFFICE_LINKS, OfficeLink, error_page, render, require_page_user
 from . import deadlines as dl
+from . import queries
+from .access import LOOKUP_NOT_FOUND, check_case_access, look_up, principal_hall
 from .calendar import load_calendar
 from .calendar_admin import calendar_status
 from .commitments import TicketTimes, times_for
@@ -34,10 +33,9 @@ from .commitments import counts as commitment_counts
 from .figures import compliance_by
 from .models import Case
 from .responsibility import NO_OUTCOME_REASONS, first_responder_figures
-from .routes import LOOKUP_NOT_FOUND, check_case_access, lookup_throttle, principal_hall, year_out
 from .schemas import CaseDetailOut
-from .service import get_case, is_receipt_no
-from .views import case_detail, case_out, lookups, notice_counts, public_out
+from .service import get_case
+from .views import case_detail, case_out, lookups, notice_counts, public_out, year_out
 from .watch import policy_of
 
 OFFICE = (ADMIN, INSPECTOR, HEAD)
@@ -180,27 +178,18 @@ async def lookup_page(request: Request) -> Response:
     status = 200
     if receipt_no or check_code:
         now = state.clock.now()
-        key = receipt_no.upper()
-        if await lookup_throttle.blocked_for(state.db, key, now):
-            message, status = N_("查询次数过多，请稍后再试"), 429
-        else:
-            async with state.db.read() as session:
-                case = None
-                if is_receipt_no(key) and check_code:
-                    case = (
-                        await session.execute(select(Case).where(col(Case.receipt_no) == key))
-                    ).scalar_one_or_none()
-                if case is None or not hmac.compare_digest(
-                    case.check_code.encode(), check_code.encode()
-                ):
-                    await lookup_throttle.failed(state.db, key, now)
-                    message, status = LOOKUP_NOT_FOUND, 404
-                else:
-                    hall = await session.get(Hall, case.hall_id)
-                    assert hall is not None and hall.id is not None
-                    cal = await load_calendar(session, hall.id)
-                    lk = await lookups(session, hall, [case])
-                    result = public_out(hall, case, lk, cal, now)
+        async with state.db.read() as session:
+            try:
+                case = await look_up(state.db, session, receipt_no, check_code, now)
+            except ApiError as refused:
+                status = refused.status
+                message = N_("查询次数过多，请稍后再试") if status == 429 else LOOKUP_NOT_FOUND
+            else:
+                hall = await session.get(Hall, case.hall_id)
+                assert hall is not None and hall.id is not None
+                cal = await load_calendar(session, hall.id)
+                lk = await lookups(session, hall, [case])
+                result = public_out(hall, case, lk, cal, now)
     return await render(
         request,
         "case_lookup.html",
@@ -269,14 +258,7 @@ async def dashboard_context(request: Request, user: Principal) -> dict[str, Any]
         month_start = today.replace(day=1)
         cal = await load_calendar(session, hall.id)
         policy = policy_of(state)
-        stmt = select(Case).where(
-            col(Case.hall_id) == hall.id, col(Case.status).in_(dl.OPEN_STATUSES)
-        )
-        if scope is not None:
-            stmt = stmt.where(col(Case.department_id).in_(list(scope)))
-        open_cases = list(
-            (await session.execute(stmt.order_by(col(Case.promised_due), col(Case.id)))).scalars()
-        )
+        open_cases = await queries.open_cases(session, hall.id, scope)
         lk = await lookups(session, hall, open_cases)
         counts = await notice_counts(session, open_cases)
         outs = [

@@ -2,33 +2,31 @@
 
 from __future__ import annotations
 
-import hmac
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from itertools import islice
 from typing import Any
 
-import chinese_calendar
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 from starlette.responses import JSONResponse
 
 from ..api.endpoint import PUBLIC, ApiRequest, ApiRouter
-from ..api.errors import ApiError, forbidden, invalid, not_found
-from ..auth.principal import Principal
+from ..api.errors import forbidden, invalid
+from ..api.scope import Scope
 from ..auth.roles import ADMIN, HEAD, INSPECTOR, STAFF
-from ..auth.throttle import Throttle
-from ..halls.lookup import business_day, get_service, get_window, local_time, window_service_ids
+from ..halls.lookup import business_day, get_service, get_window, local_time
 from ..halls.models import Hall, Service, Window
+from ..halls.scopes import WINDOW
 from ..queue.models import Ticket
-from ..queue.routes import base_url, load_ticket, require_window_staff
+from ..queue.queries import load_ticket
+from ..queue.scopes import TICKET
 from . import deadlines as dl
 from . import figures as fig
-from . import service
-from .calendar import OFFICIAL, OFFICIAL_YEARS, WorkCalendar, load_calendar
+from . import queries, service
+from .access import check_case_access, look_up, principal_hall
+from .calendar import load_calendar
 from .calendar_admin import DayEntry, calendar_status, enter_year
 from .commitments import counts as commitment_counts
-from .models import CalendarDay, CalendarYear, Case
+from .models import Case
 from .responsibility import NO_OUTCOME_REASONS, first_responder_figures, ticket_chain
 from .schemas import (
     CalendarDayOut,
@@ -59,58 +57,18 @@ from .schemas import (
     ResponderReport,
     UnresolvedOut,
 )
-from .views import case_detail, case_out, lookups, notice_counts, public_out
+from .views import case_detail, cases_out, lookups, public_out, year_out
 from .watch import policy_of
 
 router = ApiRouter("cases")
 OFFICE = (ADMIN, INSPECTOR, HEAD)
-
-#: Public lookups: after this many wrong attempts on one receipt number within the window,
-#: further attempts are refused for a while (the same for unknown numbers: nothing leaks).
-LOOKUP_MAX_FAILURES = 10
-LOOKUP_WINDOW = timedelta(minutes=15)
-LOOKUP_NOT_FOUND = "受理编号或查询码不正确 (no case with this receipt number and check code)"
+#: The office's lists and figures: of the caller's hall, a head's of their departments.
+OFFICE_LISTS = Scope("department", "办件", "case")
 
 
-#: Wrong lookups per receipt number, counted in the database (see ``auth/throttle.py``).
-lookup_throttle = Throttle("case_lookup", limit=LOOKUP_MAX_FAILURES, window=LOOKUP_WINDOW)
-
-
-async def principal_hall(session: AsyncSession, principal: Principal) -> Hall:
-    hall = await session.get(Hall, principal.hall_id) if principal.hall_id else None
-    if hall is None:
-        raise forbidden("不属于任何服务大厅 (no hall)")
-    return hall
-
-
-async def check_case_access(
-    session: AsyncSession, principal: Principal, case: Case, *, act: bool
-) -> None:
-    """Who may see (``act=False``) or work on a case: its window staff, its department's head;
-    the office (inspector, admin) may look."""
-    if principal.hall_id != case.hall_id:
-        raise not_found("case", "没有这个办件 (unknown case)")
-    role = principal.role
-    if role == STAFF:
-        if case.accepted_by_id == principal.user_id or (
-            principal.window_id is not None and case.window_id == principal.window_id
-        ):
-            return
-        if principal.window_id is not None and case.service_id in await window_service_ids(
-            session, principal.window_id
-        ):
-            return
-        raise forbidden("不是本窗口事项的办件 (not a case of your window)")
-    if role == HEAD:
-        if case.department_id in principal.department_ids:
-            return
-        raise forbidden("不是本部门的办件 (not a case of your department)")
-    if role in (INSPECTOR, ADMIN) and not act:
-        return
-    raise forbidden()
-
-
-async def _detail(api: ApiRequest, session: AsyncSession, hall: Hall, case: Case) -> CaseDetailOut:
+async def _detail(
+    api: ApiRequest[Any, Any], session: AsyncSession, hall: Hall, case: Case
+) -> CaseDetailOut:
     assert hall.id is not None
     cal = await load_calendar(session, hall.id)
     return await case_detail(
@@ -120,57 +78,25 @@ async def _detail(api: ApiRequest, session: AsyncSession, hall: Hall, case: Case
         cal,
         api.state.clock.now(),
         policy_of(api.state),
-        base_url=base_url(api),
+        base_url=api.base_url(),
     )
-
-
-async def cases_out(
-    session: AsyncSession,
-    hall: Hall,
-    cases: list[Case],
-    cal: WorkCalendar,
-    now: datetime,
-    policy: dl.WarningPolicy,
-    base: str,
-) -> list[CaseOut]:
-    """Cases as the lists show them, with their notices and breaches counted in one read."""
-    lk = await lookups(session, hall, cases)
-    counts = await notice_counts(session, cases)
-    return [
-        case_out(
-            hall,
-            c,
-            lk,
-            cal,
-            now,
-            policy,
-            base_url=base,
-            notices=counts.get(c.id or 0, (0, 0))[0],
-            breaches=counts.get(c.id or 0, (0, 0))[1],
-        )
-        for c in cases
-    ]
 
 
 @router.route(
     "POST",
     "/tickets/{id:int}/case",
     roles=[STAFF],
-    body=CaseCreate,
     response=CaseOut,
     status=201,
     extra_statuses=(409,),
+    scope=TICKET.at("window", not_your_window="只能为本窗口正在办理的号票受理 (not your ticket)"),
 )
-async def accept_case(api: ApiRequest) -> Any:
+async def accept_case(api: ApiRequest[CaseCreate]) -> Any:
     """受理: open a case from the ticket being served at your window."""
-    body: CaseCreate = api.body
+    body = api.body
     principal = api.principal
     async with api.state.db.write() as session:
-        ticket = await load_ticket(session, api.path["id"], lock=True)
-        if ticket.hall_id != principal.hall_id:
-            raise ApiError(403, "forbidden", "不是本大厅的号票 (ticket of another hall)")
-        if principal.window_id is None or ticket.window_id != principal.window_id:
-            raise ApiError(403, "forbidden", "只能为本窗口正在办理的号票受理 (not your ticket)")
+        ticket = api.own(await load_ticket(session, api.path["id"], lock=True))
         hall = await principal_hall(session, principal)
         assert hall.id is not None
         svc = await session.get(Service, ticket.service_id)
@@ -191,69 +117,46 @@ async def accept_case(api: ApiRequest) -> Any:
         return await _detail(api, session, hall, case)
 
 
-@router.route("GET", "/cases", roles=OFFICE, query=CasesQuery, response=list[CaseOut])
-async def list_cases(api: ApiRequest) -> list[CaseOut]:
+@router.route("GET", "/cases", roles=OFFICE, response=list[CaseOut], scope=OFFICE_LISTS)
+async def list_cases(api: ApiRequest[None, CasesQuery]) -> list[CaseOut]:
     """办件列表 for the office: warned (yellow/red) and overdue cases; heads see their own."""
-    q: CasesQuery = api.query
+    q = api.query
     principal = api.principal
     now = api.state.clock.now()
     async with api.state.db.read() as session:
         hall = await principal_hall(session, principal)
         assert hall.id is not None
-        stmt = select(Case).where(col(Case.hall_id) == hall.id)
         cal = await load_calendar(session, hall.id)
         policy = policy_of(api.state)
-        if q.warning is not None:
-            today = business_day(hall, now)
-            stmt = stmt.where(
-                col(Case.status) == dl.ACCEPTED,
-                col(Case.promised_due) < dl.warning_horizon(cal, today, policy),
-            )
-        elif q.status == "open":
-            stmt = stmt.where(col(Case.status).in_(dl.OPEN_STATUSES))
-        elif q.status is not None:
-            stmt = stmt.where(col(Case.status) == q.status)
-        if q.provisional is not None:
-            stmt = stmt.where(col(Case.provisional).is_(q.provisional))
-        if principal.role == HEAD:
-            stmt = stmt.where(col(Case.department_id).in_(list(principal.department_ids)))
-        if q.warning is None:
-            stmt = stmt.order_by(col(Case.accepted_at).desc()).limit(q.limit)
-        else:
-            stmt = stmt.order_by(col(Case.promised_due), col(Case.id))
-        cases = list((await session.execute(stmt)).scalars())
+        warned_by = (cal, business_day(hall, now), policy) if q.warning is not None else None
+        cases = await queries.office_cases(
+            session,
+            hall.id,
+            status=q.status,
+            provisional=q.provisional,
+            departments=api.departments(),
+            limit=q.limit,
+            warned_by=warned_by,
+        )
         if q.warning is not None:
             warned = (c for c in cases if dl.warning_of(cal, hall, c, now, policy) == q.warning)
             cases = list(islice(warned, q.limit))
-        return await cases_out(session, hall, cases, cal, now, policy, base_url(api))
+        return await cases_out(session, hall, cases, cal, now, policy, api.base_url())
 
 
 @router.route(
     "GET",
     "/cases/lookup",
     roles=[PUBLIC],
-    query=LookupQuery,
     response=PublicCaseOut,
     extra_statuses=(404, 429),
 )
-async def lookup_case(api: ApiRequest) -> PublicCaseOut:
+async def lookup_case(api: ApiRequest[None, LookupQuery]) -> PublicCaseOut:
     """办件查询 (public): status and deadlines by receipt number and check code."""
-    q: LookupQuery = api.query
+    q = api.query
     now = api.state.clock.now()
-    key = q.receipt_no.upper()
-    if await lookup_throttle.blocked_for(api.state.db, key, now):
-        raise ApiError(
-            429, "too_many_attempts", "查询次数过多，请稍后再试 (too many attempts, try later)"
-        )
     async with api.state.db.read() as session:
-        case = None
-        if service.is_receipt_no(key) and q.check_code:
-            case = (
-                await session.execute(select(Case).where(col(Case.receipt_no) == key))
-            ).scalar_one_or_none()
-        if case is None or not hmac.compare_digest(case.check_code.encode(), q.check_code.encode()):
-            await lookup_throttle.failed(api.state.db, key, now)
-            raise ApiError(404, "case_not_found", LOOKUP_NOT_FOUND)
+        case = await look_up(api.state.db, session, q.receipt_no, q.check_code, now)
         hall = await session.get(Hall, case.hall_id)
         assert hall is not None and hall.id is not None
         cal = await load_calendar(session, hall.id)
@@ -271,34 +174,22 @@ async def get_case(api: ApiRequest) -> CaseDetailOut:
         return await _detail(api, session, hall, case)
 
 
-@router.route("GET", "/windows/{id:int}/cases", roles=[STAFF], response=list[CaseOut])
+@router.route("GET", "/windows/{id:int}/cases", roles=[STAFF], response=list[CaseOut], scope=WINDOW)
 async def window_cases(api: ApiRequest) -> list[CaseOut]:
     """本窗口在办办件: open cases accepted at your window, soonest deadline first, with warnings."""
     now = api.state.clock.now()
     async with api.state.db.read() as session:
-        window = await get_window(session, api.path["id"])
-        require_window_staff(api.principal, window)
+        window = api.own(await get_window(session, api.path["id"]))
         hall = await principal_hall(session, api.principal)
         assert hall.id is not None
-        cases = list(
-            (
-                await session.execute(
-                    select(Case)
-                    .where(
-                        col(Case.window_id) == window.id,
-                        col(Case.status).in_(dl.OPEN_STATUSES),
-                    )
-                    .order_by(col(Case.promised_due), col(Case.id))
-                    .limit(100)
-                )
-            ).scalars()
-        )
+        assert window.id is not None
+        cases = await queries.window_open_cases(session, window.id)
         cal = await load_calendar(session, hall.id)
         policy = policy_of(api.state)
-        return await cases_out(session, hall, cases, cal, now, policy, base_url(api))
+        return await cases_out(session, hall, cases, cal, now, policy, api.base_url())
 
 
-async def _case_action(api: ApiRequest, action: str) -> CaseDetailOut:
+async def _case_action(api: ApiRequest[Any, Any], action: str) -> CaseDetailOut:
     principal = api.principal
     async with api.state.db.write() as session:
         case = await service.get_case(session, api.path["receipt_no"], lock=True)
@@ -325,7 +216,7 @@ async def _case_action(api: ApiRequest, action: str) -> CaseDetailOut:
 
 
 def _action_route(path: str, doc: str, roles: list[str], body: Any = None) -> None:
-    async def handler(api: ApiRequest) -> CaseDetailOut:
+    async def handler(api: ApiRequest[Any, Any]) -> CaseDetailOut:
         return await _case_action(api, path)
 
     handler.__name__ = f"case_{path}"
@@ -362,13 +253,13 @@ _action_route(
 )
 
 
-@router.route("GET", "/tickets/{id:int}/chain", roles=[STAFF, *OFFICE], response=ChainOut)
+@router.route(
+    "GET", "/tickets/{id:int}/chain", roles=[STAFF, *OFFICE], response=ChainOut, scope=TICKET
+)
 async def ticket_chain_view(api: ApiRequest) -> ChainOut:
     """首问负责: the ticket's first responder and everyone who touched it, in order."""
     async with api.state.db.read() as session:
-        ticket = await load_ticket(session, api.path["id"])
-        if ticket.hall_id != api.principal.hall_id:
-            raise ApiError(403, "forbidden", "不是本大厅的号票 (ticket of another hall)")
+        ticket = api.own(await load_ticket(session, api.path["id"]))
         hall = await principal_hall(session, api.principal)
         chain = await ticket_chain(session, hall, ticket)
         return ChainOut(
@@ -383,13 +274,15 @@ async def ticket_chain_view(api: ApiRequest) -> ChainOut:
     "POST",
     "/consultations",
     roles=[STAFF],
-    body=ConsultationCreate,
     response=ConsultationOut,
     status=201,
+    scope=TICKET.at(
+        "window", not_your_window="只能为本窗口办理的号票登记 (not your window's ticket)"
+    ),
 )
-async def register_consultation(api: ApiRequest) -> ConsultationOut:
+async def register_consultation(api: ApiRequest[ConsultationCreate]) -> ConsultationOut:
     """咨询登记: a consultation at your window, with or without a ticket."""
-    body: ConsultationCreate = api.body
+    body = api.body
     principal = api.principal
     async with api.state.db.write() as session:
         hall = await principal_hall(session, principal)
@@ -397,13 +290,7 @@ async def register_consultation(api: ApiRequest) -> ConsultationOut:
         svc = await get_service(session, hall.id, body.service)
         ticket: Ticket | None = None
         if body.ticket is not None:
-            ticket = await load_ticket(session, body.ticket)
-            if ticket.hall_id != hall.id:
-                raise ApiError(403, "forbidden", "不是本大厅的号票 (ticket of another hall)")
-            if principal.window_id is None or ticket.window_id != principal.window_id:
-                raise ApiError(
-                    403, "forbidden", "只能为本窗口办理的号票登记 (not your window's ticket)"
-                )
+            ticket = api.own(await load_ticket(session, body.ticket))
         tx = api.tx(session, hall.id)
         row = await service.register_consultation(
             tx,
@@ -443,23 +330,19 @@ def period(hall: Hall, q: PeriodQuery, now: datetime) -> tuple[date, date]:
     return start, end
 
 
-def _scope(principal: Principal) -> frozenset[int] | None:
-    return principal.department_ids if principal.role == HEAD else None
-
-
 @router.route(
-    "GET", "/accountability/figures", roles=OFFICE, query=FiguresQuery, response=FiguresReport
+    "GET", "/accountability/figures", roles=OFFICE, response=FiguresReport, scope=OFFICE_LISTS
 )
-async def compliance_figures(api: ApiRequest) -> FiguresReport:
+async def compliance_figures(api: ApiRequest[None, FiguresQuery]) -> FiguresReport:
     """时限考核: on-time and early-completion rates, overdue, breaches, per window/staff/…"""
-    q: FiguresQuery = api.query
+    q = api.query
     now = api.state.clock.now()
     async with api.state.db.read() as session:
         hall = await principal_hall(session, api.principal)
         assert hall.id is not None
         start, end = period(hall, q, now)
         rows = await fig.compliance(
-            session, hall.id, start, end, q.by, now=now, department_ids=_scope(api.principal)
+            session, hall.id, start, end, q.by, now=now, department_ids=api.departments()
         )
         return FiguresReport(
             by=q.by,
@@ -476,18 +359,18 @@ async def compliance_figures(api: ApiRequest) -> FiguresReport:
     "GET",
     "/accountability/first-responders",
     roles=OFFICE,
-    query=PeriodQuery,
     response=ResponderReport,
+    scope=OFFICE_LISTS,
 )
-async def first_responders(api: ApiRequest) -> ResponderReport:
+async def first_responders(api: ApiRequest[None, PeriodQuery]) -> ResponderReport:
     """首问负责: matters per staff member as first responder, and those left without outcome."""
-    q: PeriodQuery = api.query
+    q = api.query
     now = api.state.clock.now()
     async with api.state.db.read() as session:
         hall = await principal_hall(session, api.principal)
         start, end = period(hall, q, now)
         figures = await first_responder_figures(
-            session, hall, start, end, business_day(hall, now), department_ids=_scope(api.principal)
+            session, hall, start, end, business_day(hall, now), department_ids=api.departments()
         )
         return ResponderReport(
             start=start,
@@ -522,28 +405,21 @@ async def first_responders(api: ApiRequest) -> ResponderReport:
     "GET",
     "/accountability/queue-commitments",
     roles=OFFICE,
-    query=PeriodQuery,
     response=CommitmentReport,
+    scope=OFFICE_LISTS,
 )
-async def queue_commitments(api: ApiRequest) -> CommitmentReport:
+async def queue_commitments(api: ApiRequest[None, PeriodQuery]) -> CommitmentReport:
     """等候/办理时限: tickets over the wait or service-time target, per service and day."""
-    q: PeriodQuery = api.query
+    q = api.query
     now = api.state.clock.now()
     async with api.state.db.read() as session:
         hall = await principal_hall(session, api.principal)
         today = business_day(hall, now)
         start, end = period(hall, PeriodQuery(start=q.start or (q.end or today), end=q.end), now)
         rows = await commitment_counts(session, hall, start, end, now)
-        scope = _scope(api.principal)
+        scope = api.departments()
         if scope is not None:
-            allowed = {
-                s.code
-                for s in (
-                    await session.execute(
-                        select(Service).where(col(Service.department_id).in_(list(scope)))
-                    )
-                ).scalars()
-            }
+            allowed = await queries.service_codes(session, scope)
             rows = [r for r in rows if r.service in allowed]
         return CommitmentReport(
             start=start,
@@ -569,52 +445,6 @@ async def calendar_year(api: ApiRequest) -> CalendarYearOut:
         return await year_out(session, hall, int(api.path["year"]))
 
 
-async def year_out(session: AsyncSession, hall: Hall, year: int) -> CalendarYearOut:
-    """The days of ``year`` that differ from Monday–Friday, and where they come from."""
-    entry = (
-        await session.execute(
-            select(CalendarYear).where(
-                col(CalendarYear.hall_id) == hall.id,
-                col(CalendarYear.year) == year,
-                col(CalendarYear.voided_at).is_(None),
-            )
-        )
-    ).scalar_one_or_none()
-    if entry is not None:
-        days = (
-            await session.execute(
-                select(CalendarDay)
-                .where(col(CalendarDay.calendar_year_id) == entry.id)
-                .order_by(col(CalendarDay.day))
-            )
-        ).scalars()
-        return CalendarYearOut(
-            year=year,
-            source="entered",
-            entered_at=local_time(hall, entry.entered_at).isoformat(),
-            note=entry.note,
-            days=[CalendarDayOut(date=d.day, working=d.working, name=d.name) for d in days],
-        )
-    if year in OFFICIAL_YEARS:
-        official = sorted(
-            [d for d in chinese_calendar.holidays if d.year == year and d.weekday() < 5]
-            + [d for d in chinese_calendar.workdays if d.year == year]
-        )
-        return CalendarYearOut(
-            year=year,
-            source="official",
-            entered_at=None,
-            note="chinesecalendar",
-            days=[
-                CalendarDayOut(
-                    date=d, working=OFFICIAL.is_working_day(d), name=OFFICIAL.day_name(d)
-                )
-                for d in official
-            ],
-        )
-    return CalendarYearOut(year=year, source="none", entered_at=None, note="", days=[])
-
-
 def _entries(items: list[DayIn | date]) -> list[DayEntry]:
     return [DayEntry(i.date, i.name) if isinstance(i, DayIn) else DayEntry(i) for i in items]
 
@@ -623,15 +453,14 @@ def _entries(items: list[DayIn | date]) -> list[DayEntry]:
     "PUT",
     "/calendar/years/{year:int}",
     roles=[ADMIN],
-    body=CalendarYearBody,
     response=CalendarYearOut,
 )
-async def enter_calendar_year(api: ApiRequest) -> Any:
+async def enter_calendar_year(api: ApiRequest[CalendarYearBody]) -> Any:
     """录入节假日: a year's holidays and make-up days; provisional deadlines are recomputed."""
     year = int(api.path["year"])
     if not 2000 <= year <= 2200:
         raise invalid("invalid_year", "年份无效 (invalid year)")
-    body: CalendarYearBody = api.body
+    body = api.body
     async with api.state.db.write() as session:
         hall = await principal_hall(session, api.principal)
         assert hall.id is not None

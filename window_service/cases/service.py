@@ -13,7 +13,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..api.errors import ApiError, conflict, invalid, not_found
+from ..api.errors import conflict, invalid, not_found
 from ..chain import snapshot, to_jsonable
 from ..halls.lookup import business_day
 from ..halls.models import Hall, Service
@@ -381,10 +381,9 @@ async def register_consultation(
     ticket: Ticket | None,
     where: Where,
 ) -> Consultation:
-    """咨询登记: the registrar becomes the consultation's first responder."""
+    """咨询登记: the registrar becomes the consultation's first responder (a ``ticket`` of
+    ``hall``: the route's scope holds it to the caller's hall and window)."""
     assert hall.id is not None and service.id is not None
-    if ticket is not None and ticket.hall_id != hall.id:
-        raise ApiError(403, "forbidden", "不是本大厅的号票 (ticket of another hall)")
     row = Consultation(
         hall_id=hall.id,
         service_id=service.id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import chinese_calendar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -14,10 +15,12 @@ from ..halls.lookup import business_day, local_time
 from ..halls.models import Department, Hall, Service, Window
 from ..queue.models import Ticket
 from . import deadlines as dl
-from .calendar import WorkCalendar
-from .models import Case, CaseEvent, CorrectionNotice
+from .calendar import OFFICIAL, OFFICIAL_YEARS, WorkCalendar
+from .models import CalendarDay, CalendarYear, Case, CaseEvent, CorrectionNotice
 from .responsibility import ACTION_LABELS, ticket_chain
 from .schemas import (
+    CalendarDayOut,
+    CalendarYearOut,
     CaseDetailOut,
     CaseEventOut,
     CaseOut,
@@ -292,3 +295,77 @@ async def case_detail(
         ],
         chain=chain,
     )
+
+
+async def year_out(session: AsyncSession, hall: Hall, year: int) -> CalendarYearOut:
+    """The days of ``year`` that differ from Monday–Friday, and where they come from."""
+    entry = (
+        await session.execute(
+            select(CalendarYear).where(
+                col(CalendarYear.hall_id) == hall.id,
+                col(CalendarYear.year) == year,
+                col(CalendarYear.voided_at).is_(None),
+            )
+        )
+    ).scalar_one_or_none()
+    if entry is not None:
+        days = (
+            await session.execute(
+                select(CalendarDay)
+                .where(col(CalendarDay.calendar_year_id) == entry.id)
+                .order_by(col(CalendarDay.day))
+            )
+        ).scalars()
+        return CalendarYearOut(
+            year=year,
+            source="entered",
+            entered_at=local_time(hall, entry.entered_at).isoformat(),
+            note=entry.note,
+            days=[CalendarDayOut(date=d.day, working=d.working, name=d.name) for d in days],
+        )
+    if year in OFFICIAL_YEARS:
+        official = sorted(
+            [d for d in chinese_calendar.holidays if d.year == year and d.weekday() < 5]
+            + [d for d in chinese_calendar.workdays if d.year == year]
+        )
+        return CalendarYearOut(
+            year=year,
+            source="official",
+            entered_at=None,
+            note="chinesecalendar",
+            days=[
+                CalendarDayOut(
+                    date=d, working=OFFICIAL.is_working_day(d), name=OFFICIAL.day_name(d)
+                )
+                for d in official
+            ],
+        )
+    return CalendarYearOut(year=year, source="none", entered_at=None, note="", days=[])
+
+
+async def cases_out(
+    session: AsyncSession,
+    hall: Hall,
+    cases: list[Case],
+    cal: WorkCalendar,
+    now: datetime,
+    policy: dl.WarningPolicy,
+    base: str,
+) -> list[CaseOut]:
+    """Cases as the lists show them, with their notices and breaches counted in one read."""
+    lk = await lookups(session, hall, cases)
+    counts = await notice_counts(session, cases)
+    return [
+        case_out(
+            hall,
+            c,
+            lk,
+            cal,
+            now,
+            policy,
+            base_url=base,
+            notices=counts.get(c.id or 0, (0, 0))[0],
+            breaches=counts.get(c.id or 0, (0, 0))[1],
+        )
+        for c in cases
+    ]

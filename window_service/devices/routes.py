@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from ..accountability import config
 from ..api.endpoint import ApiRequest, ApiRouter
-from ..api.errors import ApiError
 from ..auth.models import User
 from ..auth.roles import EVALUATOR, STAFF
 from ..halls.lookup import business_day, get_window, local_time
 from ..halls.models import Hall, Service
-from ..queue import rules
-from ..queue.models import Ticket
+from ..halls.scopes import WINDOW
+from ..queue import queries
 from ..queue.routes import track_link_base
 from ..queue.views import ticket_out
 from .schemas import LastFinishedOut, StaffOut
@@ -25,6 +22,7 @@ router = ApiRouter("devices")
     "/windows/{id:int}/last-finished",
     roles=[EVALUATOR, STAFF],
     response=LastFinishedOut,
+    scope=WINDOW.at("window", not_your_window="只能查看本窗口 (not this device's window)"),
 )
 async def last_finished(api: ApiRequest) -> LastFinishedOut:
     """The window's last finished ticket today, with its rating link (评价器显示).
@@ -33,27 +31,14 @@ async def last_finished(api: ApiRequest) -> LastFinishedOut:
     only the pad gets the ticket's rating link (``track_token``/``track_url``). ``ticket`` is
     null when the window has finished no ticket today.
     """
-    principal = api.principal
     now = api.state.clock.now()
     async with api.state.db.read() as session:
-        window = await get_window(session, api.path["id"])
-        if principal.window_id != window.id or principal.hall_id != window.hall_id:
-            raise ApiError(403, "forbidden", "只能查看本窗口 (not this device's window)")
+        window = api.own(await get_window(session, api.path["id"]))
         hall = await session.get(Hall, window.hall_id)
         assert hall is not None and hall.id is not None
         settings, _ = await config.current(session, hall.id)
-        ticket = (
-            await session.execute(
-                select(Ticket)
-                .where(
-                    Ticket.window_id == window.id,  # type: ignore[arg-type]
-                    Ticket.status == rules.DONE,  # type: ignore[arg-type]
-                    Ticket.business_day == business_day(hall, now),  # type: ignore[arg-type]
-                )
-                .order_by(Ticket.finished_at.desc(), Ticket.id.desc())  # type: ignore[union-attr]
-                .limit(1)
-            )
-        ).scalar_one_or_none()
+        assert window.id is not None
+        ticket = await queries.last_finished(session, window.id, business_day(hall, now))
         if ticket is None or ticket.finished_at is None:
             return LastFinishedOut(
                 ticket=None,

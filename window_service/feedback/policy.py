@@ -16,6 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accountability import config
+from ..api.errors import ApiError
+from ..auth.principal import Principal
+from ..auth.roles import EVALUATOR
 from ..cases.calendar import load_calendar
 from ..halls.lookup import business_day
 from ..halls.models import Hall
@@ -87,3 +90,25 @@ async def rateability(
 async def can_rate(session: AsyncSession, hall: Hall, ticket: Ticket, now: datetime) -> bool:
     """Finished, not yet rated, and within the rating period."""
     return (await rateability(session, hall, ticket, now)).can_rate
+
+
+# -- who may rate (工作人员不得代评) --------------------------------------------------------------
+
+
+def staff_cannot_rate() -> ApiError:
+    """A rating sent by staff (credential or page session): refused, whatever else it says."""
+    return ApiError(
+        403, "staff_cannot_rate", "工作人员不得代替群众评价 (staff must not rate for citizens)"
+    )
+
+
+def check_rater(principal: Principal, ticket: Ticket) -> None:
+    """Kiosks, displays and other windows' pads are refused; the window's own pad rates."""
+    if principal.kind != "device":
+        return
+    if principal.role != EVALUATOR:
+        raise ApiError(403, "device_cannot_rate", "该设备不能用于评价 (this device cannot rate)")
+    if principal.hall_id != ticket.hall_id or principal.window_id != ticket.window_id:
+        raise ApiError(
+            403, "other_window", "只能评价本窗口办理的业务 (this pad belongs to another window)"
+        )

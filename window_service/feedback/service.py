@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accountability import config
@@ -17,6 +17,7 @@ from ..halls.lookup import business_day
 from ..halls.models import Hall, Service, Window
 from ..outbox import service as outbox
 from ..queue.models import Ticket
+from ..queue.queries import ticket_by_token
 from ..transaction import Tx
 from . import policy
 from .models import Feedback, FeedbackAppeal, Rectification
@@ -480,46 +481,6 @@ async def decide_appeal(
     return feedback
 
 
-# -- figures ---------------------------------------------------------------------------------
-
-
-async def callback_figures(
-    session: AsyncSession, hall_id: int, start: datetime | None = None, end: datetime | None = None
-) -> dict[str, Any]:
-    """回访率: of the bad ratings' rectifications (not voided), how many reached the citizen."""
-    conds: list[Any] = [
-        Rectification.hall_id == hall_id,
-        Rectification.kind == "feedback",
-        Rectification.status != "voided",
-    ]
-    if start is not None:
-        conds.append(Rectification.opened_at >= start)  # type: ignore[operator]
-    if end is not None:
-        conds.append(Rectification.opened_at < end)  # type: ignore[operator]
-    rows = (
-        await session.execute(
-            select(
-                func.count(),
-                func.count().filter(Rectification.callback_reached.is_(True)),  # type: ignore[union-attr]
-                func.count().filter(Rectification.status == "closed"),  # type: ignore[arg-type]
-            ).where(*conds)
-        )
-    ).one()
-    total, reached, closed = int(rows[0]), int(rows[1]), int(rows[2])
-    return {
-        "bad_ratings": total,
-        "called_back": reached,
-        "closed": closed,
-        "callback_rate": round(reached / total * 100, 1) if total else None,
-    }
-
-
 async def ticket_of(session: AsyncSession, token: str) -> Ticket:
-    ticket = None
-    if 8 <= len(token) <= 64 and token.replace("-", "").replace("_", "").isalnum():
-        ticket = (
-            await session.execute(select(Ticket).where(Ticket.track_token == token))  # type: ignore[arg-type]
-        ).scalar_one_or_none()
-    if ticket is None:
-        raise not_found("ticket", "没有这个号票 (unknown ticket)")
-    return ticket
+    """The ticket a rating's QR token names (404 ``ticket_not_found``)."""
+    return await ticket_by_token(session, token)

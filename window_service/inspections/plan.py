@@ -13,6 +13,7 @@ over the 30 days before the plan is made (the failed visit: 90 days).
 from __future__ import annotations
 
 import random
+import secrets
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -20,11 +21,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accountability import config
+from ..api.errors import invalid
+from ..cases.calendar import load_calendar
 from ..feedback.models import Feedback
 from ..figures import case_figures
 from ..halls.lookup import business_day
 from ..halls.models import Hall, Window
-from .models import Inspection
+from ..transaction import Tx
+from .models import Inspection, VisitPlan
 
 LOOKBACK_DAYS = 30
 FAILED_VISIT_DAYS = 90
@@ -121,3 +125,40 @@ async def window_weights(
             "failed_visit": window.id in failed,
         }
     return out
+
+
+async def make_plan(
+    tx: Tx, hall: Hall, *, week_start: Any, visits: int, seed: int | None, user_id: int | None
+) -> VisitPlan:
+    session = tx.session
+    assert hall.id is not None
+    if week_start.weekday() != 0:
+        raise invalid("not_a_monday", "计划周须从星期一开始 (week_start must be a Monday)")
+    calendar = await load_calendar(session, hall.id)
+    days = [
+        week_start + timedelta(days=i)
+        for i in range(7)
+        if calendar.is_working_day(week_start + timedelta(days=i))
+    ]
+    if not days:
+        raise invalid("no_working_days", "该周没有工作日 (no working days that week)")
+    weights = await window_weights(session, hall, tx.now)
+    if not weights:
+        raise invalid("no_windows", "本大厅没有窗口 (no windows)")
+    seed = seed if seed is not None else secrets.randbelow(2**31)
+    picks = plan_visits(seed, {k: v["weight"] for k, v in weights.items()}, days, visits)
+    plan = VisitPlan(
+        hall_id=hall.id,
+        week_start=week_start,
+        seed=seed,
+        visits=visits,
+        weights=weights,
+        days=[d.isoformat() for d in days],
+        plan=picks,
+        created_at=tx.now,
+        created_by_id=user_id,
+    )
+    session.add(plan)
+    await session.flush()
+    tx.audit("visit_plan.create", plan)
+    return plan

@@ -22,6 +22,8 @@ from ..auth.models import User
 from ..chain import snapshot
 from ..halls.lookup import business_day
 from ..halls.models import Department, Hall, Service, Window
+from ..queue import rules as ticket_rules
+from ..queue.models import Ticket
 from ..transaction import Tx
 from .models import FeeCharge, ServiceFee
 
@@ -304,3 +306,14 @@ async def fee_breaches(session: AsyncSession, hall_id: int, start: date, end: da
         if department_id in departments:
             by_department[departments[department_id]] += 1
     return FeeBreaches(len(rows), dict(by_window), dict(by_staff), dict(by_department))
+
+
+def check_chargeable(ticket: Ticket) -> None:
+    """Only a ticket being served or finished is charged (409 ``invalid_state``)."""
+    if ticket.status not in (ticket_rules.SERVING, ticket_rules.DONE):
+        label = ticket_rules.STATUS_LABELS.get(ticket.status, ticket.status)
+        raise conflict(
+            "invalid_state",
+            f"号票 {ticket.number} 当前状态为「{label}」，只能为正在办理或已办结的号票登记收费 "
+            "(only a ticket being served or finished can be charged)",
+        )

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
-from sqlmodel import col
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -18,9 +16,8 @@ from ..halls.models import Hall
 from ..outbox.backlog import backlogs
 from ..state import app_state
 from ..web.pages import N_, OFFICE_LINKS, OfficeLink, error_page, render, require_page_user
-from . import fees, results
-from .models import FeeCharge
-from .routes import charges_out
+from . import fees, queries, results
+from .views import charges_out
 
 OFFICE_LINKS.append(
     OfficeLink(
@@ -93,20 +90,7 @@ async def office_page(request: Request) -> Response:
         today = business_day(hall, now)
         start = today.replace(day=1)
         counted = await fees.fee_breaches(session, hall.id, start, today)
-        rows = list(
-            (
-                await session.execute(
-                    select(FeeCharge)
-                    .where(
-                        col(FeeCharge.hall_id) == hall.id,
-                        col(FeeCharge.breach).is_not(None),
-                        col(FeeCharge.business_day) >= start,
-                    )
-                    .order_by(col(FeeCharge.charged_at).desc(), col(FeeCharge.id).desc())
-                    .limit(100)
-                )
-            ).scalars()
-        )
+        rows = await queries.flagged_charges(session, hall.id, start)
         flags = await charges_out(session, hall, rows)
         backlog = (await backlogs(session, hall.id)).get(hall.id)
     oldest = backlog.oldest_pending_at if backlog else None

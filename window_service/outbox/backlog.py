@@ -87,3 +87,16 @@ async def metric_families(
         pending.add_metric([code], float(b.pending if b else 0))
         oldest.add_metric([code], max(0.0, (now - at).total_seconds()) if at else 0.0)
     return [pending, oldest]
+
+
+async def pending(session: AsyncSession, hall_id: int, limit: int = 20) -> list[PlatformDelivery]:
+    """The hall's first ``limit`` deliveries not yet delivered, in event order."""
+    stmt = (
+        select(PlatformDelivery)
+        .where(
+            col(PlatformDelivery.hall_id) == hall_id, col(PlatformDelivery.delivered_at).is_(None)
+        )
+        .order_by(col(PlatformDelivery.seq))
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlmodel import col
-
 from ..api.endpoint import ApiRequest, ApiRouter
 from ..api.schemas import Output
 from ..auth.roles import ADMIN, INSPECTOR
-from ..cases.routes import principal_hall
+from ..cases.access import principal_hall
 from ..halls.lookup import local_time
-from .backlog import backlogs
-from .models import PlatformDelivery
+from .backlog import backlogs, pending
 
 router = ApiRouter("outbox")
 
@@ -54,19 +50,7 @@ async def platform_backlog(api: ApiRequest) -> BacklogOut:
         hall = await principal_hall(session, api.principal)
         assert hall.id is not None
         found = (await backlogs(session, hall.id)).get(hall.id)
-        rows = list(
-            (
-                await session.execute(
-                    select(PlatformDelivery)
-                    .where(
-                        col(PlatformDelivery.hall_id) == hall.id,
-                        col(PlatformDelivery.delivered_at).is_(None),
-                    )
-                    .order_by(col(PlatformDelivery.seq))
-                    .limit(20)
-                )
-            ).scalars()
-        )
+        rows = await pending(session, hall.id)
 
     def iso(value: object) -> str | None:
         return local_time(hall, value).isoformat() if value is not None else None  # type: ignore[arg-type]

@@ -5,12 +5,11 @@ from __future__ import annotations
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from ..api.endpoint import PUBLIC, ApiRequest, ApiRouter
-from ..api.errors import ApiError, not_found
+from ..api.errors import ApiError
 from ..auth.principal import Principal
 from ..auth.roles import ADMIN, HEAD, INSPECTOR, KIOSK, STAFF
 from ..feedback.policy import can_rate
@@ -23,12 +22,13 @@ from ..halls.lookup import (
     services_by_id,
     window_service_ids,
 )
-from ..halls.models import Department, Hall, Service, Window
-from ..security import public_base_url
-from . import rules, service
+from ..halls.models import Hall, Service, Window
+from ..halls.scopes import WINDOW
+from . import queries, rules, service
 from .estimate import estimate_inputs, estimate_minutes
 from .issuing import issue_queue
 from .models import Ticket
+from .queries import load_ticket
 from .schemas import (
     FinishBody,
     ServiceOut,
@@ -38,19 +38,14 @@ from .schemas import (
     TransferBody,
     WindowOut,
 )
+from .scopes import TICKET
 from .views import build_ticket_out, current_by_window, current_out, ticket_out
 
 router = ApiRouter("queue")
 OFFICE = (ADMIN, INSPECTOR, HEAD)
 
 
-def base_url(api: ApiRequest) -> str:
-    """The address citizens' tracking links start with: the configured public URL, or an
-    allowed host of this request, never a ``Host`` the client made up (``security.py``)."""
-    return public_base_url(api.request, api.state.settings)
-
-
-def track_link_base(api: ApiRequest) -> str | None:
+def track_link_base(api: ApiRequest[Any, Any]) -> str | None:
     """Where the citizen's tracking link starts, for a caller that may hold it; None for a
     person's credential (staff, head, inspector, admin: bearer token or page session).
 
@@ -59,13 +54,7 @@ def track_link_base(api: ApiRequest) -> str | None:
     prints the ticket, the window's evaluator pad that shows its QR) and the citizen get it.
     Staff holding it could rate themselves.
     """
-    return None if api.principal.is_user else base_url(api)
-
-
-def require_window_staff(principal: Principal, window: Window) -> None:
-    """Only the staff member of a window works its queue (一人一窗)."""
-    if principal.role != STAFF or principal.window_id != window.id:
-        raise ApiError(403, "forbidden", "只能操作本人所在窗口 (not your window)")
+    return None if api.principal.is_user else api.base_url()
 
 
 async def require_window_serves(
@@ -83,42 +72,15 @@ async def require_window_serves(
         )
 
 
-async def load_ticket(session: AsyncSession, ticket_id: int, *, lock: bool = False) -> Ticket:
-    stmt = select(Ticket).where(Ticket.id == ticket_id)  # type: ignore[arg-type]
-    if lock:
-        stmt = stmt.with_for_update()
-    ticket = (await session.execute(stmt)).scalar_one_or_none()
-    if ticket is None:
-        raise not_found("ticket", "没有这个号票 (unknown ticket)")
-    return ticket
-
-
 @router.route("GET", "/halls/{hall}/services", roles=[PUBLIC], response=list[ServiceOut])
 async def list_services(api: ApiRequest) -> list[ServiceOut]:
     """The hall's services with their queues (事项与排队人数)."""
     async with api.state.db.read() as session:
         hall = await get_hall(session, api.path["hall"])
-        rows = await session.execute(
-            select(Service, Department)
-            .join(Department, Department.id == Service.department_id)  # type: ignore[arg-type]
-            .where(Service.hall_id == hall.id, Service.active.is_(True))  # type: ignore[arg-type, attr-defined]
-            .order_by(Service.sort_order, Service.prefix)  # type: ignore[arg-type]
-        )
+        assert hall.id is not None
+        listed = await queries.active_services(session, hall.id)
         today = business_day(hall, api.state.clock.now())
-        waiting: dict[int, int] = dict(
-            (
-                await session.execute(
-                    select(Ticket.service_id, func.count())
-                    .where(
-                        Ticket.hall_id == hall.id,  # type: ignore[arg-type]
-                        Ticket.status == rules.WAITING,  # type: ignore[arg-type]
-                        Ticket.business_day == today,  # type: ignore[arg-type]
-                    )
-                    .group_by(Ticket.service_id)  # type: ignore[arg-type]
-                )
-            ).all()
-        )
-        listed = rows.all()
+        waiting = await queries.waiting_by_service(session, hall.id, today)
         inputs = await estimate_inputs(
             session, [svc for svc, _ in listed if waiting.get(svc.id or 0)]
         )
@@ -151,11 +113,7 @@ async def windows_out(session: AsyncSession, hall: Hall) -> list[WindowOut]:
     services = await services_by_id(session, hall.id)
     by_window = await service.window_services_codes(session, hall.id)
     current = await current_by_window(session, hall.id)
-    windows = (
-        await session.execute(
-            select(Window).where(Window.hall_id == hall.id).order_by(Window.number)  # type: ignore[arg-type]
-        )
-    ).scalars()
+    windows = await queries.windows(session, hall.id)
     out = []
     for window in windows:
         assert window.id is not None
@@ -185,12 +143,11 @@ async def list_windows(api: ApiRequest) -> list[WindowOut]:
     "POST",
     "/halls/{hall}/tickets",
     roles=[KIOSK, STAFF, ADMIN],
-    body=TicketCreate,
     response=TicketOut,
     status=201,
     extra_statuses=(200, 409),
 )
-async def issue(api: ApiRequest) -> Any:
+async def issue(api: ApiRequest[TicketCreate]) -> Any:
     """取号: issue a ticket. The same idempotency key within the day returns the same ticket.
 
     The kiosk's answer carries the citizen's ``track_token`` and ``track_url`` (printed as the
@@ -204,12 +161,17 @@ async def issue(api: ApiRequest) -> Any:
     )
 
 
-@router.route("GET", "/tickets/{id:int}", roles=[STAFF, ADMIN, INSPECTOR, HEAD], response=TicketOut)
+@router.route(
+    "GET",
+    "/tickets/{id:int}",
+    roles=[STAFF, ADMIN, INSPECTOR, HEAD],
+    response=TicketOut,
+    scope=TICKET,
+)
 async def get_ticket(api: ApiRequest) -> TicketOut:
     """A ticket as staff see it."""
     async with api.state.db.read() as session:
-        ticket = await load_ticket(session, api.path["id"])
-        service.ensure_same_hall(ticket, api.principal.hall_id)
+        ticket = api.own(await load_ticket(session, api.path["id"]))
         hall = await session.get(Hall, ticket.hall_id)
         svc = await session.get(Service, ticket.service_id)
         assert hall is not None and svc is not None
@@ -221,13 +183,7 @@ async def track(api: ApiRequest) -> TrackedTicketOut:
     """The ticket as the citizen sees it on their phone (扫码查看排队进度)."""
     token = api.path["token"]
     async with api.state.db.read() as session:
-        ticket = None
-        if 8 <= len(token) <= 64 and token.replace("-", "").replace("_", "").isalnum():
-            ticket = (
-                await session.execute(select(Ticket).where(Ticket.track_token == token))  # type: ignore[arg-type]
-            ).scalar_one_or_none()
-        if ticket is None:
-            raise not_found("ticket", "没有这个号票 (unknown ticket)")
+        ticket = await queries.ticket_by_token(session, token)
         hall = await session.get(Hall, ticket.hall_id)
         svc = await session.get(Service, ticket.service_id)
         assert hall is not None and svc is not None
@@ -238,10 +194,9 @@ async def track(api: ApiRequest) -> TrackedTicketOut:
         )
 
 
-async def _window_action(api: ApiRequest, action: str) -> Any:
+async def _window_action(api: ApiRequest[Any, Any], action: str) -> Any:
     async with api.state.db.write() as session:
-        window = await get_window(session, api.path["id"], lock=True)
-        require_window_staff(api.principal, window)
+        window = api.own(await get_window(session, api.path["id"], lock=True))
         hall = await session.get(Hall, window.hall_id)
         assert hall is not None and hall.id is not None
         services = await services_by_id(session, hall.id)
@@ -270,6 +225,7 @@ async def _window_action(api: ApiRequest, action: str) -> Any:
     "POST",
     "/windows/{id:int}/call-next",
     roles=[STAFF],
+    scope=WINDOW,
     response=TicketOut,
     extra_statuses=(204, 409),
 )
@@ -279,49 +235,47 @@ async def call_next(api: ApiRequest) -> Any:
 
 
 @router.route(
-    "POST", "/windows/{id:int}/recall", roles=[STAFF], response=TicketOut, extra_statuses=(409,)
+    "POST",
+    "/windows/{id:int}/recall",
+    roles=[STAFF],
+    response=TicketOut,
+    extra_statuses=(409,),
+    scope=WINDOW,
 )
 async def recall(api: ApiRequest) -> Any:
     """重呼: announce the current ticket again."""
     return await _window_action(api, "recall")
 
 
-@router.route("POST", "/windows/{id:int}/pause", roles=[STAFF], response=WindowOut)
+@router.route("POST", "/windows/{id:int}/pause", roles=[STAFF], response=WindowOut, scope=WINDOW)
 async def pause(api: ApiRequest) -> Any:
     """暂停服务."""
     return await _window_action(api, "pause")
 
 
-@router.route("POST", "/windows/{id:int}/resume", roles=[STAFF], response=WindowOut)
+@router.route("POST", "/windows/{id:int}/resume", roles=[STAFF], response=WindowOut, scope=WINDOW)
 async def resume(api: ApiRequest) -> Any:
     """恢复服务."""
     return await _window_action(api, "resume")
 
 
-@router.route("GET", "/windows/{id:int}/queue", roles=[STAFF, ADMIN], response=list[TicketOut])
+@router.route(
+    "GET",
+    "/windows/{id:int}/queue",
+    roles=[STAFF, ADMIN],
+    response=list[TicketOut],
+    scope=WINDOW,
+)
 async def window_queue(api: ApiRequest) -> list[TicketOut]:
     """The tickets waiting for this window, in call order (本窗口等候队列)."""
     async with api.state.db.read() as session:
-        window = await get_window(session, api.path["id"])
-        if api.principal.role == STAFF:
-            require_window_staff(api.principal, window)
-        elif api.principal.hall_id != window.hall_id:
-            raise ApiError(403, "forbidden", "不是本大厅的窗口 (another hall)")
+        window = api.own(await get_window(session, api.path["id"]))
         hall = await session.get(Hall, window.hall_id)
         assert hall is not None and hall.id is not None and window.id is not None
         services = await services_by_id(session, hall.id)
         ids = await window_service_ids(session, window.id)
-        rows = await session.execute(
-            select(Ticket)
-            .where(
-                Ticket.hall_id == hall.id,  # type: ignore[arg-type]
-                Ticket.service_id.in_(ids),  # type: ignore[attr-defined]
-                Ticket.status == rules.WAITING,  # type: ignore[arg-type]
-                Ticket.business_day == business_day(hall, api.state.clock.now()),  # type: ignore[arg-type]
-            )
-            .order_by(Ticket.green.desc(), Ticket.queued_at, Ticket.id)  # type: ignore[attr-defined, arg-type]
-            .limit(200)
-        )
+        today = business_day(hall, api.state.clock.now())
+        rows = await queries.waiting_for(session, hall.id, ids, today)
         return [
             build_ticket_out(
                 hall,
@@ -332,15 +286,14 @@ async def window_queue(api: ApiRequest) -> list[TicketOut]:
                 window_number=None,
                 base_url=None,
             )
-            for position, ticket in enumerate(rows.scalars())
+            for position, ticket in enumerate(rows)
         ]
 
 
-async def _ticket_action(api: ApiRequest, action: str) -> TicketOut:
+async def _ticket_action(api: ApiRequest[Any, Any], action: str) -> TicketOut:
     principal = api.principal
     async with api.state.db.write() as session:
-        ticket = await load_ticket(session, api.path["id"], lock=True)
-        service.ensure_same_hall(ticket, principal.hall_id)
+        ticket = api.own(await load_ticket(session, api.path["id"], lock=True))
         hall = await session.get(Hall, ticket.hall_id)
         assert hall is not None and hall.id is not None
         services = await services_by_id(session, hall.id)
@@ -373,7 +326,7 @@ async def _ticket_action(api: ApiRequest, action: str) -> TicketOut:
         return await ticket_out(session, hall, ticket, services[ticket.service_id])
 
 
-def _answer_session(api: ApiRequest) -> AbstractAsyncContextManager[AsyncSession]:
+def _answer_session(api: ApiRequest[Any, Any]) -> AbstractAsyncContextManager[AsyncSession]:
     """Where a staff action reads its answer (the ticket's place, the window list): a read
     session, once the change has committed. The write session would begin a new write
     transaction for it, and on SQLite kiosks and other windows would wait for the answer."""
@@ -381,7 +334,7 @@ def _answer_session(api: ApiRequest) -> AbstractAsyncContextManager[AsyncSession
 
 
 def _ticket_route(path: str, action: str, doc: str, **kwargs: Any) -> None:
-    async def handler(api: ApiRequest) -> TicketOut:
+    async def handler(api: ApiRequest[Any, Any]) -> TicketOut:
         return await _ticket_action(api, action)
 
     handler.__name__ = f"ticket_{action.replace('-', '_')}"
@@ -391,6 +344,7 @@ def _ticket_route(path: str, action: str, doc: str, **kwargs: Any) -> None:
         f"/tickets/{{id:int}}/{path}",
         response=TicketOut,
         extra_statuses=(409,),
+        scope=TICKET,
         **kwargs,
     )(handler)
 

@@ -719,8 +719,3 @@ async def window_services_codes(session: AsyncSession, hall_id: int) -> dict[int
     for window_id, service_id in rows:
         out.setdefault(window_id, []).append(service_id)
     return out
-
-
-def ensure_same_hall(ticket: Ticket, hall_id: int | None) -> None:
-    if hall_id is not None and ticket.hall_id != hall_id:
-        raise ApiError(403, "forbidden", "不是本大厅的号票 (ticket of another hall)")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -19,18 +18,19 @@ from ..accountability.periods import current_month
 from ..api.dates import ascii_int
 from ..api.errors import ApiError
 from ..audit import anchors as audit_anchors
-from ..auth.models import User
 from ..auth.roles import ADMIN, HEAD, INSPECTOR
 from ..feedback import policy
 from ..halls.lookup import business_day, get_hall, local_time
 from ..halls.models import Department, Hall, Window
+from ..inspections import queries as inspection_queries
 from ..inspections import service as inspections
 from ..inspections.models import Inspection, InspectionNotice, InspectionTemplate
 from ..openness.fees import standard_texts
 from ..openness.results import latest_results
+from ..queue import queries as queue_queries
 from ..state import app_state
 from ..web.pages import N_, OFFICE_LINKS, OfficeLink, error_page, render, require_page_user
-from .routes import board_data
+from .board import board_data
 
 OFFICE_LINKS.extend(
     [
@@ -83,40 +83,12 @@ async def inspections_page(request: Request) -> Response:
         hall = await session.get(Hall, user.hall_id)
         assert hall is not None and hall.id is not None
         templates = await inspections.current_templates(session, hall.id)
-        windows = list(
-            (
-                await session.execute(
-                    select(Window).where(Window.hall_id == hall.id).order_by(Window.number)  # type: ignore[arg-type]
-                )
-            ).scalars()
-        )
-        staff = list(
-            (
-                await session.execute(
-                    select(User)
-                    .where(User.hall_id == hall.id, User.role == "staff")  # type: ignore[arg-type]
-                    .order_by(User.username)  # type: ignore[arg-type]
-                )
-            ).scalars()
-        )
-        recent = list(
-            (
-                await session.execute(
-                    select(Inspection)
-                    .where(Inspection.hall_id == hall.id)  # type: ignore[arg-type]
-                    .order_by(Inspection.visited_at.desc())  # type: ignore[attr-defined]
-                    .limit(20)
-                )
-            ).scalars()
-        )
+        windows = await queue_queries.windows(session, hall.id)
+        staff = await inspection_queries.staff(session, hall.id)
+        recent = await inspection_queries.inspections(session, hall.id, None, None, 20)
         numbers = {w.id: w.number for w in windows}
         notices = {
-            n.inspection_id: n
-            for n in (
-                await session.execute(
-                    select(InspectionNotice).where(InspectionNotice.hall_id == hall.id)  # type: ignore[arg-type]
-                )
-            ).scalars()
+            n.inspection_id: n for n in await inspection_queries.notices(session, hall.id, None)
         }
         now = state.clock.now()
     return await render(

@@ -5,28 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
 
 from ..accountability import config
 from ..accountability.config import Weights
 from ..accountability.periods import current_month, parse_period
 from ..api.endpoint import PUBLIC, ApiRequest, ApiRouter
 from ..api.errors import ApiError, invalid, validation_details
+from ..api.scope import HALL
 from ..auth.models import User
-from ..auth.roles import ADMIN, HEAD, INSPECTOR, STAFF
-from ..feedback.models import Feedback, counted
-from ..feedback.service import callback_figures
+from ..auth.roles import ADMIN, HEAD, INSPECTOR
 from ..halls.lookup import get_hall, local_time
-from ..halls.models import Department, Hall, Service, Window, WindowDuty
-from ..inspections.service import window_departments
-from . import service
+from ..halls.models import Hall
+from . import queries, service
+from .board import board_data
 from .compute import Row
-from .models import RatingPublication, RatingRow
+from .models import RatingPublication
 from .schemas import (
     BoardOut,
-    BoardPersonOut,
-    BoardServiceOut,
-    BoardWindowOut,
     ConfigIn,
     ConfigOut,
     CorrectionIn,
@@ -39,11 +34,6 @@ from .schemas import (
 router = ApiRouter("ratings")
 OFFICE = (INSPECTOR, ADMIN, HEAD)
 RED_BLACK_SIZE = 3
-
-
-def _own_hall(api: ApiRequest, hall: Hall) -> None:
-    if api.principal.hall_id != hall.id:
-        raise ApiError(403, "forbidden", "不是本大厅的人员 (another hall)")
 
 
 def _row_out(
@@ -80,15 +70,14 @@ def _row_out(
     "GET",
     "/halls/{hall}/ratings",
     roles=[PUBLIC],
-    query=RatingsQuery,
     response=list[RatingOut],
     extra_statuses=(403, 404, 422),
 )
-async def ratings(api: ApiRequest) -> list[RatingOut]:
+async def ratings(api: ApiRequest[None, RatingsQuery]) -> list[RatingOut]:
     """星级评定 of a month or quarter: the frozen rows once published (the version in force, or
     an earlier ``version`` superseded by a correction); before that computed live
     (``published: false``) and shown only to the office."""
-    q: RatingsQuery = api.query
+    q = api.query
     async with api.state.db.read() as session:
         hall = await get_hall(session, api.path["hall"])
         now = api.state.clock.now()
@@ -111,36 +100,11 @@ async def ratings(api: ApiRequest) -> list[RatingOut]:
                 f"{period.label}星级评定尚未公示 (not published yet; the office sees live figures)",
             )
         if pub is None and api.principal.role == HEAD:
-            keys = await department_keys(session, hall, q.subject, api.principal.department_ids)
+            keys = await queries.department_keys(
+                session, hall, q.subject, api.principal.department_ids
+            )
             rows = [r for r in rows if r.key in keys]
         return [_row_out(r, period.code, pub, hall, version, superseded) for r in rows]
-
-
-async def department_keys(
-    session: Any, hall: Hall, subject: str, department_ids: frozenset[int]
-) -> set[str]:
-    """The rating keys a department head may see before publication: their departments',
-    and the windows and staff members of those departments (by the window's department)."""
-    assert hall.id is not None
-    if subject == "department":
-        depts = (
-            await session.execute(select(Department).where(Department.hall_id == hall.id))  # type: ignore[arg-type]
-        ).scalars()
-        return {d.code for d in depts if d.id in department_ids}
-    of_window = await window_departments(session, hall.id)
-    windows = {
-        w.id: w
-        for w in (await session.execute(select(Window).where(Window.hall_id == hall.id))).scalars()  # type: ignore[arg-type]
-    }
-    own = {wid for wid, dept in of_window.items() if dept in department_ids}
-    if subject == "window":
-        return {str(windows[wid].number) for wid in own if wid in windows}
-    users = (
-        await session.execute(
-            select(User).where(User.hall_id == hall.id, User.role == STAFF)  # type: ignore[arg-type]
-        )
-    ).scalars()
-    return {u.username for u in users if u.window_id in own}
 
 
 async def _publication_out(
@@ -174,17 +138,16 @@ async def _publication_out(
     "POST",
     "/halls/{hall}/ratings/publish",
     roles=[INSPECTOR],
-    body=PublishIn,
     response=PublicationOut,
     status=201,
     extra_statuses=(409, 422),
+    scope=HALL,
 )
-async def publish(api: ApiRequest) -> PublicationOut:
+async def publish(api: ApiRequest[PublishIn]) -> PublicationOut:
     """公示: freeze a period's star ratings once it and its appeal window are over (409
     ``period_not_over`` before, 409 for a period without records or already published)."""
     async with api.state.db.write() as session:
-        hall = await get_hall(session, api.path["hall"])
-        _own_hall(api, hall)
+        hall = api.own(await get_hall(session, api.path["hall"]))
         assert hall.id is not None
         period = parse_period(api.body.period)
         tx = api.tx(session, hall.id)
@@ -197,18 +160,17 @@ async def publish(api: ApiRequest) -> PublicationOut:
     "POST",
     "/halls/{hall}/ratings/corrections",
     roles=[INSPECTOR],
-    body=CorrectionIn,
     response=PublicationOut,
     status=201,
     extra_statuses=(409, 422),
+    scope=HALL,
 )
-async def correct(api: ApiRequest) -> PublicationOut:
+async def correct(api: ApiRequest[CorrectionIn]) -> PublicationOut:
     """更正: publish a new version of a published period, with its reason; it supersedes the
     version in force publicly, which stays visible (409 if the period is not published)."""
-    body: CorrectionIn = api.body
+    body = api.body
     async with api.state.db.write() as session:
-        hall = await get_hall(session, api.path["hall"])
-        _own_hall(api, hall)
+        hall = api.own(await get_hall(session, api.path["hall"]))
         assert hall.id is not None
         period = parse_period(body.period)
         tx = api.tx(session, hall.id)
@@ -227,27 +189,7 @@ async def publications(api: ApiRequest) -> list[PublicationOut]:
     versions it superseded."""
     async with api.state.db.read() as session:
         hall = await get_hall(session, api.path["hall"])
-        pubs = list(
-            (
-                await session.execute(
-                    select(RatingPublication)
-                    .where(RatingPublication.hall_id == hall.id)  # type: ignore[arg-type]
-                    .order_by(
-                        RatingPublication.published_at.desc(),  # type: ignore[attr-defined]
-                        RatingPublication.version.desc(),  # type: ignore[attr-defined]
-                    )
-                )
-            ).scalars()
-        )
-        counts: dict[int, int] = dict(
-            (
-                await session.execute(
-                    select(RatingRow.publication_id, func.count())  # type: ignore[call-overload]
-                    .where(RatingRow.publication_id.in_([p.id for p in pubs]))  # type: ignore[attr-defined]
-                    .group_by(RatingRow.publication_id)
-                )
-            ).all()
-        )
+        pubs, counts = await queries.publications(session, hall.id)
         later = {(p.period, p.version - 1): p for p in pubs if p.version > 1}
         return [
             await _publication_out(
@@ -257,12 +199,13 @@ async def publications(api: ApiRequest) -> list[PublicationOut]:
         ]
 
 
-@router.route("GET", "/halls/{hall}/accountability-config", roles=OFFICE, response=ConfigOut)
+@router.route(
+    "GET", "/halls/{hall}/accountability-config", roles=OFFICE, response=ConfigOut, scope=HALL
+)
 async def get_config(api: ApiRequest) -> ConfigOut:
     """效能参数: weights, star thresholds, shrinkage k, rating and rectification deadlines …"""
     async with api.state.db.read() as session:
-        hall = await get_hall(session, api.path["hall"])
-        _own_hall(api, hall)
+        hall = api.own(await get_hall(session, api.path["hall"]))
         assert hall.id is not None
         settings, version = await config.current(session, hall.id)
         return ConfigOut(version=version, settings=settings.model_dump(mode="json"))
@@ -272,12 +215,12 @@ async def get_config(api: ApiRequest) -> ConfigOut:
     "PUT",
     "/halls/{hall}/accountability-config",
     roles=[INSPECTOR, ADMIN],
-    body=ConfigIn,
     response=ConfigOut,
+    scope=HALL,
 )
-async def put_config(api: ApiRequest) -> ConfigOut:
+async def put_config(api: ApiRequest[ConfigIn]) -> ConfigOut:
     """Change the settings (a new audited version; published ratings keep theirs)."""
-    body: ConfigIn = api.body
+    body = api.body
     changes = body.model_dump(exclude_none=True, exclude={"reason"})
     if not changes:
         raise invalid("nothing_to_change", "没有要修改的参数 (no settings given)")
@@ -288,8 +231,7 @@ async def put_config(api: ApiRequest) -> ConfigOut:
                 "unknown_weight", f"未知的权重：{'、'.join(sorted(unknown))} (unknown weights)"
             )
     async with api.state.db.write() as session:
-        hall = await get_hall(session, api.path["hall"])
-        _own_hall(api, hall)
+        hall = api.own(await get_hall(session, api.path["hall"]))
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         try:
@@ -303,153 +245,6 @@ async def put_config(api: ApiRequest) -> ConfigOut:
 
 
 # -- the notice board (电子公示栏) -------------------------------------------------------------
-
-
-def initials(name: str) -> str:
-    """The surname of a Chinese name, or the initials of a Latin one (for the placeholder)."""
-    name = name.strip()
-    if not name:
-        return "?"
-    if name.isascii():
-        return "".join(part[0] for part in name.split()[:2]).upper()
-    return name[0]
-
-
-def photo_url(photo: str) -> str | None:
-    if photo.startswith(("/", "https://", "http://")):
-        return photo
-    return None
-
-
-def red_black(
-    people: list[BoardPersonOut], rows: dict[str, Row]
-) -> tuple[list[BoardPersonOut], list[BoardPersonOut]]:
-    """红榜: the best rated with ≥ 4 stars. 黑榜: ≤ 2 stars *and* at least one substantiated 差评,
-    failed inspection or breach in the period. A subject without a star is on neither."""
-    rated = sorted(
-        (p for p in people if p.stars is not None and p.score is not None),
-        key=lambda p: (-(p.score or 0.0), p.username),
-    )
-    red = [p for p in rated if (p.stars or 0) >= 4][:RED_BLACK_SIZE]
-    black = [
-        p for p in reversed(rated) if (p.stars or 5) <= 2 and rows[p.username].has_evidence_against
-    ][:RED_BLACK_SIZE]
-    return red, black
-
-
-async def board_data(session: Any, hall: Hall) -> BoardOut:
-    """What the notice board shows: staff with stars, windows, 红黑榜, service guides."""
-    assert hall.id is not None
-    pub = await service.latest_month(session, hall.id)
-    staff_rows: dict[str, Row] = {}
-    window_rows: dict[str, Row] = {}
-    if pub is not None:
-        staff_rows = {r.key: r for r in await service.published_rows(session, pub, "staff")}
-        window_rows = {r.key: r for r in await service.published_rows(session, pub, "window")}
-    windows = list(
-        (
-            await session.execute(
-                select(Window).where(Window.hall_id == hall.id).order_by(Window.number)  # type: ignore[arg-type]
-            )
-        ).scalars()
-    )
-    numbers = {w.id: w.number for w in windows}
-    on_duty = {
-        d.staff_id
-        for d in (
-            await session.execute(
-                select(WindowDuty).where(WindowDuty.window_id.in_(list(numbers)))  # type: ignore[attr-defined]
-            )
-        ).scalars()
-    }
-    users = (
-        await session.execute(
-            select(User)
-            .where(User.hall_id == hall.id, User.role == STAFF, User.active.is_(True))  # type: ignore[arg-type, attr-defined]
-            .order_by(User.username)  # type: ignore[arg-type]
-        )
-    ).scalars()
-    people = []
-    for user in users:
-        row = staff_rows.get(user.username)
-        people.append(
-            BoardPersonOut(
-                username=user.username,
-                name=user.display_name or user.username,
-                staff_no=user.staff_no,
-                initials=initials(user.display_name or user.username),
-                photo_url=photo_url(user.photo),
-                window=numbers.get(user.window_id) if user.window_id else None,
-                on_duty=user.id in on_duty,
-                stars=row.stars if row else None,
-                score=row.score if row else None,
-                reason=row.reason if row else "",
-            )
-        )
-    people.sort(key=lambda p: (not p.on_duty, p.window or 999, p.username))
-    red, black = red_black(people, staff_rows)
-    services = (
-        await session.execute(
-            select(Service, Department)
-            .join(Department, Department.id == Service.department_id)  # type: ignore[arg-type]
-            .where(Service.hall_id == hall.id, Service.active.is_(True))  # type: ignore[arg-type, attr-defined]
-            .order_by(Service.sort_order, Service.prefix)  # type: ignore[arg-type]
-        )
-    ).all()
-    satisfaction = None
-    callback = None
-    if pub is not None:
-        start, end = parse_period(pub.period).bounds(hall)
-        counts = (
-            await session.execute(
-                select(func.count(), func.count().filter(Feedback.rating >= 3)).where(  # type: ignore[arg-type, operator]
-                    Feedback.hall_id == hall.id,  # type: ignore[arg-type]
-                    counted(),
-                    Feedback.created_at >= start,  # type: ignore[arg-type, operator]
-                    Feedback.created_at < end,  # type: ignore[arg-type, operator]
-                )
-            )
-        ).one()
-        if counts[0]:
-            satisfaction = round(int(counts[1]) / int(counts[0]) * 100, 1)
-        callback = (await callback_figures(session, hall.id, start, end))["callback_rate"]
-    return BoardOut(
-        hall=hall.code,
-        hall_name=hall.name,
-        period=pub.period if pub else None,
-        period_label=parse_period(pub.period).label if pub else None,
-        published_at=local_time(hall, pub.published_at).isoformat() if pub else None,
-        version=pub.version if pub else None,
-        correction_reason=pub.correction_reason if pub else "",
-        staff=people,
-        windows=[
-            BoardWindowOut(
-                number=w.number,
-                name=w.name or f"{w.number}号窗口",
-                stars=window_rows[str(w.number)].stars if str(w.number) in window_rows else None,
-                score=window_rows[str(w.number)].score if str(w.number) in window_rows else None,
-            )
-            for w in windows
-        ],
-        red=red,
-        black=black,
-        services=[
-            BoardServiceOut(
-                code=s.code,
-                name=s.name,
-                department=d.name,
-                legal_days=s.legal_days,
-                promised_days=s.promised_days,
-                fees=s.fees,
-                materials=s.materials,
-                guide=s.guide,
-                legal_basis=s.legal_basis,
-            )
-            for s, d in services
-        ],
-        satisfaction_rate=satisfaction,
-        callback_rate=callback,
-    )
 
 
 @router.route("GET", "/halls/{hall}/board", roles=[PUBLIC], response=BoardOut)

@@ -42,7 +42,7 @@ def scope_of(principal: Principal, hall: Hall) -> frozenset[int] | None:
 
 
 async def compute(
-    session: AsyncSession, api: ApiRequest, hall: Hall, period: str | None, by: str
+    session: AsyncSession, api: ApiRequest[Any, Any], hall: Hall, period: str | None, by: str
 ) -> Stats:
     departments = scope_of(api.principal, hall)
     now = api.state.clock.now()
@@ -51,8 +51,8 @@ async def compute(
     return await hall_stats(session, hall, chosen, by, now=now, department_ids=departments)
 
 
-@router.route("GET", "/halls/{hall}/stats", roles=OFFICE, query=StatsQuery, response=dict[str, Any])
-async def stats(api: ApiRequest) -> dict[str, Any]:
+@router.route("GET", "/halls/{hall}/stats", roles=OFFICE, response=dict[str, Any])
+async def stats(api: ApiRequest[None, StatsQuery]) -> dict[str, Any]:
     """效能统计: a day, month or quarter by hall, department, service, window or staff member.
 
     Tickets, no-shows, waiting and service time (mean, median, p90, minutes), by hour and by
@@ -65,8 +65,8 @@ async def stats(api: ApiRequest) -> dict[str, Any]:
         return result.as_dict()
 
 
-@router.route("GET", "/halls/{hall}/stats/export", roles=OFFICE, query=ExportQuery)
-async def stats_export(api: ApiRequest) -> Response:
+@router.route("GET", "/halls/{hall}/stats/export", roles=OFFICE)
+async def stats_export(api: ApiRequest[None, ExportQuery]) -> Response:
     """统计导出: the same figures as a CSV or XLSX file."""
     async with api.state.db.read() as session:
         hall = await get_hall(session, api.path["hall"])
