@@ -26,6 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from babel.dates import format_skeleton
 from babel.support import NullTranslations, Translations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -118,6 +119,21 @@ def page_language(request: Request) -> str:
     return DEFAULT_LANGUAGE
 
 
+#: Babel locales of the page languages (dates: 2026年12月2日 / December 2, 2026).
+BABEL_LOCALES = {"zh": "zh_CN", "en": "en"}
+
+
+def date_formatter(language: str) -> Callable[..., str]:
+    """``ldate(day, skeleton="yMMMMd")`` for templates: a date in the page's language
+    (skeletons: ``yMMMMd`` a day, ``yMMMM`` a month, ``yQQQ`` a quarter, ``MMMd`` no year)."""
+    locale = BABEL_LOCALES.get(language, BABEL_LOCALES[DEFAULT_LANGUAGE])
+
+    def ldate(day: Any, skeleton: str = "yMMMMd") -> str:
+        return str(format_skeleton(skeleton, day, locale=locale))
+
+    return ldate
+
+
 def gettext_for(request: Request) -> Callable[[str], str]:
     return translations(page_language(request)).gettext
 
@@ -178,6 +194,7 @@ async def render(
         "gettext": trans.gettext,
         "ngettext": trans.ngettext,
         "js_catalog": js_catalog(language),
+        "ldate": date_formatter(language),
         **(context or {}),
     }
     response = templates_for(request).TemplateResponse(request, name, ctx, status_code=status)
