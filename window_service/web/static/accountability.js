@@ -74,6 +74,8 @@
           }
         }
         out.textContent = window.t("已保存：得分 %(t)s/%(m)s", { t: num(saved.total), m: num(saved.max_total) });
+        insForm.querySelector("input[type=file]").value = "";
+        await refreshRecent();
         if (saved.notice) {
           out.className = "acc-result bad";
           out.textContent += window.t("，低于合格线，已签发督查通知书 %(n)s", { n: saved.notice.number });
@@ -84,11 +86,20 @@
     });
   }
 
+  /* The recent visits as the server renders them (with thumbnails), without a reload. */
+  async function refreshRecent() {
+    var body = $("recent-body");
+    if (!body) return;
+    var r = await fetch(location.pathname, { credentials: "same-origin" });
+    if (!r.ok) return;
+    var doc = new DOMParser().parseFromString(await r.text(), "text/html");
+    var fresh = doc.getElementById("recent-body");
+    if (fresh) body.replaceWith(document.importNode(fresh, true));
+  }
+
   var planForm = $("plan-form");
   if (planForm) {
-    var monday = new Date();
-    monday.setDate(monday.getDate() + ((8 - monday.getDay()) % 7 || 7));
-    planForm.week_start.value = monday.toISOString().slice(0, 10);
+    // The default week (the Monday after the hall's today) comes with the page.
     var showPlan = function (p) {
       var box = $("plans");
       box.textContent = "";
