@@ -84,6 +84,9 @@ QUEUE_LABEL_TEXTS = (
     *(N_("70岁以上老人"), N_("残疾人"), N_("孕妇"), N_("军人")),
 )
 
+#: Statuses and stages of a rectification (feedback.service), as the office pages show them.
+RECTIFICATION_LABEL_TEXTS = (N_("待核实"), N_("待整改"), N_("待回访"), N_("已撤销"))
+
 #: The five levels of 好差评 (GB/T 39734), as the rating pages show them.
 RATING_LABEL_TEXTS = (N_("非常满意"), N_("满意"), N_("基本满意"), N_("不满意"), N_("非常不满意"))
 

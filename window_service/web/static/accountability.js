@@ -141,11 +141,15 @@
       var card = el("article", null, "rect" + (r.overdue ? " is-overdue" : ""));
       card.dataset.id = r.id;
       var title = r.kind === "feedback"
-        ? window.t("差评 %(t)s · %(w)s号窗口 · %(l)s", { t: r.ticket, w: r.window, l: r.rating_label })
+        ? window.t("差评 %(t)s · %(w)s号窗口 · %(l)s", { t: r.ticket, w: r.window, l: window.t(r.rating_label || "") })
         : window.t("督查通知书整改 · %(w)s号窗口", { w: r.window });
+      if (r.staff_label) title += " · " + r.staff_label;
       card.appendChild(el("h3", title));
-      var meta = window.t("%(d)s · 期限 %(due)s · %(s)s（%(stage)s）", {
-        d: r.department_name, due: r.due, s: r.status_label, stage: r.stage_label });
+      // The stage only while the case is open (a closed one is at stage 已办结 too).
+      var state = r.status === "open"
+        ? window.t("%(s)s（%(stage)s）", { s: window.t(r.status_label), stage: window.t(r.stage_label) })
+        : window.t(r.status_label);
+      var meta = window.t("%(d)s · 期限 %(due)s · %(state)s", { d: r.department_name, due: r.due, state: state });
       card.appendChild(el("p", meta + (r.overdue ? " · " + window.t("已逾期") : ""), r.overdue ? "overdue" : "muted"));
       if (r.comment || r.tags.length) card.appendChild(el("p", window.t("群众意见：") + [r.tags.join("、"), r.comment].filter(Boolean).join(" — ")));
       if (r.contact) card.appendChild(el("p", window.t("联系电话：") + r.contact));
