@@ -61,13 +61,15 @@ async def admin_page(request: Request) -> Response:
                 select(Device).where(Device.hall_id == hall.id).order_by(Device.id)  # type: ignore[arg-type]
             )
         ).scalars()
+        shown = [service_out(s, departments) for s in services]
         context = {
             "hall": hall,
             "settings": settings_out(hall),
             "departments": [
                 department_out(d) for d in sorted(departments.values(), key=lambda d: d.code)
             ],
-            "services": [service_out(s, departments) for s in services],
+            "services": shown,
+            "service_names": {s.code: s.name for s in shown},
             "windows": [await window_out(session, w) for w in windows],
             "staff": [await staff_out(session, u) for u in users],
             "devices": [await device_out(session, d) for d in devices],
