@@ -34,7 +34,7 @@ from .commitments import counts as commitment_counts
 from .figures import compliance_by
 from .models import Case
 from .responsibility import NO_OUTCOME_REASONS, first_responder_figures
-from .routes import LOOKUP_NOT_FOUND, check_case_access, lookup_throttle, principal_hall, year_out
+from .routes import check_case_access, lookup_throttle, principal_hall, year_out
 from .schemas import CaseDetailOut
 from .service import get_case, is_receipt_no
 from .views import case_detail, case_out, lookups, notice_counts, public_out
@@ -194,7 +194,7 @@ async def lookup_page(request: Request) -> Response:
                     case.check_code.encode(), check_code.encode()
                 ):
                     await lookup_throttle.failed(state.db, key, now)
-                    message, status = LOOKUP_NOT_FOUND, 404
+                    message, status = N_("受理编号或查询码不正确"), 404
                 else:
                     hall = await session.get(Hall, case.hall_id)
                     assert hall is not None and hall.id is not None

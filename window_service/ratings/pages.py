@@ -199,7 +199,6 @@ async def notice_page(request: Request) -> Response:
             "inspection": inspection,
             "items": items,
             "issued": local_time(hall, notice.issued_at),
-            "cn_date": inspections.cn_date,
             "visited": local_time(hall, inspection.visited_at),
             "staff": staff,
             "photos": [p.id for p in photos],

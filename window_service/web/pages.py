@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -132,9 +133,27 @@ def date_formatter(language: str) -> Callable[..., str]:
     locale = BABEL_LOCALES.get(language, BABEL_LOCALES[DEFAULT_LANGUAGE])
 
     def ldate(day: Any, skeleton: str = "yMMMMd") -> str:
+        if isinstance(day, str):
+            day = date.fromisoformat(day[:10])
         return str(format_skeleton(skeleton, day, locale=locale))
 
     return ldate
+
+
+def period_formatter(language: str) -> Callable[[str], str]:
+    """``lperiod("2026-12")`` for templates: a period code (day ``YYYY-MM-DD``, month
+    ``YYYY-MM``, quarter ``YYYY-Qn``) in the page's language: 2026年12月 / December 2026."""
+    ldate = date_formatter(language)
+
+    def lperiod(code: str) -> str:
+        code = str(code or "")
+        if len(code) == 7 and code[4:6] == "-Q" and code[6] in "1234":
+            return ldate(date(int(code[:4]), int(code[6]) * 3 - 2, 1), "yQQQ")
+        if len(code) == 7:
+            return ldate(code + "-01", "yMMMM")
+        return ldate(code) if code else ""
+
+    return lperiod
 
 
 def gettext_for(request: Request) -> Callable[[str], str]:
@@ -198,6 +217,7 @@ async def render(
         "ngettext": trans.ngettext,
         "js_catalog": js_catalog(language),
         "ldate": date_formatter(language),
+        "lperiod": period_formatter(language),
         **(context or {}),
     }
     response = templates_for(request).TemplateResponse(request, name, ctx, status_code=status)

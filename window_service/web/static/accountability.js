@@ -70,7 +70,7 @@
           });
           if (!r.ok) {
             var err = await r.json().catch(function () { return null; });
-            window.flash((files[i].name + "：") + (err && err.error ? err.error.message : r.status), "error");
+            window.flash((files[i].name + "：") + (err && err.error ? window.pageMessage(err.error.message) : r.status), "error");
           }
         }
         out.textContent = window.t("已保存：得分 %(t)s/%(m)s", { t: num(saved.total), m: num(saved.max_total) });

@@ -180,11 +180,11 @@
         if (err.code === "invalid_workbook" && problems.length) {
           result.textContent = t("发现 %(n)s 处错误，未写入任何内容。请修改工作簿后重新检查。", { n: problems.length });
           problems.forEach(function (p) {
-            row(errors, [p.sheet, t("第%(n)s行", { n: p.row }), p.column, p.message]);
+            row(errors, [p.sheet, t("第%(n)s行", { n: p.row }), p.column, pageMessage(p.message)]);
           });
           errors.hidden = false;
         } else {
-          showError({ message: err.message || t("请求失败"), status: response.status });
+          showError({ message: err.message ? pageMessage(err.message) : t("请求失败"), status: response.status });
         }
         return;
       }
