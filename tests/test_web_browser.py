@@ -131,6 +131,8 @@ async def test_terminal_calls_and_the_phone_follows(
     await terminal.keyboard.press("F9")  # 暂停
     await expect(terminal.locator("#window-status")).to_have_text("暂停服务")
     await expect(terminal.locator('[data-action="call"]')).to_be_disabled()
+    # the terminal takes F9 again once the pause has settled (the button is enabled)
+    await expect(terminal.locator('[data-action="pause"]')).to_be_enabled()
     await terminal.keyboard.press("F9")  # 恢复
     await expect(terminal.locator("#window-status")).to_have_text("服务中")
     await staff.close()
