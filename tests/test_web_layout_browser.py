@@ -252,3 +252,34 @@ async def test_statistics_fit_and_chart_at_office_and_laptop_sizes(
     assert heading.strip() == "Statistics", heading
     assert not watched.problems, watched.problems
     await context.close()
+
+
+async def test_admin_chooses_services_from_a_list_and_sees_each_save(
+    live_server: LiveServer, browser: Browser
+) -> None:
+    context, watched = await signed_in(browser, live_server, "admin", (1920, 1080), "/office/admin")
+    page = watched.page
+    edit = page.locator('#windows form[data-method="PATCH"]')
+    await edit.locator("select[name=id]").select_option(label="1号 ")
+    # the edit form starts from window 1's services, ticked; ticking another adds it second
+    await expect(edit.get_by_label("A · 户籍业务")).to_be_checked()
+    await edit.get_by_label("B · 不动产登记").check()
+    await expect(
+        edit.locator("label.pick", has_text="不动产登记").locator(".pick-order")
+    ).to_have_text("2")
+    await edit.get_by_role("button", name="保存窗口").click()
+    # the success message is still there after the page has reloaded with the result
+    await page.wait_for_load_state("load")
+    await expect(page.locator("#flash")).to_contain_text("窗口：已保存")
+    first = page.locator("#windows table tbody tr").first
+    await expect(first).to_contain_text("户籍业务、不动产登记")
+    await fits_the_screen(page)
+    # the page lists the codes an administrator types (代码 columns), but what the windows and
+    # staff tables and the choices show are names, not raw codes
+    shown = await page.evaluate(
+        "[...document.querySelectorAll('#windows tbody td:nth-child(4), #staff tbody"
+        " td:nth-child(6), fieldset.picks')].map(e => e.innerText).join(' ')"
+    )
+    assert not re.findall(r"[a-z]{3,}", shown), shown
+    assert not watched.problems, watched.problems
+    await context.close()

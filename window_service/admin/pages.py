@@ -70,6 +70,7 @@ async def admin_page(request: Request) -> Response:
             ],
             "services": shown,
             "service_names": {s.code: s.name for s in shown},
+            "department_names": {d.code: d.name for d in departments.values()},
             "windows": [await window_out(session, w) for w in windows],
             "staff": [await staff_out(session, u) for u in users],
             "devices": [await device_out(session, d) for d in devices],

@@ -41,7 +41,8 @@
     return h ? h.textContent.trim() : "";
   }
 
-  /* 所办事项: checkboxes; the order they are ticked in is the window's priority order. */
+  /* 所办事项, 分管部门: checkboxes; for a window's services the order they are ticked in is
+     the priority order. */
   function picked(fieldset) {
     return (fieldset.dataset.order || "").split(" ").filter(Boolean);
   }
@@ -61,11 +62,12 @@
     });
     // The edit form starts from the chosen window's current services.
     var form = fieldset.form || fieldset.closest("form");
+    var field = fieldset.dataset.picks;
     var which = form && form.querySelector("select[data-path-param]");
-    if (which && which.querySelector("option[data-services]")) {
+    if (which && which.querySelector("option[data-" + field + "]")) {
       var load = function () {
         var option = which.options[which.selectedIndex];
-        setPicked(fieldset, (option && option.dataset.services || "").split(" ").filter(Boolean));
+        setPicked(fieldset, (option && option.dataset[field] || "").split(" ").filter(Boolean));
       };
       which.addEventListener("change", load);
       load();
