@@ -154,8 +154,17 @@ async def test_terminal_at_1366x768(live_server: LiveServer, browser: Browser) -
     # the receipt names the clerk by name and 工号
     await expect(receipt.locator("body")).to_contain_text("张伟（工号 GH1003）")
 
-    # a correction notice too (it used to say "1号窗口 w1")
+    # the citizen's lookup in English gives its dates in English
     receipt_no = await page.locator("#case-last-no").text_content()
+    check_code = await page.locator("#case-last-code").text_content()
+    async with httpx.AsyncClient(base_url=live_server.url) as c:
+        english = await c.get(
+            "/lookup", params={"receipt_no": receipt_no, "check_code": check_code, "lang": "en"}
+        )
+    assert english.status_code == 200 and "Promised by" in english.text
+    assert not re.search(r"\d年\d", english.text), "a Chinese date on the English lookup"
+
+    # a correction notice too (it used to say "1号窗口 w1")
     await page.locator("#case-correction").click()
     form = page.locator("#case-correction-form")
     await form.locator("input[name=receipt_no]").fill(receipt_no or "")
