@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from ..api.errors import ApiError
 from ..auth.roles import ADMIN, HEAD, INSPECTOR
-from ..halls.lookup import business_day
+from ..halls.lookup import business_day, local_time
 from ..halls.models import Hall
 from ..state import app_state
 from ..web.pages import (
@@ -60,13 +60,20 @@ def _pct(value: float | None) -> float | None:
     return None if value is None else round(value * 100, 1)
 
 
-def charts(stats: Stats, today: date, _: Callable[[str], str]) -> list[dict[str, Any]]:
+def charts(stats: Stats, now: datetime, _: Callable[[str], str]) -> list[dict[str, Any]]:
     """What static/stats.js draws with ECharts: titles and series in the page's language.
-    Days after the hall's today are left out (they have no figures yet, not zero ones)."""
+    Days after the hall's today, and today's hours still to come, are left out (they have no
+    figures yet, not zero ones); ``now`` is the hall's local time."""
+    today = now.date()
     data = stats.as_dict()
     rows = data["rows"]
     out: list[dict[str, Any]] = []
-    hours = [h for h in data["hours"] if 7 <= h["hour"] <= 19 or h["tickets"]]
+    last_hour = now.hour if stats.period.first == today and stats.period.kind == "day" else 23
+    hours = [
+        h
+        for h in data["hours"]
+        if (7 <= h["hour"] <= 19 or h["tickets"]) and h["hour"] <= last_hour
+    ]
     out.append(
         {
             "title": _("各时段取号量与平均等候"),
@@ -159,7 +166,7 @@ async def stats_page(request: Request) -> Response:
         "period": period,
         "by": by,
         "by_labels": BY_LABELS,
-        "charts": charts(stats, today, gettext_for(request)),
+        "charts": charts(stats, local_time(hall, now), gettext_for(request)),
         "error": error,
         "today": today,
         "quarters": recent_quarters(today),

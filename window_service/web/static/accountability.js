@@ -44,6 +44,12 @@
       insForm.querySelectorAll("input[name^='score:']").forEach(function (i) { sum += Number(i.value) || 0; });
       $("ins-total").textContent = num(sum);
     };
+    var photos = $("ins-photos");
+    var showPhotos = function () {
+      var names = Array.prototype.map.call(photos.files, function (f) { return f.name; });
+      $("ins-photo-names").textContent = names.length ? names.join("、") : window.t("未选择照片");
+    };
+    photos.addEventListener("change", showPhotos);
     $("ins-template").addEventListener("change", renderItems);
     insForm.addEventListener("input", total);
     renderItems();
@@ -74,7 +80,8 @@
           }
         }
         out.textContent = window.t("已保存：得分 %(t)s/%(m)s", { t: num(saved.total), m: num(saved.max_total) });
-        insForm.querySelector("input[type=file]").value = "";
+        photos.value = "";
+        showPhotos();
         await refreshRecent();
         if (saved.notice) {
           out.className = "acc-result bad";
