@@ -5,18 +5,26 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-fast lint format bench clean migration schema-check i18n
+.PHONY: install install-run run test test-fast lint format bench clean migration schema-check i18n
 
+## What running the hall needs (make run): the package and its runtime dependencies only.
+$(BIN)/.installed-run: pyproject.toml
+	@if [ -f $(BIN)/.installed ] && [ $(BIN)/.installed -nt pyproject.toml ]; then touch $@; else \
+	  $(PYTHON) -m venv $(VENV) && $(BIN)/pip install -q -e . && touch $@; fi
+
+## Everything for tests, lint and the tools (make test, make lint …): the runtime plus [dev].
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
-	touch $@
+	touch $@ $(BIN)/.installed-run
+
+install-run: $(BIN)/.installed-run
 
 install: $(BIN)/.installed
 
 ## Start the hall on SQLite under var/ (migrates, seeds the demo hall, prints URLs and logins).
-run: install
+run: install-run
 	$(BIN)/window-service demo
 	$(BIN)/window-service serve --host $(HOST) --port $(PORT)
 

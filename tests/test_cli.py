@@ -248,3 +248,24 @@ def test_demo_refuses_a_weak_password(db_url: str, tmp_path: Path) -> None:
     r = run_cli(db_url, tmp_path, "demo", "--password", "12345678")
     assert r.returncode != 0
     assert "password too common" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_serve_prints_every_page_with_the_demo_device_keys(db_url: str, tmp_path: Path) -> None:
+    """What ``make run`` prints: the lookup and hall-settings pages too, and the kiosk and pad
+    addresses with the keys that work, not a placeholder."""
+    from tests.conftest import start_server
+    from window_service.seed import pad_key
+
+    key = "printed-kiosk-key-0123456789"
+    seeded = run_cli(
+        db_url, tmp_path, "demo", "--password", "Copper-Fjord-774", "--device-key", key
+    )
+    assert seeded.returncode == 0, seeded.stderr
+    server = start_server(db_url, tmp_path)
+    try:
+        printed = (tmp_path / f"server-{server.port}.log").read_text()
+    finally:
+        server.stop()
+    assert f"/kiosk/demo?key={key}" in printed
+    assert f"/pad/demo/1?key={pad_key(key, 1)}" in printed
+    assert "/lookup" in printed and "/office/admin" in printed and "<" not in printed

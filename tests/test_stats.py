@@ -11,7 +11,6 @@ import pytest
 from tests.conftest import login
 from tests.stats_support import busy_morning, open_hall
 from window_service.clock import FixedClock
-from window_service.stats.charts import Series, bar_chart, line_chart
 from window_service.stats.service import parse_period, quantile
 
 
@@ -80,11 +79,3 @@ def test_periods_and_quantiles() -> None:
     assert quantile([1, 2, 3, 4], 0.5) == 2.5
     assert quantile([5], 0.9) == 5
     assert quantile([], 0.5) is None
-
-
-def test_charts_are_escaped_svg() -> None:
-    svg = bar_chart("<script>", ["a&b", "c"], [Series("x<y", [1, None]), Series("z", [2.5, 3])])
-    assert svg.startswith("<svg") and svg.endswith("</svg>")
-    assert "<script>" not in svg and "&lt;script&gt;" in svg and "a&amp;b" in svg
-    line = line_chart("每日", ["1", "2", "3"], [Series("n", [1, None, 3])])
-    assert line.count("<circle") == 2

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -85,13 +87,27 @@ async def test_statistics_page(hall: tuple[httpx.AsyncClient, FixedClock]) -> No
     page = await client.get("/office/stats?period=2026-11&by=window")
     assert page.status_code == 200
     html = page.text
-    assert "效能统计" in html and "<svg" in html and "1号窗口" in html
+    assert "效能统计" in html and "1号窗口" in html
     assert "/api/v1/halls/demo/stats/export?period=2026-11&amp;by=window&amp;format=xlsx" in html
+    # the charts are drawn by the vendored ECharts from the data on the page, titled in Chinese
+    assert "/static/vendor/echarts/echarts.common.min.js" in html
+    charts = json.loads(html.split('id="stats-charts">', 1)[1].split("</script>", 1)[0])
+    assert [c["title"] for c in charts][:2] == ["各时段取号量与平均等候", "每日取号与办结"]
+    assert not any(re.search("[A-Za-z]{3}", c["title"]) for c in charts)
+    # the period is picked, not typed: a month input, a date input and a list of quarters
+    assert 'type="month" name="month" value="2026-11"' in html and 'type="date" name="day"' in html
+    picked = await client.get("/office/stats?kind=quarter&quarter=2026-Q4&by=hall")
+    assert picked.status_code == 200 and "2026年第4季度" in picked.text
+    # by hall the hall's row is the total: it is shown once, not again as 合计
+    assert picked.text.count('class="total"') == 1 and "合计" not in picked.text
+    english = await client.get("/office/stats?kind=month&month=2026-11&lang=en")
+    assert "November 2026" in english.text and "2026年11月" not in english.text
     office = await client.get("/office")
     assert "/office/stats" in office.text
-    # a mistyped period shows the error and the default month instead of failing
-    page = await client.get("/office/stats?period=2026-99")
-    assert page.status_code == 200 and "YYYY-MM" in page.text
+    # a mistyped period shows the error (in Chinese only) and the default month
+    page = await client.get("/office/stats?period=2026-99&lang=zh")
+    assert page.status_code == 200 and "统计期间无效" in page.text
+    assert "(" not in page.text.split('role="alert">', 1)[1].split("</p>", 1)[0]
 
 
 async def test_a_head_sees_their_departments_only(

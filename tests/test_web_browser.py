@@ -118,13 +118,21 @@ async def test_terminal_calls_and_the_phone_follows(
     await expect(terminal.locator('[data-action="call"]')).to_be_enabled()
     await terminal.keyboard.press("F1")
     await expect(terminal.locator("#current-number")).to_have_text(third["number"])
-    await terminal.keyboard.press("F5")  # 过号
+    await terminal.keyboard.press("F5")  # 过号 asks first: nothing happens yet
+    await expect(terminal.locator("#no-show-label")).to_have_text("再按 F5 确认过号")
+    await terminal.keyboard.press("Escape")  # changed one's mind
+    await expect(terminal.locator("#no-show-label")).to_have_text("过号")
+    await expect(terminal.locator("#current-number")).to_have_text(third["number"])
+    await terminal.keyboard.press("F5")
+    await terminal.keyboard.press("F5")  # the second press confirms
     await expect(terminal.locator("#current-number")).to_have_text("—")
     await expect(terminal.locator("#flash")).to_contain_text("已标记过号")
 
     await terminal.keyboard.press("F9")  # 暂停
     await expect(terminal.locator("#window-status")).to_have_text("暂停服务")
     await expect(terminal.locator('[data-action="call"]')).to_be_disabled()
+    # the terminal takes F9 again once the pause has settled (the button is enabled)
+    await expect(terminal.locator('[data-action="pause"]')).to_be_enabled()
     await terminal.keyboard.press("F9")  # 恢复
     await expect(terminal.locator("#window-status")).to_have_text("服务中")
     await staff.close()

@@ -22,21 +22,36 @@ if TYPE_CHECKING:
     from .halls.models import Hall
 
 
-def _urls(host: str, port: int) -> str:
+def _urls(host: str, port: int, kiosk_key: str = "") -> str:
+    """The demo hall's pages; the kiosk and pad addresses carry the real device keys when the
+    demo hall was seeded in this var/ (``demo`` keeps its credentials there), else they are
+    left out rather than shown with a placeholder."""
+    from .halls.demo import pad_key
+
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = f"http://{shown}:{port}"
-    return "\n".join(
-        [
-            f"  取号机 kiosk           {base}/kiosk/demo?key=<取号机密钥 kiosk key>  (once)",
-            f"  大厅综合屏 hall display {base}/display/demo",
-            f"  窗口屏 window display   {base}/display/demo/window/1",
-            f"  评价器 evaluator pad    {base}/pad/demo/1?key=<评价器密钥 pad key>  (once)",
-            f"  窗口叫号终端 terminal    {base}/terminal   (w1 … w8)",
-            f"  效能办 office          {base}/office     (office, head, admin)",
-            f"  电子公示栏 notice board  {base}/board/demo",
-            f"  API                    {base}/api/v1/openapi.json",
-        ]
-    )
+    lines = []
+    if kiosk_key:
+        lines.append(f"  取号机 kiosk           {base}/kiosk/demo?key={kiosk_key}  (once)")
+    lines += [
+        f"  大厅综合屏 hall display {base}/display/demo",
+        f"  窗口屏 window display   {base}/display/demo/window/1",
+    ]
+    if kiosk_key:
+        lines.append(
+            f"  评价器 evaluator pad    {base}/pad/demo/1?key={pad_key(kiosk_key, 1)}  (once)"
+        )
+    lines += [
+        f"  窗口叫号终端 terminal    {base}/terminal   (w1 … w8)",
+        f"  效能办 office          {base}/office     (office, head, admin)",
+        f"  大厅配置 hall settings   {base}/office/admin   (admin)",
+        f"  办件查询 case lookup     {base}/lookup",
+        f"  电子公示栏 notice board  {base}/board/demo",
+        f"  API                    {base}/api/v1/openapi.json",
+    ]
+    if not kiosk_key:
+        lines.append("  (取号机、评价器地址含设备密钥，运行 window-service demo 后显示)")
+    return "\n".join(lines)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -407,7 +422,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         get_settings.cache_clear()
     trusted = settings.trusted_proxies.strip()
     print("window_service 正在启动 (starting):")
-    print(_urls(args.host, args.port), flush=True)
+    from .halls.demo import load_saved
+
+    kiosk_key = str(load_saved(settings.var_dir).get("kiosk_key") or "")
+    print(_urls(args.host, args.port, kiosk_key), flush=True)
     uvicorn.run(
         "window_service.asgi:app",
         host=args.host,

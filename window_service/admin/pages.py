@@ -42,13 +42,16 @@ async def admin_page(request: Request) -> Response:
         windows = await queries.windows(session, hall.id)
         users = await queries.users(session, hall.id)
         devices = await queries.devices(session, hall.id)
+        shown = [service_out(s, departments) for s in services]
         context = {
             "hall": hall,
             "settings": settings_out(hall),
             "departments": [
                 department_out(d) for d in sorted(departments.values(), key=lambda d: d.code)
             ],
-            "services": [service_out(s, departments) for s in services],
+            "services": shown,
+            "service_names": {s.code: s.name for s in shown},
+            "department_names": {d.code: d.name for d in departments.values()},
             "windows": [await window_out(session, w) for w in windows],
             "staff": [await staff_out(session, u) for u in users],
             "devices": [await device_out(session, d) for d in devices],

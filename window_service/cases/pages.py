@@ -25,7 +25,7 @@ from ..state import app_state
 from ..web.pages import N_, OFFICE_LINKS, OfficeLink, error_page, render, require_page_user
 from . import deadlines as dl
 from . import queries
-from .access import LOOKUP_NOT_FOUND, check_case_access, look_up, principal_hall
+from .access import check_case_access, look_up, principal_hall
 from .calendar import load_calendar
 from .calendar_admin import calendar_status
 from .commitments import TicketTimes, times_for
@@ -183,7 +183,11 @@ async def lookup_page(request: Request) -> Response:
                 case = await look_up(state.db, session, receipt_no, check_code, now)
             except ApiError as refused:
                 status = refused.status
-                message = N_("查询次数过多，请稍后再试") if status == 429 else LOOKUP_NOT_FOUND
+                message = (
+                    N_("查询次数过多，请稍后再试")
+                    if status == 429
+                    else N_("受理编号或查询码不正确")
+                )
             else:
                 hall = await session.get(Hall, case.hall_id)
                 assert hall is not None and hall.id is not None

@@ -124,6 +124,8 @@ class NoticeOut(Output):
     materials: list[str]
     issued_at: str
     issued_by: str | None
+    #: 姓名（工号）of the staff member who issued the notice, as the printed notice names them.
+    issued_by_label: str = ""
     window: int | None
     breach: bool
     resumed_at: str | None

@@ -274,6 +274,7 @@ async def case_detail(
                 materials=list(n.materials),
                 issued_at=local_time(hall, n.issued_at).isoformat(),
                 issued_by=_username(lk, n.issued_by_id),
+                issued_by_label=_staff_label(lk, n.issued_by_id),
                 window=lk.windows[n.window_id].number if n.window_id in lk.windows else None,
                 breach=n.breach,
                 resumed_at=local_time(hall, n.resumed_at).isoformat() if n.resumed_at else None,

@@ -153,6 +153,8 @@ class RectificationOut(Output):
     department: str
     department_name: str
     staff: str | None
+    #: 姓名（工号）of the staff member concerned, as the office pages name them.
+    staff_label: str = ""
     opened_at: str
     inspection: int | None
     feedback: int | None = None

@@ -144,6 +144,11 @@ async def rectification_out(
         department=dept.code,
         department_name=dept.name,
         staff=staff.username if staff else None,
+        staff_label=(
+            f"{staff.display_name or staff.username}（{staff.staff_no}）"
+            if staff and staff.staff_no
+            else (staff.display_name or staff.username if staff else "")
+        ),
         opened_at=iso(hall, rect.opened_at) or "",
         inspection=rect.inspection_id,
         feedback=rect.feedback_id,

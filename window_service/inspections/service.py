@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ..accountability import config
 from ..api.errors import ApiError, invalid, not_found
@@ -383,3 +384,19 @@ async def add_photo(
     await tx.session.flush()
     tx.audit("inspection.photo", photo)
     return photo
+
+
+async def photos_by_inspection(
+    session: AsyncSession, inspection_ids: list[int]
+) -> dict[int, list[InspectionPhoto]]:
+    """The evidence photos of some visits, in upload order (for the office's thumbnails)."""
+    out: dict[int, list[InspectionPhoto]] = {i: [] for i in inspection_ids}
+    if inspection_ids:
+        rows = await session.execute(
+            select(InspectionPhoto)
+            .where(col(InspectionPhoto.inspection_id).in_(inspection_ids))
+            .order_by(col(InspectionPhoto.id))
+        )
+        for photo in rows.scalars():
+            out[photo.inspection_id].append(photo)
+    return out

@@ -7,6 +7,7 @@ the JSON API (static/accountability.js, with the session cookie and CSRF header)
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -18,6 +19,7 @@ from ..accountability.periods import current_month
 from ..api.dates import ascii_int
 from ..api.errors import ApiError
 from ..audit import anchors as audit_anchors
+from ..auth.models import User
 from ..auth.roles import ADMIN, HEAD, INSPECTOR
 from ..feedback import policy
 from ..halls.lookup import business_day, get_hall, local_time
@@ -87,10 +89,13 @@ async def inspections_page(request: Request) -> Response:
         staff = await inspection_queries.staff(session, hall.id)
         recent = await inspection_queries.inspections(session, hall.id, None, None, 20)
         numbers = {w.id: w.number for w in windows}
+        photos = await inspections.photos_by_inspection(session, [i.id or 0 for i in recent])
         notices = {
             n.inspection_id: n for n in await inspection_queries.notices(session, hall.id, None)
         }
         now = state.clock.now()
+    today = business_day(hall, now)
+    people = {u.id: u for u in staff if u.id is not None}
     return await render(
         request,
         "accountability/inspections.html",
@@ -113,11 +118,16 @@ async def inspections_page(request: Request) -> Response:
                     "notice_number": inspections.notice_number(notices[i.id])
                     if i.id in notices
                     else "",
+                    "staff": people.get(i.staff_id or 0),
+                    "photos": [p.id for p in photos.get(i.id or 0, [])],
                 }
                 for i in recent
             ],
             "now_local": local_time(hall, now).strftime("%Y-%m-%dT%H:%M"),
-            "today": business_day(hall, now),
+            "today": today,
+            # the plan's default week: the Monday after the hall's today (not the browser's)
+            "next_monday": today + timedelta(days=7 - today.weekday()),
+            "this_monday": today - timedelta(days=today.weekday()),
         },
     )
 
@@ -143,6 +153,10 @@ async def notice_page(request: Request) -> Response:
         window = await session.get(Window, inspection.window_id)
         template = await session.get(InspectionTemplate, inspection.template_id)
         assert template is not None
+        staff = await session.get(User, inspection.staff_id) if inspection.staff_id else None
+        photos = (await inspections.photos_by_inspection(session, [notice.inspection_id]))[
+            notice.inspection_id
+        ]
     items: list[dict[str, Any]] = [
         {**item, "score": inspection.scores.get(item["code"])} for item in template.items
     ]
@@ -158,8 +172,11 @@ async def notice_page(request: Request) -> Response:
             "inspection": inspection,
             "items": items,
             "issued": local_time(hall, notice.issued_at),
-            "cn_date": inspections.cn_date,
             "visited": local_time(hall, inspection.visited_at),
+            "staff": staff,
+            "photos": [p.id for p in photos],
+            # the photo endpoint serves the office (inspector, admin); a head sees the count
+            "can_see_photos": user.role in (INSPECTOR, ADMIN),
         },
     )
 

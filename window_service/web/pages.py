@@ -23,10 +23,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from babel.dates import format_skeleton
 from babel.support import NullTranslations, Translations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -84,6 +86,9 @@ QUEUE_LABEL_TEXTS = (
     *(N_("70岁以上老人"), N_("残疾人"), N_("孕妇"), N_("军人")),
 )
 
+#: Statuses and stages of a rectification (feedback.service), as the office pages show them.
+RECTIFICATION_LABEL_TEXTS = (N_("待核实"), N_("待整改"), N_("待回访"), N_("已撤销"))
+
 #: The five levels of 好差评 (GB/T 39734), as the rating pages show them.
 RATING_LABEL_TEXTS = (N_("非常满意"), N_("满意"), N_("基本满意"), N_("不满意"), N_("非常不满意"))
 
@@ -117,6 +122,39 @@ def page_language(request: Request) -> str:
     if cookie in LANGUAGES:
         return str(cookie)
     return DEFAULT_LANGUAGE
+
+
+#: Babel locales of the page languages (dates: 2026年12月2日 / December 2, 2026).
+BABEL_LOCALES = {"zh": "zh_CN", "en": "en"}
+
+
+def date_formatter(language: str) -> Callable[..., str]:
+    """``ldate(day, skeleton="yMMMMd")`` for templates: a date in the page's language
+    (skeletons: ``yMMMMd`` a day, ``yMMMM`` a month, ``yQQQ`` a quarter, ``MMMd`` no year)."""
+    locale = BABEL_LOCALES.get(language, BABEL_LOCALES[DEFAULT_LANGUAGE])
+
+    def ldate(day: Any, skeleton: str = "yMMMMd") -> str:
+        if isinstance(day, str):
+            day = date.fromisoformat(day[:10])
+        return str(format_skeleton(skeleton, day, locale=locale))
+
+    return ldate
+
+
+def period_formatter(language: str) -> Callable[[str], str]:
+    """``lperiod("2026-12")`` for templates: a period code (day ``YYYY-MM-DD``, month
+    ``YYYY-MM``, quarter ``YYYY-Qn``) in the page's language: 2026年12月 / December 2026."""
+    ldate = date_formatter(language)
+
+    def lperiod(code: str) -> str:
+        code = str(code or "")
+        if len(code) == 7 and code[4:6] == "-Q" and code[6] in "1234":
+            return ldate(date(int(code[:4]), int(code[6]) * 3 - 2, 1), "yQQQ")
+        if len(code) == 7:
+            return ldate(code + "-01", "yMMMM")
+        return ldate(code) if code else ""
+
+    return lperiod
 
 
 def gettext_for(request: Request) -> Callable[[str], str]:
@@ -179,6 +217,8 @@ async def render(
         "gettext": trans.gettext,
         "ngettext": trans.ngettext,
         "js_catalog": js_catalog(language),
+        "ldate": date_formatter(language),
+        "lperiod": period_formatter(language),
         **(context or {}),
     }
     response = templates_for(request).TemplateResponse(request, name, ctx, status_code=status)

@@ -44,6 +44,12 @@
       insForm.querySelectorAll("input[name^='score:']").forEach(function (i) { sum += Number(i.value) || 0; });
       $("ins-total").textContent = num(sum);
     };
+    var photos = $("ins-photos");
+    var showPhotos = function () {
+      var names = Array.prototype.map.call(photos.files, function (f) { return f.name; });
+      $("ins-photo-names").textContent = names.length ? names.join("、") : window.t("未选择照片");
+    };
+    photos.addEventListener("change", showPhotos);
     $("ins-template").addEventListener("change", renderItems);
     insForm.addEventListener("input", total);
     renderItems();
@@ -70,10 +76,13 @@
           });
           if (!r.ok) {
             var err = await r.json().catch(function () { return null; });
-            window.flash((files[i].name + "：") + (err && err.error ? err.error.message : r.status), "error");
+            window.flash((files[i].name + "：") + (err && err.error ? window.pageMessage(err.error.message) : r.status), "error");
           }
         }
         out.textContent = window.t("已保存：得分 %(t)s/%(m)s", { t: num(saved.total), m: num(saved.max_total) });
+        photos.value = "";
+        showPhotos();
+        await refreshRecent();
         if (saved.notice) {
           out.className = "acc-result bad";
           out.textContent += window.t("，低于合格线，已签发督查通知书 %(n)s", { n: saved.notice.number });
@@ -84,11 +93,20 @@
     });
   }
 
+  /* The recent visits as the server renders them (with thumbnails), without a reload. */
+  async function refreshRecent() {
+    var body = $("recent-body");
+    if (!body) return;
+    var r = await fetch(location.pathname, { credentials: "same-origin" });
+    if (!r.ok) return;
+    var doc = new DOMParser().parseFromString(await r.text(), "text/html");
+    var fresh = doc.getElementById("recent-body");
+    if (fresh) body.replaceWith(document.importNode(fresh, true));
+  }
+
   var planForm = $("plan-form");
   if (planForm) {
-    var monday = new Date();
-    monday.setDate(monday.getDate() + ((8 - monday.getDay()) % 7 || 7));
-    planForm.week_start.value = monday.toISOString().slice(0, 10);
+    // The default week (the Monday after the hall's today) comes with the page.
     var showPlan = function (p) {
       var box = $("plans");
       box.textContent = "";
@@ -130,11 +148,15 @@
       var card = el("article", null, "rect" + (r.overdue ? " is-overdue" : ""));
       card.dataset.id = r.id;
       var title = r.kind === "feedback"
-        ? window.t("差评 %(t)s · %(w)s号窗口 · %(l)s", { t: r.ticket, w: r.window, l: r.rating_label })
+        ? window.t("差评 %(t)s · %(w)s号窗口 · %(l)s", { t: r.ticket, w: r.window, l: window.t(r.rating_label || "") })
         : window.t("督查通知书整改 · %(w)s号窗口", { w: r.window });
+      if (r.staff_label) title += " · " + r.staff_label;
       card.appendChild(el("h3", title));
-      var meta = window.t("%(d)s · 期限 %(due)s · %(s)s（%(stage)s）", {
-        d: r.department_name, due: r.due, s: r.status_label, stage: r.stage_label });
+      // The stage only while the case is open (a closed one is at stage 已办结 too).
+      var state = r.status === "open"
+        ? window.t("%(s)s（%(stage)s）", { s: window.t(r.status_label), stage: window.t(r.stage_label) })
+        : window.t(r.status_label);
+      var meta = window.t("%(d)s · 期限 %(due)s · %(state)s", { d: r.department_name, due: r.due, state: state });
       card.appendChild(el("p", meta + (r.overdue ? " · " + window.t("已逾期") : ""), r.overdue ? "overdue" : "muted"));
       if (r.comment || r.tags.length) card.appendChild(el("p", window.t("群众意见：") + [r.tags.join("、"), r.comment].filter(Boolean).join(" — ")));
       if (r.contact) card.appendChild(el("p", window.t("联系电话：") + r.contact));

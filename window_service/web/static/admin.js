@@ -20,11 +20,59 @@
   var done = document.getElementById("device-key-done");
   if (done) done.addEventListener("click", function () { location.reload(); });
 
-  function after(result) {
+  /* After a save the page reloads to show the result; the success message is carried over
+     the reload (sessionStorage), so it stays in view long enough to be read. */
+  var SAVED = "admin-saved";
+  function after(result, what) {
     if (result && result.key) { showKey(result.key); return; }
-    flash(t("已保存"), "ok");
-    setTimeout(function () { location.reload(); }, 800);
+    var text = what ? t("%(what)s：已保存", { what: what }) : t("已保存");
+    flash(text, "ok");
+    try { sessionStorage.setItem(SAVED, text); } catch (e) { /* private mode: no carry-over */ }
+    setTimeout(function () { location.reload(); }, 600);
   }
+  try {
+    var saved = sessionStorage.getItem(SAVED);
+    if (saved) { sessionStorage.removeItem(SAVED); flash(saved, "ok"); }
+  } catch (e) { /* no sessionStorage */ }
+
+  function sectionTitle(node) {
+    var section = node.closest("section");
+    var h = section && section.querySelector("h2");
+    return h ? h.textContent.trim() : "";
+  }
+
+  /* 所办事项, 分管部门: checkboxes; for a window's services the order they are ticked in is
+     the priority order. */
+  function picked(fieldset) {
+    return (fieldset.dataset.order || "").split(" ").filter(Boolean);
+  }
+  function setPicked(fieldset, codes) {
+    fieldset.dataset.order = codes.join(" ");
+    fieldset.querySelectorAll("input[type=checkbox]").forEach(function (box) {
+      var at = codes.indexOf(box.value);
+      box.checked = at >= 0;
+      box.closest("label").querySelector(".pick-order").textContent = at >= 0 ? String(at + 1) : "";
+    });
+  }
+  document.querySelectorAll("fieldset[data-picks]").forEach(function (fieldset) {
+    fieldset.addEventListener("change", function (ev) {
+      var codes = picked(fieldset).filter(function (c) { return c !== ev.target.value; });
+      if (ev.target.checked) codes.push(ev.target.value);
+      setPicked(fieldset, codes);
+    });
+    // The edit form starts from the chosen window's current services.
+    var form = fieldset.form || fieldset.closest("form");
+    var field = fieldset.dataset.picks;
+    var which = form && form.querySelector("select[data-path-param]");
+    if (which && which.querySelector("option[data-" + field + "]")) {
+      var load = function () {
+        var option = which.options[which.selectedIndex];
+        setPicked(fieldset, (option && option.dataset[field] || "").split(" ").filter(Boolean));
+      };
+      which.addEventListener("change", load);
+      load();
+    }
+  });
 
   document.querySelectorAll("form.admin-form").forEach(function (form) {
     form.addEventListener("submit", async function (ev) {
@@ -45,8 +93,12 @@
         if (empty && (omitEmpty || v === null)) return;
         body[field.name] = v;
       });
+      form.querySelectorAll("fieldset[data-picks]").forEach(function (fieldset) {
+        var codes = picked(fieldset);
+        if (codes.length || !omitEmpty) body[fieldset.dataset.picks] = codes;
+      });
       try {
-        after(await api(form.getAttribute("data-method"), path, body));
+        after(await api(form.getAttribute("data-method"), path, body), sectionTitle(form));
       } catch (err) { showError(err); }
     });
   });
@@ -61,7 +113,7 @@
         body.reason = reason.trim();
       }
       try {
-        after(await api(button.getAttribute("data-method"), button.getAttribute("data-path"), body));
+        after(await api(button.getAttribute("data-method"), button.getAttribute("data-path"), body), sectionTitle(button));
       } catch (err) { showError(err); }
     });
   });
@@ -130,11 +182,11 @@
         if (err.code === "invalid_workbook" && problems.length) {
           result.textContent = t("发现 %(n)s 处错误，未写入任何内容。请修改工作簿后重新检查。", { n: problems.length });
           problems.forEach(function (p) {
-            row(errors, [p.sheet, t("第%(n)s行", { n: p.row }), p.column, p.message]);
+            row(errors, [p.sheet, t("第%(n)s行", { n: p.row }), p.column, pageMessage(p.message)]);
           });
           errors.hidden = false;
         } else {
-          showError({ message: err.message || t("请求失败"), status: response.status });
+          showError({ message: err.message ? pageMessage(err.message) : t("请求失败"), status: response.status });
         }
         return;
       }

@@ -5,7 +5,8 @@
  *   await api("POST", "/api/v1/windows/3/call-next", body?)
  *                                -> parsed JSON (or null for 204); sends the session cookie and
  *                                  the X-CSRF-Token header; on 4xx/5xx throws ApiError whose
- *                                  .message is the contract's Chinese message
+ *                                  .message is the contract's message in the page's language
+ *                                  (the Chinese half on Chinese pages, the English on English)
  *   flash(text, kind)            -> a banner at the top ("error" | "ok" | "info"); kind "error"
  *                                  stays until dismissed or replaced
  *   showError(err)               -> flash(err.message, "error")
@@ -26,6 +27,16 @@
       out = out.replace(/%\((\w+)\)s/g, function (_, k) { return values[k] == null ? "" : String(values[k]); });
     }
     return out;
+  }
+
+  /* API messages are bilingual for integrators, "中文说明 (English text)": a page shows the
+     half in its own language (a message without the pair is shown as it is). */
+  var english = /^en\b/.test(document.documentElement.lang || "");
+  function pageMessage(text) {
+    var m = /^([\s\S]*?[^\x00-\x7f][\s\S]*?)\s*\(([^()]*[A-Za-z][^()]*)\)\s*$/.exec(String(text || ""));
+    if (!m) return text;
+    if (!english) return m[1];
+    return m[2].charAt(0).toUpperCase() + m[2].slice(1);
   }
 
   function csrfToken() {
@@ -60,7 +71,7 @@
     try { data = await response.json(); } catch (e) { data = null; }
     if (!response.ok) {
       var err = data && data.error ? data.error : {};
-      var message = err.message || (t("请求失败") + " (" + response.status + ")");
+      var message = err.message ? pageMessage(err.message) : t("请求失败") + " " + response.status;
       if (response.status === 401) message = t("登录已失效，请重新登录");
       throw new ApiError(response.status, err.code || "error", message);
     }
@@ -168,6 +179,7 @@
   window.ApiError = ApiError;
   window.flash = flash;
   window.showError = showError;
+  window.pageMessage = pageMessage;
   window.liveSocket = liveSocket;
   window.fmtTime = fmtTime;
   window.fmtMinutes = fmtMinutes;

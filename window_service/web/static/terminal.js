@@ -60,6 +60,7 @@
     $("recall-count").textContent = cur && cur.status === "called" ? "(" + recalls + ")" : "";
     $("current-empty").hidden = !!cur;
 
+    if (noShowArmed !== null && !(cur && cur.id === noShowArmed && cur.status === "called")) disarmNoShow();
     var s = cur ? cur.status : null;
     var enabled = {
       call: !cur && w.status === "open",
@@ -189,7 +190,11 @@
     },
     start: function () { return run(function () { return api("POST", ticketPath("start")); }); },
     finish: function () { openDialog("finish-dialog", state.current.number); },
+    /* 过号 sits beside 办结: the first press only arms it, a second press (F5 or a click)
+       within a few seconds confirms; anything else, Esc or the timeout disarms it. */
     "no-show": function () {
+      if (noShowArmed !== state.current.id) { armNoShow(); return; }
+      disarmNoShow();
       return run(async function () {
         var tk = await api("POST", ticketPath("no-show"));
         flash(tk.number + " " + t("已标记过号"), "info");
@@ -228,6 +233,27 @@
       });
     }
   };
+
+  var NO_SHOW_SECONDS = 5;
+  var noShowArmed = null;
+  var noShowTimer = null;
+  function armNoShow() {
+    noShowArmed = state.current.id;
+    var b = button("no-show");
+    b.classList.add("is-armed");
+    $("no-show-label").textContent = t("再按 F5 确认过号");
+    flash(t("确认将 %(n)s 标记为过号？%(s)s 秒内再按 F5 确认，按 Esc 取消", {
+      n: state.current.number, s: NO_SHOW_SECONDS }), "info");
+    noShowTimer = setTimeout(disarmNoShow, NO_SHOW_SECONDS * 1000);
+  }
+  function disarmNoShow() {
+    if (noShowTimer) clearTimeout(noShowTimer);
+    noShowTimer = null;
+    if (noShowArmed === null) return;
+    noShowArmed = null;
+    button("no-show").classList.remove("is-armed");
+    $("no-show-label").textContent = t("过号");
+  }
 
   function doFinish(outcome, label) {
     closeDialogs();
@@ -270,6 +296,7 @@
   document.querySelectorAll("#actions [data-action]").forEach(function (b) {
     b.addEventListener("click", function () {
       var a = b.dataset.action;
+      if (a !== "no-show") disarmNoShow();
       if (actions[a]) actions[a]();
     });
   });
@@ -292,6 +319,10 @@
       return; // Esc closes the dialog natively
     }
     var b = keys[ev.key];
+    if (noShowArmed !== null && (!b || b !== button("no-show"))) {
+      disarmNoShow();
+      if (ev.key === "Escape") { flash(t("已取消过号"), "info"); return; }
+    }
     if (!b) return;
     // Function keys belong to the terminal here (F1 help, F5 reload … are not wanted).
     ev.preventDefault();
