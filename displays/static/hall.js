@@ -164,7 +164,7 @@
     var cols = Math.max(1, Math.ceil(per / rows));
     box.style.setProperty("--cols", String(cols));
     box.style.setProperty("--rows", String(rows));
-    box.style.setProperty("--band", rows === 1 ? "11vh" : "18vh");
+    box.style.setProperty("--band", rows === 1 ? "12vh" : "20vh");
     document.getElementById("waiting-page").textContent = pages > 1 ? waitPage + 1 + "/" + pages : "";
     prefixes.slice(waitPage * per, waitPage * per + per).forEach(function (prefix) {
       var s = byPrefix[prefix];
@@ -173,15 +173,12 @@
       chip.dataset.prefix = prefix;
       chip.appendChild(el("span", "hd-wait-prefix", prefix));
       chip.appendChild(el("span", "hd-wait-name", s ? s.name : ""));
-      var line = el("span", "hd-wait-line");
       var countText = el("span", "hd-wait-count", "等候 ");
       countText.appendChild(el("b", null, String(count)));
       countText.appendChild(document.createTextNode(" 人"));
-      line.appendChild(countText);
-      if (s && count > 0 && s.estimated_wait_minutes > 0) {
-        line.appendChild(el("span", "hd-wait-est", "约" + s.estimated_wait_minutes + "分钟"));
-      }
-      chip.appendChild(line);
+      chip.appendChild(countText);
+      var wait = s && count > 0 && s.estimated_wait_minutes > 0;
+      chip.appendChild(el("span", "hd-wait-est", wait ? "约" + s.estimated_wait_minutes + "分钟" : ""));
       box.appendChild(chip);
     });
   }
