@@ -115,6 +115,8 @@
     var grid = document.getElementById("windows");
     grid.textContent = "";
     var numbers = Object.keys(state.windows).map(Number);
+    // a big hall's windows get more of the screen; the calls column stays the largest text
+    body.classList.toggle("many-windows", numbers.length > 40);
     fitGrid(grid, numbers.length, 2.1);
     numbers
       .sort(function (a, b) {
@@ -164,7 +166,7 @@
     var cols = Math.max(1, Math.ceil(per / rows));
     box.style.setProperty("--cols", String(cols));
     box.style.setProperty("--rows", String(rows));
-    box.style.setProperty("--band", rows === 1 ? "12vh" : "20vh");
+    box.style.setProperty("--band", rows === 1 ? "12vh" : "18vh");
     document.getElementById("waiting-page").textContent = pages > 1 ? waitPage + 1 + "/" + pages : "";
     prefixes.slice(waitPage * per, waitPage * per + per).forEach(function (prefix) {
       var s = byPrefix[prefix];

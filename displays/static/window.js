@@ -111,14 +111,12 @@
     getJson("/api/v1/halls/" + encodeURIComponent(hall) + "/board")
       .then(function (board) {
         if (!board) return;
-        var mine = board.staff.filter(function (p) {
-          return p.window === number;
-        });
-        // the one on duty here first (calling puts a staff member on duty)
-        mine.sort(function (a, b) {
-          return (b.on_duty ? 1 : 0) - (a.on_duty ? 1 : 0);
-        });
-        state.staff = mine[0] || null;
+        // this window's staff member, once on duty (calling puts them on duty); an absent
+        // colleague is not shown as serving here
+        state.staff =
+          board.staff.filter(function (p) {
+            return p.window === number && p.on_duty;
+          })[0] || null;
         state.published = !!board.period;
         renderStaff();
       })
