@@ -119,9 +119,7 @@
     body.classList.toggle("many-windows", numbers.length > 40);
     fitGrid(grid, numbers.length, 2.1);
     numbers
-      .sort(function (a, b) {
-        return a - b;
-      })
+      .sort(function (a, b) { return a - b; })
       .forEach(function (number) {
         var w = state.windows[number];
         var card = el("div", "hd-window status-" + w.status);
@@ -146,17 +144,11 @@
     var box = document.getElementById("waiting");
     box.textContent = "";
     var byPrefix = {};
-    state.services.forEach(function (s) {
-      byPrefix[s.prefix] = s;
-    });
+    state.services.forEach(function (s) { byPrefix[s.prefix] = s; });
     var prefixes = Object.keys(state.waiting);
-    state.services.forEach(function (s) {
-      if (prefixes.indexOf(s.prefix) < 0) prefixes.push(s.prefix);
-    });
+    state.services.forEach(function (s) { if (prefixes.indexOf(s.prefix) < 0) prefixes.push(s.prefix); });
     if (state.zonePrefixes) {
-      prefixes = prefixes.filter(function (p) {
-        return state.zonePrefixes.indexOf(p) >= 0;
-      });
+      prefixes = prefixes.filter(function (p) { return state.zonePrefixes.indexOf(p) >= 0; });
     }
     prefixes.sort();
     var pages = Math.max(1, Math.ceil(prefixes.length / QUEUES_PER_PAGE));
@@ -345,16 +337,12 @@
     return fetch("/api/v1/halls/" + encodeURIComponent(hall) + "/services", {
       headers: { Accept: "application/json" },
     })
-      .then(function (r) {
-        return r.ok ? r.json() : null;
-      })
+      .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (list) {
         if (!Array.isArray(list)) return;
         state.services = list;
         if (counts) {
-          list.forEach(function (s) {
-            state.waiting[s.prefix] = s.waiting;
-          });
+          list.forEach(function (s) { state.waiting[s.prefix] = s.waiting; });
         }
         renderWaiting();
       })
@@ -399,9 +387,7 @@
   banner.hidden = false;
   tickClock();
   setInterval(tickClock, 1000);
-  setInterval(function () {
-    loadServices(false);
-  }, 60000);
+  setInterval(function () { loadServices(false); }, 60000);
   setInterval(function () {
     waitPage += 1;
     renderWaiting();
