@@ -60,8 +60,8 @@ async def _flow(server: LiveServer, db_url: str, tmp_path: Path, browser: Any) -
         await display.goto(f"{base}/display/demo")
         await wait_until(display, "window.hallDisplay && window.hallDisplay.connected")
         await display.wait_for_selector(".hd-window >> nth=7")
-        await display.click("#voice-enable")  # 点击启用语音播报
-        assert await display.is_hidden("#voice-overlay")
+        await display.click("#voice-enable")  # the corner badge 语音未开启 · 点此开启
+        assert await display.is_hidden("#voice-enable")  # the corner badge goes
         # clips in order: letters by name, ticket digits one by one, window numbers as numbers
         clips = await display.evaluate("Announcer.phraseClips('B012', 12)")
         assert clips == [

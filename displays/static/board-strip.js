@@ -7,6 +7,9 @@
  * GET /api/v1/halls/{hall}/board every 5 minutes and pages through the staff with published
  * stars (a few at a time, every 8 s). Nothing is shown before a month has been published.
  * A page may pause it while a call is announced: window.boardStrip.pause(ms).
+ * Its look is in display.css (the pages' CSP allows no inline <style>). The stars are drawn
+ * as ★ (earned) and ☆ (not earned), so the verdict reads right even without colours; staff
+ * whose month has no stars (too little evidence) are not shown.
  */
 (function () {
   "use strict";
@@ -22,14 +25,6 @@
   var page = 0;
   var pausedUntil = 0;
 
-  var style = document.createElement("style");
-  style.textContent =
-    ".board-strip{display:flex;gap:3vw;align-items:center;justify-content:center;padding:.6vh 2vw;" +
-    "background:#0f1e36;color:#f4f6fa;font-size:2.6vh;white-space:nowrap;overflow:hidden}" +
-    ".board-strip .bs-title{color:#ffd666;font-weight:700}" +
-    ".board-strip .bs-stars{color:#ffcc33;letter-spacing:.1em;margin-left:.5em}" +
-    ".board-strip .bs-off{color:#3d5175}";
-  document.head.appendChild(style);
   box.classList.add("board-strip");
   box.hidden = true;
 
@@ -40,17 +35,28 @@
     return n;
   }
 
+  /* A zone's display (hall.js with ?zone=) shows the staff of that zone's windows only. */
+  function here() {
+    var display = window.hallDisplay;
+    if (!display || !display.zone) return people;
+    return people.filter(function (p) { return p.window && display.state.windows[p.window]; });
+  }
+
   function render() {
-    if (!people.length) { box.hidden = true; return; }
+    var list = here();
+    if (!list.length) { box.hidden = true; return; }
     if (Date.now() < pausedUntil) return;
-    var start = (page * PAGE) % people.length;
-    var shown = people.slice(start, start + PAGE);
+    var start = (page * PAGE) % list.length;
+    var shown = list.slice(start, start + PAGE);
     box.textContent = "";
     box.appendChild(el("span", "bs-title", period + "星级评定"));
     shown.forEach(function (p) {
       var item = el("span", "bs-item", p.name + (p.window ? "（" + p.window + "号窗口）" : ""));
+      item.dataset.username = p.username;
       var stars = el("span", "bs-stars", "★".repeat(p.stars));
-      stars.appendChild(el("span", "bs-off", "★".repeat(5 - p.stars)));
+      stars.dataset.stars = String(p.stars);
+      stars.setAttribute("aria-label", p.stars + "星");
+      stars.appendChild(el("span", "bs-off", "☆".repeat(5 - p.stars)));
       item.appendChild(stars);
       box.appendChild(item);
     });
@@ -65,7 +71,7 @@
         if (!data) return;
         period = data.period_label || "";
         people = data.staff
-          .filter(function (p) { return p.stars; })
+          .filter(function (p) { return typeof p.stars === "number" && p.stars >= 1 && p.stars <= 5; })
           .sort(function (a, b) { return (b.score || 0) - (a.score || 0); });
         render();
       })
@@ -75,6 +81,9 @@
   window.boardStrip = {
     pause: function (ms) { pausedUntil = Date.now() + (ms || 15000); },
     reload: load,
+    /* the next few staff now (operators and tests) */
+    turn: function () { pausedUntil = 0; render(); },
+    get people() { return people; },
   };
   load();
   setInterval(load, REFRESH_MS);

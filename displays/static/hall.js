@@ -15,7 +15,11 @@
   var hall = body.dataset.hall;
   var params = new URLSearchParams(location.search);
   var zone = body.dataset.zone || params.get("zone") || "";
-  var RECENT = 8;
+  var RECENT = 7; // the latest call and six before it
+  var QUEUES_PER_PAGE = 16; // more queues than this take turns (pages of the waiting band)
+  var QUEUE_COLUMNS = 8;
+  var QUEUE_TURN_MS = 10000;
+  var waitPage = 0;
   var FRESH_CALL_MS = 120000; // replayed calls older than this are shown, not announced
   var STATUS = {
     open: "空闲",
@@ -37,7 +41,8 @@
   };
 
   var announcer = new window.Announcer(params.get("voice") || "auto");
-  var overlay = document.getElementById("voice-overlay");
+  // a small corner badge while the browser keeps sound off (no dimming: the hall reads on)
+  var voiceBadge = document.getElementById("voice-enable");
 
   function el(tag, cls, text) {
     var node = document.createElement(tag);
@@ -46,16 +51,16 @@
     return node;
   }
 
-  function showOverlay() {
-    if (announcer.locked && announcer.mode !== "off") overlay.hidden = false;
+  function showVoiceBadge() {
+    if (announcer.locked && announcer.mode !== "off") voiceBadge.hidden = false;
   }
 
-  announcer.onlock = showOverlay;
-  document.getElementById("voice-enable").addEventListener("click", function () {
+  announcer.onlock = showVoiceBadge;
+  voiceBadge.addEventListener("click", function () {
     announcer.unlock();
-    overlay.hidden = true;
+    voiceBadge.hidden = true;
   });
-  if (announcer.locked && announcer.mode !== "off") showOverlay();
+  showVoiceBadge();
 
   /* ---------- rendering ---------- */
 
@@ -80,14 +85,13 @@
     if (call.zone && call.text && call.text.indexOf(call.zone) >= 0) {
       box.appendChild(el("div", "hd-latest-zone", "请到 " + call.zone));
     }
+    box.appendChild(el("div", "hd-latest-ticket", call.ticket));
     var line = el("div", "hd-latest-text");
-    line.appendChild(document.createTextNode("请 "));
-    line.appendChild(el("span", "hd-latest-ticket", call.ticket));
-    line.appendChild(document.createTextNode(" 号到 "));
+    line.appendChild(document.createTextNode("请到 "));
     line.appendChild(el("span", "hd-latest-window", String(call.window)));
     line.appendChild(document.createTextNode(" 号窗口办理"));
     box.appendChild(line);
-    if (call.recall) box.appendChild(el("div", "hd-tag", "重呼 (recall)"));
+    if (call.recall) box.appendChild(el("div", "hd-tag", "重呼"));
     box.classList.remove("flash");
     void box.offsetWidth; // restart the animation
     box.classList.add("flash");
@@ -97,7 +101,8 @@
     var list = document.getElementById("recent-calls");
     list.textContent = "";
     state.recent.slice(1, RECENT).forEach(function (call) {
-      var li = el("li");
+      var li = el("li", call.recall ? "recall" : "");
+      li.dataset.ticket = call.ticket;
       li.appendChild(el("span", "hd-recent-ticket", call.ticket));
       li.appendChild(el("span", "hd-recent-arrow", "→"));
       li.appendChild(el("span", "hd-recent-window", call.window + "号窗口"));
@@ -109,18 +114,19 @@
   function renderWindows() {
     var grid = document.getElementById("windows");
     grid.textContent = "";
-    Object.keys(state.windows)
-      .map(Number)
-      .sort(function (a, b) {
-        return a - b;
-      })
+    var numbers = Object.keys(state.windows).map(Number);
+    // a big hall's windows get more of the screen; the calls column stays the largest text
+    body.classList.toggle("many-windows", numbers.length > 40);
+    fitGrid(grid, numbers.length, 2.1);
+    numbers
+      .sort(function (a, b) { return a - b; })
       .forEach(function (number) {
         var w = state.windows[number];
         var card = el("div", "hd-window status-" + w.status);
         card.dataset.window = String(number);
-        var head = el("div", "hd-window-head");
-        head.appendChild(el("span", "hd-window-number", number + "号窗口"));
-        if (w.name) head.appendChild(el("span", "hd-window-name", w.name));
+        if (w.name) card.title = w.name;
+        var head = el("span", "hd-window-number", String(number));
+        head.appendChild(el("small", null, "号"));
         card.appendChild(head);
         var current = w.current;
         card.appendChild(el("div", "hd-window-ticket", current ? current.ticket : "—"));
@@ -138,31 +144,52 @@
     var box = document.getElementById("waiting");
     box.textContent = "";
     var byPrefix = {};
-    state.services.forEach(function (s) {
-      byPrefix[s.prefix] = s;
-    });
+    state.services.forEach(function (s) { byPrefix[s.prefix] = s; });
     var prefixes = Object.keys(state.waiting);
-    state.services.forEach(function (s) {
-      if (prefixes.indexOf(s.prefix) < 0) prefixes.push(s.prefix);
-    });
+    state.services.forEach(function (s) { if (prefixes.indexOf(s.prefix) < 0) prefixes.push(s.prefix); });
     if (state.zonePrefixes) {
-      prefixes = prefixes.filter(function (p) {
-        return state.zonePrefixes.indexOf(p) >= 0;
-      });
+      prefixes = prefixes.filter(function (p) { return state.zonePrefixes.indexOf(p) >= 0; });
     }
-    prefixes.sort().forEach(function (prefix) {
+    prefixes.sort();
+    var pages = Math.max(1, Math.ceil(prefixes.length / QUEUES_PER_PAGE));
+    var per = Math.ceil(prefixes.length / pages);
+    waitPage = waitPage % pages;
+    var rows = Math.max(1, Math.ceil(per / QUEUE_COLUMNS));
+    var cols = Math.max(1, Math.ceil(per / rows));
+    box.style.setProperty("--cols", String(cols));
+    box.style.setProperty("--rows", String(rows));
+    box.style.setProperty("--band", rows === 1 ? "12vh" : "18vh");
+    document.getElementById("waiting-page").textContent = pages > 1 ? waitPage + 1 + "/" + pages : "";
+    prefixes.slice(waitPage * per, waitPage * per + per).forEach(function (prefix) {
       var s = byPrefix[prefix];
       var count = state.waiting[prefix] !== undefined ? state.waiting[prefix] : s ? s.waiting : 0;
       var chip = el("div", "hd-wait");
       chip.dataset.prefix = prefix;
       chip.appendChild(el("span", "hd-wait-prefix", prefix));
       chip.appendChild(el("span", "hd-wait-name", s ? s.name : ""));
-      chip.appendChild(el("span", "hd-wait-count", "等候 " + count + " 人"));
-      if (s && count > 0 && s.estimated_wait_minutes > 0) {
-        chip.appendChild(el("span", "hd-wait-est", "约 " + s.estimated_wait_minutes + " 分钟"));
-      }
+      var countText = el("span", "hd-wait-count", "等候 ");
+      countText.appendChild(el("b", null, String(count)));
+      countText.appendChild(document.createTextNode(" 人"));
+      chip.appendChild(countText);
+      var wait = s && count > 0 && s.estimated_wait_minutes > 0;
+      chip.appendChild(el("span", "hd-wait-est", wait ? "约" + s.estimated_wait_minutes + "分钟" : ""));
       box.appendChild(chip);
     });
+  }
+
+  /* Columns and rows for n tiles of about `aspect` (width/height) in the grid's room:
+   * the count that gives the largest tiles. */
+  function fitGrid(grid, n, aspect) {
+    var width = grid.clientWidth || 1;
+    var height = grid.clientHeight || 1;
+    var best = { cols: 1, rows: Math.max(1, n), size: 0 };
+    for (var cols = 1; cols <= Math.max(1, n); cols++) {
+      var rows = Math.ceil(n / cols);
+      var size = Math.min(width / cols / aspect, height / rows);
+      if (size > best.size) best = { cols: cols, rows: rows, size: size };
+    }
+    grid.style.setProperty("--cols", String(best.cols));
+    grid.style.setProperty("--rows", String(best.rows));
   }
 
   function renderNotice() {
@@ -243,11 +270,14 @@
         current: w.current || null,
       };
     });
-    state.recent = (msg.recent_calls || [])
-      .filter(function (c) {
-        return shown(c.window);
-      })
-      .slice(0, RECENT);
+    state.recent = [];
+    (msg.recent_calls || []).forEach(function (c) {
+      // newest first; a recalled ticket is listed once, at its latest call
+      if (!shown(c.window)) return;
+      if (state.recent.some(function (r) { return r.ticket === c.ticket; })) return;
+      state.recent.push(c);
+    });
+    state.recent = state.recent.slice(0, RECENT);
     state.waiting = Object.assign({}, msg.waiting || {});
     renderAll();
   }
@@ -255,7 +285,7 @@
   function onCall(msg) {
     if (!shown(msg.window)) return;
     state.recent = state.recent.filter(function (c) {
-      return !(c.ticket === msg.ticket && c.window === msg.window);
+      return c.ticket !== msg.ticket; // a recall moves the ticket up, never lists it twice
     });
     state.recent.unshift(msg);
     state.recent = state.recent.slice(0, RECENT);
@@ -307,16 +337,12 @@
     return fetch("/api/v1/halls/" + encodeURIComponent(hall) + "/services", {
       headers: { Accept: "application/json" },
     })
-      .then(function (r) {
-        return r.ok ? r.json() : null;
-      })
+      .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (list) {
         if (!Array.isArray(list)) return;
         state.services = list;
         if (counts) {
-          list.forEach(function (s) {
-            state.waiting[s.prefix] = s.waiting;
-          });
+          list.forEach(function (s) { state.waiting[s.prefix] = s.waiting; });
         }
         renderWaiting();
       })
@@ -330,7 +356,7 @@
     event: onEvent,
     status: function (connected) {
       var banner = document.getElementById("reconnecting");
-      banner.textContent = "正在重新连接… (reconnecting)";
+      banner.textContent = "正在重新连接…";
       banner.hidden = connected;
       body.classList.toggle("offline", !connected);
       if (connected) loadServices(false);
@@ -357,13 +383,16 @@
   };
 
   var banner = document.getElementById("reconnecting");
-  banner.textContent = "正在连接… (connecting)";
+  banner.textContent = "正在连接…";
   banner.hidden = false;
   tickClock();
   setInterval(tickClock, 1000);
+  setInterval(function () { loadServices(false); }, 60000);
   setInterval(function () {
-    loadServices(false);
-  }, 60000);
+    waitPage += 1;
+    renderWaiting();
+  }, QUEUE_TURN_MS);
+  window.addEventListener("resize", renderWindows);
   loadServices(false);
   stream.start();
 })();

@@ -1,18 +1,24 @@
-/* The hall's event stream for displays and pads: /ws/halls/{hall}/display.
+/* The hall's event stream, /ws/halls/{hall}/display: the one client of it for every page that
+ * listens (hall TV, window-top display, evaluator pad, and through app.js's liveSocket the
+ * terminal, the office and the citizen's tracking page).
  *
- * Contract (docs: /work/shared/spec/contract.md, "Display websocket"): the first message is a
- * snapshot (or, with ?after=SEQ, a replay of every event after SEQ); then live events, each
- * with the hall's seq growing by exactly 1; a heartbeat at least every 20 s.
+ * The server's contract: the first message is a snapshot (or, with ?after=SEQ, a replay of
+ * every event after SEQ); then live events, each with the hall's seq growing by exactly 1; a
+ * heartbeat carrying the last seq at least every 20 s.
  *
  * This client keeps the last seq it applied. When the socket drops (server restart, network)
- * it reconnects by itself with back-off and ?after=lastSeq, so nothing is missed and nobody
- * has to touch the TV. A gap in seq, or a heartbeat ahead of us, also triggers a reconnect
- * (the server then replays). A snapshot replaces the page's state.
+ * it reconnects by itself with back-off (0.5 s doubling to 5 s, jittered) and ?after=lastSeq,
+ * so nothing is missed and nobody has to touch the screen. A gap in seq, or a heartbeat ahead
+ * of us, also reconnects (the server then replays); a heartbeat behind us (a restored
+ * database) starts over from a snapshot. A snapshot replaces the page's state.
  *
  *   const stream = new HallStream("demo", {
  *     snapshot(msg) {...}, event(msg) {...}, status(connected) {...}
  *   });
- *   stream.start();
+ *   stream.start();   // stream.stop() closes it for good
+ *
+ * Loaded as a classic script (<script src>) or as a module (import("/displays/stream.js"));
+ * either way it defines window.HallStream and window.HallTime.
  */
 (function () {
   "use strict";
@@ -30,6 +36,7 @@
     this.reconnects = 0;
     this.retryTimer = null;
     this.watchdog = null;
+    this.stopped = false;
   }
 
   HallStream.prototype.url = function () {
@@ -40,12 +47,30 @@
   };
 
   HallStream.prototype.start = function () {
+    this.stopped = false;
     this.connect();
+  };
+
+  /* Close for good (a page leaving): no reconnect. */
+  HallStream.prototype.stop = function () {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.watchdog);
+    var ws = this.ws;
+    this.ws = null;
+    if (ws) {
+      try {
+        ws.close();
+      } catch (err) {
+        /* ignore */
+      }
+    }
   };
 
   HallStream.prototype.connect = function () {
     var self = this;
     clearTimeout(this.retryTimer);
+    if (this.stopped) return;
     var ws;
     try {
       ws = new WebSocket(this.url());
@@ -105,6 +130,7 @@
   HallStream.prototype.scheduleRetry = function (now) {
     var self = this;
     clearTimeout(this.retryTimer);
+    if (this.stopped) return;
     var base = Math.min(MAX_BACKOFF_MS, 500 * Math.pow(2, this.attempt));
     var delay = now ? 0 : Math.round(base / 2 + (Math.random() * base) / 2);
     this.attempt = Math.min(this.attempt + 1, 10);

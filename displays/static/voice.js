@@ -9,7 +9,8 @@
  * it, played one by one through an <audio> element).
  *
  * Browsers block sound until someone touches the page: `locked` is true until unlock() is
- * called from a tap (the display shows "点击启用语音播报" until then). Calls arriving while
+ * called from a tap (the display shows its badge "语音未开启 · 点此开启" until then; Chromium
+ * started with --autoplay-policy=no-user-gesture-required needs none). Calls arriving while
  * locked stay queued; ones older than STALE_MS when their turn comes are skipped.
  */
 (function () {

@@ -15,7 +15,8 @@ from ..queue.models import Ticket
 from ..queue.views import current_by_window
 from .log import last_seq
 
-RECENT_CALLS = 10
+#: Enough that a zone's display (?zone=) of a three-zone hall still fills its recent list.
+RECENT_CALLS = 40
 
 
 async def snapshot(session: AsyncSession, hall: Hall, now: Any) -> dict[str, Any]:

@@ -10,8 +10,9 @@
  *   flash(text, kind)            -> a banner at the top ("error" | "ok" | "info"); kind "error"
  *                                  stays until dismissed or replaced
  *   showError(err)               -> flash(err.message, "error")
- *   liveSocket(path, {onMessage, onState}) -> a display websocket that reconnects by itself
- *                                  with ?after=<last seq> (onState("open"|"reconnecting"))
+ *   liveSocket(path, {onMessage, onState}) -> the hall's display websocket through the shared
+ *                                  stream client (/displays/stream.js: replays after a drop,
+ *                                  resyncs on a gap; onState("open"|"reconnecting"))
  *   fmtTime(iso) / fmtMinutes(n) -> Chinese-style time "10:05" / "约 12 分钟"
  */
 (function () {
@@ -107,51 +108,32 @@
     }
   }
 
-  /* A display websocket that survives restarts and network drops. */
+  /* The hall's display websocket through the one stream client every page uses
+   * (/displays/stream.js: snapshot, replay after a drop, resync on a gap in seq or a heartbeat
+   * ahead, back-off with jitter). `path` is "/ws/halls/{hall}/display". onMessage gets the
+   * snapshot and every event (never a heartbeat); onState "open" | "reconnecting". */
   function liveSocket(path, handlers) {
-    var lastSeq = null;
-    var ws = null;
-    var delay = 500;
+    var match = /^\/ws\/halls\/([^/?]+)\/display/.exec(path);
+    var hall = match ? decodeURIComponent(match[1]) : "";
+    var stream = null;
     var closed = false;
-    var watchdog = null;
-
-    function url() {
-      var proto = location.protocol === "https:" ? "wss:" : "ws:";
-      var u = proto + "//" + location.host + path;
-      if (lastSeq !== null) u += (path.indexOf("?") >= 0 ? "&" : "?") + "after=" + lastSeq;
-      return u;
-    }
-    function state(s) { if (handlers.onState) handlers.onState(s); }
-    function feed() {
-      // Heartbeats come at least every 20 s; 45 s of silence means the link is dead.
-      if (watchdog) clearTimeout(watchdog);
-      watchdog = setTimeout(function () { if (ws) ws.close(); }, 45000);
-    }
-    function connect() {
+    var ready = window.HallStream ? Promise.resolve() : import("/displays/stream.js");
+    ready.then(function () {
       if (closed) return;
-      try { ws = new WebSocket(url()); } catch (e) { retry(); return; }
-      ws.onopen = function () { delay = 500; feed(); state("open"); };
-      ws.onmessage = function (ev) {
-        feed();
-        var msg;
-        try { msg = JSON.parse(ev.data); } catch (e) { return; }
-        if (typeof msg.seq === "number") lastSeq = msg.seq;
-        if (msg.type === "heartbeat") return;
-        handlers.onMessage(msg);
-      };
-      ws.onclose = function () { ws = null; if (!closed) retry(); };
-      ws.onerror = function () { /* onclose follows */ };
-    }
-    function retry() {
-      if (watchdog) clearTimeout(watchdog);
-      state("reconnecting");
-      setTimeout(connect, delay);
-      delay = Math.min(delay * 2, 10000);
-    }
-    connect();
+      stream = new window.HallStream(hall, {
+        snapshot: handlers.onMessage,
+        event: handlers.onMessage,
+        status: function (connected) {
+          if (handlers.onState) handlers.onState(connected ? "open" : "reconnecting");
+        }
+      });
+      stream.start();
+    }, function () {
+      if (handlers.onState) handlers.onState("reconnecting");
+    });
     return {
-      close: function () { closed = true; if (ws) ws.close(); },
-      get lastSeq() { return lastSeq; }
+      close: function () { closed = true; if (stream) stream.stop(); },
+      get lastSeq() { return stream ? stream.lastSeq : null; }
     };
   }
 
