@@ -28,9 +28,9 @@ from tests.ratings_support import bulk_ratings
 from window_service.admin.county import county_setup, seed_county
 from window_service.admin.setup import apply_setup, check_workbook, create_hall
 from window_service.admin.workbook import PersonRow, ServiceRow, WindowRow, write_workbook
-from window_service.audit.chain import AuditKey
 from window_service.auth.principal import hash_device_key
 from window_service.auth.roles import STAFF
+from window_service.chain import AuditKey
 from window_service.db import create_database, utcnow
 from window_service.halls.models import Device, Hall
 from window_service.transaction import Actor, Tx
