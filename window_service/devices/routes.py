@@ -9,12 +9,13 @@ from ..api.errors import ApiError
 from ..auth.models import User
 from ..auth.roles import EVALUATOR, STAFF
 from ..halls.lookup import business_day, get_window, local_time
-from ..halls.models import Hall, Service
+from ..halls.models import Hall, Service, WindowDuty
 from ..queue import rules
 from ..queue.models import Ticket
 from ..queue.routes import track_link_base
 from ..queue.views import ticket_out
 from ..ratings import config
+from ..ratings.routes import photo_url
 from .schemas import LastFinishedOut, StaffOut
 
 router = ApiRouter("devices")
@@ -42,6 +43,8 @@ async def last_finished(api: ApiRequest) -> LastFinishedOut:
         hall = await session.get(Hall, window.hall_id)
         assert hall is not None and hall.id is not None
         settings, _ = await config.current(session, hall.id)
+        duty = await session.get(WindowDuty, window.id)
+        on_duty = await session.get(User, duty.staff_id) if duty is not None else None
         ticket = (
             await session.execute(
                 select(Ticket)
@@ -63,6 +66,7 @@ async def last_finished(api: ApiRequest) -> LastFinishedOut:
                 finished_at=None,
                 seconds_since_finished=None,
                 rating_seconds=settings.pad_rating_seconds,
+                on_duty=_staff(on_duty),
             )
         svc = await session.get(Service, ticket.service_id)
         assert svc is not None
@@ -79,16 +83,20 @@ async def last_finished(api: ApiRequest) -> LastFinishedOut:
             ticket=out,
             window=window.number,
             window_name=window.name,
-            staff=(
-                StaffOut(
-                    username=staff.username,
-                    display_name=staff.display_name,
-                    staff_no=staff.staff_no,
-                )
-                if staff is not None
-                else None
-            ),
+            staff=_staff(staff),
             finished_at=local_time(hall, ticket.finished_at).isoformat(),
             seconds_since_finished=max(0, int((now - ticket.finished_at).total_seconds())),
             rating_seconds=settings.pad_rating_seconds,
+            on_duty=_staff(on_duty),
         )
+
+
+def _staff(user: User | None) -> StaffOut | None:
+    if user is None:
+        return None
+    return StaffOut(
+        username=user.username,
+        display_name=user.display_name,
+        staff_no=user.staff_no,
+        photo_url=photo_url(user.photo),
+    )
