@@ -19,4 +19,11 @@
     }
     return out;
   };
+  // The API's refusals are bilingual for integrators ("不在取号时间 (outside issuing hours)"):
+  // a Chinese device page shows the Chinese part only.
+  window.t.apiMessage = function (message) {
+    var text = String(message || "");
+    if (!/^zh/.test(document.documentElement.lang || "zh")) return text;
+    return text.replace(/\s*[(（][^()（）]*[A-Za-z][^()（）]*[)）]\s*$/, "") || text;
+  };
 })();

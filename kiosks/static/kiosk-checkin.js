@@ -50,7 +50,7 @@
             kiosk.showTicket(res.data, null);
             return;
           }
-          var message = res.data && res.data.error ? res.data.error.message : t("签到失败") + " (HTTP " + res.status + ")";
+          var message = res.data && res.data.error ? t.apiMessage(res.data.error.message) : t("签到失败") + "（" + res.status + "）";
           $("checkin-error").textContent = message;
           $("checkin-error").hidden = false;
         },

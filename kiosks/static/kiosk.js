@@ -252,7 +252,7 @@
             return;
           }
           state.busy = false;
-          var message = res.data && res.data.error ? res.data.error.message : t("取号失败") + " (HTTP " + res.status + ")";
+          var message = res.data && res.data.error ? t.apiMessage(res.data.error.message) : t("取号失败") + "（" + res.status + "）";
           if (res.status === 401) {
             localStorage.removeItem(KEY_STORE);
             deviceKey = null;

@@ -40,7 +40,7 @@
       function (r) {
         return r.json().catch(function () { return null; }).then(function (data) {
           if (!r.ok) {
-            var msg = data && data.error ? data.error.message : t("评价提交失败，请稍后再试");
+            var msg = data && data.error ? t.apiMessage(data.error.message) : t("评价提交失败，请稍后再试");
             throw new Error(msg);
           }
           return data;
@@ -202,7 +202,7 @@
         if (current !== mine) return;
         if (state.can_rate) render(state);
         else if (state.feedback) message("pr-thanks", t("本次服务已评价，感谢您的参与！"), t("您的评价：%(label)s", { label: t(state.feedback.label) }));
-        else message("pr-error", state.message);
+        else message("pr-error", t.apiMessage(state.message));
       },
       function (err) {
         if (current === mine) message("pr-error", err.message);
