@@ -2,7 +2,8 @@
 
 Runs on the kiosk PC next to the browser. The kiosk page, set up once with
 ``/kiosk/<hall>?printer=http://127.0.0.1:9110``, POSTs each ticket it shows to
-``http://127.0.0.1:9110/print`` (``{"hall_name": "…", "ticket": {…the API's ticket…}}``)
+``http://127.0.0.1:9110/print`` (``{"hall_name": "…", "ticket": {…the API's ticket…}}``, with the
+kiosk's ``"zone"`` (办理地点) and ``"foot"`` (the hall's no-show rule, as on the screen))
 instead of opening the browser's print dialog; when the agent does not answer, the page
 falls back to the browser's printing. The agent listens on the loopback interface only.
 
@@ -97,7 +98,13 @@ def hall_time(iso: str) -> str:
     return f"{year}年{int(month)}月{int(day)}日 {hour}:{minute}"
 
 
-def render_ticket(ticket: dict[str, Any], hall_name: str) -> bytes:
+#: The ticket's last line when the kiosk sends none (an older kiosk page).
+DEFAULT_FOOT = "请留意叫号。过号后请重新取号"
+
+
+def render_ticket(
+    ticket: dict[str, Any], hall_name: str, *, zone: str = "", foot: str = DEFAULT_FOOT
+) -> bytes:
     """The ESC/POS bytes of one ticket, laid out like the kiosk's 80 mm print page."""
     number = str(ticket.get("number") or "")
     if not re.fullmatch(r"[A-Z]{1,2}\d{1,4}", number):
@@ -118,11 +125,13 @@ def render_ticket(ticket: dict[str, Any], hall_name: str) -> bytes:
         ]
     out += [size(1, 2), text(f"您前面还有 {ahead} 人等候"), size(1, 1)]
     out += [text(f"预计等候约 {minutes} 分钟" if ahead and minutes else "请留意叫号")]
+    if zone:
+        out += [BOLD_ON, text(zone[:40]), BOLD_OFF]
     url = str(ticket.get("track_url") or "")
     if url:
         out += [feed(1), qr(url), text("扫码查看排队进度，办结后评价服务")]
     out += [text("取号时间：" + hall_time(str(ticket.get("queued_at") or "")))]
-    out += [text("-" * 32), text("请留意叫号，过号请重新取号"), CHINESE_OFF, LEFT, feed(3), CUT]
+    out += [text("-" * 32), text(foot[:80]), CHINESE_OFF, LEFT, feed(3), CUT]
     return b"".join(out)
 
 
@@ -177,7 +186,14 @@ class Agent:
         if not isinstance(payload, dict) or not isinstance(payload.get("ticket"), dict):
             raise ValueError("expected {hall_name, ticket}")
         hall_name = str(payload.get("hall_name") or "")
-        self.sink(render_ticket(payload["ticket"], hall_name))
+        self.sink(
+            render_ticket(
+                payload["ticket"],
+                hall_name,
+                zone=str(payload.get("zone") or ""),
+                foot=str(payload.get("foot") or DEFAULT_FOOT),
+            )
+        )
         self.printed += 1
 
 

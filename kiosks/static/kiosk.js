@@ -19,13 +19,17 @@
   var PRINTER_STORE = "window_service.kiosk.printer." + hall;
   var BACK_TO_START_MS = 8000;
   var GREEN_RESET_MS = 60000;
-  var RETRIES = [1000, 2000, 4000];
+  var RETRIES = [1000, 2000, 4000]; // then every RETRY_MAX_MS, until the network is back
+  var REFRESH_MS = 30000;
+  var OFFLINE_REFRESH_MS = 5000; // while the network is away
+  var RETRY_MAX_MS = 8000; // taking a ticket: retried by itself, backing off to this
+  var t = window.t;
   var PRIORITY_LABELS = {
-    elderly: "70岁以上老人",
-    disabled: "残疾人",
-    pregnant: "孕妇",
-    military: "军人",
-    appointment: "预约",
+    elderly: t("70岁以上老人"),
+    disabled: t("残疾人"),
+    pregnant: t("孕妇"),
+    military: t("军人"),
+    appointment: t("预约"),
   };
 
   var params = new URLSearchParams(location.search);
@@ -73,17 +77,10 @@
     tickets: [], // every ticket shown (for operators and tests)
     requests: 0,
   };
-  var timers = { back: null, green: null, refresh: null };
+  var timers = { back: null, green: null, refresh: null, retry: null };
 
   function $(id) {
     return document.getElementById(id);
-  }
-
-  function el(tag, cls, text) {
-    var node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
   }
 
   function show(screen) {
@@ -126,87 +123,22 @@
     sessionStorage.removeItem(PENDING_STORE);
   }
 
-  /* ---------- start screen ---------- */
+  /* ---------- start screen (the menu itself: kiosk-menu.js) ---------- */
 
-  function renderServices() {
-    var box = $("services");
-    box.textContent = "";
-    state.services.forEach(function (s) {
-      var button = el("button", "k-service");
-      button.type = "button";
-      button.dataset.service = s.code;
-      button.appendChild(el("span", "k-service-prefix", s.prefix));
-      button.appendChild(el("span", "k-service-name", s.name));
-      button.appendChild(el("span", "k-service-dept", s.department_name || s.department || ""));
-      var info = "等候 " + s.waiting + " 人";
-      if (s.waiting > 0 && s.estimated_wait_minutes > 0) info += " · 约 " + s.estimated_wait_minutes + " 分钟";
-      button.appendChild(el("span", "k-service-wait", info));
-      button.addEventListener("click", function () {
-        take(s.code);
-      });
-      var item = el("div", "k-service-item");
-      item.appendChild(button);
-      if (hasGuide(s)) {
-        var open = el("button", "k-guide-open", "指南");
-        open.type = "button";
-        open.dataset.guide = s.code;
-        open.setAttribute("aria-label", "办事指南：" + s.name);
-        open.addEventListener("click", function () {
-          showGuide(s);
-        });
-        item.appendChild(open);
-      }
-      box.appendChild(item);
-    });
-    if (!state.services.length) box.appendChild(el("p", "k-hint", "暂无可办理的事项"));
+  var menu = window.KioskMenu;
+  menu.state.onTake = function (code) {
+    take(code);
+  };
+
+  // The network is back (or was never gone): the banner goes, the list is fresh again.
+  function online(ok) {
+    $("k-offline").hidden = ok;
+    clearTimeout(timers.refresh);
+    timers.refresh = setTimeout(function () {
+      if (body.dataset.screen === "start") loadServices();
+      else online(ok);
+    }, ok ? REFRESH_MS : OFFLINE_REFRESH_MS);
   }
-
-  /* ---------- service guide (办事指南): fees, materials, legal basis, time limits ---------- */
-
-  function hasGuide(s) {
-    return !!(s.fees || (s.materials && s.materials.length) || s.legal_basis);
-  }
-
-  function guideRow(list, label, value) {
-    if (!value) return;
-    list.appendChild(el("dt", null, label));
-    list.appendChild(el("dd", null, value));
-  }
-
-  function showGuide(s) {
-    var box = $("guide");
-    $("guide-title").textContent = s.name;
-    var list = $("guide-body");
-    list.textContent = "";
-    guideRow(list, "办理部门", s.department_name || s.department);
-    guideRow(list, "法定时限", s.legal_days + " 个工作日");
-    guideRow(list, "承诺时限", s.promised_days ? s.promised_days + " 个工作日" : "即办");
-    guideRow(list, "收费标准", s.fees);
-    if (s.materials && s.materials.length) {
-      list.appendChild(el("dt", null, "申请材料"));
-      var dd = el("dd");
-      var ol = el("ol", "k-guide-materials");
-      s.materials.forEach(function (m) {
-        ol.appendChild(el("li", null, m));
-      });
-      dd.appendChild(ol);
-      list.appendChild(dd);
-    }
-    guideRow(list, "设定依据", s.legal_basis);
-    $("guide-take").onclick = function () {
-      box.hidden = true;
-      take(s.code);
-    };
-    box.hidden = false;
-    clearTimeout(timers.guide);
-    timers.guide = setTimeout(function () {
-      box.hidden = true;
-    }, 60000);
-  }
-
-  $("guide-close").addEventListener("click", function () {
-    $("guide").hidden = true;
-  });
 
   function loadServices() {
     return fetch("/api/v1/halls/" + encodeURIComponent(hall) + "/services", {
@@ -218,11 +150,12 @@
       .then(function (list) {
         if (Array.isArray(list)) {
           state.services = list;
-          renderServices();
+          menu.setServices(list);
         }
+        online(Array.isArray(list));
       })
       .catch(function () {
-        /* keep the last list; refreshed again soon */
+        online(false); // keep the last list; asked again soon, by itself
       });
   }
 
@@ -233,10 +166,11 @@
       b.setAttribute("aria-pressed", b.dataset.priority === state.priority ? "true" : "false");
     });
     var note = $("green-note");
-    note.hidden = !state.priority;
+    note.classList.toggle("chosen", !!state.priority);
     note.textContent = state.priority
-      ? "绿色通道：" + PRIORITY_LABELS[state.priority] + "。请选择事项，到窗口时请出示相关证件。"
-      : "";
+      ? t("绿色通道：%(who)s。请选择事项，到窗口时请出示相关证件。", { who: PRIORITY_LABELS[state.priority] })
+      : t("符合条件的请先点选，再选择事项，优先叫号");
+    if (state.priority) menu.speak(note.textContent);
     clearTimeout(timers.green);
     if (state.priority) {
       timers.green = setTimeout(function () {
@@ -255,6 +189,7 @@
     clearTimeout(timers.back);
     state.ticket = null;
     if (state.priority) setPriority(state.priority);
+    menu.reset();
     show("start");
     loadServices();
   }
@@ -274,7 +209,9 @@
   function submit(pending) {
     state.busy = true;
     show("busy");
-    $("busy-text").textContent = "正在取号，请稍候…";
+    $("busy-text").textContent = t("正在取号，请稍候…");
+    $("busy-detail").textContent = "";
+    $("busy-cancel").hidden = true;
     attempt(pending, 0);
   }
 
@@ -310,43 +247,51 @@
             showTicket(res.data, pending);
             return;
           }
-          if (res.status >= 500 && tries < RETRIES.length) {
-            retryLater(pending, tries);
+          if (res.status >= 500) {
+            retryLater(pending, tries); // 系统繁忙: asked again by itself, with the same key
             return;
           }
           state.busy = false;
-          var message = res.data && res.data.error ? res.data.error.message : "取号失败 (HTTP " + res.status + ")";
+          var message = res.data && res.data.error ? t.apiMessage(res.data.error.message) : t("取号失败") + "（" + res.status + "）";
           if (res.status === 401) {
             localStorage.removeItem(KEY_STORE);
             deviceKey = null;
             clearPending();
-            showSetup("设备密钥无效，请管理员重新设置本机 (" + message + ")");
-            return;
-          }
-          if (res.status >= 500) {
-            showError("系统繁忙，请稍后重试", message, true);
+            showSetup(t("设备密钥无效，请管理员重新设置本机"));
             return;
           }
           clearPending(); // refused: no ticket was made with this key
-          showError("无法取号", message, false);
+          showError(t("无法取号"), message, false);
         },
         function () {
           // network error: the ticket may or may not exist; the same key finds out
-          if (tries < RETRIES.length) retryLater(pending, tries);
-          else {
-            state.busy = false;
-            showError("网络异常", "请点击“重试”，不会重复取号 (retrying will not take a second ticket)", true);
-          }
+          retryLater(pending, tries);
         }
       );
   }
 
+  // A network blip never needs a tap: the kiosk asks again by itself with the same key (so it
+  // can never make a second ticket), at once when the browser says it is back online.
   function retryLater(pending, tries) {
-    $("busy-text").textContent = "网络异常，正在重试…";
-    setTimeout(function () {
-      attempt(pending, tries + 1);
-    }, RETRIES[tries]);
+    $("busy-text").textContent = t("网络异常，正在自动重试…");
+    $("busy-detail").textContent = t("不会重复取号，请稍候");
+    $("busy-cancel").hidden = tries < 1;
+    $("k-offline").hidden = false;
+    var again = function () {
+      window.removeEventListener("online", again);
+      clearTimeout(timers.retry);
+      if (state.busy && loadPending() && loadPending().key === pending.key) attempt(pending, tries + 1);
+    };
+    timers.retry = setTimeout(again, tries < RETRIES.length ? RETRIES[tries] : RETRY_MAX_MS);
+    window.addEventListener("online", again);
   }
+
+  $("busy-cancel").addEventListener("click", function () {
+    clearTimeout(timers.retry);
+    state.busy = false;
+    clearPending();
+    toStart();
+  });
 
   function showError(title, detail, canRetry) {
     $("error-text").textContent = title;
@@ -365,147 +310,27 @@
     toStart();
   });
 
-  /* ---------- the ticket ---------- */
-
-  function hallTime(iso) {
-    // "2026-11-26T10:03:00+08:00" is already hall time: read its fields as written
-    var m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)/.exec(iso || "");
-    if (!m) return "";
-    return m[1] + "年" + parseInt(m[2], 10) + "月" + parseInt(m[3], 10) + "日 " + m[4] + ":" + m[5];
-  }
-
-  function loadQr(url) {
-    var box = $("t-qr");
-    box.textContent = "";
-    if (!url) return Promise.resolve(false);
-    return fetch("/qr.svg?data=" + encodeURIComponent(url))
-      .then(function (r) {
-        if (!r.ok) throw new Error(r.status);
-        return r.text();
-      })
-      .then(function (svg) {
-        var doc = new DOMParser().parseFromString(svg, "image/svg+xml");
-        var node = doc.documentElement;
-        if (node && node.nodeName.toLowerCase() === "svg") {
-          node.setAttribute("role", "img");
-          node.setAttribute("aria-label", "二维码 QR");
-          box.appendChild(document.importNode(node, true));
-          return true;
-        }
-        return false;
-      })
-      .catch(function () {
-        box.appendChild(el("div", "t-qr-missing", url));
-        return false;
-      });
-  }
+  /* ---------- the ticket (drawn and printed by kiosk-ticket.js) ---------- */
 
   function showTicket(ticket, pending) {
     state.ticket = ticket;
     state.tickets.push(ticket);
-    $("t-service").textContent = ticket.service_name || ticket.service;
-    $("t-number").textContent = ticket.number;
-    var green = $("t-green");
-    green.hidden = !ticket.priority;
-    green.textContent = !ticket.priority
-      ? ""
-      : ticket.priority === "appointment"
-        ? "预约 · 优先叫号"
-        : "绿色通道 · " + (PRIORITY_LABELS[ticket.priority] || ticket.priority);
-    $("t-ahead").textContent = "您前面还有 " + ticket.ahead + " 人等候";
-    $("t-wait").textContent =
-      ticket.ahead > 0 && ticket.estimated_wait_minutes > 0
-        ? "预计等候约 " + ticket.estimated_wait_minutes + " 分钟"
-        : "请留意叫号";
-    $("t-time").textContent = "取号时间：" + hallTime(ticket.queued_at);
+    $("k-offline").hidden = true;
+    window.KioskTicket.render(ticket, PRIORITY_LABELS, menu.zonesOf({ code: ticket.service }));
     show("ticket");
-    loadQr(ticket.track_url).then(function () {
+    menu.speak(t("您的号码是%(number)s。", { number: ticket.number }) + $("t-ahead").textContent);
+    window.KioskTicket.loadQr(ticket.track_url).then(function () {
       print(ticket, pending);
     });
   }
 
   function print(ticket, pending) {
-    var done = function () {
+    window.KioskTicket.print(ticket, { agent: printerAgent, mode: printMode }, function () {
       clearPending(); // printed: a reload now starts afresh
       clearTimeout(timers.back);
       timers.back = setTimeout(toStart, BACK_TO_START_MS);
-    };
-    if (printerAgent) {
-      fetch(printerAgent + "/print", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ hall_name: body.dataset.hallName, ticket: ticket }),
-      })
-        .then(function (r) {
-          if (!r.ok) throw new Error(r.status);
-        })
-        .catch(function () {
-          window.print(); // the agent is down: fall back to the browser's printer
-        })
-        .then(done);
-      return;
-    }
-    if (printMode === "browser") {
-      try {
-        window.print(); // kiosk Chromium runs with --kiosk-printing: prints without a dialog
-      } catch (err) {
-        /* printing unavailable: the ticket stays on screen */
-      }
-    }
-    done();
+    });
   }
-
-  /* ---------- check-in: an appointment's code (预约签到) or a remote ticket (网上取号签到) ---------- */
-
-  function checkInPath(text) {
-    var code = text.replace(/\s+/g, "");
-    var digits = code.match(/^(?:.*\D)?(\d{8})$/); // a scanned code may carry a prefix
-    if (digits) return "/appointments/" + digits[1] + "/check-in";
-    var token = code.match(/\/t\/([A-Za-z0-9_-]{8,64})$/); // the phone's tracking QR
-    return "/remote-tickets/" + encodeURIComponent(token ? token[1] : code.toUpperCase()) + "/check-in";
-  }
-
-  $("checkin-open").addEventListener("click", function () {
-    clearTimeout(timers.back);
-    $("checkin-code").value = "";
-    $("checkin-error").hidden = true;
-    show("checkin");
-    $("checkin-code").focus();
-    timers.back = setTimeout(toStart, BACK_TO_START_MS * 8);
-  });
-  $("checkin-back").addEventListener("click", toStart);
-  $("checkin-form").addEventListener("submit", function (event) {
-    event.preventDefault();
-    var text = $("checkin-code").value.trim();
-    if (!text || state.busy) return;
-    state.busy = true;
-    fetch("/api/v1/halls/" + encodeURIComponent(hall) + checkInPath(text), {
-      method: "POST",
-      headers: { Accept: "application/json", "X-Device-Key": deviceKey },
-    })
-      .then(function (r) {
-        return r.json().catch(function () { return null; }).then(function (data) {
-          return { status: r.status, data: data };
-        });
-      })
-      .then(
-        function (res) {
-          state.busy = false;
-          if (res.status === 200 || res.status === 201) {
-            showTicket(res.data, null);
-            return;
-          }
-          var message = res.data && res.data.error ? res.data.error.message : "签到失败 (HTTP " + res.status + ")";
-          $("checkin-error").textContent = message;
-          $("checkin-error").hidden = false;
-        },
-        function () {
-          state.busy = false;
-          $("checkin-error").textContent = "网络异常，请重试";
-          $("checkin-error").hidden = false;
-        }
-      );
-  });
 
   $("ticket-done").addEventListener("click", function () {
     clearPending();
@@ -532,6 +357,17 @@
     get pending() {
       return loadPending();
     },
+    // for kiosk-checkin.js
+    deviceKey: function () {
+      return deviceKey;
+    },
+    show: show,
+    showTicket: showTicket,
+    toStart: toStart,
+    backLater: function (ms) {
+      clearTimeout(timers.back);
+      timers.back = setTimeout(toStart, ms);
+    },
   };
 
   tick();
@@ -549,7 +385,7 @@
   } else {
     toStart();
   }
-  timers.refresh = setInterval(function () {
+  window.addEventListener("online", function () {
     if (body.dataset.screen === "start") loadServices();
-  }, 30000);
+  });
 })();

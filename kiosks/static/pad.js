@@ -33,7 +33,8 @@
     history.replaceState(null, "", location.pathname + (rest ? "?" + rest : ""));
   }
   var deviceKey = localStorage.getItem(KEY_STORE);
-  var state = { finished: null, shown: [], staff: null, ratingUntil: 0 };
+  var t = window.t;
+  var state = { finished: null, shown: [], staff: null, onDuty: null, ratingUntil: 0 };
   var idleTimer = null;
 
   function $(id) {
@@ -49,7 +50,26 @@
 
   function staffText(staff) {
     if (!staff) return "";
-    return "工作人员：" + (staff.display_name || staff.username) + (staff.staff_no ? "（工号 " + staff.staff_no + "）" : "");
+    var text = t("工作人员：%(name)s", { name: staff.display_name || staff.username });
+    return staff.staff_no ? text + t("（工号 %(no)s）", { no: staff.staff_no }) : text;
+  }
+
+  // The idle screen shows who is on duty as halls post them: photo, name and 工号.
+  function showDuty(staff) {
+    $("pad-duty").hidden = !staff;
+    if (!staff) return;
+    $("pad-duty-name").textContent = staff.display_name || staff.username;
+    $("pad-duty-no").textContent = staff.staff_no ? t("工号：%(no)s", { no: staff.staff_no }) : "";
+    var photo = $("pad-duty-photo");
+    photo.textContent = "";
+    if (staff.photo_url && staff.photo_url.charAt(0) === "/") {
+      var img = document.createElement("img");
+      img.alt = "";
+      img.src = staff.photo_url; // this server's own photo (the page's CSP allows no other)
+      photo.appendChild(img);
+    } else {
+      photo.textContent = (staff.display_name || staff.username || "?").charAt(0);
+    }
   }
 
   function toIdle() {
@@ -63,7 +83,7 @@
       state.finished = null;
       document.dispatchEvent(new CustomEvent("pad:idle"));
     }
-    $("pad-idle-staff").textContent = staffText(state.staff);
+    showDuty(state.onDuty);
     show("idle");
   }
 
@@ -92,7 +112,7 @@
     state.shown.push(data.ticket.number);
     $("pad-ticket").textContent = data.ticket.number;
     $("pad-staff").textContent =
-      data.window + "号窗口" + (data.window_name ? "（" + data.window_name + "）" : "") + " · " + staffText(data.staff);
+      t("%(n)s号窗口", { n: data.window }) + (data.window_name ? "（" + data.window_name + "）" : "") + " · " + staffText(data.staff);
     var rating = $("pad-rating");
     rating.dataset.ticket = data.ticket.number;
     rating.dataset.trackToken = data.ticket.track_token || "";
@@ -116,7 +136,10 @@
     idleTimer = setTimeout(toIdle, left);
   }
 
-  function fetchFinished(onlyRecent) {
+  // mode: "start" (show a ticket finished just now, else idle), "done" (show the finished
+  // ticket) or "duty" (only who is on duty, for the idle screen).
+  function fetchFinished(mode) {
+    var onlyRecent = mode === "start";
     return fetch("/api/v1/windows/" + windowId + "/last-finished", {
       headers: { Accept: "application/json", "X-Device-Key": deviceKey },
     })
@@ -128,15 +151,17 @@
       .then(function (res) {
         if (res.status === 200) {
           if (res.data.staff) state.staff = res.data.staff;
+          state.onDuty = res.data.on_duty || null;
+          if (!state.finished) showDuty(state.onDuty);
+          if (mode === "duty") return;
           if (!res.data.ticket) {
-            if (onlyRecent) toIdle(); // nothing finished today
+            if (onlyRecent) toIdle(); // nothing finished today: a normal answer
           } else if (!onlyRecent || res.data.seconds_since_finished <= RECENT_S) showFinished(res.data);
           else toIdle();
         } else if (res.status === 401 || res.status === 403) {
           if (res.status === 401) localStorage.removeItem(KEY_STORE);
           $("pad-setup-detail").textContent =
-            (res.status === 401 ? "评价器密钥无效，请管理员重新设置。" : "此评价器未绑定本窗口。") +
-            " (" + (res.data && res.data.error ? res.data.error.message : res.status) + ")";
+            res.status === 401 ? t("评价器密钥无效，请管理员重新设置。") : t("此评价器未绑定本窗口。");
           show("setup");
         } else if (onlyRecent) {
           toIdle();
@@ -154,14 +179,15 @@
     return;
   }
   toIdle();
-  fetchFinished(true);
+  fetchFinished("start");
 
   var stream = new window.HallStream(hall, {
     snapshot: function () {},
     event: function (msg) {
       if (msg.window !== number) return;
-      if (msg.type === "ticket" && msg.status === "done") fetchFinished(false);
+      if (msg.type === "ticket" && msg.status === "done") fetchFinished("done");
       else if (msg.type === "call" && state.finished) nextCalled();
+      else if (msg.type === "call") fetchFinished("duty"); // who is on duty may have changed
     },
     status: function (connected) {
       $("reconnecting").hidden = connected;

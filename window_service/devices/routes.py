@@ -5,9 +5,10 @@ from __future__ import annotations
 from ..accountability import config
 from ..api.endpoint import ApiRequest, ApiRouter
 from ..auth.models import User
+from ..auth.photos import photo_url
 from ..auth.roles import EVALUATOR, STAFF
 from ..halls.lookup import business_day, get_window, local_time
-from ..halls.models import Hall, Service
+from ..halls.models import Hall, Service, WindowDuty
 from ..halls.scopes import WINDOW
 from ..queue import queries
 from ..queue.routes import track_link_base
@@ -39,6 +40,8 @@ async def last_finished(api: ApiRequest) -> LastFinishedOut:
         settings, _ = await config.current(session, hall.id)
         assert window.id is not None
         ticket = await queries.last_finished(session, window.id, business_day(hall, now))
+        duty = await session.get(WindowDuty, window.id)
+        on_duty = await session.get(User, duty.staff_id) if duty is not None else None
         if ticket is None or ticket.finished_at is None:
             return LastFinishedOut(
                 ticket=None,
@@ -48,6 +51,7 @@ async def last_finished(api: ApiRequest) -> LastFinishedOut:
                 finished_at=None,
                 seconds_since_finished=None,
                 rating_seconds=settings.pad_rating_seconds,
+                on_duty=_staff(on_duty),
             )
         svc = await session.get(Service, ticket.service_id)
         assert svc is not None
@@ -64,16 +68,20 @@ async def last_finished(api: ApiRequest) -> LastFinishedOut:
             ticket=out,
             window=window.number,
             window_name=window.name,
-            staff=(
-                StaffOut(
-                    username=staff.username,
-                    display_name=staff.display_name,
-                    staff_no=staff.staff_no,
-                )
-                if staff is not None
-                else None
-            ),
+            staff=_staff(staff),
             finished_at=local_time(hall, ticket.finished_at).isoformat(),
             seconds_since_finished=max(0, int((now - ticket.finished_at).total_seconds())),
             rating_seconds=settings.pad_rating_seconds,
+            on_duty=_staff(on_duty),
         )
+
+
+def _staff(user: User | None) -> StaffOut | None:
+    if user is None:
+        return None
+    return StaffOut(
+        username=user.username,
+        display_name=user.display_name,
+        staff_no=user.staff_no,
+        photo_url=photo_url(user.photo),
+    )

@@ -10,6 +10,8 @@ class StaffOut(Output):
     username: str
     display_name: str
     staff_no: str
+    #: 工作人员照片 (as halls post them), when the hall has one on this server
+    photo_url: str | None = None
 
 
 class LastFinishedOut(Output):
@@ -28,3 +30,5 @@ class LastFinishedOut(Output):
     #: How long after the finish the pad keeps offering the rating (评价保留时长), even when
     #: the window calls the next citizen (the hall's ``pad_rating_seconds``, default 60).
     rating_seconds: int
+    #: Who is on duty at the window now (在岗, set when they call): the pad's idle screen.
+    on_duty: StaffOut | None = None

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accountability.periods import parse_period
 from ..auth.models import User
+from ..auth.photos import photo_url
 from ..auth.roles import STAFF
 from ..feedback.figures import callback_figures, rating_figures
 from ..halls.lookup import local_time
@@ -27,12 +28,6 @@ def initials(name: str) -> str:
     if name.isascii():
         return "".join(part[0] for part in name.split()[:2]).upper()
     return name[0]
-
-
-def photo_url(photo: str) -> str | None:
-    if photo.startswith(("/", "https://", "http://")):
-        return photo
-    return None
 
 
 def red_black(

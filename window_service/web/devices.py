@@ -9,6 +9,9 @@
 The pages are plain HTML with the hall (and window) filled in; their scripts and styles are
 static files under ``/displays`` and ``/kiosks``. Device keys never appear in a page: the
 kiosk and the pad keep theirs in the browser's localStorage (see the scripts).
+
+Their texts come from the same catalogue as the web pages (``_()`` in the templates, ``t()``
+in the scripts, see kiosks/static/device-i18n.js): Chinese by default, ``?lang=en`` for English.
 """
 
 from __future__ import annotations
@@ -26,9 +29,11 @@ from starlette.routing import Route
 from ..api.errors import ApiError, error_response
 from ..devices import qr
 from ..halls.lookup import get_hall, hall_zone
-from ..halls.models import Hall, Window
+from ..halls.models import Hall, Service, Window, WindowService
 from ..security import public_base_url
 from ..state import app_state
+from .pages import N_, js_catalog, page_language, translations
+from .track import no_show_rule
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 TEMPLATE_DIRS = [ROOT / "displays" / "templates", ROOT / "kiosks" / "templates"]
@@ -38,6 +43,7 @@ _env = Environment(
     loader=FileSystemLoader([str(d) for d in TEMPLATE_DIRS]),
     autoescape=select_autoescape(["html"]),
     auto_reload=False,
+    extensions=["jinja2.ext.i18n"],
 )
 
 #: Pages may connect to the hall's websocket and to a printer agent on the kiosk itself.
@@ -68,7 +74,17 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
         # minutes east of UTC in the hall's zone now, for the pages' clocks
         offset = app_state(request).clock.now().astimezone(hall_zone(hall)).utcoffset()
         context["tz_offset"] = int(offset.total_seconds() // 60) if offset else 0
-    html = _env.get_template(template).render(v=_VERSION, **context)
+    language = page_language(request)
+    trans = translations(language)
+    html = _env.get_template(template).render(
+        v=_VERSION,
+        lang=language,
+        _=trans.gettext,
+        gettext=trans.gettext,
+        ngettext=trans.ngettext,
+        js_catalog=js_catalog(language),
+        **context,
+    )
     return HTMLResponse(
         html,
         status_code=status,
@@ -82,7 +98,10 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
 
 
 def _not_found(request: Request, message: str) -> HTMLResponse:
-    return _page(request, "device_error.html", 404, title="找不到页面 (not found)", message=message)
+    gettext = translations(page_language(request)).gettext
+    return _page(
+        request, "device_error.html", 404, title=gettext("找不到页面"), message=gettext(message)
+    )
 
 
 async def _hall(request: Request) -> Hall | None:
@@ -105,15 +124,39 @@ async def _window(request: Request, hall: Hall, number: int) -> Window | None:
 async def kiosk_page(request: Request) -> Response:
     hall = await _hall(request)
     if hall is None:
-        return _not_found(request, "没有这个服务大厅 (unknown hall)")
-    return _page(request, "kiosk.html", hall=hall)
+        return _not_found(request, N_("没有这个服务大厅"))
+    gettext = translations(page_language(request)).gettext
+    return _page(
+        request,
+        "kiosk.html",
+        hall=hall,
+        zones=await _service_zones(request, hall),
+        no_show_rule=no_show_rule(hall, gettext),
+    )
+
+
+async def _service_zones(request: Request, hall: Hall) -> dict[str, list[str]]:
+    """Service code → the zones (区域) of the windows serving it: where the kiosk sends people."""
+    async with app_state(request).db.read() as session:
+        rows = await session.execute(
+            select(Service.code, Window.zone)  # type: ignore[call-overload]
+            .join(WindowService, WindowService.service_id == Service.id)
+            .join(Window, Window.id == WindowService.window_id)
+            .where(Window.hall_id == hall.id, Window.zone != "")
+            .order_by(Window.number)
+        )
+        zones: dict[str, list[str]] = {}
+        for service_id, zone in rows.all():
+            if zone not in zones.setdefault(service_id, []):
+                zones[service_id].append(zone)
+        return zones
 
 
 async def hall_display_page(request: Request) -> Response:
     """The hall display; ``?zone=一楼A区`` shows that zone's windows and queues only."""
     hall = await _hall(request)
     if hall is None:
-        return _not_found(request, "没有这个服务大厅 (unknown hall)")
+        return _not_found(request, N_("没有这个服务大厅"))
     zone = request.query_params.get("zone", "")[:100]
     return _page(request, "hall.html", hall=hall, zone=zone)
 
@@ -121,20 +164,20 @@ async def hall_display_page(request: Request) -> Response:
 async def window_display_page(request: Request) -> Response:
     hall = await _hall(request)
     if hall is None:
-        return _not_found(request, "没有这个服务大厅 (unknown hall)")
+        return _not_found(request, N_("没有这个服务大厅"))
     window = await _window(request, hall, request.path_params["number"])
     if window is None:
-        return _not_found(request, "没有这个窗口 (unknown window)")
+        return _not_found(request, N_("没有这个窗口"))
     return _page(request, "window.html", hall=hall, window=window)
 
 
 async def pad_page(request: Request) -> Response:
     hall = await _hall(request)
     if hall is None:
-        return _not_found(request, "没有这个服务大厅 (unknown hall)")
+        return _not_found(request, N_("没有这个服务大厅"))
     window = await _window(request, hall, request.path_params["window"])
     if window is None:
-        return _not_found(request, "没有这个窗口 (unknown window)")
+        return _not_found(request, N_("没有这个窗口"))
     return _page(request, "pad.html", hall=hall, window=window)
 
 

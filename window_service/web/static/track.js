@@ -15,6 +15,26 @@
 
   function $(id) { return document.getElementById(id); }
 
+  // 1号窗口（一楼A区）: the window and the zone it stands in
+  function windowAt(n) {
+    var zone = (init.zones || {})[String(n)];
+    return zone ? t("%(n)s号窗口（%(zone)s）", { n: n, zone: zone }) : t("%(n)s号窗口", { n: n });
+  }
+
+  // While waiting: which windows serve this ticket, and where they are.
+  function whereText(tk) {
+    if (tk.status !== "waiting" && tk.status !== "remote") return ""; // the callout says it
+    var list = init.windows || [];
+    if (!list.length) return "";
+    var zones = [];
+    list.forEach(function (n) {
+      var z = (init.zones || {})[String(n)];
+      if (z && zones.indexOf(z) < 0) zones.push(z);
+    });
+    var text = t("办理窗口：%(w)s号窗口", { w: list.join("、") });
+    return zones.length ? text + t("（%(zone)s）", { zone: zones.join("、") }) : text;
+  }
+
   function render(tk) {
     var card = $("ticket");
     var before = card.dataset.status;
@@ -24,10 +44,10 @@
     $("status").textContent = STATUS[tk.status] || tk.status_label;
     var callout = $("callout");
     var text = "";
-    if (tk.status === "called" && tk.window != null) text = t("请到%(n)s号窗口办理", { n: tk.window });
-    else if (tk.status === "serving" && tk.window != null) text = t("正在%(n)s号窗口办理", { n: tk.window });
+    if (tk.status === "called" && tk.window != null) text = t("请到%(w)s办理", { w: windowAt(tk.window) });
+    else if (tk.status === "serving" && tk.window != null) text = t("正在%(w)s办理", { w: windowAt(tk.window) });
     else if (tk.status === "done") text = t("已办结，感谢您的耐心等候");
-    else if (tk.status === "no_show") text = t("您已过号，请到服务台咨询");
+    else if (tk.status === "no_show") text = t("您已过号。") + init.no_show_rule;
     else if (tk.status === "expired") text = t("号票已过期，请重新取号");
     else if (tk.status === "cancelled") text = t("号票已取消");
     else if (tk.status === "remote") {
@@ -38,6 +58,9 @@
     }
     callout.textContent = text;
     callout.hidden = !text;
+    var where = whereText(tk);
+    $("where").textContent = where;
+    $("where").hidden = !where;
     var waiting = tk.status === "waiting" || tk.status === "remote";
     $("facts").hidden = !waiting;
     $("ahead").textContent = String(tk.ahead);
