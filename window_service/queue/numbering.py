@@ -161,7 +161,7 @@ _PG_NUMBERS_AND_LEDGER = (
 def counter_upsert_sql(prefixes: int) -> str:
     """SQLite: the upsert of ``prefixes`` counter rows (named parameters ``hall_id``, ``day``,
     ``at``, ``prefix_K`` and ``count_K``), returning each prefix's last number and queue time.
-    Also run as it is on the database's thread (``issuing_sqlite``)."""
+    """
     rows = ", ".join(f"(:hall_id, :prefix_{k}, :day, :count_{k}, :at)" for k in range(prefixes))
     return f"""
     INSERT INTO ticket_counter (hall_id, prefix, business_day, last_number, last_queued_at)
