@@ -11,6 +11,7 @@ PostgreSQL: one engine for both; row locks (``FOR UPDATE``) order the writers.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -83,9 +84,16 @@ def _setup_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
+    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # Straight to aiosqlite (one trip to its thread; a statement through SQLAlchemy's
+        # cursor takes three): every transaction, every display's read, begins here.
+        try:
+            conn.connection.dbapi_connection.run_async(lambda d: d.execute_fetchall(begin))
+        except sqlite3.Error as exc:  # as SQLAlchemy raises a failed statement's error
+            raise OperationalError(begin, None, exc) from exc
 
 
 @dataclass
