@@ -83,9 +83,9 @@ class IssueQueue:
         # transaction; the requests that arrive while it is written form the next one.
         #
         # A batch's answers are handed out only once the next batch is under way, that is
-        # waiting for the database (on SQLite: its INSERTs and COMMIT on the database's
-        # thread). Sending the answers and reading the requests that follow then overlap
-        # with that wait, instead of coming between two batches while the database idles.
+        # waiting for the database (on SQLite: for aiosqlite's thread). Sending the answers
+        # and reading the requests that follow then overlap with that wait, instead of
+        # coming between two batches while the database idles.
         # For the same reason a new ticket's answer is built by its request's task, once
         # handed out (``NewTicketOut``). With no next batch they go out at once.
         held: list[_Answered] = []
