@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-from window_service.halls.demo import pad_key
 
 from tests.big_halls import (  # noqa: F401
     COUNTY_PASSWORD,
@@ -25,6 +24,7 @@ from tests.big_halls import (  # noqa: F401
 from tests.conftest import SHOTS, wait_until
 from tests.dbs import DEMO_PASSWORD, KIOSK_KEY
 from tests.device_checks import assert_fits, english_words, watch
+from window_service.seed import pad_key
 
 pytestmark = pytest.mark.browser
 PORTRAIT = {"width": 800, "height": 1280}

@@ -26,7 +26,6 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "clock",
         "gc_tuning",
         "http_protocol",
-        "db_sqlite",
         "db",
         "chain",
         "ledger",

@@ -11,16 +11,17 @@ PostgreSQL: one engine for both; row locks (``FOR UPDATE``) order the writers.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import sqlite3
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -28,12 +29,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.types import DateTime, TypeDecorator
-from sqlalchemy.util.concurrency import await_
 
 from .chain import AuditKey, canonical_json
-from .db_sqlite import fast_aiosqlite_dbapi, write_here
-
-T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -87,9 +84,16 @@ def _setup_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
+    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # Straight to aiosqlite (one trip to its thread; a statement through SQLAlchemy's
+        # cursor takes three): every transaction, every display's read, begins here.
+        try:
+            conn.connection.dbapi_connection.run_async(lambda d: d.execute_fetchall(begin))
+        except sqlite3.Error as exc:  # as SQLAlchemy raises a failed statement's error
+            raise OperationalError(begin, None, exc) from exc
 
 
 @dataclass
@@ -155,17 +159,6 @@ class Database:
                 await session.rollback()
                 raise
 
-    async def write_here(self, fn: Callable[..., T], *args: Any) -> T:
-        """SQLite: ``fn(sqlite3_connection, later, *args)`` in the writer's turn: its reads
-        run on this thread, the writes it leaves in ``later`` and the COMMIT on the
-        connection's (see ``db_sqlite.write_here``; raises ``WriterBusy`` when another
-        process is writing)."""
-        lock = self._write_lock
-        assert lock is not None, "SQLite only"
-        async with lock, self.write_engine.connect() as connection:
-            pooled = await connection.get_raw_connection()
-            return await write_here(pooled, SQLITE_BUSY_TIMEOUT_MS, fn, *args)
-
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         async with self._read() as session:
@@ -197,28 +190,19 @@ def create_database(
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         connect_args: dict[str, Any] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
-        # One thread hop per statement instead of three or four (see db_sqlite). A write
-        # connection may also be used from the event loop's thread (``write_here``).
+        # JSON columns hold the canonical text the audit chain hashes (sorted keys, no
+        # spaces): a row's JSON is the same text whichever way it was written.
         write = create_async_engine(
             url,
             echo=echo,
             # The issuing batch's multi-row INSERTs differ by their row count: keep them all
             # prepared (sqlite3 keeps 128 by default).
-            connect_args={**connect_args, "check_same_thread": False, "cached_statements": 512},
+            connect_args={**connect_args, "cached_statements": 512},
             pool_size=4,
-            module=fast_aiosqlite_dbapi(),
-            # JSON columns hold the canonical text the audit chain hashes (sorted keys, no
-            # spaces): the issuing batch stores an audit record's ``after`` as the very text
-            # its hash was computed over, and a row is the same whichever way it was written.
             json_serializer=canonical_json,
         )
         read = create_async_engine(
-            url,
-            echo=echo,
-            connect_args=connect_args,
-            pool_size=8,
-            module=fast_aiosqlite_dbapi(),
-            json_serializer=canonical_json,
+            url, echo=echo, connect_args=connect_args, pool_size=8, json_serializer=canonical_json
         )
         _setup_sqlite(write, immediate=True)
         _setup_sqlite(read, immediate=False)
@@ -238,7 +222,7 @@ def _setup_postgresql(engine: AsyncEngine) -> None:
         around the ping, for pgbouncer's transaction mode); one empty statement is enough.
         """
         try:
-            await_(dbapi_connection.driver_connection.fetchval(";"))
+            dbapi_connection.run_async(lambda driver: driver.fetchval(";"))
         except Exception as exc:
             raise DisconnectionError("数据库连接已断开 (database connection lost)") from exc
 

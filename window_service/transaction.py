@@ -162,8 +162,7 @@ AfterCommit = Callable[[list[Event]], None]
 class Recording:
     """What a write transaction records besides its rows: the events it tells the screens
     (``emit``) and its audit trail (``audit``), numbered and chained by ``seal`` under the
-    hall's ledger lock. ``Tx`` is one that writes through a session; ``Record`` one whose
-    rows are written by other means (the SQLite issuing batch, on the database's thread)."""
+    hall's ledger lock (``Tx`` writes them)."""
 
     hall_id: int
     now: datetime
@@ -227,8 +226,7 @@ class Recording:
         (the hall's ledger row, locked) and sealed with the audit ``key``: the rows to write
         and the ledger's new values.
 
-        No statement runs here: ``commit`` writes the result, and so does the SQLite
-        issuing batch, which writes on the database's own thread (``queue/issuing_sqlite``).
+        No statement runs here: ``commit`` writes the result.
         """
         first_seq = ledger.last_event_seq + 1
         events: list[Event] = []
@@ -247,7 +245,6 @@ class Recording:
             )
         audit_seq, audit_hash = ledger.audit_seq, ledger.audit_hash or GENESIS_HASH
         audit_rows = []
-        after_json: list[str] = []
         for pending in self._audits:
             audit_seq += 1
             actor = (pending.actor or self.actor).label
@@ -257,7 +254,6 @@ class Recording:
                 after = snapshot(pending.obj)
                 entity_id = str(after.get("id", ""))
             text = canonical_json(after)
-            after_json.append(text)
             digest = record_hash(
                 key=key,
                 hall_id=self.hall_id,
@@ -296,7 +292,6 @@ class Recording:
             events,
             rows,
             audit_rows,
-            after_json,
             LedgerState(
                 ledger.last_event_seq + len(events),
                 audit_seq,
@@ -310,21 +305,6 @@ class Recording:
         self.locked_ledger = None
         if events and self.after_commit is not None:
             self.after_commit(events)
-
-
-@dataclass
-class Record(Recording):
-    """A transaction's events and audit records, for a writer without a session."""
-
-    hall_id: int
-    now: datetime
-    actor: Actor
-    after_commit: AfterCommit | None = None
-    locked_ledger: LedgerState | None = None
-    issuing_only: bool = False
-    changes_queue: bool = False
-    _events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    _audits: list[_PendingAudit] = field(default_factory=list)
 
 
 @dataclass
@@ -449,9 +429,6 @@ class Sealed:
     events: list[Event]
     event_rows: list[dict[str, Any]]
     audit_rows: list[dict[str, Any]]
-    #: Each audit row's ``after`` as the canonical JSON its hash was computed over: the
-    #: SQLite issuing batch stores this text instead of serializing ``after`` again.
-    after_json: list[str]
     #: The ledger row's values after this transaction.
     ledger: LedgerState
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,12 +26,11 @@ from starlette.requests import Request
 
 from ..api.errors import ApiError
 from ..auth.principal import Principal
-from ..db_sqlite import WriterBusy
 from ..halls.lookup import business_day, get_hall
 from ..halls.models import Hall, Service
 from ..state import AppState
-from ..transaction import Actor, Record, Tx
-from . import issuing_sqlite, service
+from ..transaction import Actor, Tx
+from . import service
 from .estimate import estimate_inputs, estimate_minutes
 from .models import FoundTicket, IssuedTicket, Ticket
 from .schemas import TicketCreate, TicketOut
@@ -85,9 +83,9 @@ class IssueQueue:
         # transaction; the requests that arrive while it is written form the next one.
         #
         # A batch's answers are handed out only once the next batch is under way, that is
-        # waiting for the database (on SQLite: its INSERTs and COMMIT on the database's
-        # thread). Sending the answers and reading the requests that follow then overlap
-        # with that wait, instead of coming between two batches while the database idles.
+        # waiting for the database (on SQLite: for aiosqlite's thread). Sending the answers
+        # and reading the requests that follow then overlap with that wait, instead of
+        # coming between two batches while the database idles.
         # For the same reason a new ticket's answer is built by its request's task, once
         # handed out (``NewTicketOut``). With no next batch they go out at once.
         held: list[_Answered] = []
@@ -146,6 +144,10 @@ class IssueQueue:
                 await self._write(hall_code, [item], out)
             return
         out.extend(zip(items, answers, strict=True))
+
+    def forget(self, hall_code: str) -> None:
+        """Drop the copy of a hall and its services (see ``forget_hall``)."""
+        self._halls.pop(hall_code, None)
 
     def _cached(self, hall_code: str) -> _HallCopy | None:
         copy = self._halls.get(hall_code)
@@ -230,46 +232,6 @@ class IssueQueue:
         # else nothing was written; closing the session ends the transaction (a rollback
         # here would expire the rows still needed for the answers)
 
-    async def _apply_here(self, batch: _Batch, items: list[_Pending]) -> bool:
-        """SQLite: the batch written by ``issuing_sqlite`` (its statements on this thread,
-        its COMMIT on the database's); False when nothing was written and the general path
-        must write it."""
-        if not batch.requests:
-            batch.results = []
-            return True
-        state = self.state
-        hall = batch.hall
-        assert hall.id is not None and batch.waiting is not None
-        record = Record(
-            hall.id,
-            state.clock.now(),
-            _batch_actor(items),
-            state.hub.publish_local,
-            issuing_only=True,
-        )
-        job = issuing_sqlite.Job(
-            hall,
-            batch.requests,
-            record,
-            batch.waiting,
-            issuing_sqlite.statements(state.db.write_engine.dialect),
-            state.db.chain_key(),
-        )
-        try:
-            written = await state.db.write_here(issuing_sqlite.write_batch, job)
-        except WriterBusy:  # another process is writing: wait for it the ordinary way
-            return False
-        except sqlite3.IntegrityError as exc:  # as SQLAlchemy would raise it (see _write)
-            raise IntegrityError("issue batch", None, exc) from exc
-        if written is None:
-            return False
-        batch.results = written.results
-        if written.events is not None:
-            record.committed(written.events)
-            if written.after is not None:
-                self._waiting.keep(hall.id, written.after)
-        return True
-
     async def _issue_batch(
         self, hall_code: str, items: list[_Pending]
     ) -> list[tuple[Out, bool] | BaseException]:
@@ -284,11 +246,8 @@ class IssueQueue:
             if batch.waiting is None:
                 async with db.read() as session:
                     await self._count_waiting(session, batch)
-            # Usually the batch is written by issuing_sqlite; when the queue changed since it
-            # was counted, it goes the general way (counted under the lock).
-            if not await self._apply_here(batch, items):
-                async with db.write() as session:
-                    await self._apply(session, batch, items)
+            async with db.write() as session:
+                await self._apply(session, batch, items)
         else:
             # On PostgreSQL the count takes no lock: it is the write connection's first
             # statement (one connection per batch), before the numbering lock.
@@ -498,4 +457,4 @@ def forget_hall(request: Request, hall_code: str) -> None:
     """
     queue: IssueQueue | None = getattr(request.app.state, "issue_queue", None)
     if queue is not None:
-        queue._halls.pop(hall_code, None)
+        queue.forget(hall_code)

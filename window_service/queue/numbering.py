@@ -18,12 +18,14 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ARRAY, Date, Integer, String, bindparam, column, text
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db import TZDateTime
 from ..ledger import HallLedger
 from ..transaction import LedgerState
+
+_LEDGER = HallLedger.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -39,50 +41,37 @@ class Assigned:
         return range(self.last - self.count + 1, self.last + 1)
 
 
-async def next_numbers(
-    session: AsyncSession, hall_id: int, day: date, at: datetime, counts: dict[str, int]
-) -> dict[str, Assigned]:
-    """SQLite: numbers for several prefixes at once (a batch of kiosk requests), one
-    statement, under the database's write lock (PostgreSQL: ``next_numbers_and_ledger``).
-    """
-    assert session.bind is not None and counts and all(k >= 1 for k in counts.values())
-    prefixes, params = counter_upsert_params(hall_id, day, at, counts)
-    stmt = _counter_upsert(len(prefixes))
-    rows = (await session.execute(stmt, params)).all()
-    out = {
-        str(prefix): Assigned(int(last), counts[prefix], queued) for prefix, last, queued in rows
-    }
-    assert set(out) == set(counts)
-    return out
-
-
 async def next_numbers_and_ledger(
     session: AsyncSession, hall_id: int, day: date, at: datetime, counts: dict[str, int]
 ) -> tuple[dict[str, Assigned], LedgerState]:
-    """PostgreSQL: ``next_numbers`` and the hall's ledger row, locked in one statement.
+    """Numbers for several prefixes at once (a batch of kiosk requests) and the hall's ledger
+    row, in one statement, under the hall's locks.
 
-    Every issuer of the hall takes the ledger lock (which its commit needs anyway) and then
-    the counters, in prefix order, in this one statement (the counters' insert reads the
-    locked ledger row, so the order is fixed); the transaction's other writers take only the
-    ledger, at commit. One round trip less while the hall's locks are held.
+    PostgreSQL: every issuer of the hall takes the ledger lock (which its commit needs
+    anyway) and then the counters, in prefix order, in this one statement (the counters'
+    insert reads the locked ledger row, so the order is fixed); the transaction's other
+    writers take only the ledger, at commit. SQLite: the writer holds the database's write
+    lock (``BEGIN IMMEDIATE``); the statement reads the ledger row with the counters. Either
+    way one statement less while the hall's locks are held. A hall without a ledger row
+    numbers nothing: its row is created and the statement runs again.
     """
-    assert counts and all(k >= 1 for k in counts.values())
+    assert session.bind is not None and counts and all(k >= 1 for k in counts.values())
     prefixes = sorted(counts)
-    params = {
-        "hall_id": hall_id,
-        "day": day,
-        "at": at,
-        "prefixes": prefixes,
-        "counts": [counts[p] for p in prefixes],
-    }
-    rows = (await session.execute(_PG_NUMBERS_AND_LEDGER, params)).all()
-    if not rows:  # a hall without a ledger row yet: create it, then number
-        await session.execute(
-            postgresql.insert(HallLedger.__table__)  # type: ignore[attr-defined]
-            .values(hall_id=hall_id)
-            .on_conflict_do_nothing()
-        )
-        rows = (await session.execute(_PG_NUMBERS_AND_LEDGER, params)).all()
+    params: dict[str, Any] = {"hall_id": hall_id, "day": day, "at": at}
+    if session.bind.dialect.name == "postgresql":
+        stmt = _PG_NUMBERS_AND_LEDGER
+        params.update(prefixes=prefixes, counts=[counts[p] for p in prefixes])
+        new_ledger: Any = postgresql.insert(_LEDGER)
+    else:
+        stmt = _sqlite_numbers_and_ledger(len(prefixes))
+        for k, prefix in enumerate(prefixes):
+            params[f"prefix_{k}"] = prefix
+            params[f"count_{k}"] = counts[prefix]
+        new_ledger = sqlite.insert(_LEDGER)
+    rows = (await session.execute(stmt, params)).all()
+    if not rows:
+        await session.execute(new_ledger.values(hall_id=hall_id).on_conflict_do_nothing())
+        rows = (await session.execute(stmt, params)).all()
     out = {
         str(prefix): Assigned(int(last), counts[prefix], queued)
         for prefix, last, queued, *_ in rows
@@ -114,6 +103,16 @@ def _numbered_columns() -> tuple[Any, ...]:
     )
 
 
+def _ledger_columns() -> tuple[Any, ...]:
+    """The ledger row's columns both statements return after the numbers."""
+    return (
+        column("last_event_seq", Integer),
+        column("audit_seq", Integer),
+        column("audit_hash", String),
+        column("queue_version", Integer),
+    )
+
+
 def _numbering_params() -> tuple[Any, ...]:
     """The values both upserts bind besides the prefixes and counts."""
     return (
@@ -142,13 +141,7 @@ _PG_NUMBERS_AND_LEDGER = (
     FROM numbered, ledger
     """
     )
-    .columns(
-        *_numbered_columns(),
-        column("last_event_seq", Integer),
-        column("audit_seq", Integer),
-        column("audit_hash", String),
-        column("queue_version", Integer),
-    )
+    .columns(*_numbered_columns(), *_ledger_columns())
     .bindparams(
         *_numbering_params(),
         bindparam("prefixes", type_=ARRAY(String)),
@@ -158,37 +151,25 @@ _PG_NUMBERS_AND_LEDGER = (
 
 
 @functools.lru_cache(maxsize=32)
-def counter_upsert_sql(prefixes: int) -> str:
-    """SQLite: the upsert of ``prefixes`` counter rows (named parameters ``hall_id``, ``day``,
-    ``at``, ``prefix_K`` and ``count_K``), returning each prefix's last number and queue time.
-    Also run as it is on the database's thread (``issuing_sqlite``)."""
-    rows = ", ".join(f"(:hall_id, :prefix_{k}, :day, :count_{k}, :at)" for k in range(prefixes))
-    return f"""
+def _sqlite_numbers_and_ledger(prefixes: int) -> Any:
+    """SQLite's statement for ``prefixes`` counters (parameters ``prefix_K``, ``count_K``),
+    its text fixed per size so that it is compiled once. As on PostgreSQL the counters are
+    inserted from the ledger row, so a hall without one numbers nothing."""
+    values = ", ".join(f"(:prefix_{k}, :count_{k})" for k in range(prefixes))
+    ledger = ", ".join(
+        f"(SELECT {c} FROM hall_ledger WHERE hall_id = :hall_id)"
+        for c in ("last_event_seq", "audit_seq", "audit_hash", "queue_version")
+    )
+    sql = f"""
     INSERT INTO ticket_counter (hall_id, prefix, business_day, last_number, last_queued_at)
-    VALUES {rows}
-    {_COUNTER_UPSERT}
+    SELECT :hall_id, v.column1, :day, v.column2, :at
+    FROM (VALUES {values}) AS v, hall_ledger
+    WHERE hall_ledger.hall_id = :hall_id
+    {_COUNTER_UPSERT}, {ledger}
     """
-
-
-def counter_upsert_params(
-    hall_id: int, day: Any, at: Any, counts: dict[str, int]
-) -> tuple[list[str], dict[str, Any]]:
-    """The prefixes in upsert order and the upsert's parameters (``day`` and ``at`` as given)."""
-    prefixes = sorted(counts)
-    params: dict[str, Any] = {"hall_id": hall_id, "day": day, "at": at}
-    for k, prefix in enumerate(prefixes):
-        params[f"prefix_{k}"] = prefix
-        params[f"count_{k}"] = counts[prefix]
-    return prefixes, params
-
-
-@functools.lru_cache(maxsize=32)
-def _counter_upsert(prefixes: int) -> Any:
-    """The SQLite upsert as a statement, its text fixed per size, so that it is compiled
-    once (SQLAlchemy does not cache a multi-row ``insert().values([...])``)."""
     return (
-        text(counter_upsert_sql(prefixes))
-        .columns(*_numbered_columns())
+        text(sql)
+        .columns(*_numbered_columns(), *_ledger_columns())
         .bindparams(
             *_numbering_params(),
             *(bindparam(f"prefix_{k}", type_=String) for k in range(prefixes)),

@@ -23,7 +23,7 @@ from ..halls.models import Hall, Service, Window, WindowDuty, WindowService
 from ..transaction import Actor, Recording, Tx
 from . import rules
 from .models import FoundTicket, IssuedTicket, Ticket, TicketEvent
-from .numbering import Assigned, format_number, next_numbers, next_numbers_and_ledger
+from .numbering import Assigned, format_number, next_numbers_and_ledger
 from .waiting import Counts, WaitingSnapshot, counts_after, usable, waiting_now
 
 
@@ -188,14 +188,9 @@ async def _number_and_insert(
     day = business_day(hall, tx.now)
     by_prefix = prefix_groups(requests, fresh)
     counts_by_prefix = {prefix: len(members) for prefix, members in by_prefix.items()}
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        assigned, tx.locked_ledger = await next_numbers_and_ledger(
-            session, hall.id, day, tx.now, counts_by_prefix
-        )
-    else:
-        assigned = await next_numbers(session, hall.id, day, tx.now, counts_by_prefix)
-        # The queue version under SQLite's write lock (the commit reuses the row).
-        tx.locked_ledger = await tx.lock_ledger()
+    assigned, tx.locked_ledger = await next_numbers_and_ledger(
+        session, hall.id, day, tx.now, counts_by_prefix
+    )
     ledger = tx.locked_ledger
     assert ledger is not None
     numbers = numbers_of(by_prefix, assigned)
