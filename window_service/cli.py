@@ -26,7 +26,7 @@ def _urls(host: str, port: int, kiosk_key: str = "") -> str:
     """The demo hall's pages; the kiosk and pad addresses carry the real device keys when the
     demo hall was seeded in this var/ (``demo`` keeps its credentials there), else they are
     left out rather than shown with a placeholder."""
-    from .halls.demo import pad_key
+    from .seed import pad_key
 
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = f"http://{shown}:{port}"
@@ -422,7 +422,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         get_settings.cache_clear()
     trusted = settings.trusted_proxies.strip()
     print("window_service 正在启动 (starting):")
-    from .halls.demo import load_saved
+    from .seed import load_saved
 
     kiosk_key = str(load_saved(settings.var_dir).get("kiosk_key") or "")
     print(_urls(args.host, args.port, kiosk_key), flush=True)
