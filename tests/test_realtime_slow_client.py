@@ -53,6 +53,7 @@ async def open_socket(hub: Hub, wire: Wire) -> tuple[routes._Socket, asyncio.Tas
     socket.sub = await hub.subscribe(1)
     socket.last = hub.delivered(1) or 0  # as if its snapshot had been sent
     task = asyncio.ensure_future(socket.run())
+    socket.sub.task = task  # as display_socket does
     await asyncio.sleep(0.05)  # the hub's first read of the log is over; the socket is idle
     return socket, task
 

@@ -134,6 +134,11 @@ class _Socket:
     async def heartbeat(self) -> None:
         await self.send(dumps({"type": "heartbeat", "seq": self.last}))
 
+    async def serve(self, after: int | None) -> None:
+        """The first messages, then live events until the socket closes."""
+        await self.start(after)
+        await self.run()
+
     async def run(self) -> None:
         """Live events until the socket closes."""
         sub = self.sub
@@ -234,25 +239,28 @@ async def display_socket(ws: WebSocket, snapshots: Snapshots) -> None:
         await ws.close(code=1011, reason="server error")
         return
     receiver = asyncio.ensure_future(_watch_disconnect(ws, conn.sub))
+    # The sends run in a task of their own: a task resumed at the bottom of the ASGI stack
+    # re-enters every middleware and routing frame above it (a dozen) at each wake-up, which
+    # with 1,000 displays cost more CPU per call than the sends themselves (bench/display.py).
+    sender = asyncio.ensure_future(conn.serve(after))
+    conn.sub.task = sender  # what the hub cancels if the client stops reading
     try:
-        await conn.start(after)
-        await conn.run()
+        await sender
     except asyncio.CancelledError:
         # The hub cancels a socket whose client has not read for a long time; end quietly.
         # Any other cancellation (server shutdown timing out) propagates.
-        task = asyncio.current_task()
-        if not conn.sub.stuck or task is None:
+        if not conn.sub.stuck:
             raise
-        task.uncancel()
     except (WebSocketDisconnect, ConnectionError, RuntimeError):
         pass  # the client went away mid-send
     except Exception:
         log.exception("display socket failed")
     finally:
         state.hub.unsubscribe(conn.sub)
-        receiver.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await receiver
+        for task in (sender, receiver):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
     if (
         ws.application_state == WebSocketState.CONNECTED
         and ws.client_state == WebSocketState.CONNECTED
