@@ -569,6 +569,7 @@ async def test_two_halls_are_kept_apart(db_url: str, tmp_path: Path, clock: Fixe
 async def test_zones_in_call_text_and_display_snapshot(
     db_url: str, tmp_path: Path, clock: FixedClock
 ) -> None:
+    from window_service.app import SNAPSHOT_PARTS
     from window_service.ledger import HallEvent
     from window_service.realtime.snapshot import snapshot
 
@@ -615,7 +616,7 @@ async def test_zones_in_call_text_and_display_snapshot(
             texts = [e.payload["text"] for e in calls]
             assert texts == ["请A001号到一楼A区1号窗口办理", "请A001号到1号窗口办理"]
             assert calls[0].payload["zone"] == "一楼A区"
-            snap = await snapshot(session, hall, clock.now())
+            snap = await snapshot(session, hall, clock.now(), SNAPSHOT_PARTS)
     by_number = {w["number"]: w for w in snap["windows"]}
     assert snap["zones"] == ["一楼A区", "二楼"]
     assert by_number[2]["zone"] == "一楼A区" and by_number[2]["prefixes"] == ["A", "B"]

@@ -25,7 +25,6 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "config",
         "clock",
         "gc_tuning",
-        "http_protocol",
         "db",
         "chain",
         "ledger",

@@ -172,12 +172,8 @@ async def test_heartbeat_carries_the_last_seq(served: Served) -> None:
 
 
 async def test_client_too_far_behind_gets_a_snapshot_and_stays_consistent(
-    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db_url: str, tmp_path: Path
 ) -> None:
-    # An idle socket sends each event at once from the fan-out; only a socket that is busy
-    # (its last send waits for a slow client) buffers. Here every socket is that slow one.
-    # (test_realtime_direct.py covers a send that waits for a real slow client.)
-    monkeypatch.setattr(routes._Socket, "send_now", lambda self, item: False)
     async with serve(db_url, tmp_path, ws_client_queue=3) as s:
         async with display(s.ws_url) as slow, display(s.ws_url) as other:
             start = (await slow.next())["seq"]

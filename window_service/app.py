@@ -49,13 +49,14 @@ from .openness.routes import router as openness_router
 from .outbox import delivery as outbox_delivery
 from .outbox.routes import router as outbox_router
 from .queue.routes import router as queue_router
+from .queue.snapshot import queue_part
 from .ratings import pages as ratings_pages
 from .ratings.routes import router as ratings_router
-from .realtime.direct import ServerSendMiddleware
 from .realtime.hub import Hub
 from .realtime.log import EventLog
 from .realtime.pg import PgListener
-from .realtime.routes import routes as realtime_routes
+from .realtime.routes import display_routes
+from .realtime.snapshot import SnapshotPart, Snapshots
 from .security import SecurityHeadersMiddleware, is_https
 from .state import AppState
 from .stats import pages as stats_pages
@@ -84,6 +85,9 @@ API_ROUTERS: list[ApiRouter] = [
     openness_router,
     outbox_router,
 ]
+
+#: Every domain's part of a display's snapshot (the hub knows no domain; realtime/snapshot.py).
+SNAPSHOT_PARTS: list[SnapshotPart] = [queue_part]
 
 
 #: Every area's pages (staff, office, citizens, the device front-ends); a new area adds its
@@ -186,7 +190,7 @@ def create_app(
         Mount(API_PREFIX, routes=api_routes),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics.metrics_endpoint, methods=["GET"]),
-        *realtime_routes,
+        *display_routes(Snapshots(SNAPSHOT_PARTS)),
         *page_routes(),
         Mount("/static", StaticFiles(directory=str(PACKAGE / "web" / "static")), name="static"),
         Mount(
@@ -197,7 +201,6 @@ def create_app(
     app = Starlette(
         routes=routes,
         middleware=[
-            Middleware(ServerSendMiddleware),
             Middleware(metrics.MetricsMiddleware),
             Middleware(
                 PageSessionMiddleware,

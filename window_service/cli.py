@@ -383,18 +383,6 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     )
 
 
-def _http_protocol() -> str:
-    """uvicorn's httptools protocol with one write per response (``http_protocol``), or
-    uvicorn's choice where httptools is not installed."""
-    try:
-        import httptools  # noqa: F401
-    except ImportError:
-        return "auto"
-    from .http_protocol import PROTOCOL
-
-    return PROTOCOL
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -432,7 +420,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level=args.log_level,
-        http=_http_protocol(),
         # X-Forwarded-For/-Proto are believed from the configured proxies only.
         proxy_headers=bool(trusted),
         forwarded_allow_ips=trusted or None,

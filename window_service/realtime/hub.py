@@ -9,13 +9,10 @@ reads the missing events from the log, so a late or lost wake-up, or two commits
 callbacks ran out of order, never lose or reorder an event. Wake-ups that arrive while the
 worker runs are coalesced into its next read.
 
-A socket whose task is idle sends an event directly from the fan-out (``Subscriber.direct``),
-without a wake-up of its task: with 1,000 displays, 1,000 task switches per event were a third
-of the time a call took to reach the last display. Otherwise, and whenever a socket is busy,
-each subscriber (one per socket) has a bounded buffer. One that falls more than
-``queue_size`` events behind is not waited for: its buffer is dropped and it is flagged for
-resync, which the socket answers with a fresh snapshot (see ``routes.py``). Heartbeats come
-from one timer for all subscribers, not one per socket.
+Each subscriber (one per socket) has a bounded buffer that the socket's task drains. One that
+falls more than ``queue_size`` events behind is not waited for: its buffer is dropped and it is
+flagged for resync, which the socket answers with a fresh snapshot (see ``routes.py``).
+Heartbeats come from one timer for all subscribers, not one per socket.
 """
 
 from __future__ import annotations
@@ -96,10 +93,8 @@ class Subscriber:
 
     __slots__ = (
         "_waiter",
-        "blocked",
         "bucket",
         "closed",
-        "direct",
         "hall_id",
         "heartbeat_due",
         "items",
@@ -125,18 +120,9 @@ class Subscriber:
         self.stuck = False
         self.task: asyncio.Task[object] | None = None
         self._waiter: asyncio.Future[None] | None = None
-        #: Set by the socket while its task is idle: sends an event at once, from the fan-out,
-        #: without waking the task; returns False to have it buffered instead.
-        self.direct: Callable[[Outgoing], bool] | None = None
-        #: Set by the socket when a direct send could not finish at once (or failed): its task
-        #: must finish it before anything else.
-        self.blocked = False
 
     def offer(self, item: Outgoing) -> None:
         if self.closed:
-            return
-        direct = self.direct
-        if direct is not None and not self.items and not self.resync and direct(item):
             return
         if len(self.items) >= self.maxsize:
             # Too far behind: drop the backlog; the socket sends a fresh snapshot instead.
@@ -154,14 +140,8 @@ class Subscriber:
         self.closed = True
         self._wake()
 
-    def block(self) -> None:
-        """A direct send needs the socket's task: stop sending directly and wake it."""
-        self.direct = None
-        self.blocked = True
-        self._wake()
-
     def has_work(self) -> bool:
-        return bool(self.items) or self.resync or self.heartbeat_due or self.closed or self.blocked
+        return bool(self.items) or self.resync or self.heartbeat_due or self.closed
 
     async def wait(self) -> None:
         """Until there is something to do (an event, a resync, a heartbeat, or closing)."""
@@ -217,8 +197,6 @@ class Hub:
         self._closed = False
         self._joined = 0
         self.delivered_events = 0
-        #: The last snapshot sent per hall: (monotonic time, seq, JSON text); see routes.py.
-        self.snapshot_cache: dict[int, tuple[float, int, str]] = {}
 
     # -- subscribers ------------------------------------------------------------------
     async def subscribe(self, hall_id: int) -> Subscriber:

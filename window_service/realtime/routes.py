@@ -22,17 +22,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 import time
-from collections.abc import Coroutine
 from datetime import UTC
-from typing import Any, cast
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
-from starlette.routing import WebSocketRoute
-from starlette.types import Send
+from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from ..api.dates import ascii_int
@@ -43,113 +39,45 @@ from ..halls.lookup import get_hall, local_time
 from ..halls.models import Hall
 from ..ledger import HallEvent
 from ..state import AppState, app_state
-from .direct import SERVER_SEND
-from .hub import PUBLIC_AUDIENCE, Audience, Outgoing, Subscriber, dumps, encode
+from .hub import PUBLIC_AUDIENCE, Audience, Subscriber, dumps, encode
 from .log import events_after
-from .snapshot import snapshot
+from .snapshot import Snapshots
 
 log = logging.getLogger("window_service.realtime")
 
 #: A reconnecting client further behind than this (and than today's first event) gets a
 #: snapshot instead of a replay.
 MAX_REPLAY = 5000
-#: A snapshot of a hall is reused for other sockets for this long if its seq still holds.
-SNAPSHOT_CACHE_SECONDS = 1.0
 
 
 class _Socket:
     """One display connection: the socket, its subscription, and the last seq it was sent."""
 
-    def __init__(self, ws: WebSocket, state: AppState, hall_id: int, hall_code: str) -> None:
+    def __init__(
+        self, ws: WebSocket, state: AppState, snapshots: Snapshots, hall_id: int, hall_code: str
+    ) -> None:
         self.ws = ws
         self.state = state
+        self.snapshots = snapshots
         self.hall_id = hall_id
         self.hall_code = hall_code
         self.audience = PUBLIC_AUDIENCE
         self.last = 0
         self.sub: Subscriber | None = None
-        #: The server's own ``send`` (see direct.py), after ``accept``.
-        self._send: Send = ws.scope.get(SERVER_SEND) or ws.send
-        #: Direct sends drive the send coroutine by hand (see ``send_now``).
-        self._can_send_now = inspect.iscoroutinefunction(self._send)
-        #: A direct send that had to wait (the client's TCP buffer was full): the suspended
-        #: send and what it waits for; or the error a direct send met.
-        self._unfinished: tuple[Coroutine[Any, Any, None], object] | None = None
-        self._failed: Exception | None = None
-
-    def send_now(self, item: Outgoing) -> bool:
-        """Send the next event at once, from the hub's fan-out, without waking this task.
-
-        The hub calls this only while the task is idle (``Subscriber.direct``). The server's
-        send finishes without waiting unless the client's TCP buffer is full; then the rest
-        of it is handed to the task (``finish_direct``), which completes it before sending
-        anything else, so events still leave in order. False: not the next event in order;
-        the hub buffers it and the task sorts it out.
-        """
-        if item.seq != self.last + 1:
-            return False
-        sub = self.sub
-        assert sub is not None
-        text = self.audience.text(item)
-        send = cast(Coroutine[Any, Any, None], self._send({"type": "websocket.send", "text": text}))
-        try:
-            waiting_on = send.send(None)
-        except StopIteration:
-            self.last = item.seq
-            return True
-        except Exception as exc:  # the client is gone
-            self._failed = exc
-        else:
-            self._unfinished = (send, waiting_on)
-            sub.sending_since = time.monotonic()
-            self.last = item.seq
-        sub.block()
-        return True
-
-    async def finish_direct(self) -> None:
-        """Complete a direct send that had to wait, as asyncio's Task would, or raise its error."""
-        sub = self.sub
-        assert sub is not None
-        sub.blocked = False
-        failed, self._failed = self._failed, None
-        if failed is not None:
-            if isinstance(failed, OSError):
-                raise WebSocketDisconnect(code=1006) from failed
-            raise failed
-        unfinished, self._unfinished = self._unfinished, None
-        if unfinished is None:
-            return
-        send, waiting_on = unfinished
-        try:
-            while True:
-                if isinstance(waiting_on, asyncio.Future):
-                    await asyncio.wait([waiting_on])
-                else:
-                    await asyncio.sleep(0)  # a bare yield
-                try:
-                    waiting_on = send.send(None)
-                except StopIteration:
-                    return
-        except OSError as exc:
-            raise WebSocketDisconnect(code=1006) from exc
-        finally:
-            send.close()  # ends it if this task was cancelled while it waited
-            sub.sending_since = None
 
     async def send(self, text: str) -> None:
+        """Send one message; ``sending_since`` tells the hub how long a send has waited."""
         sub = self.sub
         if sub is not None:
             sub.sending_since = time.monotonic()
         try:
-            await self._send({"type": "websocket.send", "text": text})
-        except OSError as exc:  # what Starlette's send_text makes of a vanished client
-            raise WebSocketDisconnect(code=1006) from exc
+            await self.ws.send_text(text)  # a vanished client: WebSocketDisconnect
         finally:
             if sub is not None:
                 sub.sending_since = None
 
     async def send_snapshot(self) -> None:
-        text, seq = await _snapshot_text(self.state, self.hall_id, self.hall_code)
+        text, seq = await self.snapshots.text(self.state, self.hall_id, self.hall_code)
         await self.send(text)
         self.last = seq
 
@@ -206,16 +134,13 @@ class _Socket:
     async def heartbeat(self) -> None:
         await self.send(dumps({"type": "heartbeat", "seq": self.last}))
 
+    async def serve(self, after: int | None) -> None:
+        """The first messages, then live events until the socket closes."""
+        await self.start(after)
+        await self.run()
+
     async def run(self) -> None:
         """Live events until the socket closes."""
-        try:
-            await self._run()
-        finally:
-            if self._unfinished is not None:  # a direct send the socket ended before finishing
-                self._unfinished[0].close()
-                self._unfinished = None
-
-    async def _run(self) -> None:
         sub = self.sub
         assert sub is not None
         # Events the hub delivered before this socket's first message was read are not in
@@ -229,15 +154,9 @@ class _Socket:
         ):
             await self.send_snapshot()
         while True:
-            sub.direct = self.send_now if self._can_send_now else None
-            try:
-                await sub.wait()
-            finally:
-                sub.direct = None
+            await sub.wait()
             if sub.closed:
                 return
-            if sub.blocked:
-                await self.finish_direct()
             if sub.resync:
                 sub.resync = False
                 await self.send_snapshot()
@@ -260,24 +179,6 @@ class _Socket:
             if sub.heartbeat_due and not sub.closed:
                 sub.heartbeat_due = False
                 await self.heartbeat()
-
-
-async def _snapshot_text(state: AppState, hall_id: int, hall_code: str) -> tuple[str, int]:
-    hub = state.hub
-    now = time.monotonic()
-    cached = hub.snapshot_cache.get(hall_id)
-    if cached is not None and now - cached[0] < SNAPSHOT_CACHE_SECONDS:
-        if cached[1] == hub.delivered(hall_id):
-            return cached[2], cached[1]
-    async with state.db.read() as session:
-        if state.db.dialect == "postgresql":
-            await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        hall = await get_hall(session, hall_code)
-        message = await snapshot(session, hall, state.clock.now())
-    seq = int(message["seq"])
-    text = dumps(message)
-    hub.snapshot_cache[hall_id] = (now, seq, text)
-    return text, seq
 
 
 def _same_origin(ws: WebSocket) -> bool:
@@ -310,7 +211,7 @@ def _parse_after(raw: str | None) -> int | None:
     return ascii_int(raw)
 
 
-async def display_socket(ws: WebSocket) -> None:
+async def display_socket(ws: WebSocket, snapshots: Snapshots) -> None:
     state = app_state(ws)
     hall_code = ws.path_params["hall"]
     try:
@@ -322,7 +223,7 @@ async def display_socket(ws: WebSocket) -> None:
         await ws.close(code=CLOSE_UNKNOWN_HALL, reason="unknown hall")
         return
     assert hall.id is not None
-    conn = _Socket(ws, state, hall.id, hall_code)
+    conn = _Socket(ws, state, snapshots, hall.id, hall_code)
     try:
         principal = await state.auth.authenticate(ws)
     except ApiError:
@@ -338,25 +239,28 @@ async def display_socket(ws: WebSocket) -> None:
         await ws.close(code=1011, reason="server error")
         return
     receiver = asyncio.ensure_future(_watch_disconnect(ws, conn.sub))
+    # The sends run in a task of their own: a task resumed at the bottom of the ASGI stack
+    # re-enters every middleware and routing frame above it (a dozen) at each wake-up, which
+    # with 1,000 displays cost more CPU per call than the sends themselves (bench/display.py).
+    sender = asyncio.ensure_future(conn.serve(after))
+    conn.sub.task = sender  # what the hub cancels if the client stops reading
     try:
-        await conn.start(after)
-        await conn.run()
+        await sender
     except asyncio.CancelledError:
         # The hub cancels a socket whose client has not read for a long time; end quietly.
         # Any other cancellation (server shutdown timing out) propagates.
-        task = asyncio.current_task()
-        if not conn.sub.stuck or task is None:
+        if not conn.sub.stuck:
             raise
-        task.uncancel()
     except (WebSocketDisconnect, ConnectionError, RuntimeError):
         pass  # the client went away mid-send
     except Exception:
         log.exception("display socket failed")
     finally:
         state.hub.unsubscribe(conn.sub)
-        receiver.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await receiver
+        for task in (sender, receiver):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
     if (
         ws.application_state == WebSocketState.CONNECTED
         and ws.client_state == WebSocketState.CONNECTED
@@ -377,4 +281,10 @@ async def _watch_disconnect(ws: WebSocket, sub: Subscriber) -> None:
         sub.close()
 
 
-routes = [WebSocketRoute("/ws/halls/{hall}/display", display_socket)]
+def display_routes(snapshots: Snapshots) -> list[BaseRoute]:
+    """The display websocket, whose snapshots hold the parts registered in ``snapshots``."""
+
+    async def endpoint(ws: WebSocket) -> None:
+        await display_socket(ws, snapshots)
+
+    return [WebSocketRoute("/ws/halls/{hall}/display", endpoint)]

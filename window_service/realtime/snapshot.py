@@ -1,95 +1,73 @@
-"""The display's first message: the hall as it is now, with the sequence number it is as of."""
+"""The display's first message: the hall as it is now, with the sequence number it is as of.
+
+The hub knows no domain. A snapshot's own fields are ``type``, ``seq``, the hall's name and
+notice, and the hall's time; every other field comes from a part that a domain registers
+(``app.py``'s ``SNAPSHOT_PARTS``): a function of the session, the hall, the time and the seq
+that returns the fields it adds. Each part reads in the snapshot's one read transaction, so
+together they show the hall as of ``seq``.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..halls.lookup import business_day, local_time, services_by_id
-from ..halls.models import Hall, Window, WindowService
-from ..ledger import HallEvent
-from ..queue import rules
-from ..queue.models import Ticket
-from ..queue.views import current_by_window
+from ..halls.lookup import get_hall, local_time
+from ..halls.models import Hall
+from ..state import AppState
+from .hub import dumps
 from .log import last_seq
 
-#: Enough that a zone's display (?zone=) of a three-zone hall still fills its recent list.
-RECENT_CALLS = 40
+#: A domain's part of the snapshot: ``part(session, hall, now, seq)`` → the fields it adds.
+SnapshotPart = Callable[[AsyncSession, Hall, datetime, int], Awaitable[Mapping[str, Any]]]
+
+#: A snapshot of a hall is reused for other sockets for this long if its seq still holds.
+CACHE_SECONDS = 1.0
 
 
-async def snapshot(session: AsyncSession, hall: Hall, now: Any) -> dict[str, Any]:
+async def snapshot(
+    session: AsyncSession, hall: Hall, now: datetime, parts: Iterable[SnapshotPart]
+) -> dict[str, Any]:
     assert hall.id is not None
     seq = await last_seq(session, hall.id)
-    services = await services_by_id(session, hall.id)
-    current = await current_by_window(session, hall.id)
-    # The prefixes each window serves, so a display pointed at one zone (区域) shows that
-    # zone's queues only.
-    served: dict[int, list[str]] = {}
-    for window_id, service_id in (
-        await session.execute(
-            select(WindowService.window_id, WindowService.service_id)  # type: ignore[call-overload]
-            .join(Window, Window.id == WindowService.window_id)
-            .where(Window.hall_id == hall.id)
-            .order_by(WindowService.window_id, WindowService.position)
-        )
-    ).all():
-        service = services.get(service_id)
-        if service is not None and service.active:
-            served.setdefault(window_id, []).append(service.prefix)
-    windows = []
-    for window in (
-        await session.execute(
-            select(Window).where(Window.hall_id == hall.id).order_by(Window.number)  # type: ignore[arg-type]
-        )
-    ).scalars():
-        assert window.id is not None
-        ticket = current.get(window.id)
-        windows.append(
-            {
-                "number": window.number,
-                "name": window.name,
-                "zone": window.zone,
-                "prefixes": served.get(window.id, []),
-                "status": window.status,
-                "current": (
-                    {
-                        "ticket": ticket.number,
-                        "service": services[ticket.service_id].code,
-                        "status": ticket.status,
-                    }
-                    if ticket
-                    else None
-                ),
-            }
-        )
-    waiting = {s.prefix: 0 for s in services.values() if s.active}
-    counts = await session.execute(
-        select(Ticket.service_id, func.count())
-        .where(Ticket.hall_id == hall.id, Ticket.status == rules.WAITING)  # type: ignore[arg-type]
-        .group_by(Ticket.service_id)  # type: ignore[arg-type]
-    )
-    for service_id, count in counts.all():
-        waiting[services[service_id].prefix] = int(count)
-    today = business_day(hall, now)
-    recent = []
-    calls = await session.execute(
-        select(HallEvent)
-        .where(HallEvent.hall_id == hall.id, HallEvent.type == "call", HallEvent.seq <= seq)  # type: ignore[arg-type]
-        .order_by(HallEvent.seq.desc())  # type: ignore[attr-defined]
-        .limit(RECENT_CALLS)
-    )
-    for event in calls.scalars():
-        if business_day(hall, event.created_at) == today:
-            recent.append({"type": "call", "seq": event.seq, **event.payload})
-    return {
+    message: dict[str, Any] = {
         "type": "snapshot",
         "seq": seq,
         "hall": {"code": hall.code, "name": hall.name, "notice": hall.notice},
         "now": local_time(hall, now).isoformat(),
-        "windows": windows,
-        "zones": sorted({w["zone"] for w in windows if w["zone"]}),
-        "recent_calls": recent,
-        "waiting": waiting,
     }
+    for part in parts:
+        message.update(await part(session, hall, now, seq))
+    return message
+
+
+class Snapshots:
+    """The registered parts, and the last snapshot text of each hall (reused for a second)."""
+
+    def __init__(self, parts: Iterable[SnapshotPart] = ()) -> None:
+        self._parts: list[SnapshotPart] = list(parts)
+        self._cache: dict[int, tuple[float, int, str]] = {}
+
+    def register(self, part: SnapshotPart) -> None:
+        self._parts.append(part)
+
+    async def text(self, state: AppState, hall_id: int, hall_code: str) -> tuple[str, int]:
+        """The hall's snapshot as JSON text, and its seq."""
+        now = time.monotonic()
+        cached = self._cache.get(hall_id)
+        if cached is not None and now - cached[0] < CACHE_SECONDS:
+            if cached[1] == state.hub.delivered(hall_id):
+                return cached[2], cached[1]
+        async with state.db.read() as session:
+            if state.db.dialect == "postgresql":
+                await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            hall = await get_hall(session, hall_code)
+            message = await snapshot(session, hall, state.clock.now(), self._parts)
+        seq = int(message["seq"])
+        text = dumps(message)
+        self._cache[hall_id] = (now, seq, text)
+        return text, seq
