@@ -10,7 +10,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import start_server
+from tests.support.server import start_server
 
 REQUEST = "GET {} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 

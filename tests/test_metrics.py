@@ -8,7 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import issue, login, start_server
+from tests.support.client import issue, login
+from tests.support.server import start_server
 
 
 def sample(text: str, name: str, **labels: str) -> float:
