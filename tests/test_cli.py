@@ -251,6 +251,7 @@ def test_demo_refuses_a_weak_password(db_url: str, tmp_path: Path) -> None:
     assert "password too common" in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_serve_prints_every_page_with_the_demo_device_keys(db_url: str, tmp_path: Path) -> None:
     """What ``make run`` prints: the lookup and hall-settings pages too, and the kiosk and pad
     addresses with the keys that work, not a placeholder."""

@@ -29,6 +29,8 @@ from window_service.audit.verify import verify_command
 from window_service.ledger import HallEvent
 from window_service.queue.models import Ticket
 
+pytestmark = pytest.mark.slow  # real server processes, faults, fuzzing
+
 SERVICES = ("hukou", "budongchan")
 WINDOWS = {1: "w1", 2: "w2", 3: "w3", 4: "w4"}
 

@@ -52,6 +52,7 @@ async def test_metrics_follow_the_hall(client: httpx.AsyncClient) -> None:
     assert 'route="/api/v1/windows/1/call-next"' not in text
 
 
+@pytest.mark.slow
 async def test_metrics_add_up_across_workers(db_url: str, backend: str, tmp_path: Path) -> None:
     if backend != "postgresql":
         pytest.skip("several workers need PostgreSQL")

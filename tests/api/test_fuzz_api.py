@@ -26,6 +26,8 @@ from tests.support.client import KIOSK
 from tests.support.dbs import DEMO_PASSWORD
 from tests.support.server import start_server
 
+pytestmark = pytest.mark.slow  # real server processes, faults, fuzzing
+
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3"))
 CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 

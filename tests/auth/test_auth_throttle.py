@@ -91,6 +91,7 @@ async def test_housekeeping_forgets_only_expired_rows(db_url: str) -> None:
         await db.dispose()
 
 
+@pytest.mark.slow
 async def test_two_processes_count_the_same_guesses(db_url: str, tmp_path: Path) -> None:
     """A guesser alternating between two ``serve`` processes gets no more tries than on one."""
     one = start_server(db_url, tmp_path)

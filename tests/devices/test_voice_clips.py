@@ -34,6 +34,7 @@ def test_every_clip_the_page_joins_is_shipped_small_and_mono_16k() -> None:
     assert set(manifest) == set(names)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     not (shutil.which("espeak-ng") and shutil.which("sox")), reason="espeak-ng/sox missing"
 )

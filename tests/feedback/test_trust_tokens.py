@@ -447,6 +447,7 @@ def _ws(url: str) -> str:
     return url.replace("http://", "ws://") + "/ws/halls/demo/display"
 
 
+@pytest.mark.slow
 async def test_office_payload_scoping_holds_across_processes(db_url: str, tmp_path: Path) -> None:
     """PostgreSQL: an event committed by one process reaches the other's sockets with the
     same scoping (the department travels with the event through the log)."""

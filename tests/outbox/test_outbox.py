@@ -270,6 +270,7 @@ async def test_one_process_delivers_a_hall_at_a_time(
         await app.state.core.db.dispose()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite"])
 async def test_serve_delivers_in_the_background_when_configured(
     db_url: str, tmp_path: Path, platform: Platform, backend: str

@@ -25,6 +25,8 @@ from window_service.audit.verify import verify_all
 from window_service.db import create_database
 from window_service.ledger import AuditRecord
 
+pytestmark = pytest.mark.slow  # real server processes, faults, fuzzing
+
 CLIENTS = 32
 
 

@@ -19,6 +19,8 @@ from window_service.db import create_database, utcnow
 from window_service.realtime.pg import APPLICATION_NAME
 from window_service.transaction import Actor, Tx
 
+pytestmark = pytest.mark.slow  # real server processes, faults, fuzzing
+
 
 def ws_url(server: LiveServer, after: int | None = None) -> str:
     url = server.url.replace("http://", "ws://") + "/ws/halls/demo/display"

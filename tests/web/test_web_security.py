@@ -99,6 +99,7 @@ async def test_plain_http_sends_no_hsts_and_no_secure_flag(client: httpx.AsyncCl
     assert "secure" not in page.headers["set-cookie"].lower()
 
 
+@pytest.mark.slow
 def test_forwarded_proto_counts_only_from_a_trusted_proxy(db_url: str, tmp_path: Path) -> None:
     trusted = start_server(
         db_url, tmp_path, extra_env={"WINDOW_SERVICE_TRUSTED_PROXIES": "127.0.0.1"}
@@ -118,6 +119,7 @@ def test_forwarded_proto_counts_only_from_a_trusted_proxy(db_url: str, tmp_path:
         untrusted.stop()
 
 
+@pytest.mark.slow
 async def test_links_never_start_with_a_made_up_host(db_url: str, tmp_path: Path) -> None:
     server = start_server(db_url, tmp_path)
     try:
