@@ -15,8 +15,9 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import ROOT, issue, make_settings
-from tests.dbs import _dsn, postgres_admin_url
+from tests.support.client import issue
+from tests.support.dbs import _dsn, postgres_admin_url
+from tests.support.settings import ROOT, make_settings
 from window_service.app import create_app
 from window_service.db import create_database
 
@@ -250,10 +251,11 @@ def test_demo_refuses_a_weak_password(db_url: str, tmp_path: Path) -> None:
     assert "password too common" in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_serve_prints_every_page_with_the_demo_device_keys(db_url: str, tmp_path: Path) -> None:
     """What ``make run`` prints: the lookup and hall-settings pages too, and the kiosk and pad
     addresses with the keys that work, not a placeholder."""
-    from tests.conftest import start_server
+    from tests.support.server import start_server
     from window_service.seed import pad_key
 
     key = "printed-kiosk-key-0123456789"

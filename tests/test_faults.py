@@ -22,11 +22,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 from websockets.asyncio.client import connect
 
-from tests.conftest import KIOSK, LiveServer, start_server
-from tests.dbs import DEMO_PASSWORD
+from tests.support.client import KIOSK
+from tests.support.dbs import DEMO_PASSWORD
+from tests.support.server import LiveServer, start_server
 from window_service.audit.verify import verify_command
 from window_service.ledger import HallEvent
 from window_service.queue.models import Ticket
+
+pytestmark = pytest.mark.slow  # real server processes, faults, fuzzing
 
 SERVICES = ("hukou", "budongchan")
 WINDOWS = {1: "w1", 2: "w2", 3: "w3", 4: "w4"}

@@ -10,7 +10,11 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import start_server
+import pytest
+
+from tests.support.server import start_server
+
+pytestmark = pytest.mark.slow  # real server processes, faults, fuzzing
 
 REQUEST = "GET {} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 

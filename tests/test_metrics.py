@@ -8,7 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import issue, login, start_server
+from tests.support.client import issue, login
+from tests.support.server import start_server
 
 
 def sample(text: str, name: str, **labels: str) -> float:
@@ -51,6 +52,7 @@ async def test_metrics_follow_the_hall(client: httpx.AsyncClient) -> None:
     assert 'route="/api/v1/windows/1/call-next"' not in text
 
 
+@pytest.mark.slow
 async def test_metrics_add_up_across_workers(db_url: str, backend: str, tmp_path: Path) -> None:
     if backend != "postgresql":
         pytest.skip("several workers need PostgreSQL")

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import issue, login
+from tests.support.client import issue, login
 from window_service.app import API_ROUTERS
 
 DEMO_SERVICES = [

@@ -1,0 +1,1 @@
+"""Helpers the tests share: databases, a served app, API clients, the browser."""
