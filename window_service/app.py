@@ -36,6 +36,8 @@ from .auth.routes import router as auth_router
 from .auth.sessions import PageSessionMiddleware
 from .auth.tokens import TokenSigner
 from .cases import pages as cases_pages
+from .cases.calendar_routes import router as calendar_router
+from .cases.figure_routes import router as case_figures_router
 from .cases.routes import router as cases_router
 from .chain import AuditKey
 from .clock import Clock, SystemClock
@@ -79,6 +81,8 @@ API_ROUTERS: list[ApiRouter] = [
     inspections_router,
     ratings_router,
     cases_router,
+    case_figures_router,
+    calendar_router,
     stats_router,
     admin_router,
     appointments_router,
