@@ -18,7 +18,9 @@ from starlette.templating import Jinja2Templates
 
 from . import __version__, housekeeping, metrics
 from .admin import pages as admin_pages
+from .admin.device_routes import router as admin_devices_router
 from .admin.routes import router as admin_router
+from .admin.setup_routes import router as admin_setup_router
 from .api.endpoint import ApiRouter
 from .api.errors import (
     ApiError,
@@ -29,6 +31,7 @@ from .api.errors import (
 )
 from .api.openapi import build_openapi
 from .appointments import pages as appointment_pages
+from .appointments.remote_routes import router as remote_tickets_router
 from .appointments.routes import router as appointments_router
 from .audit.routes import router as audit_router
 from .auth.principal import Authenticator
@@ -44,6 +47,7 @@ from .clock import Clock, SystemClock
 from .config import Settings, get_settings
 from .db import Database, create_database
 from .devices.routes import router as devices_router
+from .feedback.rectification_routes import router as rectifications_router
 from .feedback.routes import router as feedback_router
 from .inspections.routes import router as inspections_router
 from .openness import pages as openness_pages
@@ -78,6 +82,7 @@ API_ROUTERS: list[ApiRouter] = [
     devices_router,
     audit_router,
     feedback_router,
+    rectifications_router,
     inspections_router,
     ratings_router,
     cases_router,
@@ -85,7 +90,10 @@ API_ROUTERS: list[ApiRouter] = [
     calendar_router,
     stats_router,
     admin_router,
+    admin_devices_router,
+    admin_setup_router,
     appointments_router,
+    remote_tickets_router,
     openness_router,
     outbox_router,
 ]
