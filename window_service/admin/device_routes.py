@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +11,7 @@ from ..api.endpoint import ApiRequest, ApiRouter
 from ..api.scope import HALL
 from ..halls.lookup import get_hall
 from ..halls.models import Device
+from ..transaction import Tx
 from . import queries, service
 from .routing import ADMIN_ONLY, CONFIG, commit
 from .schemas import (
@@ -58,6 +60,19 @@ async def _device(session: AsyncSession, api: ApiRequest[Any, Any]) -> Device:
     return device
 
 
+async def _device_step(
+    api: ApiRequest[DeviceAction], do: Callable[[Tx, Device, str], Awaitable[str | None]]
+) -> DeviceOut:
+    """``do`` the step on the device with the body's reason; a new key is shown this once."""
+    async with api.state.db.write() as session:
+        device = await _device(session, api)
+        tx = api.tx(session, device.hall_id)
+        key = await do(tx, device, api.body.reason)
+        await commit(tx)
+        api.state.auth.forget_devices()
+        return await device_out(session, device, key)
+
+
 @router.route(
     "POST",
     "/devices/{id:int}/rotate-key",
@@ -68,13 +83,7 @@ async def _device(session: AsyncSession, api: ApiRequest[Any, Any]) -> Device:
 )
 async def rotate_device_key(api: ApiRequest[DeviceAction]) -> DeviceOut:
     """更换设备密钥 (the old key stops working; the new one is shown this once)."""
-    async with api.state.db.write() as session:
-        device = await _device(session, api)
-        tx = api.tx(session, device.hall_id)
-        key = await service.rotate_key(tx, device, api.body.reason)
-        await commit(tx)
-        api.state.auth.forget_devices()
-        return await device_out(session, device, key)
+    return await _device_step(api, service.rotate_key)
 
 
 @router.route(
@@ -87,13 +96,7 @@ async def rotate_device_key(api: ApiRequest[DeviceAction]) -> DeviceOut:
 )
 async def deactivate_device(api: ApiRequest[DeviceAction]) -> DeviceOut:
     """停用设备 (its key stops working; the record stays)."""
-    async with api.state.db.write() as session:
-        device = await _device(session, api)
-        tx = api.tx(session, device.hall_id)
-        await service.deactivate_device(tx, device, api.body.reason)
-        await commit(tx)
-        api.state.auth.forget_devices()
-        return await device_out(session, device)
+    return await _device_step(api, service.deactivate_device)
 
 
 __all__ = ["router"]
