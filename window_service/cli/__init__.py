@@ -1,5 +1,5 @@
 """The ``window-service`` command: serve, migrate, demo, user add, hall add|template|import|export,
-device add, audit verify (the hall set-up commands are in cli_hall.py)."""
+device add, audit verify (the hall set-up commands are in cli/hall.py)."""
 
 from __future__ import annotations
 
@@ -12,22 +12,22 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 
-from .cli_hall import (
+from ..config import get_settings
+from ..db import create_database, utcnow
+from .hall import (
     cmd_device_add,
     cmd_hall_add,
     cmd_hall_export,
     cmd_hall_import,
     cmd_hall_template,
 )
-from .config import get_settings
-from .db import create_database, utcnow
 
 
 def _urls(host: str, port: int, kiosk_key: str = "") -> str:
     """The demo hall's pages; the kiosk and pad addresses carry the real device keys when the
     demo hall was seeded in this var/ (``demo`` keeps its credentials there), else they are
     left out rather than shown with a placeholder."""
-    from .seed import pad_key
+    from ..seed import pad_key
 
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = f"http://{shown}:{port}"
@@ -56,7 +56,7 @@ def _urls(host: str, port: int, kiosk_key: str = "") -> str:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from .migrate import upgrade
+    from ..migrate import upgrade
 
     upgrade(get_settings().database_url)
     print("数据库已迁移到最新版本 (database migrated to head)")
@@ -64,8 +64,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 async def _demo(password: str | None, device_key: str | None) -> int:
-    from .auth.passwords import password_problem
-    from .seed import DEMO_CODE, DEMO_NAME, seed_demo, usernames
+    from ..auth.passwords import password_problem
+    from ..seed import DEMO_CODE, DEMO_NAME, seed_demo, usernames
 
     if password is not None:
         problem = password_problem(password, [DEMO_CODE, DEMO_NAME, *usernames()])
@@ -96,7 +96,7 @@ async def _demo(password: str | None, device_key: str | None) -> int:
 
 
 async def _county(password: str | None, device_key: str | None) -> int:
-    from .admin.county import COUNTY_CODE, seed_county
+    from ..admin.county import COUNTY_CODE, seed_county
 
     settings = get_settings()
     db = create_database(settings.database_url)
@@ -120,7 +120,7 @@ async def _county(password: str | None, device_key: str | None) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .migrate import upgrade
+    from ..migrate import upgrade
 
     upgrade(get_settings().database_url)
     if args.size == "county":
@@ -131,10 +131,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 async def _user_add(
     name: str, role: str, window_number: int | None, hall_code: str, password: str
 ) -> int:
-    from .api.errors import ApiError
-    from .auth.service import add_user
-    from .halls.models import Hall, Window
-    from .transaction import Actor, Tx
+    from ..api.errors import ApiError
+    from ..auth.service import add_user
+    from ..halls.models import Hall, Window
+    from ..transaction import Actor, Tx
 
     db = create_database(get_settings().database_url)
     try:
@@ -173,7 +173,7 @@ async def _user_add(
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
-    from .migrate import upgrade
+    from ..migrate import upgrade
 
     if sys.stdin.isatty():
         password = getpass.getpass("密码 password: ")
@@ -186,7 +186,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .audit.verify import verify_command
+    from ..audit.verify import verify_command
 
     settings = get_settings()
     files = [Path(f) for f in args.anchors or []]
@@ -205,7 +205,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .migrate import upgrade
+    from ..migrate import upgrade
 
     settings = get_settings()
     upgrade(settings.database_url)
@@ -217,7 +217,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    from .metrics import prepare_multiprocess
+    from ..metrics import prepare_multiprocess
 
     prepare_multiprocess(settings.var_dir, args.workers)
     if (
@@ -229,7 +229,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         get_settings.cache_clear()
     trusted = settings.trusted_proxies.strip()
     print("window_service 正在启动 (starting):")
-    from .seed import load_saved
+    from ..seed import load_saved
 
     kiosk_key = str(load_saved(settings.var_dir).get("kiosk_key") or "")
     print(_urls(args.host, args.port, kiosk_key), flush=True)

@@ -9,17 +9,17 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from .config import get_settings
-from .db import create_database, utcnow
+from ..config import get_settings
+from ..db import create_database, utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from .halls.models import Hall
+    from ..halls.models import Hall
 
 
 async def _find_hall(session: AsyncSession, code: str) -> Hall | None:
-    from .halls.models import Hall
+    from ..halls.models import Hall
 
     hall: Hall | None = (
         await session.execute(select(Hall).where(Hall.code == code))  # type: ignore[arg-type]
@@ -28,9 +28,9 @@ async def _find_hall(session: AsyncSession, code: str) -> Hall | None:
 
 
 async def _hall_add(code: str, name: str, timezone: str, region: str) -> int:
-    from .admin.setup import create_hall
-    from .api.errors import ApiError
-    from .transaction import Actor, Tx
+    from ..admin.setup import create_hall
+    from ..api.errors import ApiError
+    from ..transaction import Actor, Tx
 
     db = create_database(get_settings().database_url)
     try:
@@ -50,7 +50,7 @@ async def _hall_add(code: str, name: str, timezone: str, region: str) -> int:
 
 
 def cmd_hall_add(args: argparse.Namespace) -> int:
-    from .migrate import upgrade
+    from ..migrate import upgrade
 
     settings = get_settings()
     upgrade(settings.database_url)
@@ -60,7 +60,7 @@ def cmd_hall_add(args: argparse.Namespace) -> int:
 
 
 def cmd_hall_template(args: argparse.Namespace) -> int:
-    from .admin.workbook import write_workbook
+    from ..admin.workbook import write_workbook
 
     if not _write_file(args.file, write_workbook()):
         return 2
@@ -81,8 +81,8 @@ def _write_file(path: str, data: bytes) -> bool:
 async def _hall_import(code: str, data: bytes, dry_run: bool) -> int:
     from sqlalchemy.exc import IntegrityError
 
-    from .admin.setup import SetupRefused, import_workbook
-    from .transaction import Actor, Tx
+    from ..admin.setup import SetupRefused, import_workbook
+    from ..transaction import Actor, Tx
 
     db = create_database(get_settings().database_url)
     try:
@@ -124,7 +124,7 @@ async def _hall_import(code: str, data: bytes, dry_run: bool) -> int:
 
 
 def cmd_hall_import(args: argparse.Namespace) -> int:
-    from .migrate import upgrade
+    from ..migrate import upgrade
 
     try:
         with open(args.file, "rb") as source:
@@ -137,8 +137,8 @@ def cmd_hall_import(args: argparse.Namespace) -> int:
 
 
 async def _hall_export(code: str) -> bytes | None:
-    from .admin.setup import export_setup
-    from .admin.workbook import write_workbook
+    from ..admin.setup import export_setup
+    from ..admin.workbook import write_workbook
 
     db = create_database(get_settings().database_url)
     try:
@@ -152,7 +152,7 @@ async def _hall_export(code: str) -> bytes | None:
 
 
 def cmd_hall_export(args: argparse.Namespace) -> int:
-    from .migrate import upgrade
+    from ..migrate import upgrade
 
     upgrade(get_settings().database_url)
     data = asyncio.run(_hall_export(args.code))
@@ -166,9 +166,9 @@ def cmd_hall_export(args: argparse.Namespace) -> int:
 
 
 async def _device_add(code: str, kind: str, window: int | None, name: str) -> int:
-    from .admin.service import add_device
-    from .api.errors import ApiError
-    from .transaction import Actor, Tx
+    from ..admin.service import add_device
+    from ..api.errors import ApiError
+    from ..transaction import Actor, Tx
 
     db = create_database(get_settings().database_url)
     try:
@@ -194,7 +194,7 @@ async def _device_add(code: str, kind: str, window: int | None, name: str) -> in
 
 
 def cmd_device_add(args: argparse.Namespace) -> int:
-    from .migrate import upgrade
+    from ..migrate import upgrade
 
     upgrade(get_settings().database_url)
     return asyncio.run(_device_add(args.code, args.kind, args.window, args.name or ""))
