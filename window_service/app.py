@@ -49,6 +49,7 @@ from .db import Database, create_database
 from .devices.routes import router as devices_router
 from .feedback.rectification_routes import router as rectifications_router
 from .feedback.routes import router as feedback_router
+from .feedback.track_routes import router as track_router
 from .inspections.routes import router as inspections_router
 from .openness import pages as openness_pages
 from .openness.routes import router as openness_router
@@ -79,6 +80,7 @@ PACKAGE = Path(__file__).resolve().parent
 API_ROUTERS: list[ApiRouter] = [
     auth_router,
     queue_router,
+    track_router,
     devices_router,
     audit_router,
     feedback_router,
