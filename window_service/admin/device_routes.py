@@ -12,7 +12,7 @@ from ..api.scope import HALL
 from ..halls.lookup import get_hall
 from ..halls.models import Device
 from ..transaction import Tx
-from . import queries, service
+from . import devices, queries
 from .routing import ADMIN_ONLY, CONFIG, commit
 from .schemas import (
     DeviceAction,
@@ -48,7 +48,7 @@ async def create_device(api: ApiRequest[DeviceCreate]) -> DeviceOut:
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         body = api.body
-        device, key = await service.add_device(tx, hall, body.kind, body.name, body.window)
+        device, key = await devices.add_device(tx, hall, body.kind, body.name, body.window)
         await commit(tx)
         api.state.auth.forget_devices()
         return await device_out(session, device, key)
@@ -83,7 +83,7 @@ async def _device_step(
 )
 async def rotate_device_key(api: ApiRequest[DeviceAction]) -> DeviceOut:
     """更换设备密钥 (the old key stops working; the new one is shown this once)."""
-    return await _device_step(api, service.rotate_key)
+    return await _device_step(api, devices.rotate_key)
 
 
 @router.route(
@@ -96,7 +96,7 @@ async def rotate_device_key(api: ApiRequest[DeviceAction]) -> DeviceOut:
 )
 async def deactivate_device(api: ApiRequest[DeviceAction]) -> DeviceOut:
     """停用设备 (its key stops working; the record stays)."""
-    return await _device_step(api, service.deactivate_device)
+    return await _device_step(api, devices.deactivate_device)
 
 
 __all__ = ["router"]

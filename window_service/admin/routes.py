@@ -18,7 +18,7 @@ from ..api.scope import HALL
 from ..halls.lookup import departments_by_id, get_hall
 from ..halls.models import Department, Hall, Service, Window
 from ..queue.issuing import forget_hall
-from . import queries, service
+from . import queries, service, staff
 from .routing import ADMIN_ONLY, CONFIG, commit
 from .schemas import (
     AdminServiceOut,
@@ -263,7 +263,7 @@ async def create_staff(api: ApiRequest[StaffCreate]) -> StaffOut:
         hall = api.own(await get_hall(session, api.path["hall"]))
         assert hall.id is not None
         tx = api.tx(session, hall.id)
-        user = await service.add_staff(tx, hall, api.body.model_dump())
+        user = await staff.add_staff(tx, hall, api.body.model_dump())
         await commit(tx)
         return await staff_out(session, user)
 
@@ -280,11 +280,11 @@ async def patch_staff(api: ApiRequest[StaffPatch]) -> StaffOut:
     """修改人员：窗口、角色、分管部门、停用/启用、重置密码 (deactivation ends their sign-ins)."""
     username = api.path["username"]
     async with api.state.db.write() as session:
-        user = await service.user_by_name(session, username) if _USERNAME.match(username) else None
+        user = await staff.user_by_name(session, username) if _USERNAME.match(username) else None
         if user is None:
             raise not_found("user", "没有这个人员 (unknown user)")
         user = api.own(found(user, "user", "没有这个人员 (unknown user)"))
         tx = api.tx(session, user.hall_id)
-        await service.update_staff(tx, user, _changes(api.body), acting=api.principal)
+        await staff.update_staff(tx, user, _changes(api.body), acting=api.principal)
         await commit(tx)
         return await staff_out(session, user)

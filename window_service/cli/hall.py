@@ -166,7 +166,7 @@ def cmd_hall_export(args: argparse.Namespace) -> int:
 
 
 async def _device_add(code: str, kind: str, window: int | None, name: str) -> int:
-    from ..admin.service import add_device
+    from ..admin.devices import add_device
     from ..api.errors import ApiError
     from ..transaction import Actor, Tx
 
