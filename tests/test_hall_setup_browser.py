@@ -19,7 +19,7 @@ from tests.test_hall_setup import (
     run_import,
     small_setup,
 )
-from window_service.admin.service import add_device
+from window_service.admin.devices import add_device
 from window_service.admin.workbook import write_workbook
 from window_service.db import utcnow
 from window_service.transaction import Actor, Tx
