@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -16,6 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from ..halls.models import Hall
+    from ..transaction import Tx
 
 
 async def _find_hall(session: AsyncSession, code: str) -> Hall | None:
@@ -25,6 +28,25 @@ async def _find_hall(session: AsyncSession, code: str) -> Hall | None:
         await session.execute(select(Hall).where(Hall.code == code))  # type: ignore[arg-type]
     ).scalar_one_or_none()
     return hall
+
+
+@contextlib.asynccontextmanager
+async def _hall_tx(code: str) -> AsyncIterator[tuple[Hall, Tx] | None]:
+    """A write transaction on the hall ``code`` as the CLI; None (said on stderr) when there is
+    no such hall. The caller commits."""
+    from ..transaction import Actor, Tx
+
+    db = create_database(get_settings().database_url)
+    try:
+        async with db.write() as session:
+            hall = await _find_hall(session, code)
+            if hall is None or hall.id is None:
+                print(f"没有这个大厅 (unknown hall): {code}", file=sys.stderr)
+                yield None
+                return
+            yield hall, Tx(session, hall.id, utcnow(), Actor("cli"))
+    finally:
+        await db.dispose()
 
 
 async def _hall_add(code: str, name: str, timezone: str, region: str) -> int:
@@ -82,32 +104,25 @@ async def _hall_import(code: str, data: bytes, dry_run: bool) -> int:
     from sqlalchemy.exc import IntegrityError
 
     from ..admin.setup import SetupRefused, import_workbook
-    from ..transaction import Actor, Tx
 
-    db = create_database(get_settings().database_url)
-    try:
-        async with db.write() as session:
-            hall = await _find_hall(session, code)
-            if hall is None or hall.id is None:
-                print(f"没有这个大厅 (unknown hall): {code}", file=sys.stderr)
-                return 2
-            tx = Tx(session, hall.id, utcnow(), Actor("cli"))
-            try:
-                summary = await import_workbook(tx, hall, data, dry_run=dry_run)
-            except SetupRefused as refused:
-                print(
-                    f"导入文件有 {len(refused.problems)} 处错误，未写入任何内容 "
-                    "(errors found; nothing written):",
-                    file=sys.stderr,
-                )
-                for problem in refused.problems:
-                    print(str(problem), file=sys.stderr)
-                return 1
-            except IntegrityError:
-                print("与已有配置冲突，未写入任何内容 (conflict; nothing written)", file=sys.stderr)
-                return 1
-    finally:
-        await db.dispose()
+    async with _hall_tx(code) as found:
+        if found is None:
+            return 2
+        hall, tx = found
+        try:
+            summary = await import_workbook(tx, hall, data, dry_run=dry_run)
+        except SetupRefused as refused:
+            print(
+                f"导入文件有 {len(refused.problems)} 处错误，未写入任何内容 "
+                "(errors found; nothing written):",
+                file=sys.stderr,
+            )
+            for problem in refused.problems:
+                print(str(problem), file=sys.stderr)
+            return 1
+        except IntegrityError:
+            print("与已有配置冲突，未写入任何内容 (conflict; nothing written)", file=sys.stderr)
+            return 1
     if dry_run:
         print("试导入（未写入）(dry run, nothing written):")
     else:
@@ -168,26 +183,19 @@ def cmd_hall_export(args: argparse.Namespace) -> int:
 async def _device_add(code: str, kind: str, window: int | None, name: str) -> int:
     from ..admin.devices import add_device
     from ..api.errors import ApiError
-    from ..transaction import Actor, Tx
 
-    db = create_database(get_settings().database_url)
-    try:
-        async with db.write() as session:
-            hall = await _find_hall(session, code)
-            if hall is None or hall.id is None:
-                print(f"没有这个大厅 (unknown hall): {code}", file=sys.stderr)
-                return 2
-            tx = Tx(session, hall.id, utcnow(), Actor("cli"))
-            labels = {"kiosk": "取号机", "display": "显示屏", "evaluator": "评价器"}
-            default = labels.get(kind, kind) + (f"（{window}号窗口）" if window else "")
-            try:
-                device, key = await add_device(tx, hall, kind, name or default, window)
-            except ApiError as exc:
-                print(exc.message, file=sys.stderr)
-                return 2
-            await tx.commit()
-    finally:
-        await db.dispose()
+    async with _hall_tx(code) as found:
+        if found is None:
+            return 2
+        hall, tx = found
+        labels = {"kiosk": "取号机", "display": "显示屏", "evaluator": "评价器"}
+        default = labels.get(kind, kind) + (f"（{window}号窗口）" if window else "")
+        try:
+            device, key = await add_device(tx, hall, kind, name or default, window)
+        except ApiError as exc:
+            print(exc.message, file=sys.stderr)
+            return 2
+        await tx.commit()
     print(f"已添加设备 (device added): {device.id} {device.name} ({kind})")
     print(f"设备密钥（只显示这一次）(device key, shown once): {key}")
     return 0
