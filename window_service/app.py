@@ -18,7 +18,9 @@ from starlette.templating import Jinja2Templates
 
 from . import __version__, housekeeping, metrics
 from .admin import pages as admin_pages
+from .admin.device_routes import router as admin_devices_router
 from .admin.routes import router as admin_router
+from .admin.setup_routes import router as admin_setup_router
 from .api.endpoint import ApiRouter
 from .api.errors import (
     ApiError,
@@ -29,6 +31,7 @@ from .api.errors import (
 )
 from .api.openapi import build_openapi
 from .appointments import pages as appointment_pages
+from .appointments.remote_routes import router as remote_tickets_router
 from .appointments.routes import router as appointments_router
 from .audit.routes import router as audit_router
 from .auth.principal import Authenticator
@@ -36,13 +39,17 @@ from .auth.routes import router as auth_router
 from .auth.sessions import PageSessionMiddleware
 from .auth.tokens import TokenSigner
 from .cases import pages as cases_pages
+from .cases.calendar_routes import router as calendar_router
+from .cases.figure_routes import router as case_figures_router
 from .cases.routes import router as cases_router
 from .chain import AuditKey
 from .clock import Clock, SystemClock
 from .config import Settings, get_settings
 from .db import Database, create_database
 from .devices.routes import router as devices_router
+from .feedback.rectification_routes import router as rectifications_router
 from .feedback.routes import router as feedback_router
+from .feedback.track_routes import router as track_router
 from .inspections.routes import router as inspections_router
 from .openness import pages as openness_pages
 from .openness.routes import router as openness_router
@@ -73,15 +80,22 @@ PACKAGE = Path(__file__).resolve().parent
 API_ROUTERS: list[ApiRouter] = [
     auth_router,
     queue_router,
+    track_router,
     devices_router,
     audit_router,
     feedback_router,
+    rectifications_router,
     inspections_router,
     ratings_router,
     cases_router,
+    case_figures_router,
+    calendar_router,
     stats_router,
     admin_router,
+    admin_devices_router,
+    admin_setup_router,
     appointments_router,
+    remote_tickets_router,
     openness_router,
     outbox_router,
 ]

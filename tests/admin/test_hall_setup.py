@@ -20,7 +20,7 @@ from tests.support.client import KIOSK, login
 from tests.support.settings import make_settings
 from tests.test_cli import can_log_in, run_cli
 from window_service.admin.county import seed_county
-from window_service.admin.service import add_device
+from window_service.admin.devices import add_device
 from window_service.admin.setup import (
     SetupRefused,
     Summary,

@@ -1,4 +1,4 @@
-"""The rules of the hall administrator's configuration (管理员配置).
+"""The rules of the hall administrator's configuration (管理员配置); staff accounts: staff.py, devices: devices.py.
 
 Every change goes through a ``Tx`` and is audited with the row's state before it; nothing is
 deleted (services, staff and devices are deactivated). The routes hold the rows to the
@@ -7,7 +7,6 @@ administrator's own hall (their ``scope``); the functions here take plain values
 
 from __future__ import annotations
 
-import secrets
 from datetime import time
 from typing import Any, TypeVar
 
@@ -15,13 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..api.errors import conflict, invalid, not_found
-from ..auth import service as auth_service
-from ..auth.models import User, UserDepartment
-from ..auth.principal import Principal, hash_device_key
-from ..auth.roles import DEVICE_KINDS, EVALUATOR, HEAD, KIOSK, STAFF, USER_ROLES
 from ..cases.deadlines import check_time_limits
 from ..chain import snapshot
-from ..halls.models import Department, Device, Hall, Service, Window, WindowService
+from ..halls.models import Department, Hall, Service, Window, WindowService
 from ..transaction import Tx
 
 T = TypeVar("T")
@@ -122,7 +117,7 @@ async def _service_clash(
             raise conflict("prefix_taken", f"号票字头 {prefix} 已被使用 (prefix taken)")
 
 
-async def _department_of(session: AsyncSession, hall_id: int, code: str) -> Department:
+async def department_of(session: AsyncSession, hall_id: int, code: str) -> Department:
     department = await _department_by_code(session, hall_id, code)
     if department is None:
         raise invalid("unknown_department", f"没有这个部门：{code} (unknown department)")
@@ -155,7 +150,7 @@ async def add_service(tx: Tx, hall: Hall, values: dict[str, Any]) -> Service:
     await _service_clash(
         tx.session, hall.id, code=values["code"], prefix=values["prefix"], except_id=None
     )
-    department = await _department_of(tx.session, hall.id, values["department"])
+    department = await department_of(tx.session, hall.id, values["department"])
     assert department.id is not None
     last = (
         await tx.session.execute(
@@ -195,7 +190,7 @@ async def update_service(tx: Tx, service: Service, changes: dict[str, Any]) -> N
             tx.session, service.hall_id, code=code, prefix=prefix, except_id=service.id
         )
     if "department" in changes:
-        department = await _department_of(tx.session, service.hall_id, changes["department"])
+        department = await department_of(tx.session, service.hall_id, changes["department"])
         assert department.id is not None
         service.department_id = department.id
     service.code, service.prefix = code, prefix
@@ -214,6 +209,13 @@ async def window_by_number(session: AsyncSession, hall_id: int, number: int) -> 
             select(Window).where(Window.hall_id == hall_id, Window.number == number)  # type: ignore[arg-type]
         )
     ).scalar_one_or_none()
+
+
+async def window_numbered(session: AsyncSession, hall_id: int, number: int) -> Window:
+    window = await window_by_number(session, hall_id, number)
+    if window is None:
+        raise invalid("unknown_window", f"没有{number}号窗口 (unknown window)")
+    return window
 
 
 async def window_codes(session: AsyncSession, window_id: int) -> list[str]:
@@ -297,192 +299,3 @@ async def update_window(tx: Tx, window: Window, changes: dict[str, Any]) -> None
         tx.audit("window.update", window, before=before)
     if changes.get("services") is not None:
         await _set_window_services(tx, window, changes["services"])
-
-
-# -- staff ------------------------------------------------------------------------------------------
-async def user_by_name(session: AsyncSession, username: str) -> User | None:
-    return (
-        await session.execute(select(User).where(User.username == username))  # type: ignore[arg-type]
-    ).scalar_one_or_none()
-
-
-async def user_department_codes(session: AsyncSession, user_id: int) -> list[str]:
-    rows = await session.execute(
-        select(Department.code)  # type: ignore[call-overload]
-        .join(UserDepartment, UserDepartment.department_id == Department.id)
-        .where(UserDepartment.user_id == user_id)
-        .order_by(Department.code)
-    )
-    return list(rows.scalars())
-
-
-async def _window_numbered(session: AsyncSession, hall_id: int, number: int) -> Window:
-    window = await window_by_number(session, hall_id, number)
-    if window is None:
-        raise invalid("unknown_window", f"没有{number}号窗口 (unknown window)")
-    return window
-
-
-async def _set_departments(tx: Tx, user: User, codes: list[str]) -> None:
-    assert user.id is not None
-    wanted = sorted(set(codes))
-    departments = []
-    for code in wanted:
-        departments.append(await _department_of(tx.session, user.hall_id, code))
-    before = await user_department_codes(tx.session, user.id)
-    if before == wanted:
-        return
-    for row in (
-        await tx.session.execute(
-            select(UserDepartment).where(UserDepartment.user_id == user.id)  # type: ignore[arg-type]
-        )
-    ).scalars():
-        await tx.session.delete(row)
-    await tx.session.flush()
-    for department in departments:
-        assert department.id is not None
-        tx.session.add(UserDepartment(user_id=user.id, department_id=department.id))
-    tx.audit_raw(
-        "user.departments",
-        "user_department",
-        str(user.id),
-        before={"username": user.username, "departments": before},
-        after={"username": user.username, "departments": wanted},
-    )
-
-
-def _check_role(role: str, window: Window | None, departments: list[str]) -> None:
-    if role not in USER_ROLES:
-        raise invalid("invalid_role", f"角色无效 (role must be one of {', '.join(USER_ROLES)})")
-    if role == STAFF and window is None:
-        raise invalid("window_required", "窗口工作人员须指定窗口 (staff need a window)")
-    if role != STAFF and window is not None:
-        raise invalid("window_for_staff_only", "只有窗口工作人员有窗口 (only staff have a window)")
-    if role != HEAD and departments:
-        raise invalid(
-            "departments_for_heads_only", "只有部门负责人分管部门 (only heads have departments)"
-        )
-
-
-async def add_staff(tx: Tx, hall: Hall, values: dict[str, Any]) -> User:
-    assert hall.id is not None
-    window = None
-    if values.get("window") is not None:
-        window = await _window_numbered(tx.session, hall.id, values["window"])
-    _check_role(values["role"], window, values["departments"])
-    user = await auth_service.add_user(
-        tx,
-        hall_id=hall.id,
-        username=values["username"],
-        role=values["role"],
-        password=values["password"],
-        window=window,
-        display_name=values["display_name"],
-        staff_no=values["staff_no"],
-    )
-    if values["departments"]:
-        await _set_departments(tx, user, values["departments"])
-    return user
-
-
-async def update_staff(tx: Tx, user: User, changes: dict[str, Any], *, acting: Principal) -> None:
-    """Change a person's details, window, role or departments; (de)activate; reset password."""
-    assert user.id is not None
-    reason = changes.pop("reason", "") or ""
-    self_change = acting.user_id == user.id
-    if self_change and (
-        ("role" in changes and changes["role"] != user.role) or changes.get("active") is False
-    ):
-        raise conflict(
-            "cannot_change_self",
-            "不能停用自己或更改自己的角色 (cannot demote or deactivate yourself)",
-        )
-    for key in ("display_name", "staff_no", "role", "active", "password", "departments"):
-        if key in changes and changes[key] is None:
-            raise invalid("invalid_input", f"{key} 不能为空 ({key} must not be null)")
-    before = snapshot(user)
-    role = changes.get("role", user.role)
-    window: Window | None = None
-    if "window" in changes:
-        if changes["window"] is not None:
-            window = await _window_numbered(tx.session, user.hall_id, changes["window"])
-    elif role == STAFF and user.window_id is not None:
-        window = await tx.session.get(Window, user.window_id)
-    departments = changes.get("departments")
-    if departments is None:
-        departments = [] if role != HEAD else await user_department_codes(tx.session, user.id)
-    _check_role(role, window, departments)
-    if role != user.role:
-        user.role = role
-        user.token_version += 1  # sessions carry the old role's pages: sign in again
-    user.window_id = window.id if window is not None else None
-    for key in ("display_name", "staff_no"):
-        if key in changes:
-            setattr(user, key, changes[key])
-    if "active" in changes and changes["active"] != user.active:
-        user.active = changes["active"]
-        user.token_version += 1  # every token and session of the account ends
-    if snapshot(user) != before:
-        tx.session.add(user)
-        action = "user.update"
-        if user.active != before["active"]:
-            action = "user.activate" if user.active else "user.deactivate"
-        tx.audit(action, user, before=before, reason=reason)
-    await _set_departments(tx, user, departments)
-    if changes.get("password"):
-        await auth_service.set_password(tx, user, changes["password"])
-
-
-# -- devices --------------------------------------------------------------------------------------
-def new_key() -> str:
-    return secrets.token_urlsafe(24)
-
-
-async def add_device(
-    tx: Tx, hall: Hall, kind: str, name: str, window_number: int | None
-) -> tuple[Device, str]:
-    assert hall.id is not None
-    if kind not in DEVICE_KINDS:
-        raise invalid(
-            "invalid_kind", f"设备类型无效 (kind must be one of {', '.join(DEVICE_KINDS)})"
-        )
-    window = None
-    if window_number is not None:
-        window = await _window_numbered(tx.session, hall.id, window_number)
-    if kind == EVALUATOR and window is None:
-        raise invalid("window_required", "评价器须绑定窗口 (an evaluator needs a window)")
-    if kind == KIOSK and window is not None:
-        raise invalid("window_not_allowed", "取号机不绑定窗口 (a kiosk has no window)")
-    key = new_key()
-    device = Device(
-        hall_id=hall.id,
-        kind=kind,
-        name=name,
-        key_hash=hash_device_key(key),
-        window_id=window.id if window is not None else None,
-        created_at=tx.now,
-    )
-    tx.session.add(device)
-    await tx.session.flush()
-    tx.audit("device.add", device)
-    return device, key
-
-
-async def rotate_key(tx: Tx, device: Device, reason: str) -> str:
-    if not device.active:
-        raise conflict("device_inactive", "设备已停用 (device is deactivated)")
-    before = snapshot(device)
-    key = new_key()
-    device.key_hash = hash_device_key(key)
-    tx.session.add(device)
-    tx.audit("device.rotate_key", device, before=before, reason=reason)
-    return key
-
-
-async def deactivate_device(tx: Tx, device: Device, reason: str) -> None:
-    if not device.active:
-        raise conflict("device_inactive", "设备已停用 (device is already deactivated)")
-    before = snapshot(device)
-    device.active = False
-    tx.session.add(device)
-    tx.audit("device.deactivate", device, before=before, reason=reason)

@@ -30,6 +30,7 @@ from ..halls.lookup import departments_by_id
 from ..halls.models import Department, Hall, Service, Window
 from ..transaction import Tx
 from . import service as admin
+from . import staff
 from .workbook import (
     DEPARTMENTS,
     PEOPLE,
@@ -199,7 +200,7 @@ async def export_setup(session: AsyncSession, hall: Hall) -> HallSetup:
                 u.staff_no,
                 u.role,
                 numbers.get(u.window_id) if u.window_id is not None else None,
-                await admin.user_department_codes(session, u.id),
+                await staff.user_department_codes(session, u.id),
                 "",
             )
         )
@@ -444,7 +445,7 @@ class _Applying:
             try:
                 if user is None:
                     password = row.password or secrets.token_urlsafe(12)
-                    await admin.add_staff(
+                    await staff.add_staff(
                         self.tx,
                         self.hall,
                         {
@@ -463,7 +464,7 @@ class _Applying:
                     continue
                 assert user.id is not None
                 before = snapshot(user)
-                departments_before = await admin.user_department_codes(session, user.id)
+                departments_before = await staff.user_department_codes(session, user.id)
                 changes: dict[str, object] = {
                     "display_name": row.display_name,
                     "staff_no": row.staff_no,
@@ -475,7 +476,7 @@ class _Applying:
                     changes["active"] = True
                 if row.password and not verify_password(row.password, user.password_hash):
                     changes["password"] = row.password
-                await admin.update_staff(self.tx, user, changes, acting=acting)
+                await staff.update_staff(self.tx, user, changes, acting=acting)
                 if snapshot(user) != before or departments_before != sorted(set(row.departments)):
                     self.summary.updated["user"] += 1
             except ApiError as exc:
@@ -486,7 +487,7 @@ class _Applying:
                 continue
             if acting.user_id == user.id:
                 continue
-            await admin.update_staff(
+            await staff.update_staff(
                 self.tx, user, {"active": False, "reason": NOT_LISTED}, acting=acting
             )
             self.summary.switched_off["user"] += 1

@@ -17,6 +17,7 @@ from .schemas import (
     SettingsOut,
     StaffOut,
 )
+from .staff import user_department_codes
 
 
 def settings_out(hall: Hall) -> SettingsOut:
@@ -83,7 +84,7 @@ async def staff_out(session: AsyncSession, u: User) -> StaffOut:
         staff_no=u.staff_no,
         role=u.role,
         window=window.number if window is not None else None,
-        departments=await service.user_department_codes(session, u.id),
+        departments=await user_department_codes(session, u.id),
         active=u.active,
     )
 

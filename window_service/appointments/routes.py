@@ -1,10 +1,8 @@
-"""HTTP endpoints of appointments (预约) and remote tickets (网上取号): thin wrappers around
-``appointments.service``; tickets are issued by the queue's own issuing code."""
+"""HTTP endpoints of appointments (预约): thin wrappers around ``appointments.service``; remote
+tickets (网上取号) are in remote_routes.py; tickets are issued by the queue's own issuing code."""
 
 from __future__ import annotations
 
-import hmac
-import re
 from datetime import date
 from typing import Any
 
@@ -12,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.responses import Response
 
 from ..api.endpoint import PUBLIC, ApiRequest, ApiRouter
-from ..api.errors import ApiError, conflict, not_found
+from ..api.errors import ApiError, conflict
 from ..api.scope import HALL
 from ..auth.roles import ADMIN, HEAD, INSPECTOR, KIOSK, STAFF
 from ..auth.service import client_address
@@ -31,7 +29,7 @@ from ..queue.issuing import issue_queue
 from ..queue.models import Ticket
 from ..queue.schemas import TicketCreate, TicketOut
 from ..queue.views import ticket_out
-from . import queries, remote, service, settings
+from . import queries, service, settings
 from .models import Appointment
 from .schemas import (
     AppointmentChange,
@@ -40,9 +38,6 @@ from .schemas import (
     AppointmentStatsOut,
     PolicyIn,
     PolicyOut,
-    PosterCheckIn,
-    RemoteTicketCreate,
-    RemoteTicketOut,
     ServiceSettingsIn,
     ServiceSettingsOut,
     SlotOut,
@@ -50,21 +45,10 @@ from .schemas import (
     UpcomingOut,
     parse_hhmm,
 )
-from .views import appointment_out, policy_out
+from .views import appointment_out, citizen_of, policy_out
 
 router = ApiRouter("appointments")
 OFFICE = (ADMIN, INSPECTOR, HEAD)
-
-
-def _citizen(api: ApiRequest[Any, Any], name: str, phone: str) -> service.Citizen:
-    digits = service.normalize_phone(phone)
-    secret = api.state.settings.resolved_secret_key()
-    return service.Citizen(
-        name,
-        service.phone_digest(secret, digits),
-        service.mask_phone(digits),
-        client_address(api.request),
-    )
 
 
 @router.route(
@@ -143,7 +127,7 @@ async def _book(
 async def book(api: ApiRequest[AppointmentCreate]) -> AppointmentOut:
     """预约: book a seat of a slot with name and phone (one per phone, service and day)."""
     body = api.body
-    citizen = _citizen(api, service.clean_name(body.name), body.phone)
+    citizen = citizen_of(api, service.clean_name(body.name), body.phone)
     return await _book(api, api.path["hall"], body.service, body.date, body.start, citizen)
 
 
@@ -361,106 +345,3 @@ async def put_service_settings(api: ApiRequest[ServiceSettingsIn]) -> ServiceSet
         capacity=row.capacity,
         bookable_per_slot=bookable,
     )
-
-
-# -- remote tickets (网上取号) -------------------------------------------------------------
-
-
-@router.route(
-    "POST",
-    "/halls/{hall}/remote-tickets",
-    roles=[PUBLIC],
-    response=RemoteTicketOut,
-    status=201,
-    extra_statuses=(409, 429),
-)
-async def take_remote_ticket(api: ApiRequest[RemoteTicketCreate]) -> RemoteTicketOut:
-    """网上取号: a number taken on the phone; it keeps its queue time but is not called
-    until checked in at the hall (kiosk or the hall's QR poster)."""
-    body = api.body
-    citizen = _citizen(api, "", body.phone)
-    try:
-        async with api.state.db.write() as session:
-            hall = await get_hall(session, api.path["hall"])
-            assert hall.id is not None
-            svc = await get_service(session, hall.id, body.service)
-            tx = api.tx(session, hall.id)
-            ticket_id = await remote.take(tx, hall, svc, citizen)
-            await tx.commit()
-    except IntegrityError as exc:  # the same phone racing itself
-        raise conflict(
-            "remote_ticket_open",
-            "该手机号今天已有未办结的网上取号 (this phone already holds an open remote ticket)",
-        ) from exc
-    async with api.state.db.read() as session:
-        whole = await session.get(Ticket, ticket_id)
-        assert whole is not None
-        out = await ticket_out(session, hall, whole, svc, base_url=api.base_url())
-    return RemoteTicketOut(**out.model_dump())
-
-
-async def _check_in_remote(api: ApiRequest[Any, Any], hall: Hall, ticket: Ticket) -> Response:
-    assert hall.id is not None
-    async with api.state.db.write() as session:
-        locked = await session.get(Ticket, ticket.id, with_for_update=True)
-        assert locked is not None
-        svc = await session.get(Service, locked.service_id)
-        assert svc is not None
-        tx = api.tx(session, hall.id)
-        await remote.check_in(tx, locked, svc, by=api.principal.role or "citizen")
-        await tx.commit()
-    async with api.state.db.read() as session:
-        fresh = await session.get(Ticket, locked.id)
-        assert fresh is not None
-        out = await ticket_out(session, hall, fresh, svc, base_url=api.base_url())
-    return Response(out.model_dump_json(), status_code=200, media_type="application/json")
-
-
-@router.route(
-    "POST",
-    "/halls/{hall}/remote-tickets/{number}/check-in",
-    roles=[KIOSK],
-    response=TicketOut,
-    extra_statuses=(409,),
-    scope=HALL,
-)
-async def check_in_remote_at_kiosk(api: ApiRequest) -> Any:
-    """网上取号签到 at the kiosk by today's ticket number (A012) or its tracking token."""
-    key = api.path["number"].strip()
-    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", key):
-        raise not_found("ticket", "没有这个网上取号 (unknown remote ticket)")
-    async with api.state.db.read() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
-        today = business_day(hall, api.state.clock.now())
-        ticket = await remote.by_number(session, hall, key, today)
-    if ticket is None:
-        raise not_found("ticket", "没有这个网上取号 (unknown remote ticket)")
-    return await _check_in_remote(api, hall, ticket)
-
-
-@router.route(
-    "POST",
-    "/track/{token}/check-in",
-    roles=[PUBLIC],
-    response=TicketOut,
-    extra_statuses=(409,),
-)
-async def check_in_remote_by_poster(api: ApiRequest[PosterCheckIn]) -> Any:
-    """网上取号签到 from the phone, by scanning the hall's check-in poster (today's code)."""
-    token = api.path["token"]
-    async with api.state.db.read() as session:
-        ticket = None
-        if re.fullmatch(r"[A-Za-z0-9_-]{8,64}", token):
-            ticket = await remote.by_token(session, token)
-        if ticket is None:
-            raise not_found("ticket", "没有这个网上取号 (unknown remote ticket)")
-        hall = await session.get(Hall, ticket.hall_id)
-        assert hall is not None
-    secret = api.state.settings.resolved_secret_key()
-    today = business_day(hall, api.state.clock.now())
-    expected = service.poster_code(secret, hall, today)
-    if ticket.business_day != today or not hmac.compare_digest(expected, api.body.poster):
-        raise ApiError(
-            422, "invalid_poster", "签到码无效，请扫描大厅今天的签到二维码 (not today's poster)"
-        )
-    return await _check_in_remote(api, hall, ticket)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..api.endpoint import ApiRequest
+from ..auth.service import client_address
 from ..halls.lookup import local_time
 from ..halls.models import Hall, Service
 from . import service
@@ -59,4 +60,16 @@ def policy_out(policy: AppointmentPolicy) -> PolicyOut:
         bookings_per_phone_hour=policy.bookings_per_phone_hour,
         bookings_per_address_hour=policy.bookings_per_address_hour,
         days_ahead=policy.days_ahead,
+    )
+
+
+def citizen_of(api: ApiRequest[Any, Any], name: str, phone: str) -> service.Citizen:
+    """The caller as the service sees them: a name, the phone as digest and mask, the address."""
+    digits = service.normalize_phone(phone)
+    secret = api.state.settings.resolved_secret_key()
+    return service.Citizen(
+        name,
+        service.phone_digest(secret, digits),
+        service.mask_phone(digits),
+        client_address(api.request),
     )

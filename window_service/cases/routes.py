@@ -1,18 +1,15 @@
-"""HTTP endpoints of cases, consultations, accountability figures and the working calendar."""
+"""HTTP endpoints of cases and consultations (figures: figure_routes.py; calendar: calendar_routes.py)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from itertools import islice
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import JSONResponse
 
 from ..api.endpoint import PUBLIC, ApiRequest, ApiRouter
-from ..api.errors import forbidden, invalid
-from ..api.scope import Scope
-from ..auth.roles import ADMIN, HEAD, INSPECTOR, STAFF
+from ..api.errors import forbidden
+from ..auth.roles import HEAD, STAFF
 from ..halls.lookup import business_day, get_service, get_window, local_time
 from ..halls.models import Hall, Service, Window
 from ..halls.scopes import WINDOW
@@ -20,50 +17,31 @@ from ..queue.models import Ticket
 from ..queue.queries import load_ticket
 from ..queue.scopes import TICKET
 from . import deadlines as dl
-from . import figures as fig
 from . import queries, service
 from .access import check_case_access, look_up, principal_hall
 from .calendar import load_calendar
-from .calendar_admin import DayEntry, calendar_status, enter_year
-from .commitments import counts as commitment_counts
 from .models import Case
-from .responsibility import NO_OUTCOME_REASONS, first_responder_figures, ticket_chain
+from .responsibility import ticket_chain
 from .schemas import (
-    CalendarDayOut,
-    CalendarStatusOut,
-    CalendarYearBody,
-    CalendarYearOut,
     CaseCreate,
     CaseDetailOut,
     CaseOut,
     CasesQuery,
     ChainOut,
-    CommitmentOut,
-    CommitmentReport,
     CompleteBody,
     ConsultationCreate,
     ConsultationOut,
     CorrectionBody,
-    DayIn,
     ExtendBody,
-    FiguresOut,
-    FiguresQuery,
-    FiguresReport,
     LookupQuery,
-    PeriodQuery,
     PublicCaseOut,
     RejectBody,
-    ResponderOut,
-    ResponderReport,
-    UnresolvedOut,
 )
-from .views import case_detail, cases_out, lookups, public_out, year_out
+from .scopes import OFFICE, OFFICE_LISTS
+from .views import case_detail, cases_out, lookups, public_out
 from .watch import policy_of
 
 router = ApiRouter("cases")
-OFFICE = (ADMIN, INSPECTOR, HEAD)
-#: The office's lists and figures: of the caller's hall, a head's of their departments.
-OFFICE_LISTS = Scope("department", "办件", "case")
 
 
 async def _detail(
@@ -316,169 +294,3 @@ async def register_consultation(api: ApiRequest[ConsultationCreate]) -> Consulta
             ticket=ticket.number if ticket else None,
             created_at=local_time(hall, row.created_at).isoformat(),
         )
-
-
-def period(hall: Hall, q: PeriodQuery, now: datetime) -> tuple[date, date]:
-    """``[start, end]``; by default the current month up to today (hall time)."""
-    today = business_day(hall, now)
-    end = q.end or today
-    start = q.start or end.replace(day=1)
-    if start > end:
-        raise invalid("invalid_period", "开始日期不能晚于结束日期 (start after end)")
-    if (end - start).days > 400:
-        raise invalid("invalid_period", "统计区间最长 400 天 (period too long)")
-    return start, end
-
-
-@router.route(
-    "GET", "/accountability/figures", roles=OFFICE, response=FiguresReport, scope=OFFICE_LISTS
-)
-async def compliance_figures(api: ApiRequest[None, FiguresQuery]) -> FiguresReport:
-    """时限考核: on-time and early-completion rates, overdue, breaches, per window/staff/…"""
-    q = api.query
-    now = api.state.clock.now()
-    async with api.state.db.read() as session:
-        hall = await principal_hall(session, api.principal)
-        assert hall.id is not None
-        start, end = period(hall, q, now)
-        rows = await fig.compliance(
-            session, hall.id, start, end, q.by, now=now, department_ids=api.departments()
-        )
-        return FiguresReport(
-            by=q.by,
-            start=start,
-            end=end,
-            rows=[
-                FiguresOut(**f.as_dict())
-                for _, f in sorted(rows.items(), key=lambda kv: str(kv[0]))
-            ],
-        )
-
-
-@router.route(
-    "GET",
-    "/accountability/first-responders",
-    roles=OFFICE,
-    response=ResponderReport,
-    scope=OFFICE_LISTS,
-)
-async def first_responders(api: ApiRequest[None, PeriodQuery]) -> ResponderReport:
-    """首问负责: matters per staff member as first responder, and those left without outcome."""
-    q = api.query
-    now = api.state.clock.now()
-    async with api.state.db.read() as session:
-        hall = await principal_hall(session, api.principal)
-        start, end = period(hall, q, now)
-        figures = await first_responder_figures(
-            session, hall, start, end, business_day(hall, now), department_ids=api.departments()
-        )
-        return ResponderReport(
-            start=start,
-            end=end,
-            rows=[
-                ResponderOut(
-                    username=f.username,
-                    name=f.name,
-                    tickets=f.tickets,
-                    consultations=f.consultations,
-                    cases=f.cases,
-                    referrals=f.referrals,
-                    unresolved=f.unresolved_count,
-                    matters=[
-                        UnresolvedOut(
-                            ticket_id=u.ticket_id,
-                            ticket=u.number,
-                            business_day=u.business_day,
-                            reason=u.reason,
-                            reason_label=NO_OUTCOME_REASONS.get(u.reason, u.reason),
-                            service=u.service,
-                        )
-                        for u in f.unresolved
-                    ],
-                )
-                for f in figures.values()
-            ],
-        )
-
-
-@router.route(
-    "GET",
-    "/accountability/queue-commitments",
-    roles=OFFICE,
-    response=CommitmentReport,
-    scope=OFFICE_LISTS,
-)
-async def queue_commitments(api: ApiRequest[None, PeriodQuery]) -> CommitmentReport:
-    """等候/办理时限: tickets over the wait or service-time target, per service and day."""
-    q = api.query
-    now = api.state.clock.now()
-    async with api.state.db.read() as session:
-        hall = await principal_hall(session, api.principal)
-        today = business_day(hall, now)
-        start, end = period(hall, PeriodQuery(start=q.start or (q.end or today), end=q.end), now)
-        rows = await commitment_counts(session, hall, start, end, now)
-        scope = api.departments()
-        if scope is not None:
-            allowed = await queries.service_codes(session, scope)
-            rows = [r for r in rows if r.service in allowed]
-        return CommitmentReport(
-            start=start,
-            end=end,
-            rows=[CommitmentOut.model_validate(r, from_attributes=True) for r in rows],
-        )
-
-
-@router.route("GET", "/calendar", roles=OFFICE, response=CalendarStatusOut)
-async def calendar_overview(api: ApiRequest) -> CalendarStatusOut:
-    """工作日历: known years and the years the administrator should enter (预计期限提醒)."""
-    async with api.state.db.read() as session:
-        hall = await principal_hall(session, api.principal)
-        status = await calendar_status(session, hall, api.state.clock.now())
-        return CalendarStatusOut.model_validate(status, from_attributes=True)
-
-
-@router.route("GET", "/calendar/years/{year:int}", roles=OFFICE, response=CalendarYearOut)
-async def calendar_year(api: ApiRequest) -> CalendarYearOut:
-    """A year's holidays and make-up working days (entered, or from the official package)."""
-    async with api.state.db.read() as session:
-        hall = await principal_hall(session, api.principal)
-        return await year_out(session, hall, int(api.path["year"]))
-
-
-def _entries(items: list[DayIn | date]) -> list[DayEntry]:
-    return [DayEntry(i.date, i.name) if isinstance(i, DayIn) else DayEntry(i) for i in items]
-
-
-@router.route(
-    "PUT",
-    "/calendar/years/{year:int}",
-    roles=[ADMIN],
-    response=CalendarYearOut,
-)
-async def enter_calendar_year(api: ApiRequest[CalendarYearBody]) -> Any:
-    """录入节假日: a year's holidays and make-up days; provisional deadlines are recomputed."""
-    year = int(api.path["year"])
-    if not 2000 <= year <= 2200:
-        raise invalid("invalid_year", "年份无效 (invalid year)")
-    body = api.body
-    async with api.state.db.write() as session:
-        hall = await principal_hall(session, api.principal)
-        assert hall.id is not None
-        tx = api.tx(session, hall.id)
-        holidays, workdays = _entries(body.holidays), _entries(body.workdays)
-        entry, changed = await enter_year(tx, hall, year, holidays, workdays, body.note)
-        await tx.commit()
-        days = sorted(
-            [CalendarDayOut(date=h.day, working=False, name=h.name) for h in holidays]
-            + [CalendarDayOut(date=w.day, working=True, name=w.name) for w in workdays],
-            key=lambda d: d.date,
-        )
-        out = CalendarYearOut(
-            year=year,
-            source="entered",
-            entered_at=local_time(hall, entry.entered_at).isoformat(),
-            note=entry.note,
-            days=days,
-            recomputed=changed,
-        )
-        return JSONResponse(out.model_dump(mode="json"), status_code=200)

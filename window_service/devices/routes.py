@@ -11,8 +11,7 @@ from ..halls.lookup import business_day, get_window, local_time
 from ..halls.models import Hall, Service, WindowDuty
 from ..halls.scopes import WINDOW
 from ..queue import queries
-from ..queue.routes import track_link_base
-from ..queue.views import ticket_out
+from ..queue.views import ticket_out, track_link_base
 from .schemas import LastFinishedOut, StaffOut
 
 router = ApiRouter("devices")

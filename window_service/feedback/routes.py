@@ -1,55 +1,37 @@
-"""HTTP endpoints of feedback (好差评), appeals (申诉) and rectifications (整改工单)."""
+"""HTTP endpoints of feedback (好差评) and appeals (申诉); rectifications: rectification_routes.py."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
-
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accountability.periods import current_month, parse_period
 from ..api.endpoint import PUBLIC, ApiRequest, ApiRouter
 from ..api.errors import conflict
-from ..api.scope import HALL, Scope
+from ..api.scope import HALL
 from ..auth.roles import ADMIN, HEAD, INSPECTOR
 from ..halls.lookup import get_hall
 from ..halls.models import Hall
 from ..queue.models import Ticket
-from ..transaction import Tx
 from . import policy, queries, service
 from .figures import callback_figures, rating_figures
-from .models import Rectification
 from .schemas import (
     AppealDecisionIn,
     AppealIn,
     AppealOut,
     AppealQuery,
-    CallbackIn,
     FeedbackFiguresOut,
     FeedbackIn,
     FeedbackOut,
     FeedbackQuery,
     FeedbackStateOut,
     FiguresQuery,
-    FixIn,
     FlaggedQuery,
-    RectificationOut,
-    RectificationQuery,
     ReviewIn,
-    VerifyIn,
 )
-from .views import appeal_out, feedback_out, feedback_state, rectification_out
+from .scopes import APPEAL, HALL_LISTS, OFFICE, RATING
+from .views import appeal_out, feedback_out, feedback_state
 
 router = ApiRouter("feedback")
-OFFICE = (INSPECTOR, ADMIN, HEAD)
-
-#: The scopes of the office's routes: a rating or work order of the caller's hall, and of a
-#: head's own departments; an appeal of the caller's hall; a hall's lists, a head's part of them.
-RATING = Scope("department", "评价", "rating")
-RECTIFICATION = Scope("department", "整改工单", "rectification")
-APPEAL = Scope("hall", "申诉", "appeal")
-HALL_LISTS = HALL.at("department")
 
 
 @router.route("GET", "/track/{token}/feedback", roles=[PUBLIC], response=FeedbackStateOut)
@@ -298,120 +280,3 @@ async def decide_appeal(api: ApiRequest[AppealDecisionIn]) -> AppealOut:
         )
         await tx.commit()
         return await appeal_out(session, hall, appeal)
-
-
-# -- rectifications ----------------------------------------------------------------------------
-
-
-@router.route(
-    "GET",
-    "/rectifications",
-    roles=OFFICE,
-    response=list[RectificationOut],
-    scope=RECTIFICATION,
-)
-async def list_rectifications(
-    api: ApiRequest[None, RectificationQuery],
-) -> list[RectificationOut]:
-    """整改工单: the office sees all of its hall; a department head sees their departments'."""
-    q = api.query
-    async with api.state.db.read() as session:
-        hall = await session.get(Hall, api.principal.hall_id)
-        assert hall is not None and hall.id is not None
-        rects = await queries.rectifications(session, hall.id, q.status, api.departments())
-        now = api.state.clock.now()
-        names = await queries.names(session, hall.id)
-        out = [await rectification_out(session, hall, r, now, names) for r in rects]
-        if q.overdue is not None:
-            out = [r for r in out if r.overdue is q.overdue]
-        return out
-
-
-async def _rect_for(
-    api: ApiRequest[Any, Any], session: AsyncSession, *, lock: bool
-) -> tuple[Hall, Rectification]:
-    rect = api.own(await service.load_rectification(session, api.path["id"], lock=lock))
-    hall = await session.get(Hall, rect.hall_id)
-    assert hall is not None
-    return hall, rect
-
-
-async def _answer(
-    api: ApiRequest[Any, Any], session: AsyncSession, hall: Hall, rect: Rectification
-) -> RectificationOut:
-    assert hall.id is not None
-    names = await queries.names(session, hall.id)
-    return await rectification_out(session, hall, rect, api.state.clock.now(), names)
-
-
-@router.route(
-    "GET", "/rectifications/{id:int}", roles=OFFICE, response=RectificationOut, scope=RECTIFICATION
-)
-async def get_rectification(api: ApiRequest) -> RectificationOut:
-    """One rectification with its progress."""
-    async with api.state.db.read() as session:
-        hall, rect = await _rect_for(api, session, lock=False)
-        return await _answer(api, session, hall, rect)
-
-
-async def _step(
-    api: ApiRequest[Any, Any], do: Callable[[Tx, Rectification], Awaitable[None]]
-) -> RectificationOut:
-    """A head's step on a work order of their department: ``do`` it and answer the order."""
-    async with api.state.db.write() as session:
-        hall, rect = await _rect_for(api, session, lock=True)
-        tx = api.tx(session, rect.hall_id)
-        await do(tx, rect)
-        await tx.commit()
-        return await _answer(api, session, hall, rect)
-
-
-@router.route(
-    "POST",
-    "/rectifications/{id:int}/verify",
-    roles=[HEAD],
-    response=RectificationOut,
-    extra_statuses=(409,),
-    scope=RECTIFICATION,
-)
-async def verify_rectification(api: ApiRequest[VerifyIn]) -> RectificationOut:
-    """核实: record what was found and whether the complaint holds."""
-    body = api.body
-    return await _step(
-        api,
-        lambda tx, rect: service.verify(
-            tx, rect, finding=body.finding, substantiated=body.substantiated
-        ),
-    )
-
-
-@router.route(
-    "POST",
-    "/rectifications/{id:int}/fix",
-    roles=[HEAD],
-    response=RectificationOut,
-    extra_statuses=(409,),
-    scope=RECTIFICATION,
-)
-async def fix_rectification(api: ApiRequest[FixIn]) -> RectificationOut:
-    """整改: record the measures taken."""
-    return await _step(api, lambda tx, rect: service.fix(tx, rect, measures=api.body.measures))
-
-
-@router.route(
-    "POST",
-    "/rectifications/{id:int}/callback",
-    roles=[HEAD],
-    response=RectificationOut,
-    extra_statuses=(409,),
-    scope=RECTIFICATION,
-)
-async def callback_rectification(api: ApiRequest[CallbackIn]) -> RectificationOut:
-    """回访: record the callback and the citizen's view of the fix; closes the work order."""
-    body = api.body
-    return await _step(
-        api,
-        lambda tx, rect: service.callback(
-            tx, rect, reached=body.reached, citizen_view=body.citizen_view, note=body.note
-        ),
-    )

@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 
 from ..api.dates import MonthOrQuarter
 from ..api.schemas import Input, Output, Query
+from ..queue.schemas import TicketOut
 
 _PHONE = re.compile(r"^[0-9+\- ]{5,32}$")
 
@@ -197,3 +198,10 @@ class FeedbackFiguresOut(Output):
     bad_ratings: int
     called_back: int
     callback_rate: float | None
+
+
+#: The ticket as the citizen sees it on their phone, and whether it can be rated now.
+class TrackedTicketOut(TicketOut):
+    hall: str
+    hall_name: str
+    can_rate: bool

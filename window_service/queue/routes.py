@@ -12,7 +12,6 @@ from ..api.endpoint import PUBLIC, ApiRequest, ApiRouter
 from ..api.errors import ApiError
 from ..auth.principal import Principal
 from ..auth.roles import ADMIN, HEAD, INSPECTOR, KIOSK, STAFF
-from ..feedback.policy import can_rate
 from ..halls.lookup import (
     business_day,
     get_hall,
@@ -34,27 +33,14 @@ from .schemas import (
     ServiceOut,
     TicketCreate,
     TicketOut,
-    TrackedTicketOut,
     TransferBody,
     WindowOut,
 )
 from .scopes import TICKET
-from .views import build_ticket_out, current_by_window, current_out, ticket_out
+from .views import build_ticket_out, current_by_window, current_out, ticket_out, track_link_base
 
 router = ApiRouter("queue")
 OFFICE = (ADMIN, INSPECTOR, HEAD)
-
-
-def track_link_base(api: ApiRequest[Any, Any]) -> str | None:
-    """Where the citizen's tracking link starts, for a caller that may hold it; None for a
-    person's credential (staff, head, inspector, admin: bearer token or page session).
-
-    The track token is the citizen's key to their place in the queue and to the one rating
-    of the service (一次一评): only the devices that hand it to the citizen (the kiosk that
-    prints the ticket, the window's evaluator pad that shows its QR) and the citizen get it.
-    Staff holding it could rate themselves.
-    """
-    return None if api.principal.is_user else api.base_url()
 
 
 async def require_window_serves(
@@ -176,22 +162,6 @@ async def get_ticket(api: ApiRequest) -> TicketOut:
         svc = await session.get(Service, ticket.service_id)
         assert hall is not None and svc is not None
         return await ticket_out(session, hall, ticket, svc)
-
-
-@router.route("GET", "/track/{token}", roles=[PUBLIC], response=TrackedTicketOut)
-async def track(api: ApiRequest) -> TrackedTicketOut:
-    """The ticket as the citizen sees it on their phone (扫码查看排队进度)."""
-    token = api.path["token"]
-    async with api.state.db.read() as session:
-        ticket = await queries.ticket_by_token(session, token)
-        hall = await session.get(Hall, ticket.hall_id)
-        svc = await session.get(Service, ticket.service_id)
-        assert hall is not None and svc is not None
-        out = await ticket_out(session, hall, ticket, svc, base_url=track_link_base(api))
-        rateable = await can_rate(session, hall, ticket, api.state.clock.now())
-        return TrackedTicketOut(
-            **out.model_dump(), hall=hall.code, hall_name=hall.name, can_rate=rateable
-        )
 
 
 async def _window_action(api: ApiRequest[Any, Any], action: str) -> Any:

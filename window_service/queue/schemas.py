@@ -44,12 +44,6 @@ class TicketOut(Output):
     track_url: str | None = None
 
 
-class TrackedTicketOut(TicketOut):
-    hall: str
-    hall_name: str
-    can_rate: bool
-
-
 class ServiceOut(Output):
     code: str
     name: str

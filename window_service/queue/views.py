@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..api.endpoint import ApiRequest
 from ..halls.lookup import local_time
 from ..halls.models import Hall, Service, Window
 from . import rules
@@ -96,3 +99,15 @@ async def current_by_window(session: AsyncSession, hall_id: int) -> dict[int, Ti
         .order_by(Ticket.called_at)  # type: ignore[arg-type]
     )
     return {t.window_id: t for t in rows.scalars() if t.window_id is not None}
+
+
+def track_link_base(api: ApiRequest[Any, Any]) -> str | None:
+    """Where the citizen's tracking link starts, for a caller that may hold it; None for a
+    person's credential (staff, head, inspector, admin: bearer token or page session).
+
+    The track token is the citizen's key to their place in the queue and to the one rating
+    of the service (一次一评): only the devices that hand it to the citizen (the kiosk that
+    prints the ticket, the window's evaluator pad that shows its QR) and the citizen get it.
+    Staff holding it could rate themselves.
+    """
+    return None if api.principal.is_user else api.base_url()

@@ -1,5 +1,5 @@
 """The ``window-service`` command: serve, migrate, demo, user add, hall add|template|import|export,
-device add, audit verify."""
+device add, audit verify (the hall set-up commands are in cli/hall.py)."""
 
 from __future__ import annotations
 
@@ -9,24 +9,25 @@ import getpass
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from .config import get_settings
-from .db import create_database, utcnow
-
-if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    from .halls.models import Hall
+from ..config import get_settings
+from ..db import create_database, utcnow
+from .hall import (
+    cmd_device_add,
+    cmd_hall_add,
+    cmd_hall_export,
+    cmd_hall_import,
+    cmd_hall_template,
+)
 
 
 def _urls(host: str, port: int, kiosk_key: str = "") -> str:
     """The demo hall's pages; the kiosk and pad addresses carry the real device keys when the
     demo hall was seeded in this var/ (``demo`` keeps its credentials there), else they are
     left out rather than shown with a placeholder."""
-    from .seed import pad_key
+    from ..seed import pad_key
 
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = f"http://{shown}:{port}"
@@ -55,7 +56,7 @@ def _urls(host: str, port: int, kiosk_key: str = "") -> str:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from .migrate import upgrade
+    from ..migrate import upgrade
 
     upgrade(get_settings().database_url)
     print("数据库已迁移到最新版本 (database migrated to head)")
@@ -63,8 +64,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 async def _demo(password: str | None, device_key: str | None) -> int:
-    from .auth.passwords import password_problem
-    from .seed import DEMO_CODE, DEMO_NAME, seed_demo, usernames
+    from ..auth.passwords import password_problem
+    from ..seed import DEMO_CODE, DEMO_NAME, seed_demo, usernames
 
     if password is not None:
         problem = password_problem(password, [DEMO_CODE, DEMO_NAME, *usernames()])
@@ -95,7 +96,7 @@ async def _demo(password: str | None, device_key: str | None) -> int:
 
 
 async def _county(password: str | None, device_key: str | None) -> int:
-    from .admin.county import COUNTY_CODE, seed_county
+    from ..admin.county import COUNTY_CODE, seed_county
 
     settings = get_settings()
     db = create_database(settings.database_url)
@@ -119,7 +120,7 @@ async def _county(password: str | None, device_key: str | None) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .migrate import upgrade
+    from ..migrate import upgrade
 
     upgrade(get_settings().database_url)
     if args.size == "county":
@@ -130,10 +131,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 async def _user_add(
     name: str, role: str, window_number: int | None, hall_code: str, password: str
 ) -> int:
-    from .api.errors import ApiError
-    from .auth.service import add_user
-    from .halls.models import Hall, Window
-    from .transaction import Actor, Tx
+    from ..api.errors import ApiError
+    from ..auth.service import add_user
+    from ..halls.models import Hall, Window
+    from ..transaction import Actor, Tx
 
     db = create_database(get_settings().database_url)
     try:
@@ -172,7 +173,7 @@ async def _user_add(
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
-    from .migrate import upgrade
+    from ..migrate import upgrade
 
     if sys.stdin.isatty():
         password = getpass.getpass("密码 password: ")
@@ -182,192 +183,10 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return asyncio.run(_user_add(args.name, args.role, args.window, args.hall, password))
 
 
-async def _find_hall(session: AsyncSession, code: str) -> Hall | None:
-    from .halls.models import Hall
-
-    hall: Hall | None = (
-        await session.execute(select(Hall).where(Hall.code == code))  # type: ignore[arg-type]
-    ).scalar_one_or_none()
-    return hall
-
-
-async def _hall_add(code: str, name: str, timezone: str, region: str) -> int:
-    from .admin.setup import create_hall
-    from .api.errors import ApiError
-    from .transaction import Actor, Tx
-
-    db = create_database(get_settings().database_url)
-    try:
-        async with db.write() as session:
-            tx = Tx(session, 0, utcnow(), Actor("cli"))
-            try:
-                hall = await create_hall(tx, code=code, name=name, timezone=timezone, region=region)
-            except ApiError as exc:
-                print(exc.message, file=sys.stderr)
-                return 2
-            await tx.commit()
-            print(f"已创建服务大厅 (hall created): {hall.code} {hall.name}")
-            print(f"下一步 (next): window-service user add NAME --role admin --hall {hall.code}")
-            return 0
-    finally:
-        await db.dispose()
-
-
-def cmd_hall_add(args: argparse.Namespace) -> int:
-    from .migrate import upgrade
-
-    settings = get_settings()
-    upgrade(settings.database_url)
-    return asyncio.run(
-        _hall_add(args.code, args.name, args.timezone or settings.timezone, args.region or "")
-    )
-
-
-def cmd_hall_template(args: argparse.Namespace) -> int:
-    from .admin.workbook import write_workbook
-
-    if not _write_file(args.file, write_workbook()):
-        return 2
-    print(f"已写出导入模板 (template written): {args.file}")
-    return 0
-
-
-def _write_file(path: str, data: bytes) -> bool:
-    try:
-        with open(path, "wb") as out:
-            out.write(data)
-    except OSError as exc:
-        print(f"无法写入文件 (cannot write file): {exc}", file=sys.stderr)
-        return False
-    return True
-
-
-async def _hall_import(code: str, data: bytes, dry_run: bool) -> int:
-    from sqlalchemy.exc import IntegrityError
-
-    from .admin.setup import SetupRefused, import_workbook
-    from .transaction import Actor, Tx
-
-    db = create_database(get_settings().database_url)
-    try:
-        async with db.write() as session:
-            hall = await _find_hall(session, code)
-            if hall is None or hall.id is None:
-                print(f"没有这个大厅 (unknown hall): {code}", file=sys.stderr)
-                return 2
-            tx = Tx(session, hall.id, utcnow(), Actor("cli"))
-            try:
-                summary = await import_workbook(tx, hall, data, dry_run=dry_run)
-            except SetupRefused as refused:
-                print(
-                    f"导入文件有 {len(refused.problems)} 处错误，未写入任何内容 "
-                    "(errors found; nothing written):",
-                    file=sys.stderr,
-                )
-                for problem in refused.problems:
-                    print(str(problem), file=sys.stderr)
-                return 1
-            except IntegrityError:
-                print("与已有配置冲突，未写入任何内容 (conflict; nothing written)", file=sys.stderr)
-                return 1
-    finally:
-        await db.dispose()
-    if dry_run:
-        print("试导入（未写入）(dry run, nothing written):")
-    else:
-        print(f"已导入 (imported) {code}:")
-    for line in summary.lines():
-        print(f"  {line}")
-    if summary.changes == 0:
-        print("  没有变化 (no changes)")
-    if summary.passwords:
-        print("新账号的初始密码（只显示这一次）(new accounts' passwords, shown once):")
-        for username, password in summary.passwords.items():
-            print(f"  {username} {password}")
-    return 0
-
-
-def cmd_hall_import(args: argparse.Namespace) -> int:
-    from .migrate import upgrade
-
-    try:
-        with open(args.file, "rb") as source:
-            data = source.read()
-    except OSError as exc:
-        print(f"无法读取文件 (cannot read file): {exc}", file=sys.stderr)
-        return 2
-    upgrade(get_settings().database_url)
-    return asyncio.run(_hall_import(args.code, data, args.dry_run))
-
-
-async def _hall_export(code: str) -> bytes | None:
-    from .admin.setup import export_setup
-    from .admin.workbook import write_workbook
-
-    db = create_database(get_settings().database_url)
-    try:
-        async with db.read() as session:
-            hall = await _find_hall(session, code)
-            if hall is None:
-                return None
-            return write_workbook(await export_setup(session, hall))
-    finally:
-        await db.dispose()
-
-
-def cmd_hall_export(args: argparse.Namespace) -> int:
-    from .migrate import upgrade
-
-    upgrade(get_settings().database_url)
-    data = asyncio.run(_hall_export(args.code))
-    if data is None:
-        print(f"没有这个大厅 (unknown hall): {args.code}", file=sys.stderr)
-        return 2
-    if not _write_file(args.file, data):
-        return 2
-    print(f"已导出 (exported) {args.code}: {args.file}")
-    return 0
-
-
-async def _device_add(code: str, kind: str, window: int | None, name: str) -> int:
-    from .admin.service import add_device
-    from .api.errors import ApiError
-    from .transaction import Actor, Tx
-
-    db = create_database(get_settings().database_url)
-    try:
-        async with db.write() as session:
-            hall = await _find_hall(session, code)
-            if hall is None or hall.id is None:
-                print(f"没有这个大厅 (unknown hall): {code}", file=sys.stderr)
-                return 2
-            tx = Tx(session, hall.id, utcnow(), Actor("cli"))
-            labels = {"kiosk": "取号机", "display": "显示屏", "evaluator": "评价器"}
-            default = labels.get(kind, kind) + (f"（{window}号窗口）" if window else "")
-            try:
-                device, key = await add_device(tx, hall, kind, name or default, window)
-            except ApiError as exc:
-                print(exc.message, file=sys.stderr)
-                return 2
-            await tx.commit()
-    finally:
-        await db.dispose()
-    print(f"已添加设备 (device added): {device.id} {device.name} ({kind})")
-    print(f"设备密钥（只显示这一次）(device key, shown once): {key}")
-    return 0
-
-
-def cmd_device_add(args: argparse.Namespace) -> int:
-    from .migrate import upgrade
-
-    upgrade(get_settings().database_url)
-    return asyncio.run(_device_add(args.code, args.kind, args.window, args.name or ""))
-
-
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .audit.verify import verify_command
+    from ..audit.verify import verify_command
 
     settings = get_settings()
     files = [Path(f) for f in args.anchors or []]
@@ -386,7 +205,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .migrate import upgrade
+    from ..migrate import upgrade
 
     settings = get_settings()
     upgrade(settings.database_url)
@@ -398,7 +217,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    from .metrics import prepare_multiprocess
+    from ..metrics import prepare_multiprocess
 
     prepare_multiprocess(settings.var_dir, args.workers)
     if (
@@ -410,7 +229,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         get_settings.cache_clear()
     trusted = settings.trusted_proxies.strip()
     print("window_service 正在启动 (starting):")
-    from .seed import load_saved
+    from ..seed import load_saved
 
     kiosk_key = str(load_saved(settings.var_dir).get("kiosk_key") or "")
     print(_urls(args.host, args.port, kiosk_key), flush=True)
