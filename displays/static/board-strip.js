@@ -28,12 +28,7 @@
   box.classList.add("board-strip");
   box.hidden = true;
 
-  function el(tag, cls, text) {
-    var n = document.createElement(tag);
-    if (cls) n.className = cls;
-    if (text != null) n.textContent = text;
-    return n;
-  }
+  var el = Dom.el;
 
   /* A zone's display (hall.js with ?zone=) shows the staff of that zone's windows only. */
   function here() {

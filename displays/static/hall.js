@@ -44,12 +44,7 @@
   // a small corner badge while the browser keeps sound off (no dimming: the hall reads on)
   var voiceBadge = document.getElementById("voice-enable");
 
-  function el(tag, cls, text) {
-    var node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
+  var el = Dom.el;
 
   function showVoiceBadge() {
     if (announcer.locked && announcer.mode !== "off") voiceBadge.hidden = false;

@@ -20,7 +20,7 @@
     offsetMinutes: 480,
     skew: 0,
   };
-  var byId = document.getElementById.bind(document);
+  var byId = Dom.$;
 
   /* Shrink a line's text until it fits (two lines at the end); nothing is cut off. */
   function fit(node) {

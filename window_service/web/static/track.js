@@ -13,7 +13,7 @@
   };
   var FINAL = { done: 1, no_show: 1, cancelled: 1, expired: 1 };
 
-  function $(id) { return document.getElementById(id); }
+  var $ = Dom.$;
 
   // "请到1号窗口（一楼A区）办理": the window and the zone it stands in, one sentence per state
   // (English puts "window 1" lower-case inside a sentence, as the catalogue does elsewhere)
