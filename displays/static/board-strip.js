@@ -28,12 +28,7 @@
   box.classList.add("board-strip");
   box.hidden = true;
 
-  function el(tag, cls, text) {
-    var n = document.createElement(tag);
-    if (cls) n.className = cls;
-    if (text != null) n.textContent = text;
-    return n;
-  }
+  var el = Dom.el;
 
   /* A zone's display (hall.js with ?zone=) shows the staff of that zone's windows only. */
   function here() {
@@ -49,13 +44,13 @@
     var start = (page * PAGE) % list.length;
     var shown = list.slice(start, start + PAGE);
     box.textContent = "";
-    box.appendChild(el("span", "bs-title", period + "星级评定"));
+    box.appendChild(el("span", "bs-title", t("%(period)s星级评定", { period: period })));
     shown.forEach(function (p) {
-      var item = el("span", "bs-item", p.name + (p.window ? "（" + p.window + "号窗口）" : ""));
+      var item = el("span", "bs-item", p.name + (p.window ? t("（%(n)s号窗口）", { n: p.window }) : ""));
       item.dataset.username = p.username;
       var stars = el("span", "bs-stars", "★".repeat(p.stars));
       stars.dataset.stars = String(p.stars);
-      stars.setAttribute("aria-label", p.stars + "星");
+      stars.setAttribute("aria-label", t("%(n)s星", { n: p.stars }));
       stars.appendChild(el("span", "bs-off", "☆".repeat(5 - p.stars)));
       item.appendChild(stars);
       box.appendChild(item);
@@ -69,7 +64,7 @@
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (data) {
         if (!data) return;
-        period = data.period_label || "";
+        period = (/^zh/.test(document.documentElement.lang) ? data.period_label : data.period) || data.period_label || "";
         people = data.staff
           .filter(function (p) { return typeof p.stars === "number" && p.stars >= 1 && p.stars <= 5; })
           .sort(function (a, b) { return (b.score || 0) - (a.score || 0); });

@@ -22,11 +22,11 @@
   var waitPage = 0;
   var FRESH_CALL_MS = 120000; // replayed calls older than this are shown, not announced
   var STATUS = {
-    open: "空闲",
-    paused: "暂停服务",
-    closed: "已关闭",
+    open: t("空闲"),
+    paused: t("暂停服务"),
+    closed: t("已关闭"),
   };
-  var TICKET_STATUS = { called: "请到窗口", serving: "正在办理" };
+  var TICKET_STATUS = { called: t("请到窗口"), serving: t("正在办理") };
 
   var state = {
     hall: { code: hall, name: body.dataset.hallName || "", notice: "" },
@@ -44,12 +44,7 @@
   // a small corner badge while the browser keeps sound off (no dimming: the hall reads on)
   var voiceBadge = document.getElementById("voice-enable");
 
-  function el(tag, cls, text) {
-    var node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
+  var el = Dom.el;
 
   function showVoiceBadge() {
     if (announcer.locked && announcer.mode !== "off") voiceBadge.hidden = false;
@@ -77,21 +72,23 @@
     box.textContent = "";
     var call = state.recent[0];
     if (!call) {
-      box.appendChild(el("div", "hd-latest-idle", "欢迎光临，请取号等候"));
+      box.appendChild(el("div", "hd-latest-idle", t("欢迎光临，请取号等候")));
       return;
     }
     // the zone is named (on a line of its own, so the call never gets wider) when the
     // call's text names it: a hall of several zones
     if (call.zone && call.text && call.text.indexOf(call.zone) >= 0) {
-      box.appendChild(el("div", "hd-latest-zone", "请到 " + call.zone));
+      box.appendChild(el("div", "hd-latest-zone", t("请到 %(zone)s", { zone: call.zone })));
     }
     box.appendChild(el("div", "hd-latest-ticket", call.ticket));
     var line = el("div", "hd-latest-text");
-    line.appendChild(document.createTextNode("请到 "));
+    // "请到 [7] 号窗口办理" / "Please go to window [7]": the number stands out in either order
+    var sentence = t("请到 %(n)s 号窗口办理").split("%(n)s");
+    line.appendChild(document.createTextNode(sentence[0]));
     line.appendChild(el("span", "hd-latest-window", String(call.window)));
-    line.appendChild(document.createTextNode(" 号窗口办理"));
+    line.appendChild(document.createTextNode(sentence[1] || ""));
     box.appendChild(line);
-    if (call.recall) box.appendChild(el("div", "hd-tag", "重呼"));
+    if (call.recall) box.appendChild(el("div", "hd-tag", t("重呼")));
     box.classList.remove("flash");
     void box.offsetWidth; // restart the animation
     box.classList.add("flash");
@@ -105,7 +102,7 @@
       li.dataset.ticket = call.ticket;
       li.appendChild(el("span", "hd-recent-ticket", call.ticket));
       li.appendChild(el("span", "hd-recent-arrow", "→"));
-      li.appendChild(el("span", "hd-recent-window", call.window + "号窗口"));
+      li.appendChild(el("span", "hd-recent-window", t("%(n)s号窗口", { n: call.window })));
       li.appendChild(el("span", "hd-recent-time", hallTimeText(call.at)));
       list.appendChild(li);
     });
@@ -126,7 +123,7 @@
         card.dataset.window = String(number);
         if (w.name) card.title = w.name;
         var head = el("span", "hd-window-number", String(number));
-        head.appendChild(el("small", null, "号"));
+        if (/^zh/.test(document.documentElement.lang)) head.appendChild(el("small", null, "号")); // 7号
         card.appendChild(head);
         var current = w.current;
         card.appendChild(el("div", "hd-window-ticket", current ? current.ticket : "—"));
@@ -167,12 +164,13 @@
       chip.dataset.prefix = prefix;
       chip.appendChild(el("span", "hd-wait-prefix", prefix));
       chip.appendChild(el("span", "hd-wait-name", s ? s.name : ""));
-      var countText = el("span", "hd-wait-count", "等候 ");
+      var waiting = t("等候 %(n)s 人").split("%(n)s");
+      var countText = el("span", "hd-wait-count", waiting[0]);
       countText.appendChild(el("b", null, String(count)));
-      countText.appendChild(document.createTextNode(" 人"));
+      countText.appendChild(document.createTextNode(waiting[1] || ""));
       chip.appendChild(countText);
       var wait = s && count > 0 && s.estimated_wait_minutes > 0;
-      chip.appendChild(el("span", "hd-wait-est", wait ? "约" + s.estimated_wait_minutes + "分钟" : ""));
+      chip.appendChild(el("span", "hd-wait-est", wait ? t("约%(m)s分钟", { m: s.estimated_wait_minutes }) : ""));
       box.appendChild(chip);
     });
   }
@@ -222,7 +220,7 @@
     }
     state.day = day;
     document.getElementById("clock-date").textContent =
-      p.year + "年" + p.month + "月" + p.day + "日 星期" + p.weekday;
+      window.HallTime.dateText(p, document.documentElement.lang);
     document.getElementById("clock-time").textContent =
       pad2(p.hour) + ":" + pad2(p.minute) + ":" + pad2(p.second);
   }
@@ -356,7 +354,7 @@
     event: onEvent,
     status: function (connected) {
       var banner = document.getElementById("reconnecting");
-      banner.textContent = "正在重新连接…";
+      banner.textContent = t("正在重新连接…");
       banner.hidden = connected;
       body.classList.toggle("offline", !connected);
       if (connected) loadServices(false);
@@ -383,7 +381,7 @@
   };
 
   var banner = document.getElementById("reconnecting");
-  banner.textContent = "正在连接…";
+  banner.textContent = t("正在连接…");
   banner.hidden = false;
   tickClock();
   setInterval(tickClock, 1000);

@@ -209,6 +209,13 @@
         second: d.getUTCSeconds(),
       };
     },
+    /* "2026年12月2日 星期三" / "Wednesday, December 2, 2026" (the page's language) */
+    dateText: function (p, lang) {
+      if (/^zh/.test(lang || "zh")) return p.year + "年" + p.month + "月" + p.day + "日 星期" + p.weekday;
+      return new Date(Date.UTC(p.year, p.month - 1, p.day)).toLocaleDateString(lang, {
+        weekday: "long", year: "numeric", month: "long", day: "numeric", timeZone: "UTC",
+      });
+    },
     pad2: function (n) {
       return (n < 10 ? "0" : "") + n;
     },

@@ -20,7 +20,7 @@
     offsetMinutes: 480,
     skew: 0,
   };
-  var byId = document.getElementById.bind(document);
+  var byId = Dom.$;
 
   /* Shrink a line's text until it fits (two lines at the end); nothing is cut off. */
   function fit(node) {
@@ -49,11 +49,11 @@
     var current = state.current;
     if (current) body.classList.add("ticket-" + current.status);
     byId("wd-ticket").textContent = current ? current.ticket : "";
-    if (state.status === "paused") statusBox.textContent = "暂停服务";
-    else if (state.status === "closed") statusBox.textContent = "暂停办理";
-    else if (!current) statusBox.textContent = "欢迎光临";
-    else if (current.status === "called") statusBox.textContent = "请到本窗口办理";
-    else statusBox.textContent = "正在办理";
+    if (state.status === "paused") statusBox.textContent = t("暂停服务");
+    else if (state.status === "closed") statusBox.textContent = t("暂停办理");
+    else if (!current) statusBox.textContent = t("欢迎光临");
+    else if (current.status === "called") statusBox.textContent = t("请到本窗口办理");
+    else statusBox.textContent = t("正在办理");
     fit(statusBox);
   }
 
@@ -74,7 +74,7 @@
     body.classList.toggle("no-staff", !staff);
     if (!staff) return;
     byId("wd-staff-name").textContent = staff.name;
-    byId("wd-staff-no").textContent = staff.staff_no ? "工号 " + staff.staff_no : "";
+    byId("wd-staff-no").textContent = staff.staff_no ? t("工号 %(no)s", { no: staff.staff_no }) : "";
     var photo = byId("wd-photo");
     // only this server's own pictures (the page's CSP allows no others)
     var url = staff.photo_url && staff.photo_url.charAt(0) === "/" ? staff.photo_url : "";
@@ -86,7 +86,7 @@
     stars.className = "wd-stars";
     if (typeof staff.stars === "number") {
       stars.dataset.stars = String(staff.stars);
-      stars.setAttribute("aria-label", staff.stars + "星");
+      stars.setAttribute("aria-label", t("%(n)s星", { n: staff.stars }));
       stars.appendChild(document.createTextNode("★".repeat(staff.stars)));
       var off = document.createElement("span");
       off.className = "bs-off";
@@ -96,7 +96,7 @@
       stars.dataset.stars = "";
       stars.removeAttribute("aria-label");
       stars.className = "wd-stars none";
-      stars.textContent = state.published ? "星级：暂无评定" : "";
+      stars.textContent = state.published ? t("星级：暂无评定") : "";
     }
     fit(byId("wd-staff-name"));
   }
@@ -179,7 +179,7 @@
     },
     status: function (connected) {
       var banner = byId("reconnecting");
-      banner.textContent = "正在重新连接…";
+      banner.textContent = t("正在重新连接…");
       banner.hidden = connected;
       if (connected) loadServices();
     },

@@ -9,9 +9,7 @@
   var hall = document.body.dataset.hall;
   if (!kiosk) return;
 
-  function $(id) {
-    return document.getElementById(id);
-  }
+  var $ = Dom.$;
 
   function checkInPath(text) {
     var code = text.replace(/\s+/g, "");
@@ -50,7 +48,7 @@
             kiosk.showTicket(res.data, null);
             return;
           }
-          var message = res.data && res.data.error ? t.apiMessage(res.data.error.message) : t("签到失败") + "（" + res.status + "）";
+          var message = res.data && res.data.error ? Dom.apiMessage(res.data.error.message) : t("签到失败") + "（" + res.status + "）";
           $("checkin-error").textContent = message;
           $("checkin-error").hidden = false;
         },

@@ -31,16 +31,9 @@
     onTake: function () {},
   };
 
-  function $(id) {
-    return document.getElementById(id);
-  }
+  var $ = Dom.$;
 
-  function el(tag, cls, text) {
-    var node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
+  var el = Dom.el;
 
   function zonesOf(s) {
     return zones[s.code] || [];

@@ -5,9 +5,7 @@
 
   var t = window.t;
 
-  function $(id) {
-    return document.getElementById(id);
-  }
+  var $ = Dom.$;
 
   function hallTime(iso) {
     // "2026-11-26T10:03:00+08:00" is already hall time: read its fields as written

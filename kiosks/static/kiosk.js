@@ -79,9 +79,7 @@
   };
   var timers = { back: null, green: null, refresh: null, retry: null };
 
-  function $(id) {
-    return document.getElementById(id);
-  }
+  var $ = Dom.$;
 
   function show(screen) {
     ["setup", "start", "busy", "error", "ticket", "checkin"].forEach(function (name) {
@@ -252,7 +250,7 @@
             return;
           }
           state.busy = false;
-          var message = res.data && res.data.error ? t.apiMessage(res.data.error.message) : t("取号失败") + "（" + res.status + "）";
+          var message = res.data && res.data.error ? Dom.apiMessage(res.data.error.message) : t("取号失败") + "（" + res.status + "）";
           if (res.status === 401) {
             localStorage.removeItem(KEY_STORE);
             deviceKey = null;

@@ -22,12 +22,7 @@
 
   var current = null; // { token, rating, tags:Set }
 
-  function el(tag, cls, text) {
-    var node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text != null) node.textContent = text;
-    return node;
-  }
+  var el = Dom.el;
 
   function request(method, path, payload) {
     var headers = { Accept: "application/json", "X-Device-Key": localStorage.getItem(KEY_STORE) || "" };
@@ -40,7 +35,7 @@
       function (r) {
         return r.json().catch(function () { return null; }).then(function (data) {
           if (!r.ok) {
-            var msg = data && data.error ? t.apiMessage(data.error.message) : t("评价提交失败，请稍后再试");
+            var msg = data && data.error ? Dom.apiMessage(data.error.message) : t("评价提交失败，请稍后再试");
             throw new Error(msg);
           }
           return data;
@@ -202,7 +197,7 @@
         if (current !== mine) return;
         if (state.can_rate) render(state);
         else if (state.feedback) message("pr-thanks", t("本次服务已评价，感谢您的参与！"), t("您的评价：%(label)s", { label: t(state.feedback.label) }));
-        else message("pr-error", t.apiMessage(state.message));
+        else message("pr-error", Dom.apiMessage(state.message));
       },
       function (err) {
         if (current === mine) message("pr-error", err.message);

@@ -37,9 +37,7 @@
   var state = { finished: null, shown: [], staff: null, onDuty: null, ratingUntil: 0 };
   var idleTimer = null;
 
-  function $(id) {
-    return document.getElementById(id);
-  }
+  var $ = Dom.$;
 
   function show(screen) {
     ["setup", "idle", "finished"].forEach(function (name) {

@@ -11,6 +11,7 @@ Screenshots go to docs/screenshots/.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -198,6 +199,29 @@ async def _flow(server: LiveServer, db_url: str, tmp_path: Path, browser: Any) -
         await top.goto(f"{base}/display/demo/window/1")
         await wait_until(top, "document.getElementById('wd-ticket').textContent === 'A001'")
         await top.close()
+
+        # in English both displays are English (the hall's, staff and services' names aside)
+        for path, ready, texts in (
+            (
+                "/display/demo?lang=en",
+                "document.querySelector('#latest-call .hd-latest-text')",
+                "h2, #clock-date, .hd-window-status, .hd-wait-count, .hd-recent-window,"
+                " #latest-call .hd-latest-text",
+            ),
+            (
+                "/display/demo/window/1?lang=en",
+                "document.getElementById('wd-ticket').textContent === 'A001'",
+                ".wd-number, #wd-status, .wd-services-label, #wd-staff-no",
+            ),
+        ):
+            english = await display_ctx.new_page()
+            await english.goto(base + path)
+            await wait_until(english, ready)
+            shown = await english.evaluate(
+                f"[...document.querySelectorAll('{texts}')].map(e => e.innerText)"
+            )
+            assert shown and not [s for s in shown if re.search(r"[\u4e00-\u9fff]", s)], shown
+            await english.close()
 
         # --- the evaluator pad of window 1 shows the finished ticket and its QR ---
         pad_ctx = await browser.new_context(viewport={"width": 1280, "height": 800})

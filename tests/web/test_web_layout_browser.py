@@ -5,7 +5,7 @@ What a person would check: nothing is cut off (the page is no wider than the scr
 buttons are on the first screen and not covered by a message), no console error or CSP
 violation, no English fragment on a Chinese page and no Chinese on an English one (outside
 names). Screenshots: docs/screenshots/terminal-1366.png, stats-1920.png, stats-1366.png,
-inspections-1920.png, inspection-notice.png.
+inspections-1920.png, inspection-notice.png, rectifications-head-1920.png.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 from tests.support.browser import SHOTS, wait_until
 from tests.support.client import KIOSK
 from tests.support.dbs import DEMO_PASSWORD
+from tests.support.ratings import rate, serve
 from tests.support.server import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -292,5 +293,34 @@ async def test_admin_chooses_services_from_a_list_and_sees_each_save(
         " td:nth-child(6), fieldset.picks')].map(e => e.innerText).join(' ')"
     )
     assert not re.findall(r"[a-z]{3,}", shown), shown
+    assert not watched.problems, watched.problems
+    await context.close()
+
+
+async def test_head_rectifies_a_bad_rating_at_1920x1080(
+    live_server: LiveServer, browser: Browser
+) -> None:
+    async with httpx.AsyncClient(base_url=live_server.url) as c:
+        ticket = await serve(c)
+        rated = await rate(c, ticket["track_token"], 1)
+        assert rated.status_code == 201, rated.text
+    context, watched = await signed_in(
+        browser, live_server, "head", (1920, 1080), "/office/rectifications"
+    )
+    page = watched.page
+    # the bad rating's work order, with the steps the head takes (核实 first)
+    card = page.locator("#rect-list > *").first
+    await expect(card).to_contain_text("1号窗口")
+    await expect(card.locator("form").first).to_be_visible()
+    await wait_until(page, "document.getElementById('appeal-list').childElementCount > 0")
+    await fits_the_screen(page)
+    await no_english_fragment(page)
+    # nothing inside the work order is cut off at its right edge
+    clipped = await page.evaluate(
+        """[...document.querySelectorAll('#rect-list *')].filter(e => e.scrollWidth >
+        e.clientWidth + 1 && getComputedStyle(e).overflowX !== 'visible').length"""
+    )
+    assert clipped == 0, f"{clipped} elements of the work order are cut off"
+    await page.screenshot(path=shot("rectifications-head-1920.png"), full_page=True)
     assert not watched.problems, watched.problems
     await context.close()

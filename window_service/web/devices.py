@@ -11,7 +11,7 @@ static files under ``/displays`` and ``/kiosks``. Device keys never appear in a 
 kiosk and the pad keep theirs in the browser's localStorage (see the scripts).
 
 Their texts come from the same catalogue as the web pages (``_()`` in the templates, ``t()``
-in the scripts, see kiosks/static/device-i18n.js): Chinese by default, ``?lang=en`` for English.
+in the scripts, see window_service/web/static/dom.js): Chinese by default, ``?lang=en`` for English.
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ from .track import no_show_rule
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 TEMPLATE_DIRS = [ROOT / "displays" / "templates", ROOT / "kiosks" / "templates"]
+#: the DOM/i18n helpers the device pages share with the web pages (served at /static/dom.js)
+SHARED_SCRIPT = ROOT / "window_service" / "web" / "static" / "dom.js"
 STATIC_DIRS = {"/displays": ROOT / "displays" / "static", "/kiosks": ROOT / "kiosks" / "static"}
 
 _env = Environment(
@@ -62,6 +64,7 @@ def _asset_version() -> str:
             if path.suffix in (".js", ".css"):
                 digest.update(path.name.encode())
                 digest.update(path.read_bytes())
+    digest.update(SHARED_SCRIPT.read_bytes())
     return digest.hexdigest()[:10]
 
 

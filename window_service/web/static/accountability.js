@@ -7,13 +7,8 @@
   var initNode = document.getElementById("acc-init");
   if (!initNode) return;
   var init = JSON.parse(initNode.textContent);
-  function $(id) { return document.getElementById(id); }
-  function el(tag, text, cls) {
-    var n = document.createElement(tag);
-    if (text != null) n.textContent = text;
-    if (cls) n.className = cls;
-    return n;
-  }
+  var $ = Dom.$;
+  var el = Dom.el; // el(tag, cls, text)
   function num(x) { return x == null ? "—" : String(Math.round(x * 10) / 10); }
   function csrf() { var m = document.querySelector('meta[name="csrf-token"]'); return m ? m.content : ""; }
 
@@ -28,8 +23,8 @@
       body.textContent = "";
       t.items.forEach(function (item) {
         var tr = el("tr");
-        tr.appendChild(el("td", item.name + "（" + num(item.max_points) + "）"));
-        tr.appendChild(el("td", item.description || ""));
+        tr.appendChild(el("td", null, item.name + "（" + num(item.max_points) + "）"));
+        tr.appendChild(el("td", null, item.description || ""));
         var td = el("td");
         var input = el("input");
         input.type = "number"; input.min = "0"; input.max = String(item.max_points); input.step = "0.5";
@@ -86,7 +81,7 @@
         if (saved.notice) {
           out.className = "acc-result bad";
           out.textContent += window.t("，低于合格线，已签发督查通知书 %(n)s", { n: saved.notice.number });
-          var a = el("a", window.t("打印通知书")); a.href = saved.notice.print_url;
+          var a = el("a", null, window.t("打印通知书")); a.href = saved.notice.print_url;
           out.appendChild(document.createTextNode(" ")); out.appendChild(a);
         }
       } catch (e) { window.showError(e); }
@@ -110,16 +105,16 @@
     var showPlan = function (p) {
       var box = $("plans");
       box.textContent = "";
-      box.appendChild(el("p", window.t("%(w)s 起一周，随机种子 %(s)s", { w: p.week_start, s: p.seed }), "muted"));
-      var table = el("table", null, "acc-table");
+      box.appendChild(el("p", "muted", window.t("%(w)s 起一周，随机种子 %(s)s", { w: p.week_start, s: p.seed })));
+      var table = el("table", "acc-table");
       var head = el("tr");
-      [window.t("日期"), window.t("时间"), window.t("窗口"), window.t("权重")].forEach(function (h) { head.appendChild(el("th", h)); });
+      [window.t("日期"), window.t("时间"), window.t("窗口"), window.t("权重")].forEach(function (h) { head.appendChild(el("th", null, h)); });
       table.appendChild(head);
       p.plan.forEach(function (v) {
         var tr = el("tr");
-        tr.appendChild(el("td", v.day)); tr.appendChild(el("td", v.time));
-        tr.appendChild(el("td", v.window + window.t("号窗口")));
-        tr.appendChild(el("td", num((p.weights[String(v.window_id)] || {}).weight)));
+        tr.appendChild(el("td", null, v.day)); tr.appendChild(el("td", null, v.time));
+        tr.appendChild(el("td", null, v.window + window.t("号窗口")));
+        tr.appendChild(el("td", null, num((p.weights[String(v.window_id)] || {}).weight)));
         table.appendChild(tr);
       });
       box.appendChild(table);
@@ -145,25 +140,25 @@
       return window.api("POST", "/api/v1/rectifications/" + rect.id + "/" + name, body).then(loadRects, window.showError);
     };
     var rectCard = function (r) {
-      var card = el("article", null, "rect" + (r.overdue ? " is-overdue" : ""));
+      var card = el("article", "rect" + (r.overdue ? " is-overdue" : ""));
       card.dataset.id = r.id;
       var title = r.kind === "feedback"
         ? window.t("差评 %(t)s · %(w)s号窗口 · %(l)s", { t: r.ticket, w: r.window, l: window.t(r.rating_label || "") })
         : window.t("督查通知书整改 · %(w)s号窗口", { w: r.window });
       if (r.staff_label) title += " · " + r.staff_label;
-      card.appendChild(el("h3", title));
+      card.appendChild(el("h3", null, title));
       // The stage only while the case is open (a closed one is at stage 已办结 too).
       var state = r.status === "open"
         ? window.t("%(s)s（%(stage)s）", { s: window.t(r.status_label), stage: window.t(r.stage_label) })
         : window.t(r.status_label);
       var meta = window.t("%(d)s · 期限 %(due)s · %(state)s", { d: r.department_name, due: r.due, state: state });
-      card.appendChild(el("p", meta + (r.overdue ? " · " + window.t("已逾期") : ""), r.overdue ? "overdue" : "muted"));
-      if (r.comment || r.tags.length) card.appendChild(el("p", window.t("群众意见：") + [r.tags.join("、"), r.comment].filter(Boolean).join(" — ")));
-      if (r.contact) card.appendChild(el("p", window.t("联系电话：") + r.contact));
-      if (r.finding) card.appendChild(el("p", window.t("核实情况：") + r.finding));
-      if (r.measures) card.appendChild(el("p", window.t("整改措施：") + r.measures));
+      card.appendChild(el("p", r.overdue ? "overdue" : "muted", meta + (r.overdue ? " · " + window.t("已逾期") : "")));
+      if (r.comment || r.tags.length) card.appendChild(el("p", null, window.t("群众意见：") + [r.tags.join("、"), r.comment].filter(Boolean).join(" — ")));
+      if (r.contact) card.appendChild(el("p", null, window.t("联系电话：") + r.contact));
+      if (r.finding) card.appendChild(el("p", null, window.t("核实情况：") + r.finding));
+      if (r.measures) card.appendChild(el("p", null, window.t("整改措施：") + r.measures));
       if (r.called_back_at || r.citizen_view || r.callback_note) {
-        card.appendChild(el("p", window.t("回访：") + (r.callback_reached ? window.t(VIEWS[r.citizen_view] || "") : window.t("未联系上")) + " " + r.callback_note));
+        card.appendChild(el("p", null, window.t("回访：") + (r.callback_reached ? window.t(VIEWS[r.citizen_view] || "") : window.t("未联系上")) + " " + r.callback_note));
       }
       if (init.can_progress && r.status === "open") {
         var form = el("form");
@@ -171,19 +166,19 @@
         if (r.stage === "verify") {
           text.placeholder = window.t("核实情况"); form.appendChild(text);
           var sub = el("select");
-          [["true", "情况属实"], ["false", "情况不属实"]].forEach(function (o) { var op = el("option", window.t(o[1])); op.value = o[0]; sub.appendChild(op); });
+          [["true", "情况属实"], ["false", "情况不属实"]].forEach(function (o) { var op = el("option", null, window.t(o[1])); op.value = o[0]; sub.appendChild(op); });
           form.appendChild(sub);
-          form.appendChild(el("button", window.t("提交核实"), "btn btn-primary"));
+          form.appendChild(el("button", "btn btn-primary", window.t("提交核实")));
           form.onsubmit = function (e) { e.preventDefault(); step(r, "verify", { finding: text.value.trim(), substantiated: sub.value === "true" }); };
         } else if (r.stage === "fix") {
           text.placeholder = window.t("整改措施"); form.appendChild(text);
-          form.appendChild(el("button", window.t("提交整改"), "btn btn-primary"));
+          form.appendChild(el("button", "btn btn-primary", window.t("提交整改")));
           form.onsubmit = function (e) { e.preventDefault(); step(r, "fix", { measures: text.value.trim() }); };
         } else if (r.stage === "callback") {
           var view = el("select");
-          [["satisfied", "满意"], ["basically_satisfied", "基本满意"], ["unsatisfied", "不满意"], ["", "未联系上"]].forEach(function (o) { var op = el("option", window.t(o[1])); op.value = o[0]; view.appendChild(op); });
+          [["satisfied", "满意"], ["basically_satisfied", "基本满意"], ["unsatisfied", "不满意"], ["", "未联系上"]].forEach(function (o) { var op = el("option", null, window.t(o[1])); op.value = o[0]; view.appendChild(op); });
           text.required = false; text.placeholder = window.t("回访情况"); form.appendChild(view); form.appendChild(text);
-          form.appendChild(el("button", window.t("记录回访"), "btn btn-primary"));
+          form.appendChild(el("button", "btn btn-primary", window.t("记录回访")));
           form.onsubmit = function (e) {
             e.preventDefault();
             step(r, "callback", { reached: !!view.value, citizen_view: view.value || null, note: text.value.trim() });
@@ -195,7 +190,7 @@
         var appeal = el("form");
         var why = el("input"); why.required = true; why.minLength = 2; why.placeholder = window.t("申诉理由（如：恶意差评的证据）");
         appeal.appendChild(why);
-        appeal.appendChild(el("button", window.t("提出申诉"), "btn"));
+        appeal.appendChild(el("button", "btn", window.t("提出申诉")));
         appeal.onsubmit = function (e) {
           e.preventDefault();
           window.api("POST", "/api/v1/feedback/" + r.feedback + "/appeals", { reason: why.value.trim() })
@@ -209,7 +204,7 @@
       try {
         var rows = await window.api("GET", "/api/v1/rectifications?status=" + $("rect-status").value);
         rectList.textContent = "";
-        if (!rows.length) rectList.appendChild(el("p", window.t("暂无整改工单"), "empty"));
+        if (!rows.length) rectList.appendChild(el("p", "empty", window.t("暂无整改工单")));
         rows.forEach(function (r) { rectList.appendChild(rectCard(r)); });
       } catch (e) { window.showError(e); }
     };
@@ -218,19 +213,19 @@
       try {
         var rows = await window.api("GET", "/api/v1/halls/" + init.hall + "/appeals?status=all");
         box.textContent = "";
-        if (!rows.length) box.appendChild(el("p", window.t("暂无申诉"), "empty"));
+        if (!rows.length) box.appendChild(el("p", "empty", window.t("暂无申诉")));
         rows.forEach(function (a) {
-          var card = el("article", null, "rect");
-          card.appendChild(el("h3", window.t("申诉：号票 %(t)s 的评价（%(r)s星）", { t: a.ticket, r: a.rating })));
-          card.appendChild(el("p", window.t("理由：") + a.reason + " — " + a.filed_by));
+          var card = el("article", "rect");
+          card.appendChild(el("h3", null, window.t("申诉：号票 %(t)s 的评价（%(r)s星）", { t: a.ticket, r: a.rating })));
+          card.appendChild(el("p", null, window.t("理由：") + a.reason + " — " + a.filed_by));
           var STATUS = { pending: "待裁定", accepted: "申诉成立，评价已作废", rejected: "申诉不成立" };
-          card.appendChild(el("p", window.t(STATUS[a.status] || a.status) + (a.decision_reason ? "：" + a.decision_reason : ""), "muted"));
+          card.appendChild(el("p", "muted", window.t(STATUS[a.status] || a.status) + (a.decision_reason ? "：" + a.decision_reason : "")));
           if (init.can_decide && a.status === "pending") {
             var form = el("form");
             var why = el("input"); why.required = true; why.minLength = 2; why.placeholder = window.t("裁定意见");
             form.appendChild(why);
-            var yes = el("button", window.t("申诉成立（作废评价）"), "btn btn-primary"); yes.value = "1";
-            var no = el("button", window.t("申诉不成立"), "btn"); no.value = "0";
+            var yes = el("button", "btn btn-primary", window.t("申诉成立（作废评价）")); yes.value = "1";
+            var no = el("button", "btn", window.t("申诉不成立")); no.value = "0";
             form.appendChild(yes); form.appendChild(no);
             form.onsubmit = function (e) {
               e.preventDefault();
@@ -251,22 +246,22 @@
       try {
         var rows = await window.api("GET", "/api/v1/halls/" + init.hall + "/feedback/flagged?status=all");
         box.textContent = "";
-        if (!rows.length) { box.appendChild(el("p", window.t("暂无"), "empty")); return; }
+        if (!rows.length) { box.appendChild(el("p", "empty", window.t("暂无"))); return; }
         var REVIEW = { pending: window.t("待复核（暂不计入）"), confirmed: window.t("已确认有效"), voided: window.t("已作废") };
-        var table = el("table", null, "acc-table");
+        var table = el("table", "acc-table");
         rows.forEach(function (f) {
           var tr = el("tr");
           tr.dataset.id = f.id;
           [f.created_at.slice(0, 16).replace("T", " "), f.ticket, (f.window || "—") + window.t("号窗口"), f.label,
             f.channel === "pad" ? window.t("评价器") : window.t("手机"), f.flag_reason,
-            (REVIEW[f.review] || f.review) + (f.review_reason ? "：" + f.review_reason : "")].forEach(function (v) { tr.appendChild(el("td", v)); });
+            (REVIEW[f.review] || f.review) + (f.review_reason ? "：" + f.review_reason : "")].forEach(function (v) { tr.appendChild(el("td", null, v)); });
           var cell = el("td");
           if (f.review === "pending") {
-            var form = el("form", null, "review-form");
+            var form = el("form", "review-form");
             var why = el("input"); why.required = true; why.minLength = 2; why.placeholder = window.t("复核意见");
             form.appendChild(why);
-            var ok = el("button", window.t("确认有效"), "btn btn-primary"); ok.value = "confirm";
-            var no = el("button", window.t("作废"), "btn"); no.value = "void";
+            var ok = el("button", "btn btn-primary", window.t("确认有效")); ok.value = "confirm";
+            var no = el("button", "btn", window.t("作废")); no.value = "void";
             form.appendChild(ok); form.appendChild(no);
             form.onsubmit = function (e) {
               e.preventDefault();
@@ -310,17 +305,17 @@
         }
         rows.forEach(function (r) {
           var tr = el("tr");
-          tr.appendChild(el("td", r.stars === null ? "—" : String(r.rank)));
-          tr.appendChild(el("td", r.name + "（" + r.key + "）"));
+          tr.appendChild(el("td", null, r.stars === null ? "—" : String(r.rank)));
+          tr.appendChild(el("td", null, r.name + "（" + r.key + "）"));
           if (r.stars === null) {
             var why = r.reason === "样本不足" ? window.t("样本不足") : window.t("无计分数据");
-            tr.appendChild(el("td", why + window.t("（办件%(s)s、评价%(r)s、暗访%(i)s）", {
-              s: r.samples.services, r: r.samples.ratings, i: r.samples.inspections }), "stars-cell none"));
+            tr.appendChild(el("td", "stars-cell none", why + window.t("（办件%(s)s、评价%(r)s、暗访%(i)s）", {
+              s: r.samples.services, r: r.samples.ratings, i: r.samples.inspections })));
           } else {
-            tr.appendChild(el("td", "★".repeat(r.stars), "stars-cell"));
+            tr.appendChild(el("td", "stars-cell", "★".repeat(r.stars)));
           }
-          tr.appendChild(el("td", num(r.score)));
-          COMPONENTS.forEach(function (c) { tr.appendChild(el("td", num(r.components[c]) + "（" + r.samples[c] + "）")); });
+          tr.appendChild(el("td", null, num(r.score)));
+          COMPONENTS.forEach(function (c) { tr.appendChild(el("td", null, num(r.components[c]) + "（" + r.samples[c] + "）")); });
           body.appendChild(tr);
         });
       } catch (e) { body.textContent = ""; $("ratings-state").textContent = e.message; }
@@ -360,7 +355,7 @@
         pubs.forEach(function (p) {
           var tr = el("tr");
           [p.period_label, window.t("第%(v)s版", { v: p.version }), p.published_at.slice(0, 16).replace("T", " "),
-            p.superseded ? window.t("已被更正") : window.t("现行有效"), p.correction_reason || "—"].forEach(function (v) { tr.appendChild(el("td", v)); });
+            p.superseded ? window.t("已被更正") : window.t("现行有效"), p.correction_reason || "—"].forEach(function (v) { tr.appendChild(el("td", null, v)); });
           body.appendChild(tr);
         });
       } catch (e) { window.showError(e); }

@@ -18,27 +18,8 @@
 (function () {
   "use strict";
 
-  var catalogNode = document.getElementById("i18n-catalog");
-  var catalog = {};
-  try { catalog = catalogNode ? JSON.parse(catalogNode.textContent || "{}") : {}; } catch (e) { catalog = {}; }
-
-  function t(text, values) {
-    var out = Object.prototype.hasOwnProperty.call(catalog, text) ? catalog[text] : text;
-    if (values) {
-      out = out.replace(/%\((\w+)\)s/g, function (_, k) { return values[k] == null ? "" : String(values[k]); });
-    }
-    return out;
-  }
-
-  /* API messages are bilingual for integrators, "中文说明 (English text)": a page shows the
-     half in its own language (a message without the pair is shown as it is). */
-  var english = /^en\b/.test(document.documentElement.lang || "");
-  function pageMessage(text) {
-    var m = /^([\s\S]*?[^\x00-\x7f][\s\S]*?)\s*\(([^()]*[A-Za-z][^()]*)\)\s*$/.exec(String(text || ""));
-    if (!m) return text;
-    if (!english) return m[1];
-    return m[2].charAt(0).toUpperCase() + m[2].slice(1);
-  }
+  var t = Dom.t; // dom.js
+  var pageMessage = Dom.apiMessage;
 
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');

@@ -8,9 +8,7 @@
   var chosen = null;
   var asked = 0; // only the latest slot list is shown
 
-  function $(id) {
-    return document.getElementById(id);
-  }
+  var $ = Dom.$;
 
   function serviceCode() {
     return init.mode === "manage" ? init.service : $("book-service").value;

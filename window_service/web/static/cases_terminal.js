@@ -3,7 +3,7 @@
  * Uses window.Terminal (terminal.js) and the "terminal:state" event; api()/t()/flash() from app.js. */
 (function () {
   "use strict";
-  function $(id) { return document.getElementById(id); }
+  var $ = Dom.$;
   if (!$("case-accept")) return;
 
   var state = (window.Terminal && window.Terminal.state) ||

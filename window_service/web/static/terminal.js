@@ -26,7 +26,7 @@
     appointment: t("预约")
   };
 
-  function $(id) { return document.getElementById(id); }
+  var $ = Dom.$;
   function button(action) { return document.querySelector('[data-action="' + action + '"]'); }
 
   /* ---------- rendering ---------- */

@@ -4,7 +4,7 @@
  * terminal.js and api()/t()/flash() from app.js. */
 (function () {
   "use strict";
-  function $(id) { return document.getElementById(id); }
+  var $ = Dom.$;
   var button = $("fee-charge");
   if (!button) return;
 

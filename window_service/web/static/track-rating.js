@@ -12,7 +12,7 @@
   var sending = false;
   var BAD = { 1: true, 2: true };
 
-  function $(id) { return document.getElementById(id); }
+  var $ = Dom.$;
   function tr(text, vars) { return window.t ? window.t(text, vars) : text; }
 
   function showError(text) {

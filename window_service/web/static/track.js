@@ -13,12 +13,16 @@
   };
   var FINAL = { done: 1, no_show: 1, cancelled: 1, expired: 1 };
 
-  function $(id) { return document.getElementById(id); }
+  var $ = Dom.$;
 
-  // 1号窗口（一楼A区）: the window and the zone it stands in
-  function windowAt(n) {
+  // "请到1号窗口（一楼A区）办理": the window and the zone it stands in, one sentence per state
+  // (English puts "window 1" lower-case inside a sentence, as the catalogue does elsewhere)
+  function windowSentence(status, n) {
     var zone = (init.zones || {})[String(n)];
-    return zone ? t("%(n)s号窗口（%(zone)s）", { n: n, zone: zone }) : t("%(n)s号窗口", { n: n });
+    if (status === "called") {
+      return zone ? t("请到%(n)s号窗口（%(zone)s）办理", { n: n, zone: zone }) : t("请到%(n)s号窗口办理", { n: n });
+    }
+    return zone ? t("正在%(n)s号窗口（%(zone)s）办理", { n: n, zone: zone }) : t("正在%(n)s号窗口办理", { n: n });
   }
 
   // While waiting: which windows serve this ticket, and where they are.
@@ -44,8 +48,7 @@
     $("status").textContent = STATUS[tk.status] || tk.status_label;
     var callout = $("callout");
     var text = "";
-    if (tk.status === "called" && tk.window != null) text = t("请到%(w)s办理", { w: windowAt(tk.window) });
-    else if (tk.status === "serving" && tk.window != null) text = t("正在%(w)s办理", { w: windowAt(tk.window) });
+    if ((tk.status === "called" || tk.status === "serving") && tk.window != null) text = windowSentence(tk.status, tk.window);
     else if (tk.status === "done") text = t("已办结，感谢您的耐心等候");
     else if (tk.status === "no_show") text = t("您已过号。") + init.no_show_rule;
     else if (tk.status === "expired") text = t("号票已过期，请重新取号");
