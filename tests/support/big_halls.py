@@ -4,16 +4,12 @@ built the same way (the county's workbook with 16 more queues in 8 more departme
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
 import httpx
-import pytest
 
-from tests.support.browser import SHOTS
 from tests.support.dbs import KIOSK_KEY
-from tests.support.server import start_server
 from window_service.admin.county import _key, county_setup, seed_county
 from window_service.admin.setup import apply_setup, check_workbook, create_hall
 from window_service.admin.workbook import DepartmentRow, ServiceRow, write_workbook
@@ -96,29 +92,6 @@ async def seed_big_halls(db_url: str) -> None:
             await tx.commit()
     finally:
         await db.dispose()
-
-
-@pytest.fixture(scope="module", name="halls_url")
-async def halls_url_fixture(templates: dict[str, Any]) -> AsyncIterator[str]:
-    """A fresh demo database with the county hall and the 40-queue hall added."""
-    template = templates["sqlite"]
-    url: str = await template.fresh()
-    await seed_big_halls(url)
-    yield url
-    await template.drop(url)
-
-
-@pytest.fixture(scope="module", name="base")
-async def base_fixture(
-    halls_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[str]:
-    """A live server on that database (one per test module: seeding the halls takes a while)."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    server = start_server(halls_url, tmp_path_factory.mktemp("halls"))
-    try:
-        yield server.url
-    finally:
-        server.stop()
 
 
 async def served_ticket(
