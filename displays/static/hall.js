@@ -23,7 +23,7 @@
   var FRESH_CALL_MS = 120000; // replayed calls older than this are shown, not announced
   var STATUS = {
     open: t("空闲"),
-    paused: t("暂停服务"),
+    paused: t("暂停中"),
     closed: t("已关闭"),
   };
   var TICKET_STATUS = { called: t("请到窗口"), serving: t("正在办理") };

@@ -49,7 +49,7 @@
     var current = state.current;
     if (current) body.classList.add("ticket-" + current.status);
     byId("wd-ticket").textContent = current ? current.ticket : "";
-    if (state.status === "paused") statusBox.textContent = t("暂停服务");
+    if (state.status === "paused") statusBox.textContent = t("暂停中");
     else if (state.status === "closed") statusBox.textContent = t("暂停办理");
     else if (!current) statusBox.textContent = t("欢迎光临");
     else if (current.status === "called") statusBox.textContent = t("请到本窗口办理");

@@ -131,7 +131,7 @@ async def test_terminal_calls_and_the_phone_follows(
     await expect(terminal.locator("#flash")).to_contain_text("已标记过号")
 
     await terminal.keyboard.press("F9")  # 暂停
-    await expect(terminal.locator("#window-status")).to_have_text("暂停服务")
+    await expect(terminal.locator("#window-status")).to_have_text("暂停中")
     await expect(terminal.locator('[data-action="call"]')).to_be_disabled()
     # the terminal takes F9 again once the pause has settled (the button is enabled)
     await expect(terminal.locator('[data-action="pause"]')).to_be_enabled()

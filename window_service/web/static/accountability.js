@@ -113,7 +113,7 @@
       p.plan.forEach(function (v) {
         var tr = el("tr");
         tr.appendChild(el("td", null, v.day)); tr.appendChild(el("td", null, v.time));
-        tr.appendChild(el("td", null, v.window + window.t("号窗口")));
+        tr.appendChild(el("td", null, window.t("%(w)s号窗口", { w: v.window })));
         tr.appendChild(el("td", null, num((p.weights[String(v.window_id)] || {}).weight)));
         table.appendChild(tr);
       });
@@ -252,7 +252,7 @@
         rows.forEach(function (f) {
           var tr = el("tr");
           tr.dataset.id = f.id;
-          [f.created_at.slice(0, 16).replace("T", " "), f.ticket, (f.window || "—") + window.t("号窗口"), f.label,
+          [f.created_at.slice(0, 16).replace("T", " "), f.ticket, f.window ? window.t("%(w)s号窗口", { w: f.window }) : "—", f.label,
             f.channel === "pad" ? window.t("评价器") : window.t("手机"), f.flag_reason,
             (REVIEW[f.review] || f.review) + (f.review_reason ? "：" + f.review_reason : "")].forEach(function (v) { tr.appendChild(el("td", null, v)); });
           var cell = el("td");

@@ -16,7 +16,7 @@
   var queue = [];
   var busy = false;
 
-  var WINDOW_STATUS = { open: t("服务中"), paused: t("暂停服务"), closed: t("已关闭") };
+  var WINDOW_STATUS = { open: t("服务中"), paused: t("暂停中"), closed: t("已关闭") };
   var STATUS = {
     waiting: t("等候中"), called: t("已叫号"), serving: t("办理中"), done: t("已办结"),
     no_show: t("过号"), cancelled: t("已取消"), expired: t("已过期")
