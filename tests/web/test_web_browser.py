@@ -74,6 +74,7 @@ async def test_terminal_calls_and_the_phone_follows(
     await expect(terminal.locator("#queue .q-number")).to_have_text(["A002"])
     await expect(citizen.locator("#callout")).to_have_text("请到1号窗口办理")
 
+    await expect(terminal.locator('[data-action="recall"]')).to_be_enabled()
     await terminal.keyboard.press("F2")  # 重呼
     await expect(terminal.locator("#recall-count")).to_have_text("(1/5)")
     if backend == "sqlite":
@@ -81,9 +82,12 @@ async def test_terminal_calls_and_the_phone_follows(
         await terminal.screenshot(path=str(SHOTS / "terminal.png"))
         await citizen.screenshot(path=str(SHOTS / "tracking.png"))
 
+    await expect(terminal.locator('[data-action="start"]')).to_be_enabled()
     await terminal.keyboard.press("F3")  # 开始办理
     await expect(terminal.locator("#current-status")).to_have_text("办理中")
     await expect(citizen.locator("#callout")).to_have_text("正在1号窗口办理")
+    # F4 is enabled once the start's answer is in (the event that shows 办理中 may come first)
+    await expect(terminal.locator('[data-action="finish"]')).to_be_enabled()
     await terminal.keyboard.press("F4")  # 办结 → choose the outcome
     await expect(terminal.locator("#finish-dialog")).to_be_visible()
     await terminal.keyboard.press("1")  # 办结 (completed)
@@ -101,6 +105,7 @@ async def test_terminal_calls_and_the_phone_follows(
     )
     await expect(terminal.locator("#flash")).to_contain_text("不能办结")
 
+    await expect(terminal.locator('[data-action="return"]')).to_be_enabled()
     await terminal.keyboard.press("F7")  # 回队: A002 waits again, keeping its place
     await expect(terminal.locator("#current-number")).to_have_text("—")
     await expect(terminal.locator("#queue .q-number")).to_have_text(["A002"])
@@ -108,6 +113,7 @@ async def test_terminal_calls_and_the_phone_follows(
     await expect(terminal.locator('[data-action="call"]')).to_be_enabled()
     await terminal.keyboard.press("F1")
     await expect(terminal.locator("#current-number")).to_have_text("A002")
+    await expect(terminal.locator('[data-action="transfer"]')).to_be_enabled()
     await terminal.keyboard.press("F8")  # 转移 → choose the service
     await expect(terminal.locator("#transfer-dialog")).to_be_visible()
     await terminal.locator('#transfer-services [data-service="budongchan"]').click()
@@ -120,6 +126,7 @@ async def test_terminal_calls_and_the_phone_follows(
     await expect(terminal.locator('[data-action="call"]')).to_be_enabled()
     await terminal.keyboard.press("F1")
     await expect(terminal.locator("#current-number")).to_have_text(third["number"])
+    await expect(terminal.locator('[data-action="no-show"]')).to_be_enabled()
     await terminal.keyboard.press("F5")  # 过号 asks first: nothing happens yet
     await expect(terminal.locator("#no-show-label")).to_have_text("再按 F5 确认过号")
     await terminal.keyboard.press("Escape")  # changed one's mind
@@ -130,6 +137,7 @@ async def test_terminal_calls_and_the_phone_follows(
     await expect(terminal.locator("#current-number")).to_have_text("—")
     await expect(terminal.locator("#flash")).to_contain_text("已标记过号")
 
+    await expect(terminal.locator('[data-action="pause"]')).to_be_enabled()
     await terminal.keyboard.press("F9")  # 暂停
     await expect(terminal.locator("#window-status")).to_have_text("暂停中")
     await expect(terminal.locator('[data-action="call"]')).to_be_disabled()
