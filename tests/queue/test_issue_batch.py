@@ -20,7 +20,8 @@ from tests.support.client import KIOSK, issue, login
 from tests.support.dbs import KIOSK_KEY
 from window_service.api.errors import ApiError
 from window_service.audit.verify import verify_command
-from window_service.queue import issuing, service
+from window_service.queue import issue as issue_rules
+from window_service.queue import issuing
 from window_service.queue.schemas import TicketCreate
 
 
@@ -99,13 +100,13 @@ async def test_a_failure_in_the_batch_hands_out_no_number(
     app: Any, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await issue(client)
-    real = service.record_issued
+    real = issue_rules.record_issued
 
     def failing(*args: Any) -> None:  # after the numbers and the tickets were written
         real(*args)
         raise OSError("disk full")
 
-    monkeypatch.setattr(service, "record_issued", failing)
+    monkeypatch.setattr(issue_rules, "record_issued", failing)
     answers = await issue_batch(app, [{"service": "hukou"}, {"service": "qiye"}])
     assert all("disk full" in str(a) for a in answers), answers
     r = await client.post("/api/v1/halls/demo/tickets", json={"service": "hukou"}, headers=KIOSK)

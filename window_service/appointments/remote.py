@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..api.errors import ApiError
 from ..halls.lookup import business_day
 from ..halls.models import Hall, Service
+from ..queue import issue as queue_issue
 from ..queue import service as queue_service
 from ..queue.models import Ticket, TicketEvent
 from ..transaction import Tx
@@ -28,8 +29,8 @@ async def take(tx: Tx, hall: Hall, svc: Service, citizen: service.Citizen) -> in
     serial = await service.remote_serial(session, hall, day, citizen)
     # The general issuing path, in this transaction: numbered like any ticket (its commit is
     # not issuing-only, so every process counts the queue afresh).
-    [result] = await queue_service.issue_tickets(
-        tx, hall, [queue_service.IssueRequest(svc, actor=tx.actor, remote=True)]
+    [result] = await queue_issue.issue_tickets(
+        tx, hall, [queue_issue.IssueRequest(svc, actor=tx.actor, remote=True)]
     )
     if isinstance(result, ApiError):
         raise result

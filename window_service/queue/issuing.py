@@ -30,7 +30,7 @@ from ..halls.lookup import business_day, get_hall
 from ..halls.models import Hall, Service
 from ..state import AppState
 from ..transaction import Actor, Tx
-from . import service
+from . import issue
 from .estimate import estimate_inputs, estimate_minutes
 from .models import FoundTicket, IssuedTicket, Ticket
 from .schemas import TicketCreate, TicketOut
@@ -196,11 +196,11 @@ class IssueQueue:
             else:
                 batch.members.append(i)
                 batch.requests.append(
-                    service.IssueRequest(
+                    issue.IssueRequest(
                         svc,
                         item.body.priority,
                         item.body.idempotency_key,
-                        service.Issuer(principal.device_id, principal.user_id),
+                        issue.Issuer(principal.device_id, principal.user_id),
                         principal.actor,
                     )
                 )
@@ -214,7 +214,7 @@ class IssueQueue:
         tx.issuing_only = True
         after: list[WaitingSnapshot] = []
         batch.results = (
-            await service.issue_tickets(
+            await issue.issue_tickets(
                 tx,
                 hall,
                 batch.requests,
@@ -225,7 +225,7 @@ class IssueQueue:
             if batch.requests
             else []
         )
-        if any(isinstance(r, service.IssueResult) and r.created for r in batch.results):
+        if any(isinstance(r, issue.IssueResult) and r.created for r in batch.results):
             await tx.commit()
             if after:  # committed: the next batch may start from these counts
                 self._waiting.keep(hall.id, after[0])
@@ -328,7 +328,7 @@ class IssueQueue:
             async with self.state.db.read() as session:
                 for n in repeats:
                     result = batch.results[n]
-                    assert isinstance(result, service.IssueResult)
+                    assert isinstance(result, issue.IssueResult)
                     found = result.ticket
                     # A repeat within the batch names a ticket just issued: read it whole.
                     whole = (
@@ -403,8 +403,8 @@ class _Batch:
     services: dict[str, Service]
     answers: list[tuple[Out, bool] | BaseException | None]
     members: list[int] = field(default_factory=list)
-    requests: list[service.IssueRequest] = field(default_factory=list)
-    results: list[service.IssueResult | ApiError] = field(default_factory=list)
+    requests: list[issue.IssueRequest] = field(default_factory=list)
+    results: list[issue.IssueResult | ApiError] = field(default_factory=list)
     estimates: dict[int, tuple[float, int]] = field(default_factory=dict)
     waiting: WaitingSnapshot | None = None
     ticket_ids: list[int] | None = None
