@@ -17,6 +17,7 @@ from .auth.throttle import forget_expired
 from .cases.watch import watch_commitments
 from .feedback.watch import watch_rectifications
 from .halls.models import Hall
+from .notify.alerts import erase_past_days
 from .queue.service import expire_past_days
 from .state import AppState
 from .transaction import Actor, Tx
@@ -62,6 +63,11 @@ async def mark_missed_appointments(state: AppState) -> None:
                 break
 
 
+async def erase_alert_numbers(state: AppState) -> None:
+    """The numbers kept for SMS/WeChat alerts are erased once their business day has ended."""
+    await erase_past_days(state.db, state.clock.now())
+
+
 JOBS: list[Job] = [
     expire_tickets,
     anchor_job,
@@ -69,6 +75,7 @@ JOBS: list[Job] = [
     watch_rectifications,
     forget_throttles,
     mark_missed_appointments,
+    erase_alert_numbers,
 ]
 
 

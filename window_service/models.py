@@ -33,6 +33,7 @@ from .inspections.models import (
     VisitPlan,
 )
 from .ledger import AuditRecord, HallEvent, HallLedger
+from .notify.models import AlertContact
 from .openness.models import FeeCharge, ServiceFee
 from .outbox.models import PlatformDelivery, PlatformOutboxHall
 from .queue.models import Ticket, TicketCounter, TicketEvent
@@ -42,6 +43,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "AccountabilityConfig",
+    "AlertContact",
     "Appointment",
     "AppointmentPolicy",
     "AppointmentSlot",
