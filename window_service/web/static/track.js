@@ -1,7 +1,9 @@
 /* The citizen's tracking page: re-reads /api/v1/track/{token} whenever the hall's events may
  * have changed this ticket (its own call/ticket events at once; others of the hall, throttled).
  *   window.Track.ticket  -> the last GET /api/v1/track/{token} answer
- *   document "track:update" event, detail = that answer (for templates/track_rating.html)
+ *   window.Track.resume() -> re-read the ticket and replay the stream (track-alerts.js, on wake)
+ *   document "track:update" event, detail = that answer (for templates/track_rating.html and
+ *                        track-alerts.js)
  */
 (function () {
   "use strict";
@@ -41,7 +43,6 @@
 
   function render(tk) {
     var card = $("ticket");
-    var before = card.dataset.status;
     card.dataset.status = tk.status;
     $("number").textContent = tk.number;
     $("service").textContent = tk.service_name;
@@ -69,8 +70,8 @@
     $("ahead").textContent = String(tk.ahead);
     $("estimate").textContent = fmtMinutes(tk.estimated_wait_minutes);
     $("rate").hidden = !tk.can_rate;
-    if (before !== "called" && tk.status === "called") {
-      if (navigator.vibrate) { try { navigator.vibrate([300, 150, 300]); } catch (e) { /* ignore */ } }
+    // Sound, vibration and the notification: track-alerts.js, once per ticket.
+    if (tk.status === "called") {
       document.title = "【" + text + "】 " + tk.number;
     } else if (tk.status !== "called") {
       document.title = tk.number + " · " + (STATUS[tk.status] || "");
@@ -126,8 +127,14 @@
     }
   }
 
-  window.Track = { ticket: null, token: init.token, reload: load };
-  liveSocket("/ws/halls/" + encodeURIComponent(init.hall) + "/display", { onMessage: onMessage, onState: onState });
+  var socket = liveSocket("/ws/halls/" + encodeURIComponent(init.hall) + "/display", { onMessage: onMessage, onState: onState });
+  // After the phone slept: read the ticket again, and have the stream replay from its last
+  // seq (a socket that looks open may have died while asleep).
+  function resume() {
+    load();
+    socket.resume();
+  }
+  window.Track = { ticket: null, token: init.token, reload: load, resume: resume };
   // Estimates drift with time even when nothing happens.
   setInterval(function () { if (!document.hidden) load(); }, 60000);
   load();
