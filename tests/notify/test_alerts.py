@@ -23,6 +23,7 @@ from sqlalchemy import select
 from tests.support.client import KIOSK, issue, login
 from tests.support.settings import SHANGHAI, make_settings
 from window_service.app import create_app
+from window_service.appointments.models import Appointment
 from window_service.clock import FixedClock
 from window_service.housekeeping import erase_alert_numbers
 from window_service.ledger import AuditRecord, HallEvent
@@ -293,3 +294,43 @@ async def test_admin_sets_when_the_phone_is_alerted(client: httpx.AsyncClient) -
     ticket = await issue(client, "hukou")
     page = await client.get(f"/t/{ticket['track_token']}")
     assert '"alert_ahead": 5' in page.text or '"alert_ahead":5' in page.text
+
+
+async def test_two_looks_at_once_send_each_alert_once(
+    gc: httpx.AsyncClient, gw_app: Any, gateway: FakeGateway
+) -> None:
+    """Two processes (here: two looks racing) seeing the same change send the alert once."""
+    r = await gc.post(f"{API}/halls/demo/remote-tickets", json={"service": "hukou", "phone": PHONE})
+    assert r.status_code == 201
+    sent = await asyncio.gather(*(look(gw_app) for _ in range(4)))
+    assert sorted(sent) == [0, 0, 0, 1] and len(gateway.sent) == 1
+
+
+async def test_a_changed_booking_keeps_its_number(
+    gc: httpx.AsyncClient, gw_app: Any, clock: FixedClock
+) -> None:
+    r = await gc.post(
+        f"{API}/halls/demo/appointments",
+        json={
+            "service": "hukou",
+            "date": "2026-11-27",
+            "start": "09:00",
+            "name": "钱七",
+            "phone": "13912340005",
+        },
+    )
+    assert r.status_code == 201, r.text
+    moved = await gc.post(
+        f"{API}/appointments/{r.json()['manage_token']}/change",
+        json={"date": "2026-11-30", "start": "10:00"},
+    )
+    assert moved.status_code == 201, moved.text
+    [contact] = await contacts(gw_app)
+    assert contact.phone == "13912340005" and str(contact.business_day) == "2026-11-30"
+    async with gw_app.state.core.db.read() as session:
+        new = (
+            await session.execute(
+                select(Appointment).where(Appointment.code == moved.json()["code"])  # type: ignore[arg-type]
+            )
+        ).scalar_one()
+    assert contact.appointment_id == new.id
