@@ -153,6 +153,7 @@ async def test_booked_ticket_called_first_and_phones_alerted(
             json={"outcome": "completed"},
             headers=staff,
         )
+        await expect(booked.locator("#alerts")).to_be_hidden()  # over: nothing left to alert
 
         # The walk-in: 4 ahead, no alert; 3 ahead, the alert — once.
         await expect(walker.locator("#ahead")).to_have_text("4")

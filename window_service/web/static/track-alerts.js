@@ -157,8 +157,14 @@
     }
   }
 
+  // Nothing left to alert once the ticket is over (the rating card takes the place).
+  var OVER = { done: 1, no_show: 1, cancelled: 1, expired: 1 };
+
   document.addEventListener("track:update", function (event) {
-    if (event.detail) check(event.detail);
+    var tk = event.detail;
+    if (!tk) return;
+    $("alerts").hidden = !!OVER[tk.status];
+    check(tk);
   });
 
   // -- waking up -----------------------------------------------------------------------
