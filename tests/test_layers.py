@@ -52,6 +52,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "figures",
         "inspections",
         "ratings",
+        "efficiency",
         "stats",
         "admin",
         "appointments",
