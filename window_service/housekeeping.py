@@ -15,6 +15,7 @@ from .appointments.service import halls_with_due_no_shows, mark_no_shows
 from .audit.anchors import anchor_job
 from .auth.throttle import forget_expired
 from .cases.watch import watch_commitments
+from .efficiency.watch import propose_warnings
 from .feedback.watch import watch_rectifications
 from .halls.models import Hall
 from .queue.service import expire_past_days
@@ -69,6 +70,7 @@ JOBS: list[Job] = [
     watch_rectifications,
     forget_throttles,
     mark_missed_appointments,
+    propose_warnings,
 ]
 
 

@@ -190,3 +190,27 @@ async def test_the_office_page_and_the_printed_warning(hall: httpx.AsyncClient) 
     english = await hall.get(f"/office/warnings/{wid}/print?lang=en")
     assert english.status_code == 200
     assert (await hall.get("/office/warnings/99999/print")).status_code == 404
+
+
+async def test_housekeeping_proposes_once_an_hour(
+    db_url: str, tmp_path: Path, clock: FixedClock
+) -> None:
+    from window_service.efficiency import watch
+
+    watch._last_run.clear()
+    app = create_app(make_settings(db_url, tmp_path), clock=clock, run_housekeeping=False)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://hall.test") as hall:
+            office = await login(hall, "office")
+            await bad_ratings(hall, 3)
+            await watch.propose_warnings(app.state.core)
+            listed = (await hall.get(LIST, headers=office)).json()
+            assert [(w["subject"], w["status"]) for w in listed if w["key"] == "w1"] == [
+                ("staff", "proposed")
+            ]
+            await watch.propose_warnings(app.state.core)  # within the hour: nothing read again
+            assert len((await hall.get(LIST, headers=office)).json()) == len(listed)
+    finally:
+        await app.state.core.db.dispose()
+        watch._last_run.clear()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
+
 from ..api.endpoint import ApiRequest, ApiRouter
+from ..api.errors import conflict
 from ..api.scope import HALL, Scope
 from ..auth.roles import ADMIN, INSPECTOR
 from ..halls.lookup import get_hall
@@ -13,6 +16,7 @@ from .views import warnings_out
 
 router = ApiRouter("efficiency")
 WARNING = Scope("hall", "效能告诫", "warning")
+RACE = "warning_race"
 
 
 @router.route(
@@ -49,8 +53,11 @@ async def propose(api: ApiRequest[ProposeIn]) -> list[WarningOut]:
         hall = api.own(await get_hall(session, api.path["hall"]))
         period = service.quarter(api.body.period)
         tx = api.tx(session, hall.id or 0)
-        rows = await service.propose(tx, hall, period)
-        await tx.commit()
+        try:
+            rows = await service.propose(tx, hall, period)
+            await tx.commit()
+        except IntegrityError as exc:  # another process proposed the same warning first
+            raise conflict(RACE, "效能告诫正在由其他操作生成，请刷新后重试 (try again)") from exc
         return await warnings_out(session, hall, rows)
 
 
@@ -61,7 +68,10 @@ async def _decide(api: ApiRequest[DecisionIn], issue: bool) -> WarningOut:
         assert hall is not None and hall.id is not None
         tx = api.tx(session, hall.id)
         await service.decide(tx, hall, warning, issue=issue, reason=api.body.reason)
-        await tx.commit()
+        try:
+            await tx.commit()
+        except IntegrityError as exc:  # two warnings issued at once took the same number
+            raise conflict(RACE, "告诫书编号被同时占用，请重试 (try again)") from exc
         [out] = await warnings_out(session, hall, [warning])
         return out
 
