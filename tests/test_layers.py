@@ -56,6 +56,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "stats",
         "admin",
         "appointments",
+        "privacy",
         "metrics",
     ),
     # Puts the application together: every table, the app factory, the CLI, seed data.

@@ -18,6 +18,7 @@ from .cases.watch import watch_commitments
 from .efficiency.watch import propose_warnings
 from .feedback.watch import watch_rectifications
 from .halls.models import Hall
+from .privacy.watch import erase_personal_data
 from .queue.service import expire_past_days
 from .state import AppState
 from .transaction import Actor, Tx
@@ -71,6 +72,7 @@ JOBS: list[Job] = [
     forget_throttles,
     mark_missed_appointments,
     propose_warnings,
+    erase_personal_data,
 ]
 
 
