@@ -6,7 +6,7 @@ kept only while a gateway is configured and until the business day ends, with th
 send each of its two alerts at most once.
 
 Revision ID: 0014
-Revises: 0009
+Revises: 0015
 Create Date: 2026-12-02 06:33:34.959170
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 import window_service.db
 
 revision: str = "0014"
-down_revision: str | None = "0009"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
