@@ -12,7 +12,7 @@ var chosen = null;
 var loaded = false;
 var sending = false;
 var BAD = { 1: true, 2: true };
-function tr(text, vars) { return t ? t(text, vars) : text; }
+function tr(text, vars) { return t(text, vars); }
 
 function showError(text) {
   var node = $("rating-error");
