@@ -155,8 +155,20 @@ function start() {
       var meta = t("%(d)s · 期限 %(due)s · %(state)s", { d: r.department_name, due: r.due, state: state });
       card.appendChild(el("p", r.overdue ? "overdue" : "muted", meta + (r.overdue ? " · " + t("已逾期") : "")));
       if (r.comment || r.tags.length) card.appendChild(el("p", null, t("群众意见：") + [r.tags.join("、"), r.comment].filter(Boolean).join(" — ")));
-      if (r.contact) card.appendChild(el("p", null, t("联系电话：") + r.contact));
-      if (r.finding) card.appendChild(el("p", null, t("核实情况：") + r.finding));
+      if (r.has_contact) {
+        // The callback phone only on request: every view is in the audit record (回访留痕).
+        var phone = el("p");
+        var show = el("button", "btn btn-small", t("查看回访电话（留痕）"));
+        show.type = "button";
+        show.onclick = function () {
+          api("POST", "/api/v1/rectifications/" + r.id + "/contact").then(function (c) {
+            phone.textContent = t("联系电话：") + c.contact;
+          }, showError);
+        };
+        phone.appendChild(show);
+        card.appendChild(phone);
+      }
+      if (r.finding) card.appendChild(el("p", null, t("核实情况：") + r.finding + (r.category_label ? "（" + t(r.category_label) + "）" : "")));
       if (r.measures) card.appendChild(el("p", null, t("整改措施：") + r.measures));
       if (r.called_back_at || r.citizen_view || r.callback_note) {
         card.appendChild(el("p", null, t("回访：") + (r.callback_reached ? t(VIEWS[r.citizen_view] || "") : t("未联系上")) + " " + r.callback_note));
@@ -167,10 +179,14 @@ function start() {
         if (r.stage === "verify") {
           text.placeholder = t("核实情况"); form.appendChild(text);
           var sub = el("select");
-          [["true", "情况属实"], ["false", "情况不属实"]].forEach(function (o) { var op = el("option", null, t(o[1])); op.value = o[0]; sub.appendChild(op); });
+          // The classes of GB/T 39734-2020 §9; 误评/恶意 goes to the office as an appeal.
+          var classes = [["deadline", "限期整改"], ["immediate", "立行立改"], ["explain", "解释说明"]];
+          if (r.kind === "feedback") classes.push(["mistaken", "误评/恶意"]);
+          classes.forEach(function (o) { var op = el("option", null, t(o[1])); op.value = o[0]; sub.appendChild(op); });
+          sub.setAttribute("aria-label", t("分类"));
           form.appendChild(sub);
           form.appendChild(el("button", "btn btn-primary", t("提交核实")));
-          form.onsubmit = function (e) { e.preventDefault(); step(r, "verify", { finding: text.value.trim(), substantiated: sub.value === "true" }); };
+          form.onsubmit = function (e) { e.preventDefault(); step(r, "verify", { finding: text.value.trim(), category: sub.value }); };
         } else if (r.stage === "fix") {
           text.placeholder = t("整改措施"); form.appendChild(text);
           form.appendChild(el("button", "btn btn-primary", t("提交整改")));
