@@ -225,6 +225,8 @@ function start() {
         rows.forEach(function (r) { rectList.appendChild(rectCard(r)); });
       } catch (e) { showError(e); }
     };
+    // A rating entered from another channel (feedback-entry.js) may open a work order.
+    document.addEventListener("rectifications-changed", function () { loadRects(); });
     var loadAppeals = async function () {
       var box = $("appeal-list");
       try {
