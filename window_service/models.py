@@ -34,6 +34,7 @@ from .inspections.models import (
     VisitPlan,
 )
 from .ledger import AuditRecord, HallEvent, HallLedger
+from .notify.models import AlertContact
 from .openness.models import FeeCharge, ServiceFee
 from .outbox.models import PlatformDelivery, PlatformOutboxHall
 from .queue.models import Ticket, TicketCounter, TicketEvent
@@ -43,6 +44,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "AccountabilityConfig",
+    "AlertContact",
     "Appointment",
     "AppointmentPolicy",
     "AppointmentSlot",
