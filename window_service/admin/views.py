@@ -30,6 +30,7 @@ def settings_out(hall: Hall) -> SettingsOut:
         issuing_weekdays=hall.issuing_weekdays,
         closing_time=service.hhmm(hall.closing_time) or "",
         recall_limit=hall.recall_limit,
+        priority_streak_limit=hall.priority_streak_limit,
     )
 
 
