@@ -57,6 +57,7 @@ from .outbox import delivery as outbox_delivery
 from .outbox.routes import router as outbox_router
 from .queue.routes import router as queue_router
 from .queue.snapshot import queue_part
+from .queue.terminal_routes import router as queue_terminal_router
 from .ratings import pages as ratings_pages
 from .ratings.routes import router as ratings_router
 from .realtime.hub import Hub
@@ -80,6 +81,7 @@ PACKAGE = Path(__file__).resolve().parent
 API_ROUTERS: list[ApiRouter] = [
     auth_router,
     queue_router,
+    queue_terminal_router,
     track_router,
     devices_router,
     audit_router,

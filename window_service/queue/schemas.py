@@ -89,3 +89,18 @@ class WindowOut(Output):
     status: str
     current: CurrentTicketOut | None
     staff: str | None = None
+
+
+class TransferWindowOut(Output):
+    """A window a ticket may be transferred to, with the colleague on duty there."""
+
+    number: int
+    name: str
+    status: str
+    services: list[str]
+    staff: str | None
+    staff_name: str | None
+
+
+class TransferTargetsOut(Output):
+    windows: list[TransferWindowOut]
