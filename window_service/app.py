@@ -47,6 +47,8 @@ from .clock import Clock, SystemClock
 from .config import Settings, get_settings
 from .db import Database, create_database
 from .devices.routes import router as devices_router
+from .efficiency import pages as efficiency_pages
+from .efficiency.routes import router as efficiency_router
 from .feedback.rectification_routes import router as rectifications_router
 from .feedback.routes import router as feedback_router
 from .feedback.track_routes import router as track_router
@@ -99,6 +101,7 @@ API_ROUTERS: list[ApiRouter] = [
     appointments_router,
     remote_tickets_router,
     openness_router,
+    efficiency_router,
     outbox_router,
 ]
 
@@ -116,6 +119,7 @@ PAGE_ROUTES: list[BaseRoute] = [
     *ratings_pages.routes,  # /board/{hall}, /office/inspections|rectifications|ratings
     *appointment_pages.routes,  # /book/{hall}, /book/manage/{token}, /remote/{hall} (预约)
     *openness_pages.routes,  # /results/{hall} (办件结果公示), /office/openness
+    *efficiency_pages.routes,  # /office/warnings (效能告诫) and the printed 告诫书
 ]
 
 

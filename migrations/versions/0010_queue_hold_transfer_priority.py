@@ -7,7 +7,7 @@ a ticket transferred to a named window; ticket.holds: how often it was held;
 ix_ticket_event_window: a window's latest calls (the priority streak).
 
 Revision ID: 0010
-Revises: 0009
+Revises: 0015
 Create Date: 2026-12-02 06:45:00
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 import window_service.db
 
 revision: str = "0010"
-down_revision: str | None = "0009"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
