@@ -5,19 +5,21 @@
  * has a resume button per ticket. The transfer dialog (F8, static/terminal.js) gets a second list:
  * the other windows serving the ticket's service and the colleagues on duty there
  * (GET /api/v1/windows/{id}/transfer-targets), numbered after the services.
- * Uses window.Terminal (state, run) and the "terminal:state" event. */
-(function () {
-  "use strict";
+ * Uses Terminal (state, run) of terminal.js and the "terminal:state" event. */
+import { $, t } from "./dom.js";
+import { api, flash } from "./app.js";
+import { Terminal } from "./terminal.js";
 
-  if (!window.Terminal) return;
-  var $ = Dom.$;
-  var holdButton = $("hold-button");
+var holdButton = $("hold-button");
+if (holdButton) start();
+
+function start() {
   var held = [];
   var targets = null;
   var targetsAt = 0;
   var TARGETS_MAX_AGE_MS = 20000;
 
-  function state() { return window.Terminal.state; }
+  function state() { return Terminal.state; }
   function windowPath(what) { return "/api/v1/windows/" + state().window.id + "/" + what; }
 
   /* ---------- held tickets ---------- */
@@ -83,13 +85,13 @@
 
   function hold() {
     var cur = state().current;
-    return window.Terminal.run(async function () {
+    return Terminal.run(async function () {
       var tk = await api("POST", "/api/v1/tickets/" + cur.id + "/hold");
       flash(t("%(n)s 已挂起，可先叫下一位", { n: tk.number }), "info");
     });
   }
   function resume(tk) {
-    return window.Terminal.run(async function () {
+    return Terminal.run(async function () {
       var back = await api("POST", "/api/v1/tickets/" + tk.id + "/resume");
       flash(t("已恢复办理 %(n)s", { n: back.number }), "ok");
     });
@@ -153,7 +155,7 @@
 
   function transfer(cur, body, name) {
     document.querySelectorAll("dialog[open]").forEach(function (d) { d.close(); });
-    return window.Terminal.run(async function () {
+    return Terminal.run(async function () {
       var tk = await api("POST", "/api/v1/tickets/" + cur.id + "/transfer", body);
       flash(tk.number + " " + t("已转移到") + " " + name, "ok");
     });
@@ -174,4 +176,4 @@
   });
   loadHeld();
   loadTargets(true);
-})();
+}
