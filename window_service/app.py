@@ -58,6 +58,7 @@ from .outbox import delivery as outbox_delivery
 from .outbox.routes import router as outbox_router
 from .queue.routes import router as queue_router
 from .queue.snapshot import queue_part
+from .queue.terminal_routes import router as queue_terminal_router
 from .ratings import pages as ratings_pages
 from .ratings.routes import router as ratings_router
 from .realtime.hub import Hub
@@ -81,6 +82,7 @@ HOT_API_PATHS = frozenset({"/halls/{hall}/tickets"})
 API_ROUTERS: list[ApiRouter] = [
     auth_router,
     queue_router,
+    queue_terminal_router,
     track_router,
     devices_router,
     audit_router,

@@ -127,6 +127,37 @@ async def test_staff_cannot_work_another_window(client: httpx.AsyncClient) -> No
     for action in ("call-next", "recall", "pause", "resume"):
         response = await client.post(f"/api/v1/windows/1/{action}", headers=w2)
         assert response.status_code == 403, (action, response.text)
+    for read in ("queue", "held", "transfer-targets"):
+        response = await client.get(f"/api/v1/windows/1/{read}", headers=w2)
+        assert response.status_code == 403, (read, response.text)
+
+
+async def test_hold_and_resume_only_by_the_window_that_has_the_ticket(
+    client: httpx.AsyncClient,
+) -> None:
+    """挂起/恢复: every caller × a ticket called (then held) at window 1."""
+    people = await callers(client)
+    ids = await _window_ids(client)
+    w1 = people["staff w1"][1]
+    ticket = await _take(client, "hukou")
+    called = (await client.post(f"/api/v1/windows/{ids[1]}/call-next", headers=w1)).json()
+    assert called["id"] == ticket["id"]
+    wrong: list[str] = []
+    for action, before in (("hold", "called"), ("resume", "held")):
+        for name, (role, headers) in people.items():
+            if name == "staff w1":
+                continue
+            r = await client.post(f"/api/v1/tickets/{ticket['id']}/{action}", headers=headers)
+            expected = 401 if role is None else 403
+            if r.status_code != expected:
+                wrong.append(f"{action} as {name}: {r.status_code} ≠ {expected}")
+        r = await client.get(f"/api/v1/tickets/{ticket['id']}", headers=w1)
+        if r.json()["status"] != before:
+            wrong.append(f"{action}: others changed the ticket to {r.json()['status']}")
+        r = await client.post(f"/api/v1/tickets/{ticket['id']}/{action}", headers=w1)
+        if r.status_code != 200:
+            wrong.append(f"{action} as staff w1: {r.status_code} {r.text[:200]}")
+    assert not wrong, "\n".join(wrong)
 
 
 # -- the trust rules of issue 17, role by role ---------------------------------------------
@@ -159,12 +190,24 @@ async def test_waiting_tickets_only_for_windows_that_serve_them(client: httpx.As
     wrong: list[str] = []
     for service, windows in SERVED_BY.items():
         target = "shebao" if service != "shebao" else "hukou"
-        for action, roles in (("cancel", (STAFF, ADMIN)), ("transfer", (STAFF,))):
+        for action, roles in (
+            ("cancel", (STAFF, ADMIN)),
+            ("transfer", (STAFF,)),
+            ("transfer to window 8", (STAFF,)),
+        ):
             for name, (role, headers) in people.items():
                 ticket = await _take(client, service)
-                body = {"service": target} if action == "transfer" else None
+                body = (
+                    {"service": target}
+                    if action == "transfer"
+                    else {"window": 8}
+                    if action.startswith("transfer")
+                    else None
+                )
                 r = await client.post(
-                    f"/api/v1/tickets/{ticket['id']}/{action}", json=body, headers=headers
+                    f"/api/v1/tickets/{ticket['id']}/{action.split()[0]}",
+                    json=body,
+                    headers=headers,
                 )
                 if role is None:
                     expected = 401

@@ -180,6 +180,75 @@ async def test_terminal_at_1366x768(live_server: LiveServer, browser: Browser) -
     await context.close()
 
 
+async def test_terminal_holds_resumes_and_transfers_to_a_window_at_1366x768(
+    live_server: LiveServer, browser: Browser
+) -> None:
+    """挂起 with F10, serve the next citizen, transfer them to window 8, resume the held one."""
+    context, watched = await signed_in(browser, live_server, "w1", (1366, 768), "/terminal")
+    page = watched.page
+    await expect(page.locator("#conn")).to_have_text("实时连接正常")
+    async with httpx.AsyncClient(base_url=live_server.url) as c:
+        numbers = []
+        for _ in range(2):
+            r = await c.post("/api/v1/halls/demo/tickets", json={"service": "hukou"}, headers=KIOSK)
+            assert r.status_code == 201, r.text
+            numbers.append(r.json()["number"])
+    await expect(page.locator("#queue-count")).to_have_text("2")
+    await expect(page.locator('[data-action="hold"]')).to_be_disabled()
+    await page.keyboard.press("F1")
+    await expect(page.locator("#current-number")).to_have_text(numbers[0])
+    await expect(page.locator('[data-action="start"]')).to_be_enabled()
+    await page.keyboard.press("F3")
+    await expect(page.locator("#current-status")).to_have_text("办理中")
+    await expect(page.locator('[data-action="hold"]')).to_be_enabled()
+    await page.keyboard.press("F10")  # 挂起: the citizen fetches a copy
+    await expect(page.locator("#flash")).to_contain_text("已挂起")
+    await expect(page.locator("#current-number")).to_have_text("—")
+    await expect(page.locator("#held .q-number")).to_have_text([numbers[0]])
+    await expect(page.locator("#held-count")).to_have_text("1")
+    await expect(page.locator("#hold-label")).to_have_text(f"恢复 {numbers[0]}")
+
+    await expect(page.locator('[data-action="call"]')).to_be_enabled()
+    await page.keyboard.press("F1")  # the window serves the next citizen meanwhile
+    await expect(page.locator("#current-number")).to_have_text(numbers[1])
+    await expect(page.locator("#held [data-resume]")).to_be_disabled()
+    await expect(page.locator("#hold-label")).to_have_text("挂起")
+    await expect(page.locator('[data-action="transfer"]')).to_be_enabled()
+    await page.keyboard.press("F8")  # 转移 → to window 8 (综合窗口), keeping the queue time
+    await expect(page.locator("#transfer-dialog")).to_be_visible()
+    await expect(page.locator('#transfer-windows [data-window="2"]')).to_be_visible()
+    await expect(page.locator('#transfer-windows [data-staff="w2"]')).to_be_visible()
+    await expect(page.locator('#transfer-windows [data-window="3"]')).to_have_count(0)
+    await page.locator('#transfer-windows [data-window="8"]').click()
+    await expect(page.locator("#flash")).to_contain_text("已转移到")
+    await expect(page.locator("#current-number")).to_have_text("—")
+    await expect(page.locator("#queue-empty")).to_be_visible()  # it waits for window 8 only
+
+    await expect(page.locator("#held [data-resume]")).to_be_enabled()
+    await on_first_screen_and_uncovered(page, '[data-key="F10"]')
+    for key in ("F1", "F4", "F5", "F9"):
+        await on_first_screen_and_uncovered(page, f'[data-key="{key}"]')
+    await fits_the_screen(page)
+    await no_english_fragment(page)
+    await page.keyboard.press("F10")  # 恢复: the held citizen is back, service goes on
+    await expect(page.locator("#current-number")).to_have_text(numbers[0])
+    await expect(page.locator("#current-status")).to_have_text("办理中")
+    await expect(page.locator("#held-empty")).to_be_visible()
+    async with httpx.AsyncClient(base_url=live_server.url) as c:
+        token = (
+            await c.post("/api/v1/auth/token", json={"username": "w8", "password": DEMO_PASSWORD})
+        ).json()["access_token"]
+        windows = {w["number"]: w["id"] for w in (await c.get("/api/v1/halls/demo/windows")).json()}
+        queue = (
+            await c.get(
+                f"/api/v1/windows/{windows[8]}/queue", headers={"Authorization": f"Bearer {token}"}
+            )
+        ).json()
+    assert [t["number"] for t in queue] == [numbers[1]]
+    assert not watched.problems, watched.problems
+    await context.close()
+
+
 def evidence_photo(tmp_path: Path) -> Path:
     path = tmp_path / "evidence.jpg"
     buffer = io.BytesIO()

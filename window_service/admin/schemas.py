@@ -35,6 +35,8 @@ class SettingsOut(Output):
     recall_limit: int
     alert_ahead: int
 
+    priority_streak_limit: int
+
 
 class SettingsPatch(Input):
     name: str | None = Field(default=None, min_length=1, max_length=200)
@@ -45,6 +47,9 @@ class SettingsPatch(Input):
     closing_time: HourMinute | None = None
     recall_limit: int | None = Field(default=None, ge=0, le=20)
     alert_ahead: int | None = Field(default=None, ge=0, le=50)
+
+    #: 绿色通道连续叫号上限 (fair priority, queue/priority.py)
+    priority_streak_limit: int | None = Field(default=None, ge=0, le=20)
 
     @field_validator("issuing_weekdays")
     @classmethod

@@ -31,6 +31,7 @@ def settings_out(hall: Hall) -> SettingsOut:
         closing_time=service.hhmm(hall.closing_time) or "",
         recall_limit=hall.recall_limit,
         alert_ahead=hall.alert_ahead,
+        priority_streak_limit=hall.priority_streak_limit,
     )
 
 

@@ -510,7 +510,7 @@ async def halls_with_due_no_shows(session: AsyncSession, now: datetime) -> Seque
 # -- remote tickets ---------------------------------------------------------------------------
 
 #: A remote ticket is open while the citizen can still be served with it.
-OPEN_STATUSES = (rules.REMOTE, rules.WAITING, *rules.AT_WINDOW)
+OPEN_STATUSES = (rules.REMOTE, rules.WAITING, *rules.AT_WINDOW, rules.HELD)
 
 
 async def remote_serial(session: AsyncSession, hall: Hall, day: date, citizen: Citizen) -> int:
@@ -565,7 +565,7 @@ async def check_in_remote(tx: Tx, ticket: Ticket) -> bool:
     """签到: a remote ticket joins the waiting line with its queue time kept. False when it
     already waits (or was called): checking in again changes nothing."""
     if ticket.status != rules.REMOTE:
-        if ticket.status in (rules.WAITING, *rules.AT_WINDOW, rules.DONE):
+        if ticket.status in (rules.WAITING, *rules.AT_WINDOW, rules.HELD, rules.DONE):
             return False
         label = rules.STATUS_LABELS.get(ticket.status, ticket.status)
         raise conflict(
@@ -573,6 +573,9 @@ async def check_in_remote(tx: Tx, ticket: Ticket) -> bool:
         )
     before = snapshot(ticket)
     ticket.status = rules.WAITING
+    # its wait (statistics, wait-target flags, fair priority) counts from here; its place in
+    # the line from its queue time
+    ticket.waiting_since = tx.now
     tx.audit("ticket.check_in", ticket, before=before)
     remote = (
         await tx.session.execute(
@@ -588,7 +591,8 @@ async def check_in_remote(tx: Tx, ticket: Ticket) -> bool:
 
 async def day_figures(session: AsyncSession, hall_id: int, day: date) -> dict[str, Any]:
     """预约统计 of a day: bookings, check-ins (on time), no-shows, remote tickets, and the mean
-    wait (queue time to call) of booked and of walk-in citizens."""
+    wait (from the start of the wait, a remote ticket's check-in, to the call) of booked and
+    of walk-in citizens."""
     by_status: dict[str, int] = dict(
         (
             await session.execute(
@@ -614,7 +618,7 @@ async def day_figures(session: AsyncSession, hall_id: int, day: date) -> dict[st
     )
     called = (
         await session.execute(
-            select(Ticket.id, Ticket.queued_at, Ticket.called_at).where(
+            select(Ticket.id, Ticket.waiting_since, Ticket.called_at).where(
                 Ticket.hall_id == hall_id,  # type: ignore[arg-type]
                 Ticket.business_day == day,  # type: ignore[arg-type]
                 Ticket.called_at.is_not(None),  # type: ignore[union-attr]
@@ -632,8 +636,10 @@ async def day_figures(session: AsyncSession, hall_id: int, day: date) -> dict[st
     ).all()
     booked_waits: list[float] = []
     walk_in_waits: list[float] = []
-    for ticket_id, queued_at, called_at in called:
-        minutes = (called_at - queued_at).total_seconds() / 60
+    for ticket_id, waiting_since, called_at in called:
+        if waiting_since is None:
+            continue
+        minutes = (called_at - waiting_since).total_seconds() / 60
         (booked_waits if ticket_id in booked_set else walk_in_waits).append(minutes)
 
     def mean(values: list[float]) -> float | None:

@@ -1,6 +1,7 @@
 """Queue commitments (等候/办理时限承诺): each service's wait target and service-time target.
 
-- Wait: from the ticket's queue time to its first call (still waiting: until now; closed
+- Wait: from the start of the ticket's wait (``Ticket.waiting_since``: its queue time, or a
+  remote ticket's check-in; a remote ticket never checked in never waited) to its first call (still waiting: until now; closed
   without a call: until it was closed). Longer than ``Service.wait_target_minutes`` is a breach.
 - Service time: from the start of service to its end (still serving: until now). Longer than
   ``Service.service_target_minutes`` is a breach.
@@ -51,7 +52,8 @@ def ticket_times(
         waited_until = now
     else:
         waited_until = ticket.finished_at or now
-    waited = _minutes(ticket.queued_at, waited_until)
+    since = ticket.waiting_since
+    waited = _minutes(since, waited_until) if since is not None else 0.0
     served: float | None = None
     if ticket.started_at is not None:
         if ticket.status == ticket_rules.SERVING:
@@ -200,7 +202,7 @@ async def announce_breaches(tx: Tx, hall: Hall) -> int:
     waiting = select(Ticket).where(
         t.hall_id == hall.id,
         t.status == ticket_rules.WAITING,
-        past(t.queued_at, lambda s: s.wait_target_minutes),
+        past(t.waiting_since, lambda s: s.wait_target_minutes),
         never_called,
         not_announced(WAIT),
     )

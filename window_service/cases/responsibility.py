@@ -196,7 +196,7 @@ def no_outcome_reason(
         return None
     if ticket.status in (ticket_rules.CANCELLED, ticket_rules.EXPIRED):
         return ticket.status
-    if ticket.status in (ticket_rules.WAITING, *ticket_rules.AT_WINDOW):
+    if ticket.status in (ticket_rules.WAITING, *ticket_rules.AT_WINDOW, ticket_rules.HELD):
         return "left_open" if ticket.business_day < today else None
     if ticket.status == ticket_rules.DONE:
         if ticket.outcome == "accepted" and not has_case:

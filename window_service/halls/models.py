@@ -31,6 +31,10 @@ class Hall(SQLModel, table=True):
     #: The citizen's phone is alerted when this many (or fewer) are ahead (到号提醒); 0: only
     #: when called.
     alert_ahead: int = Field(default=3, ge=0)
+
+    #: Fair priority: at most this many green-channel (and on-time appointment) calls in a row
+    #: at a window while an ordinary ticket it could call is past its service's wait target.
+    priority_streak_limit: int = Field(default=3, ge=0)
     notice: str = Field(default="", max_length=2000)
     #: The region (行政区划) the hall belongs to, e.g. a county's code; empty when unset.
     region: str = Field(default="", max_length=32)

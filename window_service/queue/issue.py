@@ -350,6 +350,10 @@ def ticket_rows(
                 "idempotency_key": request.idempotency_key or None,
                 "device_id": request.issuer.device_id,
                 "issued_by_id": request.issuer.user_id,
+                # a remote ticket's wait starts when it is checked in (appointments)
+                "waiting_since": None if request.remote else queued_at,
+                "target_window_id": None,
+                "holds": 0,
             }
         )
     return rows

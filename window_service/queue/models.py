@@ -31,6 +31,10 @@ class TicketCounter(SQLModel, table=True):
     last_queued_at: datetime | None = Field(default=None, sa_type=TZDateTime)
 
 
+def _queue_time(context: Any) -> Any:
+    return context.get_current_parameters().get("queued_at")
+
+
 class Ticket(SQLModel, table=True):
     """号票. ``queued_at`` is when its number was assigned; transfers keep it."""
 
@@ -63,7 +67,7 @@ class Ticket(SQLModel, table=True):
     seq_no: int
     number: str = Field(max_length=8)
     business_day: date = Field(index=True)
-    #: waiting · called · serving · done · no_show · cancelled · expired
+    #: waiting · called · serving · held · done · no_show · cancelled · expired · remote
     status: str = Field(default="waiting", max_length=16)
     #: elderly · disabled · pregnant · military (绿色通道), or None
     priority: str | None = Field(default=None, max_length=16)
@@ -86,6 +90,19 @@ class Ticket(SQLModel, table=True):
     idempotency_key: str | None = Field(default=None, max_length=128)
     device_id: int | None = Field(default=None, foreign_key="device.id")
     issued_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    #: When the citizen began to wait in the hall: the queue time, or a remote ticket's
+    #: check-in (网上取号签到); None while a remote ticket is not checked in. Waits (statistics,
+    #: wait-target flags, fair priority) count from here; queue order still follows queued_at.
+    #: A row written without it (not by issuing) starts its wait at its queue time.
+    waiting_since: datetime | None = Field(
+        default=None,
+        sa_type=TZDateTime,
+        sa_column_kwargs={"default": _queue_time},
+    )
+    #: 转移到窗口: a ticket transferred to a named window waits for that window only.
+    target_window_id: int | None = Field(default=None, foreign_key="window.id")
+    #: How often the ticket was held (挂起).
+    holds: int = 0
 
 
 class TicketEvent(SQLModel, table=True):
@@ -96,6 +113,8 @@ class TicketEvent(SQLModel, table=True):
 
     __tablename__ = "ticket_event"
 
+    # A window's latest calls, newest first: the fair-priority streak (queue/priority.py).
+    __table_args__ = (Index("ix_ticket_event_window", "window_id", "id"),)
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id", index=True)
     at: datetime = Field(default_factory=utcnow, sa_type=TZDateTime)

@@ -12,6 +12,7 @@ from ..api.errors import not_found
 from ..halls.models import Department, Service, Window
 from . import rules
 from .models import Ticket
+from .priority import callable_at
 
 
 async def load_ticket(session: AsyncSession, ticket_id: int, *, lock: bool = False) -> Ticket:
@@ -67,9 +68,15 @@ async def windows(session: AsyncSession, hall_id: int) -> list[Window]:
 
 
 async def waiting_for(
-    session: AsyncSession, hall_id: int, service_ids: Collection[int], day: date
+    session: AsyncSession,
+    hall_id: int,
+    service_ids: Collection[int],
+    day: date,
+    *,
+    window_id: int | None = None,
 ) -> list[Ticket]:
-    """The business day's tickets waiting for these services, in call order (at most 200)."""
+    """The business day's tickets waiting for these services, in call order (at most 200);
+    with ``window_id``, only those that window may call (not transferred to another window)."""
     stmt = (
         select(Ticket)
         .where(
@@ -77,6 +84,7 @@ async def waiting_for(
             Ticket.service_id.in_(list(service_ids)),  # type: ignore[attr-defined]
             Ticket.status == rules.WAITING,  # type: ignore[arg-type]
             Ticket.business_day == day,  # type: ignore[arg-type]
+            *([callable_at(window_id)] if window_id is not None else []),
         )
         .order_by(Ticket.green.desc(), Ticket.queued_at, Ticket.id)  # type: ignore[attr-defined, arg-type]
         .limit(200)

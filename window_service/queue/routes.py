@@ -23,7 +23,7 @@ from ..halls.lookup import (
 )
 from ..halls.models import Hall, Service, Window
 from ..halls.scopes import WINDOW
-from . import queries, rules, service
+from . import hold, queries, rules, service, transfer
 from .estimate import estimate_inputs, estimate_minutes
 from .issuing import issue_queue
 from .models import Ticket
@@ -245,7 +245,7 @@ async def window_queue(api: ApiRequest) -> list[TicketOut]:
         services = await services_by_id(session, hall.id)
         ids = await window_service_ids(session, window.id)
         today = business_day(hall, api.state.clock.now())
-        rows = await queries.waiting_for(session, hall.id, ids, today)
+        rows = await queries.waiting_for(session, hall.id, ids, today, window_id=window.id)
         return [
             build_ticket_out(
                 hall,
@@ -269,7 +269,7 @@ async def _ticket_action(api: ApiRequest[Any, Any], action: str) -> TicketOut:
         services = await services_by_id(session, hall.id)
         window = await session.get(Window, ticket.window_id) if ticket.window_id else None
         if (
-            ticket.status in rules.AT_WINDOW
+            ticket.status in (*rules.AT_WINDOW, rules.HELD)
             and principal.role == STAFF
             and principal.window_id != ticket.window_id
         ):
@@ -288,12 +288,35 @@ async def _ticket_action(api: ApiRequest[Any, Any], action: str) -> TicketOut:
             await service.return_to_queue(tx, ticket, window, current)
         elif action == "cancel":
             await service.cancel(tx, ticket, window, current)
+        elif action == "hold":
+            await hold.hold(tx, ticket, window)
+        elif action == "resume":
+            await hold.resume(tx, ticket, window)
         elif action == "transfer":
-            target = await get_service(session, hall.id, api.body.service)
-            await service.transfer(tx, ticket, window, current, target)
+            await _transfer(session, tx, api.body, ticket, window, current)
         await tx.commit()
     async with _answer_session(api) as session:
         return await ticket_out(session, hall, ticket, services[ticket.service_id])
+
+
+async def _transfer(
+    session: AsyncSession,
+    tx: Any,
+    body: TransferBody,
+    ticket: Ticket,
+    window: Window | None,
+    current: Service,
+) -> None:
+    if body.service is not None:
+        target = await get_service(session, ticket.hall_id, body.service)
+        await transfer.transfer(tx, ticket, window, current, target)
+    elif body.window is not None:
+        to = await transfer.window_by_number(session, ticket.hall_id, body.window)
+        await transfer.transfer_to_window(tx, ticket, window, current, to)
+    else:
+        assert body.staff is not None
+        user, to = await transfer.staff_window(session, ticket.hall_id, body.staff)
+        await transfer.transfer_to_window(tx, ticket, window, current, to, staff=user)
 
 
 def _answer_session(api: ApiRequest[Any, Any]) -> AbstractAsyncContextManager[AsyncSession]:
@@ -329,7 +352,19 @@ _ticket_route("cancel", "cancel", "取消 a waiting or called ticket.", roles=[S
 _ticket_route(
     "transfer",
     "transfer",
-    "转移 to another service, keeping number and queue time.",
+    "转移 to another service, or to a named window or colleague, keeping number and queue time.",
     roles=[STAFF],
     body=TransferBody,
+)
+_ticket_route(
+    "hold",
+    "hold",
+    "挂起: set the called or serving ticket aside; the window may call others.",
+    roles=[STAFF],
+)
+_ticket_route(
+    "resume",
+    "resume",
+    "恢复办理: take up a held ticket again at its window (when it is free).",
+    roles=[STAFF],
 )

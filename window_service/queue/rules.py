@@ -13,6 +13,9 @@ CANCELLED: Final = "cancelled"
 EXPIRED: Final = "expired"
 #: 网上取号 not yet checked in: keeps its queue time, is not called until it waits.
 REMOTE: Final = "remote"
+#: 挂起: set aside at its window (the citizen fetches a copy); the window may call others and
+#: resumes it later. It keeps ``window_id``; ``started_at`` says whether it resumes serving.
+HELD: Final = "held"
 AT_WINDOW: Final = (CALLED, SERVING)
 
 STATUS_LABELS: Final = {
@@ -24,6 +27,7 @@ STATUS_LABELS: Final = {
     CANCELLED: "已取消",
     EXPIRED: "已过期",
     REMOTE: "未签到",
+    HELD: "挂起",
 }
 
 #: Outcomes of a finished service (办理结果).

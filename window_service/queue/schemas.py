@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, StrictInt, model_validator
 
 from ..api.schemas import Input, Output
 
@@ -23,7 +23,18 @@ class FinishBody(Input):
 
 
 class TransferBody(Input):
-    service: str = Field(min_length=1, max_length=32)
+    """转移: exactly one of a service (by code), a window (by number) or a colleague (by
+    username); the ticket keeps its number and queue time."""
+
+    service: str | None = Field(default=None, min_length=1, max_length=32)
+    window: StrictInt | None = Field(default=None, ge=1, le=9999, description="window number")
+    staff: str | None = Field(default=None, min_length=1, max_length=64, description="username")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> TransferBody:
+        if sum(v is not None for v in (self.service, self.window, self.staff)) != 1:
+            raise ValueError("give exactly one of service, window or staff")
+        return self
 
 
 class TicketOut(Output):
@@ -78,3 +89,18 @@ class WindowOut(Output):
     status: str
     current: CurrentTicketOut | None
     staff: str | None = None
+
+
+class TransferWindowOut(Output):
+    """A window a ticket may be transferred to, with the colleague on duty there."""
+
+    number: int
+    name: str
+    status: str
+    services: list[str]
+    staff: str | None
+    staff_name: str | None
+
+
+class TransferTargetsOut(Output):
+    windows: list[TransferWindowOut]

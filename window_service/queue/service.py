@@ -9,12 +9,12 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..api.errors import conflict, invalid, not_found
+from ..api.errors import conflict, invalid
 from ..chain import snapshot
 from ..halls.lookup import business_day, spoken_zone, window_service_ids
 from ..halls.models import Hall, Service, Window, WindowDuty, WindowService
 from ..transaction import Tx
-from . import rules
+from . import priority, rules
 from .models import Ticket, TicketEvent
 
 
@@ -38,7 +38,7 @@ async def emit_queue(
     tx.emit("queue", change=change, ticket=ticket, waiting=waiting)
 
 
-def _record(tx: Tx, ticket: Ticket, action: str, **detail: object) -> None:
+def record_step(tx: Tx, ticket: Ticket, action: str, **detail: object) -> None:
     assert ticket.id is not None
     tx.session.add(
         TicketEvent(
@@ -66,7 +66,8 @@ async def current_at_window(session: AsyncSession, window_id: int) -> Ticket | N
 async def call_next(
     tx: Tx, hall: Hall, window: Window, services: dict[int, Service]
 ) -> Ticket | None:
-    """叫号: the next ticket for ``window`` (green channel first, then queue time), or None.
+    """叫号: the next ticket for ``window`` (green channel first within the fair-priority
+    limit, then queue time; see ``priority.py``), or None.
 
     The window row is locked first, so two terminals of one window are served one at a time
     and the second sees the first's call; the candidate ticket is locked with SKIP LOCKED on
@@ -86,20 +87,9 @@ async def call_next(
     service_ids = await window_service_ids(session, window.id)
     if not service_ids:
         return None
-    stmt = (
-        select(Ticket)
-        .where(
-            Ticket.hall_id == hall.id,  # type: ignore[arg-type]
-            Ticket.service_id.in_(service_ids),  # type: ignore[attr-defined]
-            Ticket.status == rules.WAITING,  # type: ignore[arg-type]
-            Ticket.business_day == business_day(hall, tx.now),  # type: ignore[arg-type]
-        )
-        .order_by(Ticket.green.desc(), Ticket.queued_at, Ticket.id)  # type: ignore[attr-defined, arg-type]
-        .limit(1)
+    ticket = await priority.next_ticket(
+        session, hall, window, [services[i] for i in service_ids if i in services], tx.now
     )
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    ticket = (await session.execute(stmt)).scalar_one_or_none()
     if ticket is None:
         return None
     staff_id = tx.actor.user_id
@@ -113,7 +103,7 @@ async def call_next(
         ticket.first_responder_id = staff_id
     if staff_id is not None:
         await _put_on_duty(tx, window, staff_id)
-    _record(tx, ticket, "called")
+    record_step(tx, ticket, "called")
     tx.audit("ticket.call", ticket)
     service = services[ticket.service_id]
     _emit_call(tx, ticket, service, window, await spoken_zone(session, window), recall=False)
@@ -164,14 +154,14 @@ async def recall(tx: Tx, hall: Hall, window: Window, services: dict[int, Service
         )
     before = snapshot(ticket)
     ticket.recalls += 1
-    _record(tx, ticket, "recalled", recalls=ticket.recalls)
+    record_step(tx, ticket, "recalled", recalls=ticket.recalls)
     tx.audit("ticket.recall", ticket, before=before)
     zone = await spoken_zone(tx.session, window)
     _emit_call(tx, ticket, services[ticket.service_id], window, zone, recall=True)
     return ticket
 
 
-def _require(ticket: Ticket, *states: str, action: str) -> None:
+def require_state(ticket: Ticket, *states: str, action: str) -> None:
     if ticket.status not in states:
         label = rules.STATUS_LABELS.get(ticket.status, ticket.status)
         raise conflict(
@@ -181,7 +171,7 @@ def _require(ticket: Ticket, *states: str, action: str) -> None:
         )
 
 
-def _emit_ticket(tx: Tx, ticket: Ticket, window: Window | None) -> None:
+def emit_ticket(tx: Tx, ticket: Ticket, window: Window | None) -> None:
     tx.emit(
         "ticket",
         ticket=ticket.number,
@@ -193,14 +183,14 @@ def _emit_ticket(tx: Tx, ticket: Ticket, window: Window | None) -> None:
 
 async def start(tx: Tx, ticket: Ticket, window: Window | None) -> Ticket:
     """开始办理."""
-    _require(ticket, rules.CALLED, action="开始办理")
+    require_state(ticket, rules.CALLED, action="开始办理")
     before = snapshot(ticket)
     ticket.status = rules.SERVING
     ticket.started_at = tx.now
     ticket.staff_id = tx.actor.user_id or ticket.staff_id
-    _record(tx, ticket, "started")
+    record_step(tx, ticket, "started")
     tx.audit("ticket.start", ticket, before=before)
-    _emit_ticket(tx, ticket, window)
+    emit_ticket(tx, ticket, window)
     return ticket
 
 
@@ -208,26 +198,26 @@ async def finish(tx: Tx, ticket: Ticket, window: Window | None, outcome: str) ->
     """办结 with an outcome (completed · accepted · correction · rejected · consulted)."""
     if outcome not in rules.OUTCOMES:
         raise invalid("invalid_outcome", "办理结果无效 (unknown outcome)")
-    _require(ticket, rules.SERVING, action="办结")
+    require_state(ticket, rules.SERVING, action="办结")
     before = snapshot(ticket)
     ticket.status = rules.DONE
     ticket.outcome = outcome
     ticket.finished_at = tx.now
-    _record(tx, ticket, "finished", outcome=outcome)
+    record_step(tx, ticket, "finished", outcome=outcome)
     tx.audit("ticket.finish", ticket, before=before)
-    _emit_ticket(tx, ticket, window)
+    emit_ticket(tx, ticket, window)
     return ticket
 
 
 async def no_show(tx: Tx, ticket: Ticket, window: Window | None) -> Ticket:
     """过号: the called citizen did not come."""
-    _require(ticket, rules.CALLED, action="标记过号")
+    require_state(ticket, rules.CALLED, action="标记过号")
     before = snapshot(ticket)
     ticket.status = rules.NO_SHOW
     ticket.finished_at = tx.now
-    _record(tx, ticket, "no_show")
+    record_step(tx, ticket, "no_show")
     tx.audit("ticket.no_show", ticket, before=before)
-    _emit_ticket(tx, ticket, window)
+    emit_ticket(tx, ticket, window)
     return ticket
 
 
@@ -235,52 +225,29 @@ async def return_to_queue(
     tx: Tx, ticket: Ticket, window: Window | None, service: Service
 ) -> Ticket:
     """回队: a called ticket waits again, keeping its queue time."""
-    _require(ticket, rules.CALLED, action="回队")
+    require_state(ticket, rules.CALLED, action="回队")
     before = snapshot(ticket)
     ticket.status = rules.WAITING
     ticket.window_id = None
-    _record(tx, ticket, "returned", window=window.number if window else None)
+    record_step(tx, ticket, "returned", window=window.number if window else None)
     tx.audit("ticket.return", ticket, before=before)
-    _emit_ticket(tx, ticket, window)
+    emit_ticket(tx, ticket, window)
     await emit_queue(tx, ticket.hall_id, [service], change="returned", ticket=ticket.number)
     return ticket
 
 
 async def cancel(tx: Tx, ticket: Ticket, window: Window | None, service: Service) -> Ticket:
-    """取消 a waiting or called ticket."""
-    _require(ticket, rules.WAITING, rules.CALLED, action="取消")
+    """取消 a waiting, called or held ticket."""
+    require_state(ticket, rules.WAITING, rules.CALLED, rules.HELD, action="取消")
     before = snapshot(ticket)
     was_waiting = ticket.status == rules.WAITING
     ticket.status = rules.CANCELLED
     ticket.finished_at = tx.now
-    _record(tx, ticket, "cancelled")
+    record_step(tx, ticket, "cancelled")
     tx.audit("ticket.cancel", ticket, before=before)
-    _emit_ticket(tx, ticket, window)
+    emit_ticket(tx, ticket, window)
     if was_waiting:
         await emit_queue(tx, ticket.hall_id, [service], change="cancelled", ticket=ticket.number)
-    return ticket
-
-
-async def transfer(
-    tx: Tx, ticket: Ticket, window: Window | None, source: Service, target: Service
-) -> Ticket:
-    """转移: the ticket waits for another service, keeping its number and queue time."""
-    _require(ticket, rules.WAITING, rules.CALLED, rules.SERVING, action="转移")
-    if target.id == ticket.service_id:
-        raise conflict("same_service", "号票已在该事项队列中 (already queued for that service)")
-    if target.hall_id != ticket.hall_id or not target.active:
-        raise not_found("service", "没有这个事项 (unknown service)")
-    before = snapshot(ticket)
-    ticket.status = rules.WAITING
-    ticket.service_id = target.id  # type: ignore[assignment]
-    ticket.window_id = None
-    ticket.started_at = None
-    _record(tx, ticket, "transferred", from_service=source.code, to_service=target.code)
-    tx.audit("ticket.transfer", ticket, before=before)
-    _emit_ticket(tx, ticket, window)
-    await emit_queue(
-        tx, ticket.hall_id, [source, target], change="transferred", ticket=ticket.number
-    )
     return ticket
 
 
@@ -300,14 +267,14 @@ async def set_window_status(tx: Tx, window: Window, status: str) -> Window:
 
 
 async def expire_past_days(tx: Tx, hall: Hall, *, batch: int = 500) -> int:
-    """Close tickets still waiting (or remote tickets never checked in) after their business
-    day ended (过期). Never deletes."""
+    """Close tickets still waiting (or held at a window, or remote tickets never checked in)
+    after their business day ended (过期). Never deletes."""
     today = business_day(hall, tx.now)
     stmt = (
         select(Ticket)
         .where(
             Ticket.hall_id == hall.id,  # type: ignore[arg-type]
-            Ticket.status.in_((rules.WAITING, rules.REMOTE)),  # type: ignore[attr-defined]
+            Ticket.status.in_((rules.WAITING, rules.REMOTE, rules.HELD)),  # type: ignore[attr-defined]
             Ticket.business_day < today,  # type: ignore[arg-type]
         )
         .order_by(Ticket.id)  # type: ignore[arg-type]
@@ -318,7 +285,7 @@ async def expire_past_days(tx: Tx, hall: Hall, *, batch: int = 500) -> int:
         before = snapshot(ticket)
         ticket.status = rules.EXPIRED
         ticket.finished_at = tx.now
-        _record(tx, ticket, "expired")
+        record_step(tx, ticket, "expired")
         tx.audit("ticket.expire", ticket, before=before, reason="business day ended")
     if tickets:
         touched = {t.service_id for t in tickets}

@@ -31,6 +31,7 @@ COLUMNS: list[tuple[str, Callable[[dict[str, Any]], Any]]] = [
     ("等候中位数(分) wait median", lambda r: r["wait_minutes"]["median"]),
     ("等候P90(分) wait p90", lambda r: r["wait_minutes"]["p90"]),
     ("超时等候 wait over target", lambda r: r["wait_breaches"]),
+    ("挂起次数 holds", lambda r: r["holds"]),
     ("平均办理(分) service mean", lambda r: r["service_minutes"]["mean"]),
     ("办理中位数(分) service median", lambda r: r["service_minutes"]["median"]),
     ("办理P90(分) service p90", lambda r: r["service_minutes"]["p90"]),

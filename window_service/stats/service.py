@@ -2,7 +2,8 @@
 
 ``hall_stats(session, hall, period, by, now=..., department_ids=...)`` groups the period's
 tickets by hall · department · service · window · staff member and gives, per group:
-tickets, served, no-shows, cancelled/expired, waiting time (queue time → first call) and
+tickets, served, no-shows, cancelled/expired, holds (挂起), waiting time (from the start of the
+wait — the queue time, or a remote ticket's check-in — to the first call) and
 service time (start → finish) as mean, median and 90th percentile in minutes, green-channel
 share, ratings with satisfaction and 差评 rate, and the case figures (on-time rate, overdue,
 一次性告知 and first-responder breaches). It also gives the period by hour of day and by day.
@@ -123,6 +124,8 @@ class Group:
     notice_breaches: int = 0
     responder_breaches: int = 0
     wait_breaches: int = 0
+    #: 挂起: how often tickets were held (set aside at the window, queue/hold.py)
+    holds: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         rated = len(self.ratings)
@@ -140,6 +143,7 @@ class Group:
             "wait_minutes": summary(self.waits),
             "service_minutes": summary(self.services),
             "wait_breaches": self.wait_breaches,
+            "holds": self.holds,
             "ratings": rated,
             "satisfaction": (
                 round(sum(POINTS[r] for r in self.ratings) / rated * 10, 1) if rated else None
@@ -297,16 +301,18 @@ async def hall_stats(
         .scalar_subquery()
     )
     rows = await session.execute(
-        select(
+        select(  # type: ignore[misc]
             Ticket.service_id,
             Ticket.window_id,
             Ticket.staff_id,
             Ticket.status,
             Ticket.green,
             Ticket.queued_at,
+            Ticket.waiting_since,
             Ticket.started_at,
             Ticket.finished_at,
             Ticket.business_day,
+            Ticket.holds,
             first_call,
         ).where(  # type: ignore[call-overload]
             Ticket.hall_id == hall.id,
@@ -328,14 +334,18 @@ async def hall_stats(
         status,
         green,
         queued,
+        waiting_since,
         started,
         finished,
         day,
+        holds,
         called,
     ) in rows.all():
         if not allowed(service_id):
             continue
-        wait = _minutes(queued, called) if called is not None else None
+        # a remote ticket's wait starts at its check-in (网上取号签到), not on the phone
+        since = waiting_since if waiting_since is not None else queued
+        wait = _minutes(since, called) if called is not None else None
         service_time = (
             _minutes(started, finished)
             if status == "done" and started is not None and finished is not None
@@ -353,6 +363,7 @@ async def hall_stats(
             t.no_shows += 1 if status == "no_show" else 0
             t.cancelled += 1 if status == "cancelled" else 0
             t.expired += 1 if status == "expired" else 0
+            t.holds += holds or 0
             if wait is not None:
                 t.waits.append(wait)
                 t.wait_breaches += 1 if wait > target else 0

@@ -20,7 +20,7 @@ var busy = false;
 var WINDOW_STATUS = { open: t("服务中"), paused: t("暂停中"), closed: t("已关闭") };
 var STATUS = {
   waiting: t("等候中"), called: t("已叫号"), serving: t("办理中"), done: t("已办结"),
-  no_show: t("过号"), cancelled: t("已取消"), expired: t("已过期")
+  no_show: t("过号"), cancelled: t("已取消"), expired: t("已过期"), held: t("挂起")
 };
 var PRIORITY = {
   elderly: t("70岁以上老人"), disabled: t("残疾人"), pregnant: t("孕妇"), military: t("军人"),

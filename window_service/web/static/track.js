@@ -13,7 +13,8 @@ var init = JSON.parse(document.getElementById("track-init").textContent);
 var ticket = null;
 var STATUS = {
   waiting: t("等候中"), called: t("已叫号"), serving: t("办理中"), done: t("已办结"),
-  no_show: t("过号"), cancelled: t("已取消"), expired: t("已过期"), remote: t("未签到")
+  no_show: t("过号"), cancelled: t("已取消"), expired: t("已过期"), remote: t("未签到"),
+  held: t("挂起")
 };
 var FINAL = { done: 1, no_show: 1, cancelled: 1, expired: 1 };
 
@@ -21,6 +22,7 @@ var FINAL = { done: 1, no_show: 1, cancelled: 1, expired: 1 };
 // (English puts "window 1" lower-case inside a sentence, as the catalogue does elsewhere)
 function windowSentence(status, n) {
   var zone = (init.zones || {})[String(n)];
+  if (status === "held") return t("已挂起，备好材料后请回到%(n)s号窗口", { n: n });
   if (status === "called") {
     return zone ? t("请到%(n)s号窗口（%(zone)s）办理", { n: n, zone: zone }) : t("请到%(n)s号窗口办理", { n: n });
   }
