@@ -430,7 +430,7 @@ async def test_citizen_pages_render_in_chinese(hc: httpx.AsyncClient) -> None:
 
 
 async def test_remote_check_in_by_the_hall_poster(hc: httpx.AsyncClient, hall_app: Any) -> None:
-    from window_service.appointments.service import poster_code
+    from window_service.appointments.remote import poster_code
     from window_service.halls.models import Hall
 
     remote = (await take_remote(hc, phone())).json()

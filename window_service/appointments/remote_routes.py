@@ -22,7 +22,7 @@ from ..halls.models import Hall, Service
 from ..queue.models import Ticket
 from ..queue.schemas import TicketOut
 from ..queue.views import ticket_out
-from . import remote, service
+from . import remote
 from .schemas import (
     PosterCheckIn,
     RemoteTicketCreate,
@@ -128,7 +128,7 @@ async def check_in_remote_by_poster(api: ApiRequest[PosterCheckIn]) -> Any:
         assert hall is not None
     secret = api.state.settings.resolved_secret_key()
     today = business_day(hall, api.state.clock.now())
-    expected = service.poster_code(secret, hall, today)
+    expected = remote.poster_code(secret, hall, today)
     if ticket.business_day != today or not hmac.compare_digest(expected, api.body.poster):
         raise ApiError(
             422, "invalid_poster", "签到码无效，请扫描大厅今天的签到二维码 (not today's poster)"
