@@ -21,13 +21,8 @@ from tests.support.settings import make_settings
 from tests.test_cli import can_log_in, run_cli
 from window_service.admin.county import seed_county
 from window_service.admin.devices import add_device
-from window_service.admin.setup import (
-    SetupRefused,
-    Summary,
-    create_hall,
-    export_setup,
-    import_workbook,
-)
+from window_service.admin.setup import create_hall, export_setup, import_workbook
+from window_service.admin.setup_apply import SetupRefused, Summary
 from window_service.admin.workbook import (
     HEADERS,
     DepartmentRow,

@@ -28,7 +28,8 @@ from tests.support.dbs import AUDIT_KEY, DEMO_PASSWORD, KIOSK_KEY
 from tests.support.ratings import bulk_ratings
 from tests.support.server import LiveServer, start_server
 from window_service.admin.county import county_setup, seed_county
-from window_service.admin.setup import apply_setup, check_workbook, create_hall
+from window_service.admin.setup import check_workbook, create_hall
+from window_service.admin.setup_apply import apply_setup
 from window_service.admin.workbook import PersonRow, ServiceRow, WindowRow, write_workbook
 from window_service.auth.principal import hash_device_key
 from window_service.auth.roles import STAFF

@@ -19,7 +19,8 @@ from ..auth.roles import DISPLAY, EVALUATOR, HEAD, INSPECTOR, KIOSK, STAFF
 from ..db import Database, utcnow
 from ..halls.models import Device, Hall, Window
 from ..transaction import Actor, Tx
-from .setup import apply_setup, check_workbook, create_hall
+from .setup import check_workbook, create_hall
+from .setup_apply import apply_setup
 from .workbook import DepartmentRow, HallSetup, PersonRow, ServiceRow, WindowRow, write_workbook
 
 COUNTY_CODE = "county"

@@ -103,7 +103,8 @@ def _write_file(path: str, data: bytes) -> bool:
 async def _hall_import(code: str, data: bytes, dry_run: bool) -> int:
     from sqlalchemy.exc import IntegrityError
 
-    from ..admin.setup import SetupRefused, import_workbook
+    from ..admin.setup import import_workbook
+    from ..admin.setup_apply import SetupRefused
 
     async with _hall_tx(code) as found:
         if found is None:
