@@ -23,15 +23,15 @@ from window_service.admin.county import seed_county
 from window_service.admin.devices import add_device
 from window_service.admin.setup import create_hall, export_setup, import_workbook
 from window_service.admin.setup_apply import SetupRefused, Summary
-from window_service.admin.workbook import (
+from window_service.admin.setup_rows import (
     HEADERS,
     DepartmentRow,
     HallSetup,
     PersonRow,
     ServiceRow,
     WindowRow,
-    write_workbook,
 )
+from window_service.admin.workbook_write import write_workbook
 from window_service.app import create_app
 from window_service.audit.verify import verify_command
 from window_service.auth.models import User

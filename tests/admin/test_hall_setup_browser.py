@@ -22,7 +22,7 @@ from tests.support.browser import SHOTS, wait_until
 from tests.support.client import login
 from tests.support.server import LiveServer, start_server
 from window_service.admin.devices import add_device
-from window_service.admin.workbook import write_workbook
+from window_service.admin.workbook_write import write_workbook
 from window_service.db import utcnow
 from window_service.transaction import Actor, Tx
 

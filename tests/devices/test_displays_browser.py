@@ -30,7 +30,8 @@ from tests.support.server import LiveServer, start_server
 from window_service.admin.county import county_setup, seed_county
 from window_service.admin.setup import check_workbook, create_hall
 from window_service.admin.setup_apply import apply_setup
-from window_service.admin.workbook import PersonRow, ServiceRow, WindowRow, write_workbook
+from window_service.admin.setup_rows import PersonRow, ServiceRow, WindowRow
+from window_service.admin.workbook_write import write_workbook
 from window_service.auth.principal import hash_device_key
 from window_service.auth.roles import STAFF
 from window_service.chain import AuditKey

@@ -21,7 +21,8 @@ from ..halls.models import Device, Hall, Window
 from ..transaction import Actor, Tx
 from .setup import check_workbook, create_hall
 from .setup_apply import apply_setup
-from .workbook import DepartmentRow, HallSetup, PersonRow, ServiceRow, WindowRow, write_workbook
+from .setup_rows import DepartmentRow, HallSetup, PersonRow, ServiceRow, WindowRow
+from .workbook_write import write_workbook
 
 COUNTY_CODE = "county"
 COUNTY_NAME = "示范县政务服务中心（县级规模）"

@@ -22,7 +22,7 @@ from ..transaction import Tx
 from . import service as admin
 from . import staff
 from .setup_apply import SetupRefused, Summary, apply_setup
-from .workbook import (
+from .setup_rows import (
     PEOPLE,
     SERVICES,
     DepartmentRow,
@@ -31,9 +31,9 @@ from .workbook import (
     Problem,
     ServiceRow,
     WindowRow,
-    read_workbook,
     split_materials,
 )
+from .workbook import read_workbook
 
 _CODE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 

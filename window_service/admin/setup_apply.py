@@ -26,7 +26,7 @@ from ..halls.models import Department, Hall, Service, Window
 from ..transaction import Tx
 from . import service as admin
 from . import staff
-from .workbook import (
+from .setup_rows import (
     DEPARTMENTS,
     PEOPLE,
     SERVICES,

@@ -21,7 +21,7 @@ from .schemas import (
     SetupImportOut,
     SetupImportQuery,
 )
-from .workbook import write_workbook
+from .workbook_write import write_workbook
 
 router = ApiRouter("admin")
 

@@ -82,7 +82,7 @@ def cmd_hall_add(args: argparse.Namespace) -> int:
 
 
 def cmd_hall_template(args: argparse.Namespace) -> int:
-    from ..admin.workbook import write_workbook
+    from ..admin.workbook_write import write_workbook
 
     if not _write_file(args.file, write_workbook()):
         return 2
@@ -154,7 +154,7 @@ def cmd_hall_import(args: argparse.Namespace) -> int:
 
 async def _hall_export(code: str) -> bytes | None:
     from ..admin.setup import export_setup
-    from ..admin.workbook import write_workbook
+    from ..admin.workbook_write import write_workbook
 
     db = create_database(get_settings().database_url)
     try:
