@@ -72,8 +72,6 @@ PLACE: dict[str, tuple[int, int]] = {
 KNOWN: dict[tuple[str, str], str] = {
     ("audit", "models"): "audit/verify.py reads every table: verify goes above the domains",
     ("audit", "inspections"): "audit/verify.py checks inspection photos: the same move",
-    ("feedback", "outbox"): "feedback's rules queue their platform deliveries: outbox should "
-    "subscribe to feedback's changes instead",
 }
 
 

@@ -20,9 +20,6 @@ from .setup_rows import (
 )
 
 #: One example row per sheet, for the template.
-
-
-#: One example row per sheet, for the template.
 EXAMPLES: dict[str, tuple[Any, ...]] = {
     DEPARTMENTS: ("gongan", "县公安局"),
     SERVICES: (

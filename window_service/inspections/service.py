@@ -16,7 +16,7 @@ from ..accountability import config
 from ..api.errors import ApiError, invalid, not_found
 from ..cases.calendar import load_calendar
 from ..db import utcnow
-from ..feedback import service as feedback_service
+from ..feedback import rectifications
 from ..halls.lookup import business_day
 from ..halls.models import Department, Hall, Service, Window, WindowService
 from ..transaction import Tx
@@ -316,7 +316,7 @@ async def issue_notice(
     session.add(notice)
     await session.flush()
     tx.audit("inspection_notice.issue", notice)
-    await feedback_service.open_for_inspection(
+    await rectifications.open_for_inspection(
         tx,
         inspection_id=inspection.id,
         window_id=window.id,  # type: ignore[arg-type]
