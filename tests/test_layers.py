@@ -30,6 +30,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "ledger",
         "queue_changes",
         "transaction",
+        "pg_commit",
     ),
     # Endpoint declaration, errors, OpenAPI, dates, CSRF, the security headers and allowed
     # hosts: knows no domain either.
