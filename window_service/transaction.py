@@ -68,7 +68,7 @@ class Event:
     @property
     def department_id(self) -> int | None:
         """The department the event concerns (``emit(..., department_id=)``), if any: who
-        may read an ``office.*`` event's payload depends on it (``realtime.hub``)."""
+        may read an ``office.*`` event's payload depends on it (``realtime.subscriber.Audience``)."""
         value = self.payload.get(DEPARTMENT_KEY)
         return value if type(value) is int else None
 

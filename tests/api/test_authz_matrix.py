@@ -276,8 +276,8 @@ def test_office_payload_audience_of_every_role() -> None:
     """Who reads an ``office.*`` payload: role × the event's department (or none)."""
     from window_service.auth.principal import ANONYMOUS, Principal
     from window_service.auth.roles import DISPLAY
-    from window_service.realtime.hub import encode
     from window_service.realtime.routes import audience_of
+    from window_service.realtime.subscriber import encode
     from window_service.transaction import Event
 
     hall, own, other = 1, 10, 20
