@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from . import __version__, housekeeping, metrics
+from . import models as _every_table  # noqa: F401  (all mapped: audit verify checks every table)
 from .admin import pages as admin_pages
 from .admin.device_routes import router as admin_devices_router
 from .admin.routes import router as admin_router
