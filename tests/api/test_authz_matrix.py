@@ -227,7 +227,7 @@ async def test_ratings_refused_to_every_person_and_foreign_device(
     client: httpx.AsyncClient,
 ) -> None:
     """The citizen's rating: every caller (bearer, device key, page session) × one ticket."""
-    from tests.web.test_web_signin import page_login
+    from tests.support.client import page_login
 
     people = await callers(client)
     ids = await _window_ids(client)
