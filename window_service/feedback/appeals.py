@@ -9,7 +9,8 @@ from ..api.errors import conflict
 from ..chain import snapshot
 from ..transaction import Tx
 from . import listeners
-from .models import Feedback, FeedbackAppeal, Rectification
+from .models import Feedback, FeedbackAppeal
+from .rectifications import void_open_rectification
 from .service import load_feedback
 
 
@@ -62,17 +63,8 @@ async def decide_appeal(
         feedback.voided_at = tx.now
         feedback.voided_by_id = user_id
         tx.audit("feedback.void", feedback, before=before_fb, reason=feedback.void_reason)
-        rect = (
-            await session.execute(
-                select(Rectification).where(Rectification.feedback_id == feedback.id)  # type: ignore[arg-type]
-            )
-        ).scalar_one_or_none()
-        if rect is not None and rect.status == "open":
-            before_rect = snapshot(rect)
-            rect.status = "voided"
-            rect.closed_at = tx.now
-            rect.closed_by_id = user_id
-            tx.audit("rectification.void", rect, before=before_rect, reason=feedback.void_reason)
+        rect = await void_open_rectification(tx, feedback, user_id=user_id)
+        if rect is not None:
             await listeners.rectification_changed(tx, rect, change="voided")
     tx.emit(
         "office.appeal",

@@ -24,12 +24,43 @@ CITIZEN_VIEWS = {
     "basically_satisfied": "基本满意",
     "unsatisfied": "不满意",
 }
-
-
 STAGES = {"verify": "待核实", "fix": "待整改", "callback": "待回访", "done": "已办结"}
-
-
 STATUSES = {"open": "办理中", "closed": "已办结", "voided": "已撤销"}
+
+
+async def _open(tx: Tx, rect: Rectification) -> Rectification:
+    """Store a new rectification, audited; its listeners and the office are told."""
+    tx.session.add(rect)
+    await tx.session.flush()
+    tx.audit("rectification.open", rect)
+    await listeners.rectification_changed(tx, rect, change="opened")
+    tx.emit(
+        "office.rectification",
+        department_id=rect.department_id,
+        id=rect.id,
+        change="opened",
+        due=rect.due.isoformat(),
+    )
+    return rect
+
+
+async def void_open_rectification(
+    tx: Tx, feedback: Feedback, *, user_id: int
+) -> Rectification | None:
+    """A voided rating's rectification, if still open, is voided with the rating's reason."""
+    rect = (
+        await tx.session.execute(
+            select(Rectification).where(Rectification.feedback_id == feedback.id)  # type: ignore[arg-type]
+        )
+    ).scalar_one_or_none()
+    if rect is None or rect.status != "open":
+        return None
+    before = snapshot(rect)
+    rect.status = "voided"
+    rect.closed_at = tx.now
+    rect.closed_by_id = user_id
+    tx.audit("rectification.void", rect, before=before, reason=feedback.void_reason)
+    return rect
 
 
 async def open_for_feedback(
@@ -51,18 +82,7 @@ async def open_for_feedback(
         opened_at=tx.now,
         due=due,
     )
-    tx.session.add(rect)
-    await tx.session.flush()
-    tx.audit("rectification.open", rect)
-    await listeners.rectification_changed(tx, rect, change="opened")
-    tx.emit(
-        "office.rectification",
-        department_id=rect.department_id,
-        id=rect.id,
-        change="opened",
-        due=due.isoformat(),
-    )
-    return rect
+    return await _open(tx, rect)
 
 
 async def open_for_inspection(
@@ -85,17 +105,7 @@ async def open_for_inspection(
         opened_at=tx.now,
         due=due,
     )
-    tx.session.add(rect)
-    await tx.session.flush()
-    tx.audit("rectification.open", rect)
-    tx.emit(
-        "office.rectification",
-        department_id=rect.department_id,
-        id=rect.id,
-        change="opened",
-        due=due.isoformat(),
-    )
-    return rect
+    return await _open(tx, rect)
 
 
 # -- rectification steps (the department head) ------------------------------------------------

@@ -18,8 +18,8 @@ from ..queue.models import Ticket
 from ..queue.queries import ticket_by_token
 from ..transaction import Tx
 from . import listeners, policy
-from .models import Feedback, Rectification
-from .rectifications import open_for_feedback
+from .models import Feedback
+from .rectifications import open_for_feedback, void_open_rectification
 
 
 @dataclass(frozen=True)
@@ -209,17 +209,7 @@ async def review(tx: Tx, feedback: Feedback, *, decision: str, reason: str, user
         feedback.voided_by_id = user_id
     tx.audit("feedback.review", feedback, before=before, reason=reason)
     if decision == "void":
-        rect = (
-            await tx.session.execute(
-                select(Rectification).where(Rectification.feedback_id == feedback.id)  # type: ignore[arg-type]
-            )
-        ).scalar_one_or_none()
-        if rect is not None and rect.status == "open":
-            before_rect = snapshot(rect)
-            rect.status = "voided"
-            rect.closed_at = tx.now
-            rect.closed_by_id = user_id
-            tx.audit("rectification.void", rect, before=before_rect, reason=feedback.void_reason)
+        await void_open_rectification(tx, feedback, user_id=user_id)
     tx.emit(
         "office.feedback",
         department_id=feedback.department_id,
