@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,31 +13,12 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from tests.support.cli import can_log_in, run_cli
 from tests.support.client import issue
 from tests.support.dbs import _dsn, postgres_admin_url
-from tests.support.settings import ROOT, make_settings
+from tests.support.settings import make_settings
 from window_service.app import create_app
 from window_service.db import create_database
-
-
-def run_cli(
-    db_url: str, var_dir: Path, *args: str, stdin: str = ""
-) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "WINDOW_SERVICE_DATABASE_URL": db_url,
-        "WINDOW_SERVICE_VAR_DIR": str(var_dir),
-        "WINDOW_SERVICE_SECRET_KEY": "test-secret-key-not-for-production",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "window_service", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-    )
 
 
 @pytest.fixture
@@ -82,20 +61,6 @@ def credentials(output: str) -> dict[str, str]:
         if "kiosk device key" in line:
             found["kiosk"] = line.rsplit(" ", 1)[-1]
     return found
-
-
-async def can_log_in(db_url: str, var_dir: Path, username: str, password: str) -> bool:
-    app = create_app(make_settings(db_url, var_dir), run_housekeeping=False)
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://t"
-        ) as c:
-            r = await c.post(
-                "/api/v1/auth/token", json={"username": username, "password": password}
-            )
-            return r.status_code == 200
-    finally:
-        await app.state.core.db.dispose()
 
 
 async def test_migrate_then_demo_twice_is_idempotent(empty_db_url: str, tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from . import __version__, housekeeping, metrics
+from . import models as _every_table  # noqa: F401  (all mapped: audit verify checks every table)
 from .admin import pages as admin_pages
 from .admin.device_routes import router as admin_devices_router
 from .admin.routes import router as admin_router
@@ -46,6 +47,7 @@ from .db import Database, create_database
 from .devices.routes import router as devices_router
 from .efficiency import pages as efficiency_pages
 from .efficiency.routes import router as efficiency_router
+from .feedback.listeners import FeedbackListener, listen
 from .feedback.rectification_routes import router as rectifications_router
 from .feedback.routes import router as feedback_router
 from .feedback.track_routes import router as track_router
@@ -55,6 +57,7 @@ from .notify.runner import Notifier
 from .openness import pages as openness_pages
 from .openness.routes import router as openness_router
 from .outbox import delivery as outbox_delivery
+from .outbox import service as outbox_service
 from .outbox.routes import router as outbox_router
 from .queue.routes import router as queue_router
 from .queue.snapshot import queue_part
@@ -107,6 +110,12 @@ API_ROUTERS: list[ApiRouter] = [
 #: Every domain's part of a display's snapshot (the hub knows no domain; realtime/snapshot.py).
 SNAPSHOT_PARTS: list[SnapshotPart] = [queue_part]
 
+#: Who hears of a new rating and of a rectification's steps (feedback imports none of them):
+#: the outbox queues each for the outside 好差评 platform.
+FEEDBACK_LISTENERS: list[FeedbackListener] = [
+    FeedbackListener(outbox_service.rating, outbox_service.rectification)
+]
+
 
 #: Every area's pages (staff, office, citizens, the device front-ends); a new area adds its
 #: page routes here.
@@ -138,6 +147,7 @@ def create_app(
     """The application. ``gateway`` replaces the SMS/WeChat gateway that ``notify_url``
     configures (tests pass a fake; without ``notify_url`` no number is kept for it)."""
     settings = settings or get_settings()
+    listen(FEEDBACK_LISTENERS)
     audit_key = settings.resolved_audit_key()
     assert audit_key is not None
     db = database or create_database(

@@ -1,4 +1,8 @@
-"""Every table, imported in one place so metadata (and Alembic) sees the whole schema."""
+"""Every table, imported in one place so metadata (and Alembic) sees the whole schema.
+
+Once they are all mapped, ``audit verify`` is told so, with the domains' checks of their
+evidence files (``audit/registry.py``): audit itself imports no domain.
+"""
 
 from sqlmodel import SQLModel
 
@@ -10,6 +14,7 @@ from .appointments.models import (
     RemoteTicket,
     ServiceAppointment,
 )
+from .audit import registry as audit_registry
 from .audit.models import AuditAnchor
 from .auth.models import AttemptThrottle, User, UserDepartment
 from .cases.models import (
@@ -26,6 +31,7 @@ from .cases.models import (
 from .efficiency.models import EfficiencyWarning
 from .feedback.models import Feedback, FeedbackAppeal, Rectification
 from .halls.models import Department, Device, Hall, Service, Window, WindowDuty, WindowService
+from .inspections.evidence import verify_photos
 from .inspections.models import (
     Inspection,
     InspectionNotice,
@@ -93,3 +99,5 @@ __all__ = [
     "WindowService",
     "metadata",
 ]
+
+audit_registry.register(evidence=[verify_photos])

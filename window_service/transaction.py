@@ -9,14 +9,13 @@ Everything lands together or not at all.
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, Table, bindparam, insert, select, text, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
@@ -28,8 +27,9 @@ from .chain import (
     snapshot,
     to_jsonable,
 )
-from .db import TZDateTime, session_audit_key
+from .db import session_audit_key
 from .ledger import AuditRecord, HallEvent, HallLedger
+from .pg_commit import AUDIT_FIELDS, EVENT_FIELDS, commit_statement, iso_default, json_rows
 from .queue_changes import take_changed
 
 NOTIFY_CHANNEL = "window_service_events"
@@ -38,77 +38,6 @@ DEPARTMENT_KEY = "department_id"
 _LEDGER = HallLedger.__table__  # type: ignore[attr-defined]
 _EVENTS = HallEvent.__table__  # type: ignore[attr-defined]
 _AUDIT = AuditRecord.__table__  # type: ignore[attr-defined]
-_EVENT_FIELDS = ("seq", "type", "payload")
-_AUDIT_FIELDS = (
-    "seq",
-    "actor",
-    "action",
-    "entity",
-    "entity_id",
-    "before",
-    "after",
-    "reason",
-    "prev_hash",
-    "hash",
-)
-#: A commit's rows on PostgreSQL: the same statement text for any number of rows, so it is
-#: prepared once, and its rows cost no SQL construction. ``json_to_recordset`` keeps each
-#: JSON value's text as given; a JSON null becomes SQL NULL. ``{inserts}``: the rows given
-#: to ``insert_at_commit``, one CTE per table.
-_PG_COMMIT_SQL = """
-    WITH {inserts}new_events AS (
-        INSERT INTO hall_event (hall_id, seq, type, payload, created_at)
-        SELECT :hall_id, e.seq, e.type, e.payload, :now
-        FROM json_to_recordset(CAST(:events AS json)) AS e(seq integer, type text, payload json)
-    ), new_audit AS (
-        INSERT INTO audit_record (hall_id, seq, at, actor, action, entity, entity_id,
-                                  before, after, reason, prev_hash, hash)
-        SELECT :hall_id, a.seq, :now, a.actor, a.action, a.entity, a.entity_id,
-               a.before, a.after, a.reason, a.prev_hash, a.hash
-        FROM json_to_recordset(CAST(:audit AS json)) AS a(
-            seq integer, actor text, action text, entity text, entity_id text,
-            before json, after json, reason text, prev_hash text, hash text)
-    )
-    UPDATE hall_ledger
-    SET last_event_seq = :last_event_seq, audit_seq = :audit_seq, audit_hash = :audit_hash,
-        queue_version = :queue_version
-    WHERE hall_id = :hall_id
-    RETURNING CASE WHEN :message = '' THEN NULL ELSE pg_notify(:channel, :message) END
-    """
-
-
-@functools.lru_cache(maxsize=16)
-def _pg_commit(tables: tuple[str, ...]) -> Any:
-    """The commit statement, with one more CTE per table whose rows go with the commit
-    (``json_populate_recordset`` types each value by the table's own columns)."""
-    inserts = "".join(
-        f'new_rows_{k} AS (INSERT INTO "{name}" SELECT * FROM '
-        f'json_populate_recordset(NULL::"{name}", CAST(:rows_{k} AS json))), '
-        for k, name in enumerate(tables)
-    )
-    return text(_PG_COMMIT_SQL.format(inserts=inserts)).bindparams(
-        bindparam("hall_id", type_=Integer),
-        bindparam("now", type_=TZDateTime),
-        bindparam("events", type_=String),
-        bindparam("audit", type_=String),
-        bindparam("last_event_seq", type_=Integer),
-        bindparam("audit_seq", type_=Integer),
-        bindparam("audit_hash", type_=String),
-        bindparam("queue_version", type_=Integer),
-        bindparam("channel", type_=String),
-        bindparam("message", type_=String),
-        *(bindparam(f"rows_{k}", type_=String) for k in range(len(tables))),
-    )
-
-
-def _iso(value: Any) -> str:
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    raise TypeError(f"not JSON: {type(value).__name__}")
-
-
-def _json_rows(rows: list[dict[str, Any]], fields: tuple[str, ...]) -> str:
-    return json.dumps([{f: row[f] for f in fields} for row in rows], ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -139,7 +68,7 @@ class Event:
     @property
     def department_id(self) -> int | None:
         """The department the event concerns (``emit(..., department_id=)``), if any: who
-        may read an ``office.*`` event's payload depends on it (``realtime.hub``)."""
+        may read an ``office.*`` event's payload depends on it (``realtime.subscriber.Audience``)."""
         value = self.payload.get(DEPARTMENT_KEY)
         return value if type(value) is int else None
 
@@ -367,17 +296,17 @@ class Tx(Recording):
                 # events, audit records, the ledger and the NOTIFY in one statement whose
                 # text never changes, the rows travelling as two JSON arrays.
                 params: dict[str, Any] = {
-                    f"rows_{k}": json.dumps(table_rows, ensure_ascii=False, default=_iso)
+                    f"rows_{k}": json.dumps(table_rows, ensure_ascii=False, default=iso_default)
                     for k, (_, table_rows) in enumerate(inserts)
                 }
                 await session.execute(
-                    _pg_commit(tuple(table.name for table, _ in inserts)),
+                    commit_statement(tuple(table.name for table, _ in inserts)),
                     {
                         **params,
                         "hall_id": self.hall_id,
                         "now": self.now,
-                        "events": _json_rows(sealed.event_rows, _EVENT_FIELDS),
-                        "audit": _json_rows(sealed.audit_rows, _AUDIT_FIELDS),
+                        "events": json_rows(sealed.event_rows, EVENT_FIELDS),
+                        "audit": json_rows(sealed.audit_rows, AUDIT_FIELDS),
                         "last_event_seq": after.last_event_seq,
                         "audit_seq": after.audit_seq,
                         "audit_hash": after.audit_hash,

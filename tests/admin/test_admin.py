@@ -266,7 +266,7 @@ async def test_deactivating_a_user_ends_their_sign_in(
 
 
 async def test_admin_page_configures_through_the_session(client: httpx.AsyncClient) -> None:
-    from tests.web.test_web_signin import csrf_from, page_login
+    from tests.support.client import csrf_from, page_login
 
     assert (await page_login(client, "admin")).status_code == 303
     office = await client.get("/office")
@@ -289,7 +289,7 @@ async def test_admin_page_configures_through_the_session(client: httpx.AsyncClie
 
 @pytest.mark.parametrize("who", ["w1", "office"])
 async def test_admin_page_is_for_the_admin_only(client: httpx.AsyncClient, who: str) -> None:
-    from tests.web.test_web_signin import page_login
+    from tests.support.client import page_login
 
     await page_login(client, who)
     assert (await client.get("/office/admin")).status_code == 403

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,114 +14,37 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from tests.support.cases import clocked_app
+from tests.support.cli import can_log_in, run_cli
 from tests.support.client import KIOSK, login
+from tests.support.hall_setup import (
+    PASSWORD,
+    database,
+    new_hall,
+    reset_password,
+    run_import,
+    small_setup,
+)
 from tests.support.settings import make_settings
-from tests.test_cli import can_log_in, run_cli
 from window_service.admin.county import seed_county
 from window_service.admin.devices import add_device
-from window_service.admin.setup import (
-    SetupRefused,
-    Summary,
-    create_hall,
-    export_setup,
-    import_workbook,
-)
-from window_service.admin.workbook import (
+from window_service.admin.setup import export_setup
+from window_service.admin.setup_apply import SetupRefused
+from window_service.admin.setup_rows import (
     HEADERS,
     DepartmentRow,
     HallSetup,
-    PersonRow,
     ServiceRow,
     WindowRow,
-    write_workbook,
 )
+from window_service.admin.workbook_write import write_workbook
 from window_service.app import create_app
 from window_service.audit.verify import verify_command
 from window_service.auth.models import User
 from window_service.clock import FixedClock
-from window_service.db import Database, create_database, utcnow
+from window_service.db import Database, utcnow
 from window_service.halls.models import Department, Device, Hall, Service, Window
 from window_service.ledger import AuditRecord
 from window_service.transaction import Actor, Tx
-
-PASSWORD = "Maple-Harbor-73"
-
-
-def small_setup() -> HallSetup:
-    """A township-size hall: two departments, three services, four windows in two zones."""
-    return HallSetup(
-        departments=[
-            DepartmentRow(0, "gongan", "县公安局"),
-            DepartmentRow(0, "renshe", "县人社局"),
-        ],
-        services=[
-            ServiceRow(
-                0,
-                "hukou",
-                "户籍办理",
-                "gongan",
-                "A",
-                20,
-                5,
-                20,
-                "免费",
-                ["居民身份证", "户口簿"],
-                "《户口登记条例》",
-            ),
-            ServiceRow(
-                0,
-                "shebao",
-                "社保参保",
-                "renshe",
-                "B",
-                20,
-                3,
-                30,
-                "免费",
-                ["居民身份证"],
-                "《社会保险法》",
-            ),
-            ServiceRow(0, "jiuye", "就业登记", "renshe", "JY", 10, 3, 20, "", [], ""),
-        ],
-        windows=[
-            WindowRow(0, 1, "", "一楼A区", ["hukou"]),
-            WindowRow(0, 2, "", "一楼A区", ["hukou", "shebao"]),
-            WindowRow(0, 3, "", "二楼", ["shebao", "jiuye"]),
-            WindowRow(0, 4, "综合窗口", "二楼", ["jiuye", "shebao", "hukou"]),
-        ],
-        people=[
-            PersonRow(0, "xian-w1", "王伟", "X001", "staff", 1, [], PASSWORD),
-            PersonRow(0, "xian-w2", "李娜", "X002", "staff", 2, [], ""),
-            PersonRow(0, "xian-w3", "张敏", "X003", "staff", 3, [], ""),
-            PersonRow(0, "xian-head", "赵强", "X010", "head", None, ["gongan", "renshe"], ""),
-            PersonRow(0, "xian-office", "周静", "X020", "inspector", None, [], ""),
-        ],
-    )
-
-
-@asynccontextmanager
-async def database(db_url: str) -> AsyncIterator[Database]:
-    db = create_database(db_url)
-    try:
-        yield db
-    finally:
-        await db.dispose()
-
-
-async def new_hall(db: Database, code: str = "xian") -> Hall:
-    async with db.write() as session:
-        tx = Tx(session, 0, utcnow(), Actor("test"))
-        hall = await create_hall(tx, code=code, name="某县政务服务中心", region="610101")
-        await tx.commit()
-        return hall
-
-
-async def run_import(db: Database, code: str, data: bytes, *, dry_run: bool = False) -> Summary:
-    async with db.write() as session:
-        hall = (await session.execute(select(Hall).where(Hall.code == code))).scalar_one()  # type: ignore[arg-type]
-        assert hall.id is not None
-        tx = Tx(session, hall.id, utcnow(), Actor("test"))
-        return await import_workbook(tx, hall, data, dry_run=dry_run)
 
 
 async def export(db: Database, code: str) -> bytes:
@@ -633,7 +554,7 @@ async def test_zones_in_call_text_and_display_snapshot(
             transport=httpx.ASGITransport(app=app), base_url="http://t"
         ) as c:
             windows = {w["number"]: w for w in (await c.get("/api/v1/halls/xian/windows")).json()}
-            w3 = await login(c, "xian-w3", (await _reset_password(db_url, "xian-w3")))
+            w3 = await login(c, "xian-w3", (await reset_password(db_url, "xian-w3")))
             r = await c.post(f"/api/v1/windows/{windows[3]['id']}/call-next", headers=w3)
             assert r.status_code == 200, r.text
         async with app.state.core.db.read() as session:
@@ -651,21 +572,11 @@ async def test_zones_in_call_text_and_display_snapshot(
             assert last is not None and last.payload["text"] == "请JY001号到3号窗口办理"
 
 
-async def _reset_password(db_url: str, username: str) -> str:
-    from window_service.auth.passwords import hash_password
-
-    async with database(db_url) as db, db.write() as session:
-        user = (await session.execute(select(User).where(User.username == username))).scalar_one()  # type: ignore[arg-type]
-        user.password_hash = hash_password(PASSWORD)
-        await session.commit()
-    return PASSWORD
-
-
 # -- the admin page's import -------------------------------------------------------------------
 async def test_hall_admin_imports_through_the_api(
     db_url: str, tmp_path: Path, clock: FixedClock
 ) -> None:
-    from tests.web.test_web_signin import csrf_from, page_login
+    from tests.support.client import csrf_from, page_login
     from window_service.auth.service import add_user
 
     async with database(db_url) as db:

@@ -10,19 +10,19 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.admin.test_hall_setup import (
+from tests.support.browser import SHOTS, wait_until
+from tests.support.client import login
+from tests.support.hall_setup import (
     PASSWORD,
-    _reset_password,
     database,
     new_hall,
+    reset_password,
     run_import,
     small_setup,
 )
-from tests.support.browser import SHOTS, wait_until
-from tests.support.client import login
 from tests.support.server import LiveServer, start_server
 from window_service.admin.devices import add_device
-from window_service.admin.workbook import write_workbook
+from window_service.admin.workbook_write import write_workbook
 from window_service.db import utcnow
 from window_service.transaction import Actor, Tx
 
@@ -45,7 +45,7 @@ async def test_zone_display_and_kiosk_guide(sqlite_url: str, tmp_path: Path, bro
             tx = Tx(session, hall.id or 0, utcnow(), Actor("test"))
             _, key = await add_device(tx, hall, "kiosk", "大厅取号机", None)
             await tx.commit()
-    await _reset_password(sqlite_url, "xian-w3")
+    await reset_password(sqlite_url, "xian-w3")
     SHOTS.mkdir(parents=True, exist_ok=True)
     server: LiveServer = start_server(sqlite_url, tmp_path)
     api = httpx.AsyncClient(base_url=server.url, timeout=15)

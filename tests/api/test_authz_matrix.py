@@ -270,7 +270,7 @@ async def test_ratings_refused_to_every_person_and_foreign_device(
     client: httpx.AsyncClient,
 ) -> None:
     """The citizen's rating: every caller (bearer, device key, page session) × one ticket."""
-    from tests.web.test_web_signin import page_login
+    from tests.support.client import page_login
 
     people = await callers(client)
     ids = await _window_ids(client)
@@ -319,8 +319,8 @@ def test_office_payload_audience_of_every_role() -> None:
     """Who reads an ``office.*`` payload: role × the event's department (or none)."""
     from window_service.auth.principal import ANONYMOUS, Principal
     from window_service.auth.roles import DISPLAY
-    from window_service.realtime.hub import encode
     from window_service.realtime.routes import audience_of
+    from window_service.realtime.subscriber import encode
     from window_service.transaction import Event
 
     hall, own, other = 1, 10, 20

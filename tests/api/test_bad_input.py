@@ -17,9 +17,8 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.support.client import KIOSK, login
+from tests.support.client import KIOSK, login, page_login
 from tests.support.realtime import serve
-from tests.web.test_web_signin import page_login
 from window_service.api.openapi import build_openapi
 from window_service.app import API_PREFIX, API_ROUTERS
 

@@ -430,7 +430,7 @@ async def test_citizen_pages_render_in_chinese(hc: httpx.AsyncClient) -> None:
 
 
 async def test_remote_check_in_by_the_hall_poster(hc: httpx.AsyncClient, hall_app: Any) -> None:
-    from window_service.appointments.service import poster_code
+    from window_service.appointments.remote import poster_code
     from window_service.halls.models import Hall
 
     remote = (await take_remote(hc, phone())).json()
@@ -457,7 +457,7 @@ async def test_remote_check_in_by_the_hall_poster(hc: httpx.AsyncClient, hall_ap
 
 
 async def test_office_page_and_poster_need_the_right_sign_in(hc: httpx.AsyncClient) -> None:
-    from tests.web.test_web_signin import page_login
+    from tests.support.client import page_login
 
     assert (await hc.get("/office/appointments")).status_code == 303
     await book(hc, "2026-11-26", "11:00")
@@ -513,7 +513,7 @@ async def test_admin_sets_slot_length_capacity_and_walk_in_share(hc: httpx.Async
 
 
 async def test_settings_page_for_the_admin_only(hc: httpx.AsyncClient) -> None:
-    from tests.web.test_web_signin import page_login
+    from tests.support.client import page_login
 
     await page_login(hc, "admin")
     page = await hc.get("/office/appointments/settings")

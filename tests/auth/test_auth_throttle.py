@@ -9,10 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.client import login
+from tests.support.client import login, page_login
 from tests.support.dbs import DEMO_PASSWORD
 from tests.support.server import start_server
-from tests.web.test_web_signin import page_login
 from window_service.auth.throttle import Throttle, forget_expired
 from window_service.db import create_database
 

@@ -9,17 +9,26 @@ import pytest
 
 from tests.support.big_halls import seed_big_halls
 from tests.support.browser import SHOTS
+from tests.support.dbs import sqlite_copy
 from tests.support.server import start_server
 
 
-@pytest.fixture(scope="module", name="halls_url")
-async def halls_url_fixture(templates: dict[str, Any]) -> AsyncIterator[str]:
-    """A fresh demo database with the county hall and the 40-queue hall added."""
+@pytest.fixture(scope="session", name="big_halls_url")
+async def big_halls_url_fixture(templates: dict[str, Any]) -> AsyncIterator[str]:
+    """A demo database with the county hall and the 40-queue hall added, seeded once per run
+    (it takes half a minute): each test module works on a copy of it."""
     template = templates["sqlite"]
     url: str = await template.fresh()
     await seed_big_halls(url)
     yield url
     await template.drop(url)
+
+
+@pytest.fixture(scope="module", name="halls_url")
+def halls_url_fixture(big_halls_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A fresh copy of the big halls' database for one test module (in pytest's own temporary
+    folder, which pytest cleans up)."""
+    return sqlite_copy(big_halls_url, tmp_path_factory.mktemp("big_halls"))
 
 
 @pytest.fixture(scope="module", name="base")

@@ -12,7 +12,7 @@ Screenshots: docs/screenshots/hall-tv-*.png and window-top-*.png.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,12 +24,14 @@ from sqlalchemy import select
 
 from tests.support.browser import SHOTS, wait_until
 from tests.support.client import login
-from tests.support.dbs import AUDIT_KEY, DEMO_PASSWORD, KIOSK_KEY
+from tests.support.dbs import AUDIT_KEY, DEMO_PASSWORD, KIOSK_KEY, sqlite_copy
 from tests.support.ratings import bulk_ratings
 from tests.support.server import LiveServer, start_server
 from window_service.admin.county import county_setup, seed_county
-from window_service.admin.setup import apply_setup, check_workbook, create_hall
-from window_service.admin.workbook import PersonRow, ServiceRow, WindowRow, write_workbook
+from window_service.admin.setup import check_workbook, create_hall
+from window_service.admin.setup_apply import apply_setup
+from window_service.admin.setup_rows import PersonRow, ServiceRow, WindowRow
+from window_service.admin.workbook_write import write_workbook
 from window_service.auth.principal import hash_device_key
 from window_service.auth.roles import STAFF
 from window_service.chain import AuditKey
@@ -205,10 +207,11 @@ async def seed_big_hall(db_url: str) -> None:
         await db.dispose()
 
 
-@pytest.fixture
-async def server(
-    templates: dict[str, Any], tmp_path: Path
-) -> AsyncIterator[tuple[LiveServer, str, str]]:
+@pytest.fixture(scope="module", name="three_halls")
+async def three_halls_fixture(templates: dict[str, Any]) -> AsyncIterator[tuple[str, str]]:
+    """The demo database with the county hall and hall ``big`` added, seeded once for the
+    module (it takes half a minute), and the county's first kiosk key: each test runs on a
+    copy."""
     template = templates["sqlite"]
     url: str = await template.fresh()
     db = create_database(url, audit_key=AuditKey(AUDIT_KEY.encode()))
@@ -219,12 +222,19 @@ async def server(
     finally:
         await db.dispose()
     await seed_big_hall(url)
+    yield url, creds.device_keys["一楼A区取号机"]
+    await template.drop(url)
+
+
+@pytest.fixture
+def server(three_halls: tuple[str, str], tmp_path: Path) -> Iterator[tuple[LiveServer, str, str]]:
+    seeded, county_kiosk = three_halls
+    url = sqlite_copy(seeded, tmp_path)
     live = start_server(url, tmp_path)
     try:
-        yield live, url, creds.device_keys["一楼A区取号机"]
+        yield live, url, county_kiosk
     finally:
         live.stop()
-        await template.drop(url)
 
 
 async def publish_month(api: httpx.AsyncClient, db_url: str) -> dict[str, int | None]:

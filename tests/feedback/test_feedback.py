@@ -124,7 +124,7 @@ async def test_staff_and_staff_devices_cannot_rate(hall: httpx.AsyncClient, db_u
 
 
 async def test_staff_page_session_cannot_rate(hall: httpx.AsyncClient) -> None:
-    from tests.web.test_web_signin import csrf_from, page_login
+    from tests.support.client import csrf_from, page_login
 
     ticket = await serve(hall)
     assert (await page_login(hall, "w1")).status_code == 303

@@ -23,12 +23,11 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from tests.support.client import KIOSK, login
+from tests.support.client import KIOSK, csrf_from, login, page_login
 from tests.support.dbs import KIOSK_KEY
 from tests.support.ratings import add_head
 from tests.support.realtime import Display, Served, display, serve
 from tests.support.server import start_server
-from tests.web.test_web_signin import csrf_from, page_login
 from window_service.api.endpoint import PUBLIC
 from window_service.app import API_PREFIX, API_ROUTERS
 from window_service.app import PAGE_ROUTES as page_routes

@@ -143,7 +143,7 @@ async def test_requests_arriving_together_each_get_their_own_answer(
 ) -> None:
     """Kiosk requests that arrive together share one transaction; each still gets its own
     ticket or error, and a bad one costs nobody else a number."""
-    from tests.queue.test_queue_roles import OTHER_KIOSK, add_other_hall
+    from tests.support.other_hall import OTHER_KIOSK, add_other_hall
 
     await add_other_hall(hall_app)
     url = "/api/v1/halls/demo/tickets"

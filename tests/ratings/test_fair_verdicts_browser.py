@@ -12,9 +12,8 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Dialog, expect
 
-from tests.ratings.test_ratings_browser import served_ticket
 from tests.support.dbs import DEMO_PASSWORD
-from tests.support.ratings import add_evaluator, bulk_ratings
+from tests.support.ratings import add_evaluator, bulk_ratings, served_ticket
 from tests.support.server import LiveServer, start_server
 
 pytestmark = pytest.mark.browser

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -18,9 +17,8 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from tests.support.browser import SHOTS
-from tests.support.client import KIOSK
 from tests.support.dbs import DEMO_PASSWORD
-from tests.support.ratings import add_evaluator, bulk_ratings
+from tests.support.ratings import add_evaluator, bulk_ratings, served_ticket
 from tests.support.server import LiveServer, start_server
 
 pytestmark = pytest.mark.browser
@@ -35,27 +33,6 @@ def server(db_url: str, backend: str, tmp_path: Path) -> Iterator[LiveServer]:
     live = start_server(db_url, tmp_path)
     yield live
     live.stop()
-
-
-async def served_ticket(c: httpx.AsyncClient, window: int = 1) -> dict[str, Any]:
-    ticket = (
-        await c.post("/api/v1/halls/demo/tickets", json={"service": "hukou"}, headers=KIOSK)
-    ).json()
-    token = (
-        await c.post(
-            "/api/v1/auth/token", json={"username": f"w{window}", "password": DEMO_PASSWORD}
-        )
-    ).json()["access_token"]
-    staff = {"Authorization": f"Bearer {token}"}
-    windows = (await c.get("/api/v1/halls/demo/windows")).json()
-    wid = next(w["id"] for w in windows if w["number"] == window)
-    assert (await c.post(f"/api/v1/windows/{wid}/call-next", headers=staff)).status_code == 200
-    assert (await c.post(f"/api/v1/tickets/{ticket['id']}/start", headers=staff)).status_code == 200
-    finished = await c.post(
-        f"/api/v1/tickets/{ticket['id']}/finish", json={"outcome": "completed"}, headers=staff
-    )
-    assert finished.status_code == 200
-    return dict(ticket)
 
 
 async def test_rate_on_phone_and_pad_then_board_shows_published_stars(

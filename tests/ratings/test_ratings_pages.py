@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from tests.support.client import login
+from tests.support.client import login, page_login
 from tests.support.ratings import window_ids
-from tests.web.test_web_signin import page_login
 
 FULL_LOW = {
     "on_duty": 5,

@@ -6,32 +6,8 @@ import asyncio
 
 import pytest
 
+from tests.support.realtime import FakeLog
 from window_service.realtime.hub import Hub
-from window_service.transaction import Event
-
-
-class FakeLog:
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self.fetches = 0
-        self.fail_last_seq = False
-
-    def add(self, n: int) -> list[Event]:
-        start = len(self.events)
-        new = [Event(1, start + i + 1, "queue", {"i": start + i + 1}) for i in range(n)]
-        self.events.extend(new)
-        return new
-
-    async def fetch(self, hall_id: int, after: int, limit: int) -> list[Event]:
-        self.fetches += 1
-        await asyncio.sleep(0.01)
-        return [e for e in self.events if e.seq > after][:limit]
-
-    async def last_seq(self, hall_id: int) -> int:
-        await asyncio.sleep(0.01)
-        if self.fail_last_seq:
-            raise ConnectionError("database down")
-        return len(self.events)
 
 
 def seqs(sub) -> list[int]:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
-from tests.realtime.test_realtime_hub import FakeLog
+from tests.support.realtime import FakeLog
 from window_service.realtime import routes
 from window_service.realtime.hub import Hub
 

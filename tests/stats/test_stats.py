@@ -11,7 +11,8 @@ import pytest
 from tests.support.client import login
 from tests.support.stats import busy_morning, open_hall
 from window_service.clock import FixedClock
-from window_service.stats.service import parse_period, quantile
+from window_service.stats.figures import quantile
+from window_service.stats.period import parse_period
 
 
 @pytest.fixture

@@ -116,7 +116,8 @@ async def test_a_head_sees_their_departments_only(
     from sqlalchemy import select
 
     from window_service.halls.models import Department, Hall
-    from window_service.stats.service import hall_stats, parse_period
+    from window_service.stats.period import parse_period
+    from window_service.stats.service import hall_stats
 
     client, clock = hall
     await busy_morning(client, clock)

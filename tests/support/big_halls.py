@@ -11,8 +11,10 @@ import httpx
 
 from tests.support.dbs import KIOSK_KEY
 from window_service.admin.county import _key, county_setup, seed_county
-from window_service.admin.setup import apply_setup, check_workbook, create_hall
-from window_service.admin.workbook import DepartmentRow, ServiceRow, write_workbook
+from window_service.admin.setup import check_workbook, create_hall
+from window_service.admin.setup_apply import apply_setup
+from window_service.admin.setup_rows import DepartmentRow, ServiceRow
+from window_service.admin.workbook_write import write_workbook
 from window_service.auth.principal import hash_device_key
 from window_service.auth.roles import KIOSK
 from window_service.db import create_database, utcnow

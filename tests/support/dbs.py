@@ -69,6 +69,14 @@ def _unlink_sqlite(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
+def sqlite_copy(url: str, directory: Path) -> str:
+    """A copy of the SQLite database at ``url`` (closed, so its WAL is checkpointed) in
+    ``directory``: a database seeded once serves many tests, each on its own copy."""
+    path = directory / f"copy-{next(_counter)}.db"
+    shutil.copyfile(url.split("///", 1)[1], path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
 class SqliteTemplate:
     kind = "sqlite"
 

@@ -7,7 +7,8 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from tests.support.client import issue, login
+from tests.support.client import KIOSK, issue, login
+from tests.support.dbs import DEMO_PASSWORD
 from window_service.auth.principal import hash_device_key
 from window_service.db import create_database
 from window_service.halls.models import Device, Hall, Window
@@ -194,3 +195,24 @@ async def bulk_ratings(
             await session.commit()
     finally:
         await db.dispose()
+
+
+async def served_ticket(c: httpx.AsyncClient, window: int = 1) -> dict[str, Any]:
+    ticket = (
+        await c.post("/api/v1/halls/demo/tickets", json={"service": "hukou"}, headers=KIOSK)
+    ).json()
+    token = (
+        await c.post(
+            "/api/v1/auth/token", json={"username": f"w{window}", "password": DEMO_PASSWORD}
+        )
+    ).json()["access_token"]
+    staff = {"Authorization": f"Bearer {token}"}
+    windows = (await c.get("/api/v1/halls/demo/windows")).json()
+    wid = next(w["id"] for w in windows if w["number"] == window)
+    assert (await c.post(f"/api/v1/windows/{wid}/call-next", headers=staff)).status_code == 200
+    assert (await c.post(f"/api/v1/tickets/{ticket['id']}/start", headers=staff)).status_code == 200
+    finished = await c.post(
+        f"/api/v1/tickets/{ticket['id']}/finish", json={"outcome": "completed"}, headers=staff
+    )
+    assert finished.status_code == 200
+    return dict(ticket)

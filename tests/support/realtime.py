@@ -21,7 +21,7 @@ from tests.support.settings import make_settings
 from window_service.app import create_app
 from window_service.db import utcnow
 from window_service.halls.models import Hall
-from window_service.transaction import Actor, Tx
+from window_service.transaction import Actor, Event, Tx
 
 
 @dataclass
@@ -113,3 +113,30 @@ class Display:
 async def display(url: str, **kwargs: Any) -> AsyncIterator[Display]:
     async with connect(url, open_timeout=15, **kwargs) as ws:
         yield Display(ws)
+
+
+class FakeLog:
+    """An event log in memory, for the hub on its own: events added by hand, slow reads, and a
+    last-seq read that can fail."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.fetches = 0
+        self.fail_last_seq = False
+
+    def add(self, n: int) -> list[Event]:
+        start = len(self.events)
+        new = [Event(1, start + i + 1, "queue", {"i": start + i + 1}) for i in range(n)]
+        self.events.extend(new)
+        return new
+
+    async def fetch(self, hall_id: int, after: int, limit: int) -> list[Event]:
+        self.fetches += 1
+        await asyncio.sleep(0.01)
+        return [e for e in self.events if e.seq > after][:limit]
+
+    async def last_seq(self, hall_id: int) -> int:
+        await asyncio.sleep(0.01)
+        if self.fail_last_seq:
+            raise ConnectionError("database down")
+        return len(self.events)

@@ -11,11 +11,10 @@ import httpx
 import pytest
 from starlette.routing import Route
 
-from tests.support.client import KIOSK, issue, login
+from tests.support.client import KIOSK, issue, login, page_login
 from tests.support.dbs import DEMO_PASSWORD
 from tests.support.server import start_server
 from tests.support.settings import make_settings
-from tests.web.test_web_signin import page_login
 from window_service.app import create_app, page_routes
 from window_service.auth.passwords import password_problem
 

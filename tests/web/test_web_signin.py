@@ -6,25 +6,8 @@ import re
 
 import httpx
 
-from tests.support.client import KIOSK, issue
+from tests.support.client import KIOSK, csrf_from, issue, page_login
 from tests.support.dbs import DEMO_PASSWORD
-
-
-def csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf-token" content="([^"]+)"', html)
-    assert match, html[:500]
-    return match.group(1)
-
-
-async def page_login(
-    client: httpx.AsyncClient, username: str, password: str = DEMO_PASSWORD
-) -> httpx.Response:
-    page = await client.get("/login")
-    assert page.status_code == 200
-    return await client.post(
-        "/login",
-        data={"username": username, "password": password, "csrf_token": csrf_from(page.text)},
-    )
 
 
 async def test_wrong_password_shows_chinese_error(client: httpx.AsyncClient) -> None:

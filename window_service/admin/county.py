@@ -19,300 +19,16 @@ from ..auth.roles import DISPLAY, EVALUATOR, HEAD, INSPECTOR, KIOSK, STAFF
 from ..db import Database, utcnow
 from ..halls.models import Device, Hall, Window
 from ..transaction import Actor, Tx
-from .setup import apply_setup, check_workbook, create_hall
-from .workbook import DepartmentRow, HallSetup, PersonRow, ServiceRow, WindowRow, write_workbook
+from .county_departments import COUNTY_DEPARTMENTS
+from .setup import check_workbook, create_hall
+from .setup_apply import apply_setup
+from .setup_rows import DepartmentRow, HallSetup, PersonRow, ServiceRow, WindowRow
+from .workbook_write import write_workbook
 
 COUNTY_CODE = "county"
 COUNTY_NAME = "示范县政务服务中心（县级规模）"
 ZONES = ("一楼A区", "一楼B区", "二楼")
 
-#: (code, name, zone index, [(service code, name, legal, promised, fees, materials, basis)])
-_DEPARTMENTS: list[tuple[str, str, int, list[tuple[str, str, int, int, str, str, str]]]] = [
-    (
-        "gongan",
-        "县公安局",
-        0,
-        [
-            (
-                "hukou",
-                "户籍办理",
-                20,
-                5,
-                "免费",
-                "居民身份证；户口簿",
-                "《中华人民共和国户口登记条例》",
-            ),
-            (
-                "churujing",
-                "出入境证件",
-                15,
-                7,
-                "按规定收取证件工本费",
-                "居民身份证；照片回执",
-                "《中华人民共和国出境入境管理法》",
-            ),
-        ],
-    ),
-    (
-        "ziranziyuan",
-        "县自然资源局",
-        0,
-        [
-            (
-                "budongchan",
-                "不动产登记",
-                30,
-                5,
-                "按规定收取登记费",
-                "不动产权证书；身份证明；申请书",
-                "《不动产登记暂行条例》",
-            ),
-            (
-                "guihua",
-                "规划许可",
-                20,
-                10,
-                "免费",
-                "申请书；用地证明；设计方案",
-                "《中华人民共和国城乡规划法》",
-            ),
-        ],
-    ),
-    (
-        "zhujian",
-        "县住建局",
-        0,
-        [
-            (
-                "shigong",
-                "施工许可",
-                15,
-                7,
-                "免费",
-                "申请表；用地批准文件；施工合同",
-                "《建筑工程施工许可管理办法》",
-            ),
-            (
-                "fangchan",
-                "商品房预售",
-                20,
-                10,
-                "免费",
-                "申请书；规划许可证；施工许可证",
-                "《城市商品房预售管理办法》",
-            ),
-        ],
-    ),
-    (
-        "gongjijin",
-        "县住房公积金中心",
-        0,
-        [
-            (
-                "tiqu",
-                "公积金提取",
-                5,
-                1,
-                "免费",
-                "居民身份证；购房合同或租房证明",
-                "《住房公积金管理条例》",
-            ),
-            (
-                "daikuan",
-                "公积金贷款",
-                15,
-                7,
-                "免费",
-                "居民身份证；婚姻证明；购房合同",
-                "《住房公积金管理条例》",
-            ),
-        ],
-    ),
-    (
-        "shichang",
-        "县市场监管局",
-        1,
-        [
-            (
-                "qiye",
-                "企业开办",
-                15,
-                1,
-                "免费",
-                "申请书；章程；身份证明；住所证明",
-                "《中华人民共和国市场主体登记管理条例》",
-            ),
-            (
-                "shipin",
-                "食品经营许可",
-                20,
-                10,
-                "免费",
-                "申请书；营业执照；场所平面图",
-                "《食品经营许可和备案管理办法》",
-            ),
-        ],
-    ),
-    (
-        "shuiwu",
-        "县税务局",
-        1,
-        [
-            (
-                "shenbao",
-                "纳税申报",
-                0,
-                0,
-                "免费",
-                "营业执照；申报表",
-                "《中华人民共和国税收征收管理法》",
-            ),
-            (
-                "fapiao",
-                "发票领用",
-                5,
-                1,
-                "免费",
-                "营业执照；经办人身份证",
-                "《中华人民共和国发票管理办法》",
-            ),
-        ],
-    ),
-    (
-        "renshe",
-        "县人社局",
-        1,
-        [
-            (
-                "shebao",
-                "社保参保",
-                20,
-                3,
-                "免费",
-                "居民身份证；社保卡",
-                "《中华人民共和国社会保险法》",
-            ),
-            (
-                "jiuye",
-                "就业登记",
-                10,
-                3,
-                "免费",
-                "居民身份证；劳动合同",
-                "《就业服务与就业管理规定》",
-            ),
-        ],
-    ),
-    (
-        "yibao",
-        "县医保局",
-        1,
-        [
-            ("yibaoka", "医保参保", 10, 3, "免费", "居民身份证", "《中华人民共和国社会保险法》"),
-            (
-                "baoxiao",
-                "医疗费用报销",
-                20,
-                10,
-                "免费",
-                "医保卡；发票；费用清单",
-                "《医疗保障基金使用监督管理条例》",
-            ),
-        ],
-    ),
-    (
-        "minzheng",
-        "县民政局",
-        2,
-        [
-            ("hunyin", "婚姻登记", 0, 0, "免费", "居民身份证；户口簿；照片", "《婚姻登记条例》"),
-            (
-                "dibao",
-                "最低生活保障",
-                30,
-                20,
-                "免费",
-                "申请书；家庭收入证明",
-                "《社会救助暂行办法》",
-            ),
-        ],
-    ),
-    (
-        "jiaotong",
-        "县交通运输局",
-        2,
-        [
-            (
-                "daoyun",
-                "道路运输许可",
-                20,
-                10,
-                "免费",
-                "申请表；车辆行驶证；驾驶员证件",
-                "《中华人民共和国道路运输条例》",
-            ),
-            (
-                "chuzu",
-                "出租车经营许可",
-                20,
-                10,
-                "免费",
-                "申请书；车辆技术证明",
-                "《巡游出租汽车经营服务管理规定》",
-            ),
-        ],
-    ),
-    (
-        "weijian",
-        "县卫健委",
-        2,
-        [
-            (
-                "yishi",
-                "医师执业注册",
-                20,
-                10,
-                "免费",
-                "申请表；资格证书；体检证明",
-                "《中华人民共和国医师法》",
-            ),
-            (
-                "chusheng",
-                "出生医学证明",
-                5,
-                1,
-                "免费",
-                "父母身份证；住院记录",
-                "《中华人民共和国母婴保健法》",
-            ),
-        ],
-    ),
-    (
-        "jiaoyu",
-        "县教育局",
-        2,
-        [
-            (
-                "xuexiao",
-                "民办学校设立",
-                30,
-                20,
-                "免费",
-                "申请报告；章程；资产证明",
-                "《中华人民共和国民办教育促进法》",
-            ),
-            (
-                "jiaoshi",
-                "教师资格认定",
-                30,
-                20,
-                "免费",
-                "身份证；学历证书；普通话证书",
-                "《教师资格条例》",
-            ),
-        ],
-    ),
-]
 WINDOWS_PER_ZONE = (14, 14, 12)
 _SURNAMES = "王李张刘陈杨黄赵周吴徐孙马朱胡郭何林罗高"
 _GIVEN = "伟芳娜敏静丽强磊洋艳勇军杰娟涛明超秀霞平"
@@ -323,7 +39,7 @@ def county_setup(password: str = "") -> HallSetup:
     setup = HallSetup()
     prefixes = iter("ABCDEFGHJKLMNPQRSTUVWXYZ")  # no I or O: they read as 1 and 0
     zone_services: list[list[str]] = [[], [], []]
-    for code, name, zone, services in _DEPARTMENTS:
+    for code, name, zone, services in COUNTY_DEPARTMENTS:
         setup.departments.append(DepartmentRow(0, code, name))
         for s_code, s_name, legal, promised, fees, materials, basis in services:
             setup.services.append(
@@ -357,7 +73,7 @@ def county_setup(password: str = "") -> HallSetup:
     setup.people.append(
         PersonRow(0, "county-office", "县效能办督查员", "XN001", INSPECTOR, None, [], password)
     )
-    for index, (code, name, _, _) in enumerate(_DEPARTMENTS):
+    for index, (code, name, _, _) in enumerate(COUNTY_DEPARTMENTS):
         setup.people.append(
             PersonRow(
                 0,

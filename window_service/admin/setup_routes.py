@@ -14,14 +14,14 @@ from ..api.scope import HALL
 from ..api.uploads import read_upload
 from ..halls.lookup import get_hall
 from ..queue.issuing import forget_hall
-from . import setup
+from . import setup, setup_apply
 from .routing import ADMIN_ONLY
 from .schemas import (
     SetupCounts,
     SetupImportOut,
     SetupImportQuery,
 )
-from .workbook import write_workbook
+from .workbook_write import write_workbook
 
 router = ApiRouter("admin")
 
@@ -87,7 +87,7 @@ async def setup_import(api: ApiRequest[None, SetupImportQuery]) -> SetupImportOu
         tx = api.tx(session, hall.id)
         try:
             summary = await setup.import_workbook(tx, hall, data, dry_run=api.query.dry_run)
-        except setup.SetupRefused as refused:
+        except setup_apply.SetupRefused as refused:
             raise invalid(
                 "invalid_workbook",
                 f"工作簿有 {len(refused.problems)} 处错误，未写入任何内容 "

@@ -3,67 +3,34 @@
 Reading checks what the file alone can tell (sheets and header cells, required cells, numbers,
 codes, duplicates and references within the file) and returns every problem found, each with
 its place (``工作表 第N行 列名: 说明``); ``setup.py`` checks the rest against the hall and
-applies it. Writing produces the same format, so an export imports back unchanged.
+applies it. ``workbook_write.py`` writes the same format, so an export imports back unchanged.
 """
 
 from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font
+from openpyxl import load_workbook
 
 from ..auth.passwords import MIN_PASSWORD_LENGTH
 from ..auth.roles import HEAD, STAFF, USER_ROLES
+from .setup_rows import (
+    DEPARTMENTS,
+    HEADERS,
+    PEOPLE,
+    SERVICES,
+    WINDOWS,
+    DepartmentRow,
+    HallSetup,
+    PersonRow,
+    Problem,
+    ServiceRow,
+    WindowRow,
+    split_materials,
+)
 
-DEPARTMENTS = "部门"
-SERVICES = "事项"
-WINDOWS = "窗口"
-PEOPLE = "人员"
-
-#: Each sheet's header cells, exactly and in this order.
-HEADERS: dict[str, tuple[str, ...]] = {
-    DEPARTMENTS: ("编码", "名称"),
-    SERVICES: (
-        "编码",
-        "名称",
-        "部门编码",
-        "号段",
-        "法定时限",
-        "承诺时限",
-        "等候目标(分钟)",
-        "收费标准",
-        "申请材料",
-        "设定依据",
-    ),
-    WINDOWS: ("窗口号", "名称", "区域", "事项编码"),
-    PEOPLE: ("用户名", "姓名", "工号", "角色", "窗口号", "部门编码", "密码"),
-}
-
-#: One example row per sheet, for the template.
-EXAMPLES: dict[str, tuple[Any, ...]] = {
-    DEPARTMENTS: ("gongan", "县公安局"),
-    SERVICES: (
-        "hukou",
-        "户籍业务",
-        "gongan",
-        "A",
-        20,
-        5,
-        20,
-        "免费",
-        "居民身份证；户口簿",
-        "《中华人民共和国户口登记条例》",
-    ),
-    WINDOWS: (1, "户籍窗口", "一楼A区", "hukou"),
-    PEOPLE: ("zhangwei", "张伟", "GH1001", "staff", 1, "", ""),
-}
-
-MATERIALS_SEPARATOR = "；"
 _CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 #: Ticket prefixes (号段): one or two capital letters, as the ticket numbers are printed
@@ -76,83 +43,9 @@ DEFAULT_WAIT_TARGET = 20
 MAX_ROWS = 5000
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One error of the file, at its sheet, row (as the spreadsheet numbers it) and column."""
-
-    sheet: str
-    row: int
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.sheet} 第{self.row}行 {self.column}: {self.message}"
-
-
-@dataclass
-class DepartmentRow:
-    row: int
-    code: str
-    name: str
-
-
-@dataclass
-class ServiceRow:
-    row: int
-    code: str
-    name: str
-    department: str
-    prefix: str
-    legal_days: int
-    promised_days: int
-    wait_target_minutes: int
-    fees: str
-    materials: list[str]
-    legal_basis: str
-
-
-@dataclass
-class WindowRow:
-    row: int
-    number: int
-    name: str
-    zone: str
-    services: list[str]
-
-
-@dataclass
-class PersonRow:
-    row: int
-    username: str
-    display_name: str
-    staff_no: str
-    role: str
-    window: int | None
-    departments: list[str]
-    password: str
-
-
-@dataclass
-class HallSetup:
-    """What a workbook says a hall consists of."""
-
-    departments: list[DepartmentRow] = field(default_factory=list)
-    services: list[ServiceRow] = field(default_factory=list)
-    windows: list[WindowRow] = field(default_factory=list)
-    people: list[PersonRow] = field(default_factory=list)
-
-
 def split_list(value: str) -> list[str]:
     """Codes in one cell, separated by 、 or a comma (or ；/space, which people type too)."""
     return [part for part in _LIST_SEPARATORS.split(value) if part]
-
-
-def split_materials(value: str) -> list[str]:
-    return [part.strip() for part in re.split(r"[；;]", value) if part.strip()]
-
-
-def join_materials(materials: Iterable[str]) -> str:
-    return MATERIALS_SEPARATOR.join(materials)
 
 
 def _text(value: Any) -> str:
@@ -450,65 +343,3 @@ def _check_references(setup: HallSetup, problems: list[Problem]) -> None:
             problems.append(
                 Problem(PEOPLE, person.row, "部门编码", f"部门「{'、'.join(unknown)}」不在部门表中")
             )
-
-
-def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
-    order = {name: index for index, name in enumerate(HEADERS)}
-    return sorted(problems, key=lambda p: (order.get(p.sheet, -1), p.row))
-
-
-# -- writing ---------------------------------------------------------------------------------
-def _sheet_rows(setup: HallSetup) -> dict[str, list[tuple[Any, ...]]]:
-    return {
-        DEPARTMENTS: [(d.code, d.name) for d in setup.departments],
-        SERVICES: [
-            (
-                s.code,
-                s.name,
-                s.department,
-                s.prefix,
-                s.legal_days,
-                s.promised_days,
-                s.wait_target_minutes,
-                s.fees,
-                join_materials(s.materials),
-                s.legal_basis,
-            )
-            for s in setup.services
-        ],
-        WINDOWS: [(w.number, w.name, w.zone, "、".join(w.services)) for w in setup.windows],
-        PEOPLE: [
-            (
-                p.username,
-                p.display_name,
-                p.staff_no,
-                p.role,
-                p.window if p.window is not None else "",
-                "、".join(p.departments),
-                p.password,
-            )
-            for p in setup.people
-        ],
-    }
-
-
-def write_workbook(setup: HallSetup | None = None) -> bytes:
-    """The workbook of ``setup``; without it, the template (one example row per sheet)."""
-    workbook = Workbook()
-    workbook.remove(workbook.active)  # type: ignore[arg-type]
-    rows = _sheet_rows(setup) if setup is not None else {k: [v] for k, v in EXAMPLES.items()}
-    bold = Font(bold=True)
-    for name, headers in HEADERS.items():
-        sheet = workbook.create_sheet(name)
-        sheet.append(list(headers))
-        for cell in sheet[1]:
-            cell.font = bold
-        for values in rows[name]:
-            sheet.append(list(values))
-        for index, header in enumerate(headers, start=1):
-            letter = sheet.cell(row=1, column=index).column_letter
-            sheet.column_dimensions[letter].width = max(10, len(header) * 2 + 4)
-        sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()

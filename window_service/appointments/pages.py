@@ -25,7 +25,8 @@ from ..web.pages import (
     render,
     require_page_user,
 )
-from . import queries, service
+from . import citizens, queries, remote, service, slots
+from .figures import day_figures
 
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 #: Days offered on the booking page (the API accepts up to the policy's ``days_ahead``).
@@ -59,7 +60,7 @@ async def _days(request: Request, hall: Hall) -> list[dict[str, str]]:
     assert hall.id is not None
     async with state.db.read() as session:
         calendar = await load_calendar(session, hall.id)
-        policy = await service.policy_of(session, hall.id)
+        policy = await slots.policy_of(session, hall.id)
     today = business_day(hall, now)
     out = []
     for n in range(min(policy.days_ahead, 60) + 1):
@@ -80,7 +81,7 @@ async def book_page(request: Request) -> Response:
     days = await _days(request, hall)
     assert hall.id is not None
     async with app_state(request).db.read() as session:
-        policy = await service.policy_of(session, hall.id)
+        policy = await slots.policy_of(session, hall.id)
     return _private(
         await render(
             request,
@@ -107,7 +108,7 @@ async def manage_page(request: Request) -> Response:
             ticket = (
                 await session.get(Ticket, appointment.ticket_id) if appointment.ticket_id else None
             )
-            policy = await service.policy_of(session, appointment.hall_id)
+            policy = await slots.policy_of(session, appointment.hall_id)
     except ApiError:
         return await error_page(request, 404, N_("没有这个预约"), N_("请核对预约确认链接。"))
     assert hall is not None and svc is not None
@@ -128,7 +129,7 @@ async def manage_page(request: Request) -> Response:
                 "day_label": f"{appointment.day.year}年{appointment.day.month}月"
                 f"{appointment.day.day}日 {WEEKDAYS[appointment.day.weekday()]}",
                 "time_label": f"{start:%H:%M}–{end:%H:%M}",
-                "masked_name": service.mask_name(appointment.name),
+                "masked_name": citizens.mask_name(appointment.name),
                 "qr": qr.svg(appointment.code),
                 "changeable": changeable,
                 "policy": policy,
@@ -170,7 +171,7 @@ async def poster_page(request: Request) -> Response:
         return await error_page(request, 403, N_("无权访问此页面"))
     state = app_state(request)
     today = business_day(hall, state.clock.now())
-    code = service.poster_code(state.settings.resolved_secret_key(), hall, today)
+    code = remote.poster_code(state.settings.resolved_secret_key(), hall, today)
     base = (state.settings.public_url or str(request.base_url)).rstrip("/")
     link = f"{base}/arrive/{hall.code}/{code}"
     return _private(
@@ -225,7 +226,7 @@ async def office_page(request: Request) -> Response:
             day = date.fromisoformat(request.query_params.get("date", "") or today.isoformat())
         except ValueError:
             day = today
-        figures = await service.day_figures(session, hall.id, day)
+        figures = await day_figures(session, hall.id, day)
     return await render(
         request,
         "appointments/office.html",
@@ -253,11 +254,11 @@ async def settings_page(request: Request) -> Response:
         hall = await session.get(Hall, user.hall_id) if user.hall_id is not None else None
         if hall is None or hall.id is None:
             return await error_page(request, 404, N_("没有这个服务大厅"))
-        policy = await service.policy_of(session, hall.id)
+        policy = await slots.policy_of(session, hall.id)
         rows = []
         for svc in await queries.active_services(session, hall.id):
-            cfg = await service.service_settings(session, svc)
-            bookable = await service.slot_capacity(session, svc, policy, cfg)
+            cfg = await slots.service_settings(session, svc)
+            bookable = await slots.slot_capacity(session, svc, policy, cfg)
             rows.append({"service": svc, "cfg": cfg, "bookable": bookable})
     return await render(
         request,

@@ -23,7 +23,7 @@ from ..notify import contacts
 from ..queue.models import Ticket
 from ..queue.schemas import TicketOut
 from ..queue.views import ticket_out
-from . import remote, service
+from . import citizens, remote
 from .schemas import (
     PosterCheckIn,
     RemoteTicketCreate,
@@ -62,7 +62,7 @@ async def take_remote_ticket(api: ApiRequest[RemoteTicketCreate]) -> RemoteTicke
                     session,
                     hall.id,
                     business_day(hall, tx.now),
-                    service.normalize_phone(body.phone),
+                    citizens.normalize_phone(body.phone),
                     tx.now,
                     ticket_id=ticket_id,
                 )
@@ -138,7 +138,7 @@ async def check_in_remote_by_poster(api: ApiRequest[PosterCheckIn]) -> Any:
         assert hall is not None
     secret = api.state.settings.resolved_secret_key()
     today = business_day(hall, api.state.clock.now())
-    expected = service.poster_code(secret, hall, today)
+    expected = remote.poster_code(secret, hall, today)
     if ticket.business_day != today or not hmac.compare_digest(expected, api.body.poster):
         raise ApiError(
             422, "invalid_poster", "签到码无效，请扫描大厅今天的签到二维码 (not today's poster)"

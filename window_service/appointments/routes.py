@@ -31,7 +31,8 @@ from ..queue.issuing import issue_queue
 from ..queue.models import Ticket
 from ..queue.schemas import TicketCreate, TicketOut
 from ..queue.views import ticket_out
-from . import queries, service, settings
+from . import citizens, queries, service, settings, slots
+from .figures import day_figures
 from .models import Appointment
 from .schemas import (
     AppointmentChange,
@@ -66,7 +67,7 @@ async def list_slots(api: ApiRequest[None, SlotsQuery]) -> list[SlotOut]:
         assert hall.id is not None
         svc = await get_service(session, hall.id, api.path["code"])
         calendar = await load_calendar(session, hall.id)
-        slots = await service.slots_for(
+        day_slots = await slots.slots_for(
             session, hall, svc, api.query.date, api.state.clock.now(), calendar
         )
     return [
@@ -76,7 +77,7 @@ async def list_slots(api: ApiRequest[None, SlotsQuery]) -> list[SlotOut]:
             capacity=s.capacity,
             available=s.available,
         )
-        for s in slots
+        for s in day_slots
     ]
 
 
@@ -86,7 +87,7 @@ async def _book(
     service_code: str,
     day: date,
     start: str,
-    citizen: service.Citizen | None,
+    citizen: citizens.Citizen | None,
     replacing_token: str | None = None,
     phone: str | None = None,
 ) -> AppointmentOut:
@@ -100,7 +101,7 @@ async def _book(
             replacing = None
             if replacing_token is not None:
                 replacing = await service.by_token(session, replacing_token, lock=True)
-                citizen = service.Citizen(
+                citizen = citizens.Citizen(
                     replacing.name,
                     replacing.phone_digest,
                     replacing.phone_masked,
@@ -158,7 +159,7 @@ async def _keep_number(
 async def book(api: ApiRequest[AppointmentCreate]) -> AppointmentOut:
     """预约: book a seat of a slot with name and phone (one per phone, service and day)."""
     body = api.body
-    citizen = citizen_of(api, service.clean_name(body.name), body.phone)
+    citizen = citizen_of(api, citizens.clean_name(body.name), body.phone)
     return await _book(
         api,
         api.path["hall"],
@@ -166,7 +167,7 @@ async def book(api: ApiRequest[AppointmentCreate]) -> AppointmentOut:
         body.date,
         body.start,
         citizen,
-        phone=service.normalize_phone(body.phone),
+        phone=citizens.normalize_phone(body.phone),
     )
 
 
@@ -256,7 +257,7 @@ async def check_in(api: ApiRequest) -> Any:
             assert ticket is not None
             out = await ticket_out(session, hall, ticket, svc, base_url=api.base_url())
             return _ticket_response(out, False)
-        policy = await service.policy_of(session, hall.id)
+        policy = await slots.policy_of(session, hall.id)
         priority = service.check_in_priority(appointment, policy, business_day(hall, now), now)
     # The ticket comes from the kiosk's own issuing path; the key makes a repeated or racing
     # check-in find the same ticket.
@@ -302,7 +303,7 @@ async def window_appointments(api: ApiRequest) -> list[UpcomingOut]:
                 start=local_time(hall, a.starts_at).strftime("%H:%M"),
                 end=local_time(hall, a.ends_at).strftime("%H:%M"),
                 status=a.status,
-                name=service.mask_name(a.name),
+                name=citizens.mask_name(a.name),
                 phone=a.phone_masked,
                 ticket=number,
             )
@@ -327,7 +328,7 @@ async def appointment_stats(api: ApiRequest[None, _StatsQuery]) -> AppointmentSt
     async with api.state.db.read() as session:
         hall = api.own(await get_hall(session, api.path["hall"]))
         assert hall.id is not None
-        figures = await service.day_figures(session, hall.id, day)
+        figures = await day_figures(session, hall.id, day)
     return AppointmentStatsOut(date=day.isoformat(), **figures)
 
 
@@ -339,7 +340,7 @@ async def get_policy(api: ApiRequest) -> PolicyOut:
     async with api.state.db.read() as session:
         hall = api.own(await get_hall(session, api.path["hall"]))
         assert hall.id is not None
-        return policy_out(await service.policy_of(session, hall.id))
+        return policy_out(await slots.policy_of(session, hall.id))
 
 
 @router.route(
@@ -378,8 +379,8 @@ async def put_service_settings(api: ApiRequest[ServiceSettingsIn]) -> ServiceSet
         row = await settings.set_service(
             tx, svc, enabled=body.enabled, slot_minutes=body.slot_minutes, capacity=body.capacity
         )
-        policy = await service.policy_of(session, hall.id)
-        bookable = await service.slot_capacity(session, svc, policy, row)
+        policy = await slots.policy_of(session, hall.id)
+        bookable = await slots.slot_capacity(session, svc, policy, row)
         await tx.commit()
     return ServiceSettingsOut(
         service=svc.code,

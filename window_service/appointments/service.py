@@ -1,4 +1,7 @@
-"""The rules of appointments (预约) and remote tickets (网上取号).
+"""The rules of appointments (预约): booking, cancelling, checking in, no-shows.
+
+Slots and their seats are in ``slots.py``, the citizen's phone and name in ``citizens.py``,
+remote tickets (网上取号) in ``remote.py``, a day's figures in ``figures.py``.
 
 Slots: per service, on the hall's working days (the official calendar plus the years the
 office entered), from the hall's appointment opening to its closing, of the service's slot
@@ -11,14 +14,10 @@ single writer, so a slot never takes more than its capacity under any concurrenc
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -28,18 +27,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..api.errors import ApiError, conflict, invalid, not_found
 from ..cases.calendar import WorkCalendar
 from ..chain import snapshot
-from ..halls.lookup import business_day, hall_zone
-from ..halls.models import Hall, Service, Window, WindowService
+from ..halls.lookup import hall_zone
+from ..halls.models import Hall, Service
 from ..queue import rules
-from ..queue.models import Ticket
 from ..transaction import Tx
+from .citizens import Citizen
 from .models import (
     Appointment,
     AppointmentPolicy,
     AppointmentSlot,
-    RemoteTicket,
-    ServiceAppointment,
 )
+from .slots import Slot, bookable_day, policy_of, service_settings, slot_capacity, slot_times
 
 BOOKED = "booked"
 CANCELLED = "cancelled"
@@ -47,162 +45,8 @@ CHECKED_IN = "checked_in"
 NO_SHOW = "no_show"
 STATUS_LABELS = {BOOKED: "已预约", CANCELLED: "已取消", CHECKED_IN: "已签到", NO_SHOW: "爽约"}
 
-#: 中国大陆手机号.
-PHONE = re.compile(r"^1[3-9]\d{9}$")
-
-
-def normalize_phone(phone: str) -> str:
-    """The phone as 11 digits (spaces, dashes and a +86 prefix dropped), or 422."""
-    digits = re.sub(r"[\s-]", "", phone)
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    if not PHONE.match(digits):
-        raise invalid("invalid_phone", "手机号码格式不正确 (not a mainland mobile number)")
-    return digits
-
-
-def phone_digest(secret: str, phone: str) -> str:
-    """A keyed digest of the phone: enough to recognise it again, not to read it back."""
-    return hmac.new(secret.encode(), f"phone:{phone}".encode(), hashlib.sha256).hexdigest()
-
-
-def mask_phone(phone: str) -> str:
-    return f"{phone[:3]}****{phone[-4:]}"
-
-
-def mask_name(name: str) -> str:
-    """张* / 欧阳** : the family name's first character, the rest hidden."""
-    return name[:1] + "*" * max(1, len(name) - 1) if name else ""
-
-
-def clean_name(name: str) -> str:
-    name = " ".join(name.split())
-    if not 1 <= len(name) <= 50:
-        raise invalid("invalid_name", "请填写姓名 (name is required, at most 50 characters)")
-    return name
-
-
-# -- settings ---------------------------------------------------------------------------------
-
-
-async def policy_of(session: AsyncSession, hall_id: int) -> AppointmentPolicy:
-    """The hall's appointment rules (the defaults when the office never changed them)."""
-    row = await session.get(AppointmentPolicy, hall_id)
-    return row if row is not None else AppointmentPolicy(hall_id=hall_id)
-
-
-async def service_settings(session: AsyncSession, service: Service) -> ServiceAppointment:
-    assert service.id is not None
-    row = await session.get(ServiceAppointment, service.id)
-    return row if row is not None else ServiceAppointment(service_id=service.id)
-
-
-async def slot_capacity(
-    session: AsyncSession, service: Service, policy: AppointmentPolicy, cfg: ServiceAppointment
-) -> int:
-    """Seats a slot offers for booking: its whole capacity less the walk-in share."""
-    total = cfg.capacity
-    if total is None:
-        windows = int(
-            (
-                await session.execute(
-                    select(func.count())
-                    .select_from(WindowService)
-                    .join(Window, Window.id == WindowService.window_id)  # type: ignore[arg-type]
-                    .where(
-                        WindowService.service_id == service.id,  # type: ignore[arg-type]
-                        Window.status != "closed",  # type: ignore[arg-type]
-                    )
-                )
-            ).scalar_one()
-        )
-        total = windows * cfg.slot_minutes // max(1, service.default_service_minutes)
-    return total * (100 - policy.walk_in_percent) // 100
-
-
-@dataclass(frozen=True)
-class Slot:
-    """预约时段 in hall time."""
-
-    start: time
-    end: time
-    capacity: int
-    available: int
-
-    def starts_at(self, hall: Hall, day: date) -> datetime:
-        return datetime.combine(day, self.start, hall_zone(hall))
-
-    def ends_at(self, hall: Hall, day: date) -> datetime:
-        return datetime.combine(day, self.end, hall_zone(hall))
-
-
-def slot_times(policy: AppointmentPolicy, minutes: int) -> list[tuple[time, time]]:
-    out = []
-    day = date(2000, 1, 3)
-    at = datetime.combine(day, policy.opens)
-    closes = datetime.combine(day, policy.closes)
-    step = timedelta(minutes=minutes)
-    while at + step <= closes:
-        out.append((at.time(), (at + step).time()))
-        at += step
-    return out
-
-
-def bookable_day(
-    hall: Hall, policy: AppointmentPolicy, calendar: WorkCalendar, day: date, now: datetime
-) -> bool:
-    today = business_day(hall, now)
-    if day < today or day > today + timedelta(days=policy.days_ahead):
-        return False
-    return calendar.is_working_day(day)
-
-
-async def slots_for(
-    session: AsyncSession,
-    hall: Hall,
-    service: Service,
-    day: date,
-    now: datetime,
-    calendar: WorkCalendar,
-) -> list[Slot]:
-    """The service's slots on ``day`` with their free seats (none on closed days); slots that
-    have started offer no seat."""
-    assert hall.id is not None and service.id is not None
-    policy = await policy_of(session, hall.id)
-    cfg = await service_settings(session, service)
-    if not cfg.enabled or not bookable_day(hall, policy, calendar, day, now):
-        return []
-    capacity = await slot_capacity(session, service, policy, cfg)
-    booked: dict[time, int] = dict(
-        (
-            await session.execute(
-                select(AppointmentSlot.start, AppointmentSlot.booked).where(
-                    AppointmentSlot.service_id == service.id,  # type: ignore[arg-type]
-                    AppointmentSlot.day == day,  # type: ignore[arg-type]
-                )
-            )
-        ).all()
-    )
-    zone = hall_zone(hall)
-    out = []
-    for start, end in slot_times(policy, cfg.slot_minutes):
-        started = datetime.combine(day, start, zone) <= now
-        free = 0 if started else max(0, capacity - int(booked.get(start, 0)))
-        out.append(Slot(start, end, capacity, free))
-    return out
-
 
 # -- booking ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Citizen:
-    """Who books: the phone's digest and mask, and the address the request came from."""
-
-    name: str
-    phone_digest: str
-    phone_masked: str
-    address: str
 
 
 async def _blocked_until(
@@ -505,154 +349,3 @@ async def halls_with_due_no_shows(session: AsyncSession, now: datetime) -> Seque
         .distinct()
     )
     return list(rows.scalars())
-
-
-# -- remote tickets ---------------------------------------------------------------------------
-
-#: A remote ticket is open while the citizen can still be served with it.
-OPEN_STATUSES = (rules.REMOTE, rules.WAITING, *rules.AT_WINDOW, rules.HELD)
-
-
-async def remote_serial(session: AsyncSession, hall: Hall, day: date, citizen: Citizen) -> int:
-    """How many remote tickets this phone took today; 409 while one of them is open."""
-    rows = (
-        await session.execute(
-            select(Ticket.status)
-            .join(RemoteTicket, RemoteTicket.ticket_id == Ticket.id)  # type: ignore[arg-type]
-            .where(
-                RemoteTicket.hall_id == hall.id,  # type: ignore[arg-type]
-                RemoteTicket.business_day == day,  # type: ignore[arg-type]
-                RemoteTicket.phone_digest == citizen.phone_digest,  # type: ignore[arg-type]
-            )
-        )
-    ).scalars()
-    statuses = list(rows)
-    if any(s in OPEN_STATUSES for s in statuses):
-        raise conflict(
-            "remote_ticket_open",
-            "该手机号今天已有未办结的网上取号 (this phone already holds an open remote ticket)",
-        )
-    return len(statuses)
-
-
-async def remote_throttle(
-    session: AsyncSession, policy: AppointmentPolicy, citizen: Citizen, now: datetime
-) -> None:
-    if not citizen.address:
-        return
-    count = (
-        await session.execute(
-            select(func.count()).where(
-                RemoteTicket.client_address == citizen.address,  # type: ignore[arg-type]
-                RemoteTicket.created_at >= now - timedelta(hours=1),  # type: ignore[arg-type, operator]
-            )
-        )
-    ).scalar_one()
-    if count >= policy.bookings_per_address_hour:
-        raise ApiError(
-            429, "too_many_bookings", "取号过于频繁，请稍后再试 (too many requests, try later)"
-        )
-
-
-def poster_code(secret: str, hall: Hall, day: date) -> str:
-    """The code on the hall's check-in poster (签到二维码) for ``day``: only someone who saw
-    today's poster in the hall can check a remote ticket in from the phone."""
-    text = f"poster:{hall.id}:{day.isoformat()}"
-    return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()[:12]
-
-
-async def check_in_remote(tx: Tx, ticket: Ticket) -> bool:
-    """签到: a remote ticket joins the waiting line with its queue time kept. False when it
-    already waits (or was called): checking in again changes nothing."""
-    if ticket.status != rules.REMOTE:
-        if ticket.status in (rules.WAITING, *rules.AT_WINDOW, rules.HELD, rules.DONE):
-            return False
-        label = rules.STATUS_LABELS.get(ticket.status, ticket.status)
-        raise conflict(
-            "invalid_state", f"号票当前状态为「{label}」，不能签到 (the ticket is {ticket.status})"
-        )
-    before = snapshot(ticket)
-    ticket.status = rules.WAITING
-    # its wait (statistics, wait-target flags, fair priority) counts from here; its place in
-    # the line from its queue time
-    ticket.waiting_since = tx.now
-    tx.audit("ticket.check_in", ticket, before=before)
-    remote = (
-        await tx.session.execute(
-            select(RemoteTicket).where(RemoteTicket.ticket_id == ticket.id)  # type: ignore[arg-type]
-        )
-    ).scalar_one_or_none()
-    if remote is not None:
-        before_remote = snapshot(remote)
-        remote.checked_in_at = tx.now
-        tx.audit("remote_ticket.check_in", remote, before=before_remote)
-    return True
-
-
-async def day_figures(session: AsyncSession, hall_id: int, day: date) -> dict[str, Any]:
-    """预约统计 of a day: bookings, check-ins (on time), no-shows, remote tickets, and the mean
-    wait (from the start of the wait, a remote ticket's check-in, to the call) of booked and
-    of walk-in citizens."""
-    by_status: dict[str, int] = dict(
-        (
-            await session.execute(
-                select(Appointment.status, func.count())
-                .where(Appointment.hall_id == hall_id, Appointment.day == day)  # type: ignore[arg-type]
-                .group_by(Appointment.status)  # type: ignore[arg-type]
-            )
-        ).all()
-    )
-    on_time = (
-        await session.execute(
-            select(func.count()).where(
-                Appointment.hall_id == hall_id,  # type: ignore[arg-type]
-                Appointment.day == day,  # type: ignore[arg-type]
-                Appointment.on_time.is_(True),  # type: ignore[union-attr]
-            )
-        )
-    ).scalar_one()
-    booked_ids = select(Appointment.ticket_id).where(
-        Appointment.hall_id == hall_id,  # type: ignore[arg-type]
-        Appointment.day == day,  # type: ignore[arg-type]
-        Appointment.ticket_id.is_not(None),  # type: ignore[union-attr]
-    )
-    called = (
-        await session.execute(
-            select(Ticket.id, Ticket.waiting_since, Ticket.called_at).where(
-                Ticket.hall_id == hall_id,  # type: ignore[arg-type]
-                Ticket.business_day == day,  # type: ignore[arg-type]
-                Ticket.called_at.is_not(None),  # type: ignore[union-attr]
-            )
-        )
-    ).all()
-    booked_set = set((await session.execute(booked_ids)).scalars())
-    remote_rows = (
-        await session.execute(
-            select(RemoteTicket.ticket_id, RemoteTicket.checked_in_at).where(
-                RemoteTicket.hall_id == hall_id,  # type: ignore[arg-type]
-                RemoteTicket.business_day == day,  # type: ignore[arg-type]
-            )
-        )
-    ).all()
-    booked_waits: list[float] = []
-    walk_in_waits: list[float] = []
-    for ticket_id, waiting_since, called_at in called:
-        if waiting_since is None:
-            continue
-        minutes = (called_at - waiting_since).total_seconds() / 60
-        (booked_waits if ticket_id in booked_set else walk_in_waits).append(minutes)
-
-    def mean(values: list[float]) -> float | None:
-        return round(sum(values) / len(values), 1) if values else None
-
-    return {
-        "booked": sum(v for k, v in by_status.items() if k != CANCELLED),
-        "cancelled": int(by_status.get(CANCELLED, 0)),
-        "checked_in": int(by_status.get(CHECKED_IN, 0)),
-        "checked_in_on_time": int(on_time),
-        "no_shows": int(by_status.get(NO_SHOW, 0)),
-        "remote_tickets": len(remote_rows),
-        "remote_checked_in": sum(1 for _, at in remote_rows if at is not None),
-        "average_wait_booked_minutes": mean(booked_waits),
-        "average_wait_walk_in_minutes": mean(walk_in_waits),
-    }

@@ -8,7 +8,7 @@ from ..api.endpoint import ApiRequest
 from ..auth.service import client_address
 from ..halls.lookup import local_time
 from ..halls.models import Hall, Service
-from . import service
+from . import citizens, service
 from .models import Appointment, AppointmentPolicy
 from .schemas import AppointmentOut, PolicyOut
 
@@ -39,7 +39,7 @@ def appointment_out(
         end=end.strftime("%H:%M"),
         status=appointment.status,
         status_label=service.STATUS_LABELS.get(appointment.status, appointment.status),
-        name=service.mask_name(appointment.name),
+        name=citizens.mask_name(appointment.name),
         phone=appointment.phone_masked,
         manage_token=appointment.manage_token if owner else None,
         manage_url=manage_url(api, appointment.manage_token) if owner else None,
@@ -63,13 +63,13 @@ def policy_out(policy: AppointmentPolicy) -> PolicyOut:
     )
 
 
-def citizen_of(api: ApiRequest[Any, Any], name: str, phone: str) -> service.Citizen:
+def citizen_of(api: ApiRequest[Any, Any], name: str, phone: str) -> citizens.Citizen:
     """The caller as the service sees them: a name, the phone as digest and mask, the address."""
-    digits = service.normalize_phone(phone)
+    digits = citizens.normalize_phone(phone)
     secret = api.state.settings.resolved_secret_key()
-    return service.Citizen(
+    return citizens.Citizen(
         name,
-        service.phone_digest(secret, digits),
-        service.mask_phone(digits),
+        citizens.phone_digest(secret, digits),
+        citizens.mask_phone(digits),
         client_address(api.request),
     )

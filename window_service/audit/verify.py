@@ -16,6 +16,9 @@ The checks, in this order; the first breach found is reported:
    audited row has vanished;
 5. every evidence file (inspection photo) on disk still has the SHA-256 its row records.
 
+The tables and the evidence checks of the domains are handed over by ``window_service/models.py``
+(``registry.py``): audit imports no domain.
+
 The audited tables are derived from the records' ``entity`` values, mapped to the tables of
 the SQLModel metadata, so a new domain is covered as soon as it calls ``tx.audit``. Tables
 without a single ``id`` primary key (link tables) cannot be matched to records and are
@@ -49,6 +52,7 @@ from ..chain import (
 )
 from ..db import create_database
 from ..ledger import AuditRecord, HallLedger
+from . import registry
 from .anchors import line_mac
 from .models import AuditAnchor
 
@@ -342,8 +346,7 @@ async def verify_anchors(session: AsyncSession) -> Breach | None:
 # -- 4: current rows against their last audited state --------------------------------------
 def audited_tables() -> dict[str, type[SQLModel]]:
     """Table name → model class of every table with a single ``id`` primary key."""
-    from .. import models  # noqa: F401  (every domain's tables)
-
+    registry.require_every_table()
     out: dict[str, type[SQLModel]] = {}
     for mapper in SQLModel._sa_registry.mappers:  # type: ignore[attr-defined]
         table: Any = mapper.local_table
@@ -496,17 +499,11 @@ def photo_file_problem(var_dir: Path, path: str, sha256: str) -> str | None:
 
 
 async def verify_evidence(session: AsyncSession, var_dir: Path) -> Breach | None:
-    from ..inspections.models import Inspection, InspectionPhoto
-
-    rows = await session.execute(
-        select(InspectionPhoto.id, InspectionPhoto.path, InspectionPhoto.sha256, Inspection.hall_id)  # type: ignore[call-overload]
-        .join(Inspection, Inspection.id == InspectionPhoto.inspection_id)
-        .order_by(InspectionPhoto.id)
-    )
-    for photo_id, path, sha256, hall_id in rows:
-        problem = photo_file_problem(var_dir, path, sha256)
-        if problem is not None:
-            return Breach(hall_id, None, None, problem, "inspection_photo", str(photo_id))
+    """The domains' evidence files (inspection photos), by the checks ``registry`` lists."""
+    for check in registry.evidence_checks():
+        breach = await check(session, var_dir)
+        if breach is not None:
+            return breach
     return None
 
 

@@ -16,8 +16,8 @@ from ..halls.scopes import WINDOW
 from ..queue.models import Ticket
 from ..queue.queries import load_ticket
 from ..queue.scopes import TICKET
+from . import consultations, queries, service
 from . import deadlines as dl
-from . import queries, service
 from .access import check_case_access, look_up, principal_hall
 from .calendar import load_calendar
 from .models import Case
@@ -270,7 +270,7 @@ async def register_consultation(api: ApiRequest[ConsultationCreate]) -> Consulta
         if body.ticket is not None:
             ticket = api.own(await load_ticket(session, body.ticket))
         tx = api.tx(session, hall.id)
-        row = await service.register_consultation(
+        row = await consultations.register_consultation(
             tx,
             hall,
             svc,

@@ -1,4 +1,5 @@
-"""The rules of cases (办件): acceptance, correction notices, resuming, deciding, extending.
+"""The rules of cases (办件): acceptance, correction notices, resuming, deciding, extending
+(consultations are in ``consultations.py``).
 
 Functions take a ``Tx`` (session, hall clock, actor) and plain values, change rows, keep the
 case's own history (``CaseEvent``) and the audit record, and tell the office dashboard.
@@ -22,7 +23,7 @@ from ..queue.models import Ticket, TicketEvent
 from ..transaction import Tx
 from . import deadlines as dl
 from .calendar import WorkCalendar
-from .models import Case, CaseEvent, Consultation, CorrectionNotice
+from .models import Case, CaseEvent, CorrectionNotice
 from .numbering import format_receipt_no, new_check_code, next_receipt_seq
 
 MAX_MATERIALS = 50
@@ -368,54 +369,3 @@ async def recompute_hall(tx: Tx, hall: Hall, cal: WorkCalendar, *, reason: str) 
     if changed:
         tx.emit("office.case", action="recomputed", receipt_no=None, status=None, count=changed)
     return changed
-
-
-async def register_consultation(
-    tx: Tx,
-    hall: Hall,
-    service: Service,
-    *,
-    summary: str,
-    citizen_name: str,
-    referred_to: str,
-    ticket: Ticket | None,
-    where: Where,
-) -> Consultation:
-    """咨询登记: the registrar becomes the consultation's first responder (a ``ticket`` of
-    ``hall``: the route's scope holds it to the caller's hall and window)."""
-    assert hall.id is not None and service.id is not None
-    row = Consultation(
-        hall_id=hall.id,
-        service_id=service.id,
-        ticket_id=ticket.id if ticket is not None else None,
-        window_id=where.window_id,
-        staff_id=tx.actor.user_id,
-        summary=summary,
-        citizen_name=citizen_name,
-        referred_to=referred_to,
-        created_at=tx.now,
-        business_day=business_day(hall, tx.now),
-    )
-    tx.session.add(row)
-    await tx.session.flush()
-    if ticket is not None:
-        assert ticket.id is not None
-        tx.session.add(
-            TicketEvent(
-                ticket_id=ticket.id,
-                at=tx.now,
-                action="consultation",
-                staff_id=tx.actor.user_id,
-                window_id=where.window_id,
-                service_id=service.id,
-                detail={"consultation": row.id, "referred_to": referred_to},
-            )
-        )
-    tx.audit("consultation.register", row)
-    tx.emit(
-        "office.consultation",
-        department_id=service.department_id,
-        service=service.code,
-        referred=bool(referred_to),
-    )
-    return row

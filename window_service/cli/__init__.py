@@ -186,6 +186,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from .. import models  # noqa: F401  (every table mapped: audit verify checks them all)
     from ..audit.verify import verify_command
 
     settings = get_settings()

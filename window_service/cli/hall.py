@@ -82,7 +82,7 @@ def cmd_hall_add(args: argparse.Namespace) -> int:
 
 
 def cmd_hall_template(args: argparse.Namespace) -> int:
-    from ..admin.workbook import write_workbook
+    from ..admin.workbook_write import write_workbook
 
     if not _write_file(args.file, write_workbook()):
         return 2
@@ -103,7 +103,8 @@ def _write_file(path: str, data: bytes) -> bool:
 async def _hall_import(code: str, data: bytes, dry_run: bool) -> int:
     from sqlalchemy.exc import IntegrityError
 
-    from ..admin.setup import SetupRefused, import_workbook
+    from ..admin.setup import import_workbook
+    from ..admin.setup_apply import SetupRefused
 
     async with _hall_tx(code) as found:
         if found is None:
@@ -153,7 +154,7 @@ def cmd_hall_import(args: argparse.Namespace) -> int:
 
 async def _hall_export(code: str) -> bytes | None:
     from ..admin.setup import export_setup
-    from ..admin.workbook import write_workbook
+    from ..admin.workbook_write import write_workbook
 
     db = create_database(get_settings().database_url)
     try:

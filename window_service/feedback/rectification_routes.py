@@ -12,7 +12,7 @@ from ..api.errors import conflict
 from ..auth.roles import HEAD
 from ..halls.models import Hall
 from ..transaction import Tx
-from . import queries, service
+from . import queries, rectifications
 from .models import Rectification
 from .schemas import (
     CallbackIn,
@@ -58,7 +58,7 @@ async def list_rectifications(
 async def _rect_for(
     api: ApiRequest[Any, Any], session: AsyncSession, *, lock: bool
 ) -> tuple[Hall, Rectification]:
-    rect = api.own(await service.load_rectification(session, api.path["id"], lock=lock))
+    rect = api.own(await rectifications.load_rectification(session, api.path["id"], lock=lock))
     hall = await session.get(Hall, rect.hall_id)
     assert hall is not None
     return hall, rect
@@ -136,7 +136,7 @@ async def verify_rectification(api: ApiRequest[VerifyIn]) -> RectificationOut:
     body = api.body
     return await _step(
         api,
-        lambda tx, rect: service.verify(
+        lambda tx, rect: rectifications.verify(
             tx, rect, finding=body.finding, substantiated=body.substantiated
         ),
     )
@@ -152,7 +152,9 @@ async def verify_rectification(api: ApiRequest[VerifyIn]) -> RectificationOut:
 )
 async def fix_rectification(api: ApiRequest[FixIn]) -> RectificationOut:
     """整改: record the measures taken."""
-    return await _step(api, lambda tx, rect: service.fix(tx, rect, measures=api.body.measures))
+    return await _step(
+        api, lambda tx, rect: rectifications.fix(tx, rect, measures=api.body.measures)
+    )
 
 
 @router.route(
@@ -168,7 +170,7 @@ async def callback_rectification(api: ApiRequest[CallbackIn]) -> RectificationOu
     body = api.body
     return await _step(
         api,
-        lambda tx, rect: service.callback(
+        lambda tx, rect: rectifications.callback(
             tx, rect, reached=body.reached, citizen_view=body.citizen_view, note=body.note
         ),
     )

@@ -12,7 +12,7 @@ from ..auth.roles import ADMIN, HEAD, INSPECTOR
 from ..halls.lookup import get_hall
 from ..halls.models import Hall
 from ..queue.models import Ticket
-from . import policy, queries, service
+from . import appeals, policy, queries, service
 from .figures import callback_figures, rating_figures
 from .schemas import (
     AppealDecisionIn,
@@ -236,7 +236,7 @@ async def file_appeal(api: ApiRequest[AppealIn]) -> AppealOut:
         assert hall is not None and hall.id is not None
         tx = api.tx(session, hall.id)
         assert api.principal.user_id is not None
-        appeal = await service.file_appeal(
+        appeal = await appeals.file_appeal(
             tx, fb, reason=api.body.reason, user_id=api.principal.user_id
         )
         await tx.commit()
@@ -271,7 +271,7 @@ async def decide_appeal(api: ApiRequest[AppealDecisionIn]) -> AppealOut:
         assert hall is not None and hall.id is not None
         tx = api.tx(session, hall.id)
         assert api.principal.user_id is not None
-        await service.decide_appeal(
+        await appeals.decide_appeal(
             tx,
             appeal,
             accept=api.body.accept,

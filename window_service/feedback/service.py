@@ -1,9 +1,10 @@
-"""The rules of feedback (好差评): rating a finished service, bursts, appeals, rectifications."""
+"""The rules of feedback (好差评): rating a finished service, staff who try to rate, bursts and
+the office's review; rectifications are in ``rectifications.py``, appeals in ``appeals.py``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -11,25 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accountability import config
 from ..api.errors import conflict, invalid, not_found
-from ..cases.calendar import load_calendar
 from ..chain import snapshot
-from ..halls.lookup import business_day
 from ..halls.models import Hall, Service, Window
-from ..outbox import service as outbox
 from ..queue.models import Ticket
 from ..queue.queries import ticket_by_token
 from ..transaction import Tx
-from . import policy
-from .models import Feedback, FeedbackAppeal, Rectification
-
-#: The citizen's view of the fix, recorded at the callback (回访).
-CITIZEN_VIEWS = {
-    "satisfied": "满意",
-    "basically_satisfied": "基本满意",
-    "unsatisfied": "不满意",
-}
-STAGES = {"verify": "待核实", "fix": "待整改", "callback": "待回访", "done": "已办结"}
-STATUSES = {"open": "办理中", "closed": "已办结", "voided": "已撤销"}
+from . import listeners, policy
+from .models import Feedback
+from .rectifications import open_for_feedback, void_open_rectification
 
 
 @dataclass(frozen=True)
@@ -105,7 +95,7 @@ async def submit(
     session.add(feedback)
     await session.flush()
     tx.audit("feedback.create", feedback)
-    await outbox.rating(tx, feedback)
+    await listeners.rated(tx, feedback)
     if rating == 5:
         await _flag_burst(tx, feedback, settings)
     if policy.is_bad(rating):
@@ -219,186 +209,13 @@ async def review(tx: Tx, feedback: Feedback, *, decision: str, reason: str, user
         feedback.voided_by_id = user_id
     tx.audit("feedback.review", feedback, before=before, reason=reason)
     if decision == "void":
-        rect = (
-            await tx.session.execute(
-                select(Rectification).where(Rectification.feedback_id == feedback.id)  # type: ignore[arg-type]
-            )
-        ).scalar_one_or_none()
-        if rect is not None and rect.status == "open":
-            before_rect = snapshot(rect)
-            rect.status = "voided"
-            rect.closed_at = tx.now
-            rect.closed_by_id = user_id
-            tx.audit("rectification.void", rect, before=before_rect, reason=feedback.void_reason)
+        await void_open_rectification(tx, feedback, user_id=user_id)
     tx.emit(
         "office.feedback",
         department_id=feedback.department_id,
         id=feedback.id,
         change=feedback.review,
     )
-
-
-async def open_for_feedback(
-    tx: Tx, hall: Hall, feedback: Feedback, settings: config.Settings
-) -> Rectification:
-    """Every 差评 opens a rectification for the department head, due in working days."""
-    assert hall.id is not None
-    calendar = await load_calendar(tx.session, hall.id)
-    due = calendar.add_working_days(business_day(hall, tx.now), settings.rectification_days)
-    rect = Rectification(
-        hall_id=hall.id,
-        kind="feedback",
-        feedback_id=feedback.id,
-        ticket_id=feedback.ticket_id,
-        window_id=feedback.window_id,
-        staff_id=feedback.staff_id,
-        department_id=feedback.department_id,
-        rating=feedback.rating,
-        opened_at=tx.now,
-        due=due,
-    )
-    tx.session.add(rect)
-    await tx.session.flush()
-    tx.audit("rectification.open", rect)
-    await outbox.rectification(tx, rect, change="opened")
-    tx.emit(
-        "office.rectification",
-        department_id=rect.department_id,
-        id=rect.id,
-        change="opened",
-        due=due.isoformat(),
-    )
-    return rect
-
-
-async def open_for_inspection(
-    tx: Tx,
-    *,
-    inspection_id: int,
-    window_id: int,
-    staff_id: int | None,
-    department_id: int,
-    due: date,
-) -> Rectification:
-    """An inspection notice (督查通知书) opens a rectification with the notice's deadline."""
-    rect = Rectification(
-        hall_id=tx.hall_id,
-        kind="inspection",
-        inspection_id=inspection_id,
-        window_id=window_id,
-        staff_id=staff_id,
-        department_id=department_id,
-        opened_at=tx.now,
-        due=due,
-    )
-    tx.session.add(rect)
-    await tx.session.flush()
-    tx.audit("rectification.open", rect)
-    tx.emit(
-        "office.rectification",
-        department_id=rect.department_id,
-        id=rect.id,
-        change="opened",
-        due=due.isoformat(),
-    )
-    return rect
-
-
-# -- rectification steps (the department head) ------------------------------------------------
-
-
-def _require_stage(rect: Rectification, stage: str) -> None:
-    if rect.status != "open":
-        raise conflict(
-            "rectification_not_open",
-            f"该整改工单{STATUSES.get(rect.status, rect.status)}，不能再办理 (rectification is {rect.status})",
-        )
-    if rect.stage != stage:
-        raise conflict(
-            "wrong_stage",
-            f"当前环节为“{STAGES.get(rect.stage, rect.stage)}” (the rectification is at stage {rect.stage})",
-        )
-
-
-async def verify(tx: Tx, rect: Rectification, *, finding: str, substantiated: bool) -> None:
-    """核实: what the head found, and whether the complaint holds."""
-    _require_stage(rect, "verify")
-    before = snapshot(rect)
-    rect.finding = finding
-    rect.substantiated = substantiated
-    rect.verified_at = tx.now
-    rect.stage = "fix"
-    tx.audit("rectification.verify", rect, before=before)
-    await outbox.rectification(tx, rect, change="verified")
-    tx.emit("office.rectification", department_id=rect.department_id, id=rect.id, change="verified")
-
-
-async def fix(tx: Tx, rect: Rectification, *, measures: str) -> None:
-    """整改: the measures taken. Inspection rectifications close here (no citizen to call)."""
-    _require_stage(rect, "fix")
-    before = snapshot(rect)
-    rect.measures = measures
-    rect.fixed_at = tx.now
-    if rect.kind == "feedback":
-        rect.stage = "callback"
-    else:
-        rect.stage = "done"
-        rect.status = "closed"
-        rect.closed_at = tx.now
-        rect.closed_by_id = tx.actor.user_id
-    tx.audit("rectification.fix", rect, before=before)
-    await outbox.rectification(tx, rect, change="fixed")
-    tx.emit("office.rectification", department_id=rect.department_id, id=rect.id, change=rect.stage)
-
-
-async def callback(
-    tx: Tx, rect: Rectification, *, reached: bool, citizen_view: str | None, note: str
-) -> None:
-    """回访: call the citizen back and record their view of the fix; closes the work order."""
-    _require_stage(rect, "callback")
-    if reached and citizen_view not in CITIZEN_VIEWS:
-        raise invalid(
-            "citizen_view_required",
-            "回访联系上群众时须记录其对整改的评价 (citizen_view: satisfied|basically_satisfied|unsatisfied)",
-        )
-    if not reached and not note:
-        raise invalid("note_required", "未联系上群众时须说明情况 (note required)")
-    before = snapshot(rect)
-    rect.callback_reached = reached
-    rect.citizen_view = citizen_view if reached else None
-    rect.callback_note = note
-    rect.called_back_at = tx.now
-    rect.stage = "done"
-    rect.status = "closed"
-    rect.closed_at = tx.now
-    rect.closed_by_id = tx.actor.user_id
-    tx.audit("rectification.callback", rect, before=before)
-    await outbox.rectification(tx, rect, change="closed")
-    tx.emit("office.rectification", department_id=rect.department_id, id=rect.id, change="closed")
-
-
-def is_overdue(hall: Hall, rect: Rectification, now: datetime) -> bool:
-    """Open past its due day (hall date), or closed after it."""
-    if rect.status == "voided":
-        return False
-    if rect.status == "closed" and rect.closed_at is not None:
-        return business_day(hall, rect.closed_at) > rect.due
-    return business_day(hall, now) > rect.due
-
-
-async def load_rectification(
-    session: AsyncSession, rect_id: int, *, lock: bool = False
-) -> Rectification:
-    stmt = select(Rectification).where(Rectification.id == rect_id)  # type: ignore[arg-type]
-    if lock:
-        stmt = stmt.with_for_update()
-    rect = (await session.execute(stmt)).scalar_one_or_none()
-    if rect is None:
-        raise not_found("rectification", "没有这个整改工单 (unknown rectification)")
-    return rect
-
-
-# -- appeals (申诉) ------------------------------------------------------------------------
 
 
 async def load_feedback(session: AsyncSession, feedback_id: int, *, lock: bool = False) -> Feedback:
@@ -408,76 +225,6 @@ async def load_feedback(session: AsyncSession, feedback_id: int, *, lock: bool =
     feedback = (await session.execute(stmt)).scalar_one_or_none()
     if feedback is None:
         raise not_found("feedback", "没有这条评价 (unknown feedback)")
-    return feedback
-
-
-async def file_appeal(tx: Tx, feedback: Feedback, *, reason: str, user_id: int) -> FeedbackAppeal:
-    """申诉: a department head asks the office to void a malicious rating."""
-    if feedback.voided:
-        raise conflict("already_voided", "该评价已作废 (feedback already voided)")
-    pending = (
-        await tx.session.execute(
-            select(FeedbackAppeal.id).where(  # type: ignore[call-overload]
-                FeedbackAppeal.feedback_id == feedback.id,
-                FeedbackAppeal.status == "pending",
-            )
-        )
-    ).first()
-    if pending is not None:
-        raise conflict("appeal_pending", "该评价已有待处理的申诉 (an appeal is already pending)")
-    appeal = FeedbackAppeal(
-        hall_id=feedback.hall_id,
-        feedback_id=feedback.id,  # type: ignore[arg-type]
-        reason=reason,
-        filed_by_id=user_id,
-        filed_at=tx.now,
-    )
-    tx.session.add(appeal)
-    await tx.session.flush()
-    tx.audit("feedback.appeal", appeal, reason=reason)
-    tx.emit("office.appeal", department_id=feedback.department_id, id=appeal.id, change="filed")
-    return appeal
-
-
-async def decide_appeal(
-    tx: Tx, appeal: FeedbackAppeal, *, accept: bool, reason: str, user_id: int
-) -> Feedback:
-    """The office decides: an accepted appeal voids the rating (kept, with the reason)."""
-    if appeal.status != "pending":
-        raise conflict("appeal_decided", "该申诉已处理 (appeal already decided)")
-    session = tx.session
-    feedback = await load_feedback(session, appeal.feedback_id, lock=True)
-    before = snapshot(appeal)
-    appeal.status = "accepted" if accept else "rejected"
-    appeal.decided_by_id = user_id
-    appeal.decided_at = tx.now
-    appeal.decision_reason = reason
-    tx.audit("feedback.appeal_decide", appeal, before=before, reason=reason)
-    if accept:
-        before_fb = snapshot(feedback)
-        feedback.voided = True
-        feedback.void_reason = f"申诉成立：{appeal.reason}；效能办意见：{reason}"[:1000]
-        feedback.voided_at = tx.now
-        feedback.voided_by_id = user_id
-        tx.audit("feedback.void", feedback, before=before_fb, reason=feedback.void_reason)
-        rect = (
-            await session.execute(
-                select(Rectification).where(Rectification.feedback_id == feedback.id)  # type: ignore[arg-type]
-            )
-        ).scalar_one_or_none()
-        if rect is not None and rect.status == "open":
-            before_rect = snapshot(rect)
-            rect.status = "voided"
-            rect.closed_at = tx.now
-            rect.closed_by_id = user_id
-            tx.audit("rectification.void", rect, before=before_rect, reason=feedback.void_reason)
-            await outbox.rectification(tx, rect, change="voided")
-    tx.emit(
-        "office.appeal",
-        department_id=feedback.department_id,
-        id=appeal.id,
-        change=appeal.status,
-    )
     return feedback
 
 

@@ -11,7 +11,7 @@ from ..auth.models import User
 from ..halls.lookup import local_time
 from ..halls.models import Hall
 from ..queue.models import Ticket
-from . import policy, service
+from . import policy, rectifications
 from .models import Feedback, FeedbackAppeal, Rectification
 from .queries import Names
 from .schemas import AppealOut, FeedbackOut, FeedbackStateOut, LevelOut, RatedOut, RectificationOut
@@ -137,10 +137,10 @@ async def rectification_out(
         rating_label=policy.level_label(rect.rating) if rect.rating else None,
         due=rect.due.isoformat(),
         status=rect.status,
-        status_label=service.STATUSES.get(rect.status, rect.status),
+        status_label=rectifications.STATUSES.get(rect.status, rect.status),
         stage=rect.stage,
-        stage_label=service.STAGES.get(rect.stage, rect.stage),
-        overdue=service.is_overdue(hall, rect, now),
+        stage_label=rectifications.STAGES.get(rect.stage, rect.stage),
+        overdue=rectifications.is_overdue(hall, rect, now),
         department=dept.code,
         department_name=dept.name,
         staff=staff.username if staff else None,

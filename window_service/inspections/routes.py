@@ -15,8 +15,8 @@ from ..api.uploads import read_upload
 from ..auth.roles import ADMIN, HEAD, INSPECTOR, STAFF
 from ..halls.lookup import get_hall, hall_zone
 from ..halls.models import Hall, Window
+from . import evidence, queries, score_sheets, service
 from . import plan as visit_plan
-from . import queries, service
 from .models import InspectionNotice, InspectionPhoto, VisitPlan
 from .schemas import (
     InspectionIn,
@@ -47,7 +47,8 @@ async def list_templates(api: ApiRequest) -> list[TemplateOut]:
     assert api.principal.hall_id is not None
     async with api.state.db.read() as session:
         return [
-            template_out(t) for t in await service.current_templates(session, api.principal.hall_id)
+            template_out(t)
+            for t in await score_sheets.current_templates(session, api.principal.hall_id)
         ]
 
 
@@ -62,8 +63,8 @@ async def template_versions(api: ApiRequest) -> list[TemplateOut]:
     assert api.principal.hall_id is not None
     async with api.state.db.read() as session:
         rows = await queries.template_versions(session, api.principal.hall_id, api.path["code"])
-        if not rows and api.path["code"] == service.DEFAULT_CODE:
-            rows = [service.default_template(api.principal.hall_id)]
+        if not rows and api.path["code"] == score_sheets.DEFAULT_CODE:
+            rows = [score_sheets.default_template(api.principal.hall_id)]
         if not rows:
             raise not_found("template", "没有这个评分表 (unknown template)")
         return [template_out(t) for t in rows]
@@ -83,7 +84,7 @@ async def save_template(api: ApiRequest[TemplateIn]) -> TemplateOut:
     assert api.principal.hall_id is not None
     async with api.state.db.write() as session:
         tx = api.tx(session, api.principal.hall_id)
-        template = await service.save_template(
+        template = await score_sheets.save_template(
             tx,
             code,
             api.body.name,
@@ -130,7 +131,7 @@ async def record_inspection(api: ApiRequest[InspectionIn]) -> InspectionOut:
         if visited_at < now - timedelta(days=366):
             raise invalid("visit_too_old", "暗访时间过早 (visited_at more than a year ago)")
         tx = api.tx(session, hall.id)
-        template = await service.template_for_use(tx, body.template)
+        template = await score_sheets.template_for_use(tx, body.template)
         inspection, _ = await service.record(
             tx,
             hall,
@@ -194,7 +195,7 @@ async def upload_photo(api: ApiRequest) -> PhotoOut:
         inspection = api.own(await service.load_inspection(session, api.path["id"]))
         tx = api.tx(session, inspection.hall_id)
         assert api.principal.user_id is not None
-        photo = await service.add_photo(
+        photo = await evidence.add_photo(
             tx,
             inspection,
             data,

@@ -116,7 +116,7 @@ async def rating(tx: Tx, feedback: Feedback) -> None:
     await enqueue(tx, hall, RATING, body)
 
 
-async def rectification(tx: Tx, rect: Rectification, *, change: str) -> None:
+async def rectification(tx: Tx, rect: Rectification, change: str) -> None:
     """A step of a bad rating's rectification (整改): opened, verified, fixed, closed, voided."""
     if rect.kind != "feedback":
         return  # inspection notices are the office's own, not citizens' ratings

@@ -24,6 +24,7 @@ from ..auth.roles import ADMIN, HEAD, INSPECTOR
 from ..feedback import policy
 from ..halls.lookup import business_day, get_hall, local_time
 from ..halls.models import Department, Hall, Window
+from ..inspections import evidence, score_sheets
 from ..inspections import queries as inspection_queries
 from ..inspections import service as inspections
 from ..inspections.models import Inspection, InspectionNotice, InspectionTemplate
@@ -84,12 +85,12 @@ async def inspections_page(request: Request) -> Response:
     async with state.db.read() as session:
         hall = await session.get(Hall, user.hall_id)
         assert hall is not None and hall.id is not None
-        templates = await inspections.current_templates(session, hall.id)
+        templates = await score_sheets.current_templates(session, hall.id)
         windows = await queue_queries.windows(session, hall.id)
         staff = await inspection_queries.staff(session, hall.id)
         recent = await inspection_queries.inspections(session, hall.id, None, None, 20)
         numbers = {w.id: w.number for w in windows}
-        photos = await inspections.photos_by_inspection(session, [i.id or 0 for i in recent])
+        photos = await evidence.photos_by_inspection(session, [i.id or 0 for i in recent])
         notices = {
             n.inspection_id: n for n in await inspection_queries.notices(session, hall.id, None)
         }
@@ -154,7 +155,7 @@ async def notice_page(request: Request) -> Response:
         template = await session.get(InspectionTemplate, inspection.template_id)
         assert template is not None
         staff = await session.get(User, inspection.staff_id) if inspection.staff_id else None
-        photos = (await inspections.photos_by_inspection(session, [notice.inspection_id]))[
+        photos = (await evidence.photos_by_inspection(session, [notice.inspection_id]))[
             notice.inspection_id
         ]
     items: list[dict[str, Any]] = [

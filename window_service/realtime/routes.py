@@ -12,7 +12,7 @@ Protocol (public, read-only; every message is JSON with ``type`` and the hall's 
   therefore arrive at any time; it replaces the client's state and its seq may jump ahead.
 - ``office.*`` events carry their payload only to sockets of the hall's inspectors and admins,
   and of its department heads for events of their own departments (signed in by a session
-  cookie from a same-origin page, or a bearer token; see ``hub.Audience``); every other socket,
+  cookie from a same-origin page, or a bearer token; see ``subscriber.Audience``); every other socket,
   window staff included, gets ``{"type", "seq"}`` only, so its seq stays contiguous.
 - Close codes: 4404 unknown hall, 1011 server error, 1012 (from uvicorn) server restarting.
   Clients reconnect with ``?after=<last seq>``.
@@ -39,9 +39,9 @@ from ..halls.lookup import get_hall, local_time
 from ..halls.models import Hall
 from ..ledger import HallEvent
 from ..state import AppState, app_state
-from .hub import PUBLIC_AUDIENCE, Audience, Subscriber, dumps, encode
 from .log import events_after
 from .snapshot import Snapshots
+from .subscriber import PUBLIC_AUDIENCE, Audience, Subscriber, dumps, encode
 
 log = logging.getLogger("window_service.realtime")
 

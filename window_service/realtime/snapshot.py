@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..halls.lookup import get_hall, local_time
 from ..halls.models import Hall
 from ..state import AppState
-from .hub import dumps
 from .log import last_seq
+from .subscriber import dumps
 
 #: A domain's part of the snapshot: ``part(session, hall, now, seq)`` → the fields it adds.
 SnapshotPart = Callable[[AsyncSession, Hall, datetime, int], Awaitable[Mapping[str, Any]]]

@@ -10,7 +10,8 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from .service import BY_LABELS, Stats
+from .figures import Stats
+from .service import BY_LABELS
 
 
 def _pct(value: float | None) -> float | None:

@@ -25,7 +25,9 @@ from ..web.pages import (
     render,
     require_page_user,
 )
-from .service import BY_LABELS, BY_VALUES, Stats, default_period, hall_stats, parse_period
+from .figures import Stats
+from .period import default_period, parse_period
+from .service import BY_LABELS, BY_VALUES, hall_stats
 
 ROLES = (ADMIN, INSPECTOR, HEAD)
 

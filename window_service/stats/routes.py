@@ -16,7 +16,9 @@ from ..auth.roles import ADMIN, HEAD, INSPECTOR
 from ..halls.lookup import business_day, get_hall
 from ..halls.models import Hall
 from .export import filename, to_csv, to_xlsx
-from .service import Stats, default_period, hall_stats, parse_period
+from .figures import Stats
+from .period import default_period, parse_period
+from .service import hall_stats
 
 router = ApiRouter("stats")
 OFFICE = (ADMIN, INSPECTOR, HEAD)

@@ -15,19 +15,19 @@ imported lazily, so the ticket figures stand on their own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..api import dates
 from ..api.errors import invalid
 from ..auth.models import User
-from ..halls.lookup import business_day, hall_zone, local_time
+from ..halls.lookup import local_time
 from ..halls.models import Department, Hall, Service, Window
 from ..queue.models import Ticket, TicketEvent
+from .figures import POINTS, Group, Stats
+from .period import Period
 
 BY_VALUES = ("hall", "department", "service", "window", "staff")
 BY_LABELS = {
@@ -37,157 +37,6 @@ BY_LABELS = {
     "window": "窗口",
     "staff": "工作人员",
 }
-#: Points of a rating 5 … 1 (潮州细则 default): satisfaction is their mean on 0–100.
-POINTS = {5: 10.0, 4: 8.0, 3: 6.0, 2: 3.0, 1: 0.0}
-
-
-@dataclass(frozen=True)
-class Period:
-    code: str
-    kind: str  # day · month · quarter
-    first: date
-    last: date
-
-    @property
-    def label(self) -> str:
-        if self.kind == "day":
-            return f"{self.first.year}年{self.first.month}月{self.first.day}日"
-        if self.kind == "quarter":
-            return f"{self.first.year}年第{self.code[-1]}季度"
-        return f"{self.first.year}年{self.first.month}月"
-
-    def days(self) -> list[date]:
-        return [self.first + timedelta(days=i) for i in range((self.last - self.first).days + 1)]
-
-    def bounds(self, hall: Hall) -> tuple[datetime, datetime]:
-        zone = hall_zone(hall)
-        return (
-            datetime.combine(self.first, time(0), tzinfo=zone),
-            datetime.combine(self.last + timedelta(days=1), time(0), tzinfo=zone),
-        )
-
-
-def _month_end(year: int, month: int) -> date:
-    following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
-    return following - timedelta(days=1)
-
-
-def parse_period(code: str, *, today: date | None = None) -> Period:
-    """``YYYY-MM-DD`` (a day), ``YYYY-MM`` (a month) or ``YYYY-Qn`` (a quarter), in the
-    hall's life (``api.dates``); else 422 ``invalid_period``."""
-    span = dates.parse_period(code, today=today, kinds=dates.DAY_MONTH_OR_QUARTER)
-    return Period(span.code, span.kind, span.first, span.last)
-
-
-def default_period(hall: Hall, now: datetime) -> Period:
-    day = business_day(hall, now)
-    return parse_period(f"{day.year:04d}-{day.month:02d}")
-
-
-def quantile(values: list[float], q: float) -> float | None:
-    """The q-quantile with linear interpolation (q = 0.5: the median)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q
-    low = int(pos)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
-
-
-def summary(values: list[float]) -> dict[str, float | None]:
-    if not values:
-        return {"mean": None, "median": None, "p90": None}
-    return {
-        "mean": round(sum(values) / len(values), 1),
-        "median": round(quantile(values, 0.5) or 0.0, 1),
-        "p90": round(quantile(values, 0.9) or 0.0, 1),
-    }
-
-
-@dataclass
-class Group:
-    key: str
-    label: str
-    tickets: int = 0
-    served: int = 0
-    no_shows: int = 0
-    cancelled: int = 0
-    expired: int = 0
-    green: int = 0
-    waits: list[float] = field(default_factory=list)
-    services: list[float] = field(default_factory=list)
-    ratings: list[int] = field(default_factory=list)
-    cases: int = 0
-    cases_on_time: int = 0
-    cases_overdue: int = 0
-    notice_breaches: int = 0
-    responder_breaches: int = 0
-    wait_breaches: int = 0
-    #: 挂起: how often tickets were held (set aside at the window, queue/hold.py)
-    holds: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        rated = len(self.ratings)
-        bad = sum(1 for r in self.ratings if r <= 2)
-        return {
-            "key": self.key,
-            "label": self.label,
-            "tickets": self.tickets,
-            "served": self.served,
-            "no_shows": self.no_shows,
-            "cancelled": self.cancelled,
-            "expired": self.expired,
-            "no_show_rate": round(self.no_shows / self.tickets, 4) if self.tickets else None,
-            "green_share": round(self.green / self.tickets, 4) if self.tickets else None,
-            "wait_minutes": summary(self.waits),
-            "service_minutes": summary(self.services),
-            "wait_breaches": self.wait_breaches,
-            "holds": self.holds,
-            "ratings": rated,
-            "satisfaction": (
-                round(sum(POINTS[r] for r in self.ratings) / rated * 10, 1) if rated else None
-            ),
-            "bad_ratings": bad,
-            "bad_rate": round(bad / rated, 4) if rated else None,
-            "cases": self.cases,
-            "cases_on_time": self.cases_on_time,
-            "cases_overdue": self.cases_overdue,
-            "case_on_time_rate": (
-                round(self.cases_on_time / self.cases, 4) if self.cases else None
-            ),
-            "notice_breaches": self.notice_breaches,
-            "responder_breaches": self.responder_breaches,
-            "breaches": self.notice_breaches + self.responder_breaches,
-        }
-
-
-@dataclass
-class Stats:
-    hall: str
-    period: Period
-    by: str
-    groups: list[Group]
-    total: Group
-    hours: list[dict[str, Any]]
-    days: list[dict[str, Any]]
-    notes: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "hall": self.hall,
-            "period": self.period.code,
-            "period_label": self.period.label,
-            "kind": self.period.kind,
-            "start": self.period.first.isoformat(),
-            "end": self.period.last.isoformat(),
-            "by": self.by,
-            "rows": [g.as_dict() for g in self.groups],
-            "total": self.total.as_dict(),
-            "hours": self.hours,
-            "days": self.days,
-            "notes": self.notes,
-        }
 
 
 class _Names:
