@@ -53,12 +53,23 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "inspections",
         "ratings",
         "stats",
+        "regions",
         "admin",
         "appointments",
         "metrics",
     ),
     # Puts the application together: every table, the app factory, the CLI, seed data.
-    "top": ("models", "housekeeping", "seed", "migrate", "app", "asgi", "cli", "__main__"),
+    "top": (
+        "models",
+        "backup",
+        "housekeeping",
+        "seed",
+        "migrate",
+        "app",
+        "asgi",
+        "cli",
+        "__main__",
+    ),
 }
 #: Where each unit stands (unordered within core, framework and top).
 PLACE: dict[str, tuple[int, int]] = {

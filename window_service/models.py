@@ -25,6 +25,7 @@ from .cases.models import (
 )
 from .feedback.models import Feedback, FeedbackAppeal, Rectification
 from .halls.models import Department, Device, Hall, Service, Window, WindowDuty, WindowService
+from .halls.regions import Region
 from .inspections.models import (
     Inspection,
     InspectionNotice,
@@ -74,6 +75,7 @@ __all__ = [
     "RatingPublication",
     "RatingRow",
     "Rectification",
+    "Region",
     "RemoteTicket",
     "Service",
     "ServiceAppointment",
