@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import event, select
 
 from tests.support.client import login
+from tests.support.regions import REGION_PASSWORD
 from tests.support.stats import busy_morning, open_hall
 from window_service.admin.setup import create_hall
 from window_service.clock import FixedClock
@@ -20,8 +21,6 @@ from window_service.halls.models import Hall
 from window_service.regions.queries import region_by_code
 from window_service.regions.service import add_region, add_region_user, assign_hall
 from window_service.transaction import Actor, Tx
-
-REGION_PASSWORD = "Granite-Heron-73"
 
 
 async def make_regions(db_url: str) -> None:

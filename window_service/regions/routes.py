@@ -43,11 +43,11 @@ async def comparison(
     return await compare(session, region, regions, halls, span, now=now)
 
 
-@router.route("GET", "/regions/{code}", roles=ROLES, response=dict[str, Any])
+@router.route("GET", "/regions/{region}", roles=ROLES, response=dict[str, Any])
 async def region_detail(api: ApiRequest[None, None]) -> dict[str, Any]:
     """区划: the region, the regions under it and their halls (codes and names)."""
     async with api.state.db.read() as session:
-        region = await visible_region(session, api.principal, api.path["code"])
+        region = await visible_region(session, api.principal, api.path["region"])
         regions = await subtree(session, region)
         halls = await halls_in(session, regions)
         return {
@@ -59,21 +59,21 @@ async def region_detail(api: ApiRequest[None, None]) -> dict[str, Any]:
         }
 
 
-@router.route("GET", "/regions/{code}/comparison", roles=ROLES, response=dict[str, Any])
+@router.route("GET", "/regions/{region}/comparison", roles=ROLES, response=dict[str, Any])
 async def region_comparison(api: ApiRequest[None, ComparisonQuery]) -> dict[str, Any]:
     """区域比较: every hall of the region (and the regions under it) side by side for a month
     or quarter: tickets, mean and p90 wait, case on-time rate, satisfaction and 差评, published
     stars, rectifications opened, open and overdue."""
     async with api.state.db.read() as session:
-        region = await visible_region(session, api.principal, api.path["code"])
+        region = await visible_region(session, api.principal, api.path["region"])
         return await comparison(session, region, api.query.period, api.state.clock.now())
 
 
-@router.route("GET", "/regions/{code}/halls/{hall}/stats", roles=ROLES, response=dict[str, Any])
+@router.route("GET", "/regions/{region}/halls/{hall}/stats", roles=ROLES, response=dict[str, Any])
 async def region_hall_stats(api: ApiRequest[None, HallStatsQuery]) -> dict[str, Any]:
     """A hall of the region: its office statistics (as ``GET /halls/{hall}/stats``), read-only."""
     async with api.state.db.read() as session:
-        region = await visible_region(session, api.principal, api.path["code"])
+        region = await visible_region(session, api.principal, api.path["region"])
         hall = await visible_hall(session, api.principal, region, api.path["hall"])
         now = api.state.clock.now()
         period = api.query.period
