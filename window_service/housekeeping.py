@@ -14,6 +14,7 @@ from sqlalchemy import select
 from .appointments.service import halls_with_due_no_shows, mark_no_shows
 from .audit.anchors import anchor_job
 from .auth.throttle import forget_expired
+from .backup import nightly_backup
 from .cases.watch import watch_commitments
 from .feedback.watch import watch_rectifications
 from .halls.models import Hall
@@ -69,6 +70,7 @@ JOBS: list[Job] = [
     watch_rectifications,
     forget_throttles,
     mark_missed_appointments,
+    nightly_backup,
 ]
 
 
