@@ -33,16 +33,6 @@ async def make_regions(db_url: str) -> None:
             await add_region(session, code="610100", name="西安市", parent="610000")
             await add_region(session, code="610102", name="新城区", parent="610100")
             await add_region(session, code="610200", name="铜川市", parent="610000")
-            for username, code in (
-                ("xian-office", "610100"),
-                ("xincheng-office", "610102"),
-                ("tongchuan-office", "610200"),
-            ):
-                region = await region_by_code(session, code)
-                assert region is not None
-                await add_region_user(
-                    session, region=region, username=username, password=REGION_PASSWORD
-                )
             await session.commit()
         for code, name, region in (
             ("beilin", "碑林区政务服务中心", "610100"),
@@ -59,6 +49,22 @@ async def make_regions(db_url: str) -> None:
             tx = Tx(session, demo.id, utcnow(), Actor("test"))
             assert await assign_hall(tx, demo, region)
             await tx.commit()
+        async with db.write() as session:
+            for username, code in (
+                ("xian-office", "610100"),
+                ("xincheng-office", "610102"),
+                ("tongchuan-office", "610200"),
+            ):
+                region = await region_by_code(session, code)
+                assert region is not None
+                await add_region_user(
+                    session,
+                    region=region,
+                    username=username,
+                    password=REGION_PASSWORD,
+                    now=utcnow(),
+                    actor=Actor("test"),
+                )
     finally:
         await db.dispose()
 

@@ -8,8 +8,10 @@ import httpx
 from sqlalchemy import select
 
 from tests.support.client import login
+from window_service.db import utcnow
 from window_service.halls.models import Hall
-from window_service.regions.service import add_region, add_region_user
+from window_service.regions.service import add_region, add_region_user, assign_hall
+from window_service.transaction import Actor, Tx
 
 REGION_PASSWORD = "Granite-Heron-73"
 DEMO_REGION = "610102"
@@ -20,10 +22,17 @@ async def region_office(app: Any, client: httpx.AsyncClient) -> dict[str, str]:
     demo hall; the account has no hall of its own."""
     async with app.state.core.db.write() as session:
         region = await add_region(session, code=DEMO_REGION, name="新城区")
-        await add_region_user(
-            session, region=region, username="region-office", password=REGION_PASSWORD
-        )
         hall = (await session.execute(select(Hall).where(Hall.code == "demo"))).scalar_one()  # type: ignore[arg-type]
-        hall.region = region.code
-        await session.commit()
+        assert hall.id is not None
+        tx = Tx(session, hall.id, utcnow(), Actor("test"))
+        await assign_hall(tx, hall, region)
+        await tx.commit()
+        await add_region_user(
+            session,
+            region=region,
+            username="region-office",
+            password=REGION_PASSWORD,
+            now=utcnow(),
+            actor=Actor("test"),
+        )
     return await login(client, "region-office", REGION_PASSWORD)

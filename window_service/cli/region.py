@@ -103,6 +103,7 @@ async def _region_user_add(name: str, region_code: str, password: str) -> int:
     from ..api.errors import ApiError
     from ..regions.queries import region_by_code
     from ..regions.service import add_region_user
+    from ..transaction import Actor
 
     db = create_database(get_settings().database_url)
     try:
@@ -113,7 +114,12 @@ async def _region_user_add(name: str, region_code: str, password: str) -> int:
                 return 2
             try:
                 user = await add_region_user(
-                    session, region=region, username=name, password=password
+                    session,
+                    region=region,
+                    username=name,
+                    password=password,
+                    now=utcnow(),
+                    actor=Actor("cli"),
                 )
             except ApiError as exc:
                 print(exc.message, file=sys.stderr)

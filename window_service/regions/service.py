@@ -1,11 +1,14 @@
 """The rules of regions: create one, put halls in it, give its office an account.
 
-A region's own rows (the region, its office's accounts) belong to no hall, so they are not
-in any hall's audit chain; moving a hall into a region is, in that hall's chain
-(``hall.region``).
+Audit chains are the halls'. Moving a hall into a region is in that hall's chain
+(``hall.region``); a region office's account is in the chain of every hall it can see when
+it is created (``user.add``), so each hall's record says who was given its figures. A region
+row itself is in no chain (it holds no figures; its halls' chains say where they belong).
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,8 +20,8 @@ from ..auth.roles import REGION_INSPECTOR
 from ..chain import snapshot
 from ..halls.models import Hall
 from ..halls.regions import LEVELS, Region
-from ..transaction import Tx
-from .queries import region_by_code
+from ..transaction import Actor, Tx
+from .queries import halls_in, region_by_code, subtree
 
 _CODE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 
@@ -75,15 +78,30 @@ async def assign_hall(tx: Tx, hall: Hall, region: Region) -> bool:
 
 
 async def add_region_user(
-    session: AsyncSession, *, region: Region, username: str, password: str, display_name: str = ""
+    session: AsyncSession,
+    *,
+    region: Region,
+    username: str,
+    password: str,
+    now: datetime,
+    actor: Actor,
+    display_name: str = "",
 ) -> User:
-    """An account of the region's office (区域效能办): no hall, bound to ``region``."""
+    """An account of the region's office (区域效能办): no hall, bound to ``region``; audited in
+    the chain of every hall of the region's subtree (so a region needs a hall first: 409)."""
     check_password(password, [username, display_name, region.code, region.name])
     exists = (
         await session.execute(select(User.id).where(User.username == username))  # type: ignore[call-overload]
     ).first()
     if exists is not None:
         raise conflict("username_taken", "用户名已存在 (username taken)")
+    halls = await halls_in(session, await subtree(session, region))
+    if not halls:
+        raise conflict(
+            "region_without_halls",
+            f"区划「{region.code}」内还没有服务大厅：先把大厅放入区划，再添加区域账号 "
+            "(put a hall in the region first: the account is audited in its halls' chains)",
+        )
     user = User(
         hall_id=None,
         region_id=region.id,
@@ -94,4 +112,9 @@ async def add_region_user(
     )
     session.add(user)
     await session.flush()
+    for hall in halls:
+        assert hall.id is not None
+        tx = Tx(session, hall.id, now, actor)
+        tx.audit("user.add", user, reason=f"区域效能办 {region.code} {region.name}")
+        await tx.commit()
     return user
