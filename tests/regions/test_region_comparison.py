@@ -9,64 +9,15 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event
 
 from tests.support.client import login
-from tests.support.regions import REGION_PASSWORD
+from tests.support.regions import REGION_PASSWORD, make_regions
 from tests.support.stats import busy_morning, open_hall
 from window_service.admin.setup import create_hall
 from window_service.clock import FixedClock
 from window_service.db import create_database, utcnow
-from window_service.halls.models import Hall
-from window_service.regions.queries import region_by_code
-from window_service.regions.service import add_region, add_region_user, assign_hall
 from window_service.transaction import Actor, Tx
-
-
-async def make_regions(db_url: str) -> None:
-    """陕西省 610000 ⊃ 西安市 610100 ⊃ 新城区 610102 (the demo hall); 西安市 itself holds 碑林
-    (an empty hall); 铜川市 610200 holds 耀州 (another city). One office account per region."""
-    db = create_database(db_url)
-    try:
-        async with db.write() as session:
-            await add_region(session, code="610000", name="陕西省")
-            await add_region(session, code="610100", name="西安市", parent="610000")
-            await add_region(session, code="610102", name="新城区", parent="610100")
-            await add_region(session, code="610200", name="铜川市", parent="610000")
-            await session.commit()
-        for code, name, region in (
-            ("beilin", "碑林区政务服务中心", "610100"),
-            ("yaozhou", "耀州区政务服务中心", "610200"),
-        ):
-            async with db.write() as session:
-                tx = Tx(session, 0, utcnow(), Actor("test"))
-                await create_hall(tx, code=code, name=name, region=region)
-                await tx.commit()
-        async with db.write() as session:
-            demo = (await session.execute(select(Hall).where(Hall.code == "demo"))).scalar_one()  # type: ignore[arg-type]
-            region = await region_by_code(session, "610102")
-            assert demo.id is not None and region is not None
-            tx = Tx(session, demo.id, utcnow(), Actor("test"))
-            assert await assign_hall(tx, demo, region)
-            await tx.commit()
-        async with db.write() as session:
-            for username, code in (
-                ("xian-office", "610100"),
-                ("xincheng-office", "610102"),
-                ("tongchuan-office", "610200"),
-            ):
-                region = await region_by_code(session, code)
-                assert region is not None
-                await add_region_user(
-                    session,
-                    region=region,
-                    username=username,
-                    password=REGION_PASSWORD,
-                    now=utcnow(),
-                    actor=Actor("test"),
-                )
-    finally:
-        await db.dispose()
 
 
 @pytest.fixture
