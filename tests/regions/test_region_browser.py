@@ -88,9 +88,16 @@ async def test_city_office_compares_twenty_halls(city: LiveServer, browser: Brow
         demo = page.locator("#region-table tr[data-hall=demo] td")
         assert (await demo.nth(2).inner_text()) == "3"  # tickets
         assert "新城区" in await demo.nth(1).inner_text()
+        total = page.locator("#region-total td")
+        assert (await total.nth(1).inner_text()) == "3"  # the city's tickets
         await fits(page, size)
         text = await page.evaluate("document.body.innerText")
-        latin = {w for w in re.findall(r"[A-Za-z]{3,}", text)} - {"English", "xian", "office", "P90"}
+        latin = {w for w in re.findall(r"[A-Za-z]{3,}", text)} - {
+            "English",
+            "xian",
+            "office",
+            "P90",
+        }
         assert not latin, sorted(latin)
         await page.screenshot(path=str(SHOTS / f"region-{size[0]}.png"), full_page=True)
         assert not problems, problems

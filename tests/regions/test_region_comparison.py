@@ -55,6 +55,13 @@ async def test_city_office_sees_its_halls_side_by_side(
     assert demo["rectifications"] == {"opened": 1, "open": 1, "overdue": 0}
     assert demo["stars"]["published"] is False
     assert demo["cases"] == 0 and demo["case_on_time_rate"] is None
+    total = data["total"]
+    assert (total["tickets"], total["wait_minutes"], total["ratings"]) == (
+        4,
+        demo["wait_minutes"],
+        1,
+    )
+    assert total["rectifications"] == demo["rectifications"] and "stars" not in total
     empty = rows["beilin"]
     assert (empty["tickets"], empty["wait_minutes"], empty["satisfaction"]) == (
         0,

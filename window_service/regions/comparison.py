@@ -163,6 +163,8 @@ async def compare(
     rows = [f.as_dict() for f in figures.values()]
     for row in rows:
         row["region_name"] = names.get(row["region"], row["region"])
+    total = _total(region, list(figures.values())).as_dict()
+    del total["stars"]  # stars are a hall's verdict on its own subjects: no region sum
     return {
         "region": region.code,
         "name": region.name,
@@ -173,7 +175,30 @@ async def compare(
         "end": span.last.isoformat(),
         "regions": [{"code": r.code, "name": r.name, "level": r.level} for r in regions],
         "halls": rows,
+        "total": total,
     }
+
+
+def _total(region: Region, halls: list[HallFigures]) -> HallFigures:
+    """The region as a whole: counts summed, waits from the merged histograms."""
+    out = HallFigures(Hall(code="", name=region.name), region.code)
+    for f in halls:
+        out.tickets += f.tickets
+        out.served += f.served
+        out.no_shows += f.no_shows
+        out.called += f.called
+        out.wait_total += f.wait_total
+        for bucket, n in f.wait_histogram.items():
+            out.wait_histogram[bucket] = out.wait_histogram.get(bucket, 0) + n
+        for rating, n in f.ratings.items():
+            out.ratings[rating] = out.ratings.get(rating, 0) + n
+        out.cases += f.cases
+        out.cases_on_time += f.cases_on_time
+        out.cases_overdue += f.cases_overdue
+        out.rect_opened += f.rect_opened
+        out.rect_open += f.rect_open
+        out.rect_overdue += f.rect_overdue
+    return out
 
 
 async def _tickets(
