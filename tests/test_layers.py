@@ -52,10 +52,12 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "figures",
         "inspections",
         "ratings",
+        "efficiency",
         "stats",
         "regions",
         "admin",
         "appointments",
+        "privacy",
         "metrics",
     ),
     # Puts the application together: every table, the app factory, the CLI, seed data.

@@ -16,8 +16,10 @@ from .audit.anchors import anchor_job
 from .auth.throttle import forget_expired
 from .backup import nightly_backup
 from .cases.watch import watch_commitments
+from .efficiency.watch import propose_warnings
 from .feedback.watch import watch_rectifications
 from .halls.models import Hall
+from .privacy.watch import erase_personal_data
 from .queue.service import expire_past_days
 from .state import AppState
 from .transaction import Actor, Tx
@@ -70,6 +72,8 @@ JOBS: list[Job] = [
     watch_rectifications,
     forget_throttles,
     mark_missed_appointments,
+    propose_warnings,
+    erase_personal_data,
     nightly_backup,
 ]
 
