@@ -189,7 +189,7 @@ async def test_nightly_backup_keeps_the_newest(backend: str, db_url: str, tmp_pa
 
 
 async def test_postgresql_backup_is_pg_dumps_job(tmp_path: Path) -> None:
-    url = "postgresql+asyncpg://hall:secret@db.example:5432/window_service"
+    url = "postgresql+asyncpg://hall:Pw-9f3kQ@db.example:5432/window_service"
     done = cli(url, tmp_path, "backup", "/backups/hall.dump")
     assert done.returncode == 2
     assert "pg_dump" in done.stderr
@@ -197,6 +197,6 @@ async def test_postgresql_backup_is_pg_dumps_job(tmp_path: Path) -> None:
         "pg_dump --format=custom --file=/backups/hall.dump "
         "'postgresql://hall@db.example:5432/window_service'"
     )
-    assert "secret" not in done.stdout + done.stderr
+    assert "Pw-9f3kQ" not in done.stdout + done.stderr
     restore = cli(url, tmp_path, "restore", "/backups/hall.dump")
     assert restore.returncode == 2 and "pg_restore" in restore.stdout
