@@ -45,6 +45,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "realtime",
         "devices",
         "web",
+        "notify",
         "cases",
         "feedback",
         "outbox",

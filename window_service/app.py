@@ -50,6 +50,8 @@ from .feedback.rectification_routes import router as rectifications_router
 from .feedback.routes import router as feedback_router
 from .feedback.track_routes import router as track_router
 from .inspections.routes import router as inspections_router
+from .notify.gateway import Gateway, configured_gateway
+from .notify.runner import Notifier
 from .openness import pages as openness_pages
 from .openness.routes import router as openness_router
 from .outbox import delivery as outbox_delivery
@@ -133,7 +135,10 @@ def create_app(
     clock: Clock | None = None,
     database: Database | None = None,
     run_housekeeping: bool = True,
+    gateway: Gateway | None = None,
 ) -> Starlette:
+    """The application. ``gateway`` replaces the SMS/WeChat gateway that ``notify_url``
+    configures (tests pass a fake; without ``notify_url`` no number is kept for it)."""
     settings = settings or get_settings()
     audit_key = settings.resolved_audit_key()
     assert audit_key is not None
@@ -163,6 +168,9 @@ def create_app(
         templates=page_templates(),
     )
     metrics.instrument(state)
+    if gateway is None:
+        gateway = configured_gateway(settings)
+    notifier = Notifier(state, gateway) if gateway is not None and settings.notify_url else None
     specs = [spec for router in API_ROUTERS for spec in router.specs]
     openapi = build_openapi(specs, prefix=API_PREFIX, version=__version__)
 
@@ -184,6 +192,8 @@ def create_app(
             tasks.append(asyncio.ensure_future(housekeeping.run_forever(state)))
             if settings.platform_url:
                 tasks.append(asyncio.ensure_future(outbox_delivery.run_forever(state)))
+        if notifier is not None:  # alerts by SMS/WeChat follow the committed events
+            tasks.append(asyncio.ensure_future(notifier.run_forever()))
         try:
             yield
         finally:
@@ -239,5 +249,6 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.core = state
+    app.state.notifier = notifier
     app.state.openapi = openapi
     return app

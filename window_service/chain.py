@@ -28,6 +28,8 @@ PERSONAL_COLUMNS: dict[str, frozenset[str]] = {
     "consultation": frozenset({"citizen_name"}),
     "feedback": frozenset({"contact"}),
     "appointment": frozenset({"name"}),
+    # never audited anyway: the number an SMS/WeChat alert goes to (notify/)
+    "alert_contact": frozenset({"phone"}),
 }
 
 

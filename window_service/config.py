@@ -79,6 +79,14 @@ class Settings(BaseSettings):
     #: How often the delivery loop looks for new messages.
     platform_poll_seconds: float = Field(default=2.0, gt=0, le=3600)
 
+    #: An SMS/WeChat gateway for the two queue alerts (N ahead, called) of remote tickets and
+    #: appointments that gave a phone: ``{"phone","text"}`` is POSTed here. Empty (the
+    #: default): no number is kept for alerts and nothing is sent.
+    notify_url: str = ""
+    #: Key of the HMAC-SHA256 signature over each body (header ``X-Signature-256``).
+    notify_secret: str = ""
+    notify_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

@@ -19,6 +19,7 @@ from .cases.watch import watch_commitments
 from .efficiency.watch import propose_warnings
 from .feedback.watch import watch_rectifications
 from .halls.models import Hall
+from .notify.alerts import erase_past_days
 from .privacy.watch import erase_personal_data
 from .queue.service import expire_past_days
 from .state import AppState
@@ -65,6 +66,11 @@ async def mark_missed_appointments(state: AppState) -> None:
                 break
 
 
+async def erase_alert_numbers(state: AppState) -> None:
+    """The numbers kept for SMS/WeChat alerts are erased once their business day has ended."""
+    await erase_past_days(state.db, state.clock.now())
+
+
 JOBS: list[Job] = [
     expire_tickets,
     anchor_job,
@@ -72,6 +78,7 @@ JOBS: list[Job] = [
     watch_rectifications,
     forget_throttles,
     mark_missed_appointments,
+    erase_alert_numbers,
     propose_warnings,
     erase_personal_data,
     nightly_backup,

@@ -35,6 +35,7 @@ from .inspections.models import (
     VisitPlan,
 )
 from .ledger import AuditRecord, HallEvent, HallLedger
+from .notify.models import AlertContact
 from .openness.models import FeeCharge, ServiceFee
 from .outbox.models import PlatformDelivery, PlatformOutboxHall
 from .queue.models import Ticket, TicketCounter, TicketEvent
@@ -44,6 +45,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "AccountabilityConfig",
+    "AlertContact",
     "Appointment",
     "AppointmentPolicy",
     "AppointmentSlot",

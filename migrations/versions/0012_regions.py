@@ -5,7 +5,7 @@ to a region instead of a hall, so ``app_user.hall_id`` may now be empty and
 ``app_user.region_id`` names the region.
 
 Revision ID: 0012
-Revises: 0015 (re-chained after merging main; written against 0009)
+Revises: 0014 (re-chained after merging main; written against 0009)
 Create Date: 2026-12-02 06:50:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import window_service.db
 
 revision: str = "0012"
-down_revision: str | None = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -33,6 +33,7 @@ class SettingsOut(Output):
     issuing_weekdays: str
     closing_time: str
     recall_limit: int
+    alert_ahead: int
 
 
 class SettingsPatch(Input):
@@ -43,6 +44,7 @@ class SettingsPatch(Input):
     issuing_weekdays: str | None = Field(default=None, pattern=r"^[1-7]{0,7}$")
     closing_time: HourMinute | None = None
     recall_limit: int | None = Field(default=None, ge=0, le=20)
+    alert_ahead: int | None = Field(default=None, ge=0, le=50)
 
     @field_validator("issuing_weekdays")
     @classmethod

@@ -41,7 +41,8 @@ def _time(value: str) -> time:
 
 # -- settings -------------------------------------------------------------------------------
 async def update_settings(tx: Tx, hall: Hall, changes: dict[str, Any]) -> None:
-    """Change the hall's name, notice, issuing hours/days, closing time and recall limit."""
+    """Change the hall's name, notice, issuing hours/days, closing time, recall limit and when
+    the citizen's phone is alerted (``alert_ahead``)."""
     before = snapshot(hall)
     start = changes.get("issuing_start", hhmm(hall.issuing_start))
     end = changes.get("issuing_end", hhmm(hall.issuing_end))
@@ -54,7 +55,7 @@ async def update_settings(tx: Tx, hall: Hall, changes: dict[str, Any]) -> None:
     for key, value in changes.items():
         if key in ("issuing_start", "issuing_end", "closing_time"):
             value = _time(value) if value is not None else None
-        elif key in ("name", "recall_limit", "issuing_weekdays") and value is None:
+        elif key in ("name", "recall_limit", "alert_ahead", "issuing_weekdays") and value is None:
             raise invalid("invalid_input", f"{key} 不能为空 ({key} must not be null)")
         elif key == "notice" and value is None:
             value = ""

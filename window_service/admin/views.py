@@ -30,6 +30,7 @@ def settings_out(hall: Hall) -> SettingsOut:
         issuing_weekdays=hall.issuing_weekdays,
         closing_time=service.hhmm(hall.closing_time) or "",
         recall_limit=hall.recall_limit,
+        alert_ahead=hall.alert_ahead,
     )
 
 

@@ -19,6 +19,7 @@ from ..halls.lookup import (
     get_service,
 )
 from ..halls.models import Hall, Service
+from ..notify import contacts
 from ..queue.models import Ticket
 from ..queue.schemas import TicketOut
 from ..queue.views import ticket_out
@@ -56,6 +57,15 @@ async def take_remote_ticket(api: ApiRequest[RemoteTicketCreate]) -> RemoteTicke
             svc = await get_service(session, hall.id, body.service)
             tx = api.tx(session, hall.id)
             ticket_id = await remote.take(tx, hall, svc, citizen)
+            if api.state.settings.notify_url:  # kept for its SMS/WeChat alerts, today only
+                await contacts.keep(
+                    session,
+                    hall.id,
+                    business_day(hall, tx.now),
+                    service.normalize_phone(body.phone),
+                    tx.now,
+                    ticket_id=ticket_id,
+                )
             await tx.commit()
     except IntegrityError as exc:  # the same phone racing itself
         raise conflict(

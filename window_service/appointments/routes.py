@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from ..api.endpoint import PUBLIC, ApiRequest, ApiRouter
@@ -25,6 +26,7 @@ from ..halls.lookup import (
 )
 from ..halls.models import Hall, Service
 from ..halls.scopes import WINDOW
+from ..notify import contacts
 from ..queue.issuing import issue_queue
 from ..queue.models import Ticket
 from ..queue.schemas import TicketCreate, TicketOut
@@ -86,6 +88,7 @@ async def _book(
     start: str,
     citizen: service.Citizen | None,
     replacing_token: str | None = None,
+    phone: str | None = None,
 ) -> AppointmentOut:
     try:
         async with api.state.db.write() as session:
@@ -107,6 +110,7 @@ async def _book(
             appointment = await service.book(
                 tx, hall, svc, day, parse_hhmm(start), citizen, calendar, replacing=replacing
             )
+            await _keep_number(api, session, hall, appointment, phone, replacing)
             await tx.commit()
     except IntegrityError as exc:  # a racing booking of the same phone, service and day
         raise conflict(
@@ -114,6 +118,33 @@ async def _book(
             "该手机号当天已预约此事项 (this phone already has a booking for the service that day)",
         ) from exc
     return appointment_out(api, hall, svc, appointment, owner=True)
+
+
+async def _keep_number(
+    api: ApiRequest[Any, Any],
+    session: AsyncSession,
+    hall: Hall,
+    appointment: Appointment,
+    phone: str | None,
+    replacing: Appointment | None,
+) -> None:
+    """With an SMS/WeChat gateway configured, the number is kept for the booking's alerts
+    (until its day ends; notify/contacts.py); without one, nothing beyond digest and mask."""
+    if not api.state.settings.notify_url:
+        return
+    assert hall.id is not None and appointment.id is not None
+    if replacing is not None:
+        assert replacing.id is not None
+        await contacts.move(session, replacing.id, appointment.id, appointment.day)
+    elif phone is not None:
+        await contacts.keep(
+            session,
+            hall.id,
+            appointment.day,
+            phone,
+            api.state.clock.now(),
+            appointment_id=appointment.id,
+        )
 
 
 @router.route(
@@ -128,7 +159,15 @@ async def book(api: ApiRequest[AppointmentCreate]) -> AppointmentOut:
     """预约: book a seat of a slot with name and phone (one per phone, service and day)."""
     body = api.body
     citizen = citizen_of(api, service.clean_name(body.name), body.phone)
-    return await _book(api, api.path["hall"], body.service, body.date, body.start, citizen)
+    return await _book(
+        api,
+        api.path["hall"],
+        body.service,
+        body.date,
+        body.start,
+        citizen,
+        phone=service.normalize_phone(body.phone),
+    )
 
 
 async def _owned(api: ApiRequest[Any, Any]) -> tuple[Hall, Service, Appointment, str | None]:
@@ -167,6 +206,8 @@ async def cancel(api: ApiRequest) -> AppointmentOut:
         assert hall is not None and hall.id is not None and svc is not None
         tx = api.tx(session, hall.id)
         await service.cancel(tx, appointment, reason="cancelled by the citizen")
+        assert appointment.id is not None
+        await contacts.erase_for_appointment(session, appointment.id, tx.now)
         await tx.commit()
     return appointment_out(api, hall, svc, appointment, owner=True)
 
@@ -232,6 +273,8 @@ async def check_in(api: ApiRequest) -> Any:
         tx = api.tx(session, hall.id)
         first = locked.ticket_id is None
         await service.mark_checked_in(tx, locked, out.id, priority is not None)
+        if first and locked.id is not None:  # the number (if kept) follows the ticket
+            await contacts.attach(session, locked.id, out.id, business_day(hall, now))
         await tx.commit()
     return _ticket_response(out, first)
 

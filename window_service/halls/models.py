@@ -28,6 +28,9 @@ class Hall(SQLModel, table=True):
     #: Closing time: immediate cases (即办件) are due by then.
     closing_time: time = Field(default=time(17, 30))
     recall_limit: int = Field(default=5, ge=0)
+    #: The citizen's phone is alerted when this many (or fewer) are ahead (到号提醒); 0: only
+    #: when called.
+    alert_ahead: int = Field(default=3, ge=0)
     notice: str = Field(default="", max_length=2000)
     #: The region (行政区划) the hall belongs to, e.g. a county's code; empty when unset.
     region: str = Field(default="", max_length=32)

@@ -15,7 +15,9 @@ The columns are personal columns of the audit chain (``chain.PERSONAL_COLUMNS``)
 record holds them, so erasing them changes nothing ``audit verify`` compares. Each erasure is
 itself recorded (``privacy.erased``, with the table and how many rows) so the office can see
 that the rule ran. The phones of bookings and remote tickets are kept only as a keyed digest
-and a masked form from the start; those stay (they carry no number).
+and a masked form from the start; those stay (they carry no number). With an SMS/WeChat
+gateway configured, the number is also kept in ``alert_contact`` for the two queue alerts only
+until the ticket's business day ends (``notify/``; erased by its own housekeeping job).
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@
  *   showError(err)               -> flash(err.message, "error")
  *   liveSocket(path, {onMessage, onState}) -> the hall's display websocket through the shared
  *                                  stream client (/displays/stream.js: replays after a drop,
- *                                  resyncs on a gap; onState("open"|"reconnecting"))
+ *                                  resyncs on a gap; onState("open"|"reconnecting"));
+ *                                  .resume() reconnects at once from the last seq
  *   fmtTime(iso) / fmtMinutes(n) -> Chinese-style time "10:05" / "约 12 分钟"
  */
 import { t, apiMessage as pageMessage } from "./dom.js";
@@ -107,6 +108,8 @@ function liveSocket(path, handlers) {
   stream.start();
   return {
     close: function () { stream.stop(); },
+    // reconnect now and replay from the last seq (a page waking from sleep)
+    resume: function () { if (!stream.stopped) stream.resync(); },
     get lastSeq() { return stream.lastSeq; }
   };
 }

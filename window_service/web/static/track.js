@@ -2,9 +2,12 @@
  * have changed this ticket (its own call/ticket events at once; others of the hall, throttled).
  *   window.Track.ticket  -> the last GET /api/v1/track/{token} answer
  *   document "track:update" event, detail = that answer (for templates/track_rating.html)
+ * Alerts (N ahead, called; sound, vibration, notification): track-alerts.js, told each answer
+ * and, when the phone wakes, asking to re-read the ticket and replay the stream.
  */
 import { $, t } from "./dom.js";
 import { api, fmtMinutes, liveSocket, showError } from "./app.js";
+import { check as checkAlerts, watchWake } from "./track-alerts.js";
 
 var init = JSON.parse(document.getElementById("track-init").textContent);
 var ticket = null;
@@ -40,7 +43,6 @@ function whereText(tk) {
 
 function render(tk) {
   var card = $("ticket");
-  var before = card.dataset.status;
   card.dataset.status = tk.status;
   $("number").textContent = tk.number;
   $("service").textContent = tk.service_name;
@@ -68,12 +70,13 @@ function render(tk) {
   $("ahead").textContent = String(tk.ahead);
   $("estimate").textContent = fmtMinutes(tk.estimated_wait_minutes);
   $("rate").hidden = !tk.can_rate;
-  if (before !== "called" && tk.status === "called") {
-    if (navigator.vibrate) { try { navigator.vibrate([300, 150, 300]); } catch (e) { /* ignore */ } }
+  // Sound, vibration and the notification: track-alerts.js, once per ticket.
+  if (tk.status === "called") {
     document.title = "【" + text + "】 " + tk.number;
   } else if (tk.status !== "called") {
     document.title = tk.number + " · " + (STATUS[tk.status] || "");
   }
+  checkAlerts(tk);
   document.dispatchEvent(new CustomEvent("track:update", { detail: tk }));
 }
 
@@ -125,8 +128,15 @@ function onState(s) {
   }
 }
 
+var socket = liveSocket("/ws/halls/" + encodeURIComponent(init.hall) + "/display", { onMessage: onMessage, onState: onState });
+// After the phone slept: read the ticket again, and have the stream replay from its last seq
+// (a socket that looks open may have died while asleep).
+function resume() {
+  load();
+  socket.resume();
+}
 window.Track = { ticket: null, token: init.token, reload: load };
-liveSocket("/ws/halls/" + encodeURIComponent(init.hall) + "/display", { onMessage: onMessage, onState: onState });
+watchWake(resume);
 // Estimates drift with time even when nothing happens.
 setInterval(function () { if (!document.hidden) load(); }, 60000);
 load();
