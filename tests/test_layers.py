@@ -56,13 +56,24 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "ratings",
         "efficiency",
         "stats",
+        "regions",
         "admin",
         "appointments",
         "privacy",
         "metrics",
     ),
     # Puts the application together: every table, the app factory, the CLI, seed data.
-    "top": ("models", "housekeeping", "seed", "migrate", "app", "asgi", "cli", "__main__"),
+    "top": (
+        "models",
+        "backup",
+        "housekeeping",
+        "seed",
+        "migrate",
+        "app",
+        "asgi",
+        "cli",
+        "__main__",
+    ),
 }
 #: Where each unit stands (unordered within core, framework and top).
 PLACE: dict[str, tuple[int, int]] = {

@@ -69,6 +69,8 @@ from .realtime.log import EventLog
 from .realtime.pg import PgListener
 from .realtime.routes import display_routes
 from .realtime.snapshot import SnapshotPart, Snapshots
+from .regions import pages as region_pages
+from .regions.routes import router as regions_router
 from .security import SecurityHeadersMiddleware, is_https
 from .state import AppState
 from .stats import pages as stats_pages
@@ -97,6 +99,7 @@ API_ROUTERS: list[ApiRouter] = [
     case_figures_router,
     calendar_router,
     stats_router,
+    regions_router,
     admin_router,
     admin_devices_router,
     admin_setup_router,
@@ -122,6 +125,7 @@ FEEDBACK_LISTENERS: list[FeedbackListener] = [
 PAGE_ROUTES: list[BaseRoute] = [
     *web_routes,  # sign-in, /terminal, /t/{token}, kiosk, displays, evaluator pad, /qr.svg
     *stats_pages.routes,  # /office/stats (效能统计)
+    *region_pages.routes,  # /region (区域比较)
     *cases_pages.routes,  # receipts, correction notices, /lookup, /office/cases
     *admin_pages.routes,  # /office/admin (大厅配置)
     *ratings_pages.routes,  # /board/{hall}, /office/inspections|rectifications|ratings

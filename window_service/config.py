@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 5 * 1024 * 1024
     #: Evidence photos with more pixels are refused (decompression bombs): 40 megapixels.
     max_photo_pixels: int = Field(default=40_000_000, ge=1)
+    #: Nightly SQLite backup (housekeeping): into ``backup_dir`` (default ``var/backups``)
+    #: once a day from ``backup_hour`` (hour of day in ``timezone``), keeping the newest
+    #: ``backup_keep`` files; 0 switches it off. PostgreSQL is backed up by pg_dump instead.
+    backup_dir: Path | None = None
+    backup_keep: int = Field(default=14, ge=0, le=3650)
+    backup_hour: int = Field(default=2, ge=0, le=23)
     #: Log SQL statements (debugging only).
     echo_sql: bool = False
     #: Pool size per process for PostgreSQL.
@@ -135,6 +141,9 @@ class Settings(BaseSettings):
 
     def resolved_anchor_file(self) -> Path:
         return self.audit_anchor_file or self.var_dir / "audit_anchors.jsonl"
+
+    def resolved_backup_dir(self) -> Path:
+        return self.backup_dir or self.var_dir / "backups"
 
 
 @lru_cache(maxsize=1)

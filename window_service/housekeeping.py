@@ -14,6 +14,7 @@ from sqlalchemy import select
 from .appointments.service import halls_with_due_no_shows, mark_no_shows
 from .audit.anchors import anchor_job
 from .auth.throttle import forget_expired
+from .backup import nightly_backup
 from .cases.watch import watch_commitments
 from .efficiency.watch import propose_warnings
 from .feedback.watch import watch_rectifications
@@ -80,6 +81,7 @@ JOBS: list[Job] = [
     erase_alert_numbers,
     propose_warnings,
     erase_personal_data,
+    nightly_backup,
 ]
 
 

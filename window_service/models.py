@@ -31,6 +31,7 @@ from .cases.models import (
 from .efficiency.models import EfficiencyWarning
 from .feedback.models import Feedback, FeedbackAppeal, Rectification
 from .halls.models import Department, Device, Hall, Service, Window, WindowDuty, WindowService
+from .halls.regions import Region
 from .inspections.evidence import verify_photos
 from .inspections.models import (
     Inspection,
@@ -84,6 +85,7 @@ __all__ = [
     "RatingPublication",
     "RatingRow",
     "Rectification",
+    "Region",
     "RemoteTicket",
     "Service",
     "ServiceAppointment",

@@ -15,9 +15,10 @@ import pytest
 
 from tests.support.client import KIOSK, login
 from tests.support.dbs import KIOSK_KEY
+from tests.support.regions import DEMO_REGION, region_office
 from window_service.api.endpoint import PUBLIC
 from window_service.app import API_PREFIX, API_ROUTERS
-from window_service.auth.roles import ADMIN, EVALUATOR, HEAD, INSPECTOR, STAFF
+from window_service.auth.roles import ADMIN, EVALUATOR, HEAD, INSPECTOR, REGION_INSPECTOR, STAFF
 from window_service.auth.roles import KIOSK as KIOSK_ROLE
 
 
@@ -28,7 +29,7 @@ def backend() -> str:
 
 
 #: Plausible values for path parameters, so requests reach the handler's door.
-PATH_VALUES = {"hall": "demo", "id": "1", "number": "1", "token": "x" * 24}
+PATH_VALUES = {"hall": "demo", "id": "1", "number": "1", "token": "x" * 24, "region": DEMO_REGION}
 _PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 
 
@@ -72,10 +73,11 @@ async def call(
     return await client.request(method, concrete(path), headers=headers, json=body)
 
 
-async def test_every_role_against_every_endpoint(client: httpx.AsyncClient) -> None:
+async def test_every_role_against_every_endpoint(app: Any, client: httpx.AsyncClient) -> None:
     document = (await client.get("/api/v1/openapi.json")).json()
     roles_of = declared()
     people = await callers(client)
+    people["region office"] = (REGION_INSPECTOR, await region_office(app, client))
     for name, (_, headers) in people.items():  # every credential is a valid one
         assert (
             await call(client, "GET", "/api/v1/halls/{hall}/services", headers)

@@ -19,8 +19,10 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.support.client import KIOSK, login, page_login
 from tests.support.realtime import serve
+from tests.support.regions import DEMO_REGION, region_office
 from window_service.api.openapi import build_openapi
 from window_service.app import API_PREFIX, API_ROUTERS
+from window_service.auth.roles import REGION_INSPECTOR
 
 #: Who signs in for an endpoint open to a role (the first role of the endpoint that has one).
 ACCOUNTS = {"admin": "admin", "inspector": "office", "head": "head", "staff": "w1"}
@@ -107,11 +109,14 @@ def test_the_known_date_inputs_are_found() -> None:
 
 @pytest.mark.parametrize(("method", "path", "where", "name", "kind"), DATE_INPUTS)
 async def test_dates_outside_the_halls_life_are_422_invalid_period(
-    client: httpx.AsyncClient, method: str, path: str, where: str, name: str, kind: str
+    app: Any, client: httpx.AsyncClient, method: str, path: str, where: str, name: str, kind: str
 ) -> None:
     roles = _roles(method, path)
     headers: dict[str, str] = {}
-    if "public" not in roles:
+    if roles == (REGION_INSPECTOR,):
+        headers = await region_office(app, client)
+        path = path.replace("{region}", DEMO_REGION)
+    elif "public" not in roles:
         role = next(r for r in roles if r in ACCOUNTS or r == "kiosk")
         headers = KIOSK if role == "kiosk" else await login(client, ACCOUNTS[role])
     url = path.replace("{hall}", "demo")

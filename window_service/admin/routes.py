@@ -284,6 +284,7 @@ async def patch_staff(api: ApiRequest[StaffPatch]) -> StaffOut:
         if user is None:
             raise not_found("user", "没有这个人员 (unknown user)")
         user = api.own(found(user, "user", "没有这个人员 (unknown user)"))
+        assert user.hall_id is not None  # of the caller's hall (api.own)
         tx = api.tx(session, user.hall_id)
         await staff.update_staff(tx, user, _changes(api.body), acting=api.principal)
         await commit(tx)

@@ -39,7 +39,7 @@ async def user_department_codes(session: AsyncSession, user_id: int) -> list[str
 
 
 async def _set_departments(tx: Tx, user: User, codes: list[str]) -> None:
-    assert user.id is not None
+    assert user.id is not None and user.hall_id is not None
     wanted = sorted(set(codes))
     departments = []
     for code in wanted:
@@ -120,6 +120,7 @@ async def update_staff(tx: Tx, user: User, changes: dict[str, Any], *, acting: P
     window: Window | None = None
     if "window" in changes:
         if changes["window"] is not None:
+            assert user.hall_id is not None  # a hall's account (api.own checked it)
             window = await window_numbered(tx.session, user.hall_id, changes["window"])
     elif role == STAFF and user.window_id is not None:
         window = await tx.session.get(Window, user.window_id)

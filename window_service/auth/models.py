@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlmodel import Field, SQLModel
 
 from ..db import TZDateTime, utcnow
+from ..halls.regions import Region as Region  # the table app_user.region_id refers to
 
 
 class User(SQLModel, table=True):
@@ -15,7 +16,10 @@ class User(SQLModel, table=True):
     __tablename__ = "app_user"
 
     id: int | None = Field(default=None, primary_key=True)
-    hall_id: int = Field(foreign_key="hall.id", index=True)
+    #: The hall the person works for; None only for a region's office (``region_id``).
+    hall_id: int | None = Field(default=None, foreign_key="hall.id", index=True)
+    #: 区域效能办: the region (and its subtree) a ``region_inspector`` oversees.
+    region_id: int | None = Field(default=None, foreign_key="region.id", index=True)
     username: str = Field(max_length=64, unique=True, index=True)
     display_name: str = Field(default="", max_length=100)
     #: 工号

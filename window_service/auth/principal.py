@@ -33,6 +33,8 @@ class Principal:
     department_ids: frozenset[int] = field(default_factory=frozenset)
     device_id: int | None = None
     via_session: bool = False
+    #: The region a region inspector (区域效能办) oversees; None for everyone else.
+    region_id: int | None = None
 
     @property
     def is_user(self) -> bool:
@@ -140,6 +142,7 @@ class Authenticator:
                 window_id=user.window_id if user.role == STAFF else None,
                 department_ids=frozenset(departments),
                 via_session=via_session,
+                region_id=user.region_id,
             )
 
     async def device_principal(self, key: str) -> Principal | None:

@@ -9,6 +9,8 @@ INSPECTOR: Final = "inspector"  # 效能办
 HEAD: Final = "head"  # 部门负责人
 STAFF: Final = "staff"  # 窗口工作人员
 USER_ROLES: Final = (ADMIN, INSPECTOR, HEAD, STAFF)
+#: 区域效能办 (市/省效能办): bound to a region, not a hall; sees the region's halls, read-only.
+REGION_INSPECTOR: Final = "region_inspector"
 
 KIOSK: Final = "kiosk"  # 取号机
 DISPLAY: Final = "display"  # 显示屏
@@ -20,4 +22,5 @@ ROLE_LABELS: Final = {
     INSPECTOR: "效能办督查员",
     HEAD: "部门负责人",
     STAFF: "窗口工作人员",
+    REGION_INSPECTOR: "区域效能办督查员",
 }

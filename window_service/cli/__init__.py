@@ -1,5 +1,6 @@
 """The ``window-service`` command: serve, migrate, demo, user add, hall add|template|import|export,
-device add, audit verify (the hall set-up commands are in cli/hall.py)."""
+device add, audit verify (the hall set-up commands are in cli/hall.py, region … in
+cli/region.py, backup and restore in cli/backup.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy import select
 
 from ..config import get_settings
 from ..db import create_database, utcnow
+from .backup import add_parsers as backup_parsers
 from .hall import (
     cmd_device_add,
     cmd_hall_add,
@@ -21,6 +23,7 @@ from .hall import (
     cmd_hall_import,
     cmd_hall_template,
 )
+from .region import add_parsers as region_parsers
 
 
 def _urls(host: str, port: int, kiosk_key: str = "") -> str:
@@ -180,6 +183,13 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     else:
         password = sys.stdin.readline().rstrip("\n")
     upgrade(get_settings().database_url)
+    if args.role == "region_inspector" or args.region:
+        if args.role != "region_inspector" or not args.region:
+            print("--region 与 --role region_inspector 须同时使用 (go together)", file=sys.stderr)
+            return 2
+        from .region import region_user_add
+
+        return region_user_add(args.name, args.region, password)
     return asyncio.run(_user_add(args.name, args.role, args.window, args.hall, password))
 
 
@@ -290,9 +300,14 @@ def build_parser() -> argparse.ArgumentParser:
     user_sub = user.add_subparsers(dest="user_command", required=True)
     add = user_sub.add_parser("add", help="add an account (password read from stdin)")
     add.add_argument("name")
-    add.add_argument("--role", required=True, choices=["admin", "inspector", "head", "staff"])
+    add.add_argument(
+        "--role",
+        required=True,
+        choices=["admin", "inspector", "head", "staff", "region_inspector"],
+    )
     add.add_argument("--window", type=int)
     add.add_argument("--hall", default="demo")
+    add.add_argument("--region", help="region code (region_inspector only: 区域效能办)")
     add.set_defaults(func=cmd_user_add)
 
     hall = sub.add_parser("hall", help="set up halls (new hall, workbook import/export)")
@@ -324,6 +339,9 @@ def build_parser() -> argparse.ArgumentParser:
     device_add.add_argument("--window", type=int)
     device_add.add_argument("--name")
     device_add.set_defaults(func=cmd_device_add)
+
+    region_parsers(sub)
+    backup_parsers(sub)
 
     audit = sub.add_parser("audit", help="the audit record")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)

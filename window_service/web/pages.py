@@ -36,7 +36,7 @@ from starlette.responses import RedirectResponse, Response
 from ..api.csrf import csrf_token
 from ..api.errors import ApiError
 from ..auth.principal import ANONYMOUS, Principal
-from ..auth.roles import ADMIN, HEAD, INSPECTOR, STAFF
+from ..auth.roles import ADMIN, HEAD, INSPECTOR, REGION_INSPECTOR, STAFF
 from ..state import app_state
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -77,6 +77,7 @@ class NavLink:
 
 #: Role names as pages show them (auth.roles.ROLE_LABELS), marked for the catalogue.
 ROLE_LABEL_TEXTS = (N_("管理员"), N_("效能办督查员"), N_("部门负责人"), N_("窗口工作人员"))
+REGION_ROLE_LABEL_TEXT = N_("区域效能办督查员")
 
 #: Words of the queue (queue.rules) as pages show them, marked for the catalogue.
 QUEUE_LABEL_TEXTS = (
@@ -259,4 +260,6 @@ def home_for(user: Principal) -> str:
     """Where a user lands after signing in."""
     if user.role == STAFF:
         return "/terminal"
+    if user.role == REGION_INSPECTOR:
+        return "/region"
     return "/office"
