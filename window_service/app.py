@@ -67,6 +67,7 @@ from .realtime.snapshot import SnapshotPart, Snapshots
 from .security import SecurityHeadersMiddleware, is_https
 from .state import AppState
 from .stats import pages as stats_pages
+from .stats.estimate_routes import router as stats_estimates_router
 from .stats.routes import router as stats_router
 from .web.routes import routes as web_routes
 
@@ -91,6 +92,7 @@ API_ROUTERS: list[ApiRouter] = [
     case_figures_router,
     calendar_router,
     stats_router,
+    stats_estimates_router,
     admin_router,
     admin_devices_router,
     admin_setup_router,

@@ -86,6 +86,10 @@ class Ticket(SQLModel, table=True):
     idempotency_key: str | None = Field(default=None, max_length=128)
     device_id: int | None = Field(default=None, foreign_key="device.id")
     issued_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    #: The wait estimated when it was issued, in seconds (its ticket prints it in whole
+    #: minutes); None when no staffed window served it. Compared with the wait it had
+    #: (stats/estimates.py).
+    estimated_wait_seconds: float | None = None
 
 
 class TicketEvent(SQLModel, table=True):
