@@ -84,7 +84,8 @@
 
   function waitingOf(list) {
     return list.reduce(function (n, s) {
-      return n + (s.waiting || 0);
+      // a group's own queues (``waiting`` also counts what shared windows call first)
+      return n + (s.queue_waiting != null ? s.queue_waiting : s.waiting || 0);
     }, 0);
   }
 
