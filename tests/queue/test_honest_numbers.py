@@ -20,6 +20,7 @@ from tests.support.duty import on_duty
 from window_service.app import create_app
 from window_service.clock import FixedClock
 from window_service.config import Settings
+from window_service.queue import outlook
 from window_service.queue.models import Ticket
 
 
@@ -132,8 +133,9 @@ async def test_green_lanes_first_across_services(hc: httpx.AsyncClient, hall_app
 
 
 async def test_recent_service_times_make_the_estimate(
-    hc: httpx.AsyncClient, hall_app: Any, clock: FixedClock
+    hc: httpx.AsyncClient, hall_app: Any, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(outlook, "TIMES_AFTER_FINISH", 0.0)  # read again at once after a finish
     await on_duty(hall_app, 1)
     w1 = await login(hc, "w1")
     for _ in range(2):

@@ -41,6 +41,9 @@ RECENT_DAYS = 7
 #: How long a process keeps a hall's staffing, and its service times (seconds).
 STAFFING_SECONDS = 2.0
 TIMES_SECONDS = 30.0
+#: After a finish in this process the service times are read again, but not more often than
+#: this (a busy hall finishes a ticket every few seconds).
+TIMES_AFTER_FINISH = 3.0
 #: The share of a ticket's time still to run, on average, at a window that is busy now
 #: (the mean residual of a service whose times vary by about half their mean).
 RESIDUAL = 0.6
@@ -209,7 +212,10 @@ async def load_times(session: AsyncSession, hall_id: int, today: date) -> Servic
             .label("rank"),
         )
         .where(
+            # Every leading column of the queue index (hall, service, status, day): a range
+            # of recent days per service, whatever the length of the hall's history.
             c.hall_id == hall_id,
+            c.service_id.in_(sorted(defaults)),
             c.business_day >= today - timedelta(days=RECENT_DAYS - 1),
             c.business_day <= today,
             c.status.in_((rules.DONE, rules.NO_SHOW)),
@@ -253,6 +259,7 @@ class _Kept:
     staffing_until: float = 0.0
     times: ServiceTimes | None = None
     times_until: float = 0.0
+    times_read: float = 0.0
     day: date | None = None
 
 
@@ -276,7 +283,7 @@ class OutlookCache:
         if kept is not None:
             kept.staffing_until = 0.0
             if times:
-                kept.times_until = 0.0
+                kept.times_until = min(kept.times_until, kept.times_read + TIMES_AFTER_FINISH)
 
     def peek(self, db: object, hall_id: int, today: date) -> Outlook | None:
         """The hall's outlook if this process's copy is fresh (no query), else None."""
@@ -312,7 +319,7 @@ class OutlookCache:
             kept.staffing_until = now + STAFFING_SECONDS
         if kept.times is None or kept.times_until <= now or kept.day != today:
             kept.times = await load_times(session, hall_id, today)
-            kept.times_until = now + TIMES_SECONDS
+            kept.times_read, kept.times_until = now, now + TIMES_SECONDS
             kept.day = today
         return Outlook(kept.staffing, kept.times)
 
