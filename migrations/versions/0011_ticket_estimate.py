@@ -5,7 +5,7 @@ had, per service and day (stats/estimates.py). NULL when no staffed window serve
 (the ticket said 「暂无窗口办理，请留意叫号」) and for tickets issued before this revision.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0015 (written on 0009; chained after main's 0015 when main was merged in)
 Create Date: 2026-12-02 06:40:00.000000
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0009"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
