@@ -110,7 +110,9 @@ def render_ticket(
     if not re.fullmatch(r"[A-Z]{1,2}\d{1,4}", number):
         raise ValueError("not a ticket number")
     ahead = int(ticket.get("ahead") or 0)
-    minutes = int(ticket.get("estimated_wait_minutes") or 0)
+    # None: no window with staff on duty serves the ticket now (no estimate can be given).
+    estimate = ticket.get("estimated_wait_minutes")
+    minutes = int(estimate or 0)
     out = [INIT, CHINESE_ON, CENTER]
     out += [BOLD_ON, size(1, 2), text(hall_name[:40]), size(1, 1), BOLD_OFF]
     out += [text("-" * 32)]
@@ -124,7 +126,10 @@ def render_ticket(
             BOLD_OFF,
         ]
     out += [size(1, 2), text(f"您前面还有 {ahead} 人等候"), size(1, 1)]
-    out += [text(f"预计等候约 {minutes} 分钟" if ahead and minutes else "请留意叫号")]
+    if estimate is None and "estimated_wait_minutes" in ticket:
+        out += [text("暂无窗口办理，请留意叫号")]
+    else:
+        out += [text(f"预计等候约 {minutes} 分钟" if ahead and minutes else "请留意叫号")]
     if zone:
         out += [BOLD_ON, text(zone[:40]), BOLD_OFF]
     url = str(ticket.get("track_url") or "")

@@ -74,6 +74,7 @@ from .regions.routes import router as regions_router
 from .security import SecurityHeadersMiddleware, is_https
 from .state import AppState
 from .stats import pages as stats_pages
+from .stats.estimate_routes import router as stats_estimates_router
 from .stats.routes import router as stats_router
 from .web.assets import ASSET_DIRS, PageAssets
 from .web.routes import routes as web_routes
@@ -100,6 +101,7 @@ API_ROUTERS: list[ApiRouter] = [
     calendar_router,
     stats_router,
     regions_router,
+    stats_estimates_router,
     admin_router,
     admin_devices_router,
     admin_setup_router,

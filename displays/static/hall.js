@@ -137,6 +137,12 @@ function renderWindows() {
     });
 }
 
+// A queue's own waiting tickets, as the queue events count them (a service's ``waiting``
+// also counts the tickets its shared windows call first).
+function queueCount(s) {
+  return s.queue_waiting != null ? s.queue_waiting : s.waiting;
+}
+
 function renderWaiting() {
   var box = document.getElementById("waiting");
   box.textContent = "";
@@ -159,7 +165,7 @@ function renderWaiting() {
   document.getElementById("waiting-page").textContent = pages > 1 ? waitPage + 1 + "/" + pages : "";
   prefixes.slice(waitPage * per, waitPage * per + per).forEach(function (prefix) {
     var s = byPrefix[prefix];
-    var count = state.waiting[prefix] !== undefined ? state.waiting[prefix] : s ? s.waiting : 0;
+    var count = state.waiting[prefix] !== undefined ? state.waiting[prefix] : s ? queueCount(s) : 0;
     var chip = el("div", "hd-wait");
     chip.dataset.prefix = prefix;
     chip.appendChild(el("span", "hd-wait-prefix", prefix));
@@ -340,7 +346,7 @@ function loadServices(counts) {
       if (!Array.isArray(list)) return;
       state.services = list;
       if (counts) {
-        list.forEach(function (s) { state.waiting[s.prefix] = s.waiting; });
+        list.forEach(function (s) { state.waiting[s.prefix] = queueCount(s); });
       }
       renderWaiting();
     })

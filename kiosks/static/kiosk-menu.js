@@ -78,7 +78,8 @@ function groups() {
 
 function waitingOf(list) {
   return list.reduce(function (n, s) {
-    return n + (s.waiting || 0);
+    // a group's own queues (``waiting`` also counts what shared windows call first)
+    return n + (s.queue_waiting != null ? s.queue_waiting : s.waiting || 0);
   }, 0);
 }
 
@@ -93,7 +94,8 @@ function serviceButton(s) {
   var where = [s.department_name || s.department || ""].concat(zonesOf(s)).filter(Boolean).join(" · ");
   button.appendChild(el("span", "k-service-dept", where));
   var info = t("等候 %(n)s 人", { n: s.waiting });
-  if (s.waiting > 0 && s.estimated_wait_minutes > 0) info += " · " + t("约 %(m)s 分钟", { m: s.estimated_wait_minutes });
+  if (s.estimated_wait_minutes == null) info += " · " + t("暂无窗口办理");
+  else if (s.waiting > 0 && s.estimated_wait_minutes > 0) info += " · " + t("约 %(m)s 分钟", { m: s.estimated_wait_minutes });
   button.appendChild(el("span", "k-service-wait", info));
   button.addEventListener("click", function () {
     menu.onTake(s.code);

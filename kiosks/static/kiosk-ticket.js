@@ -21,10 +21,13 @@ function render(ticket, labels, zones) {
       ? t("预约 · 优先叫号")
       : t("绿色通道") + " · " + (labels[ticket.priority] || ticket.priority);
   $("t-ahead").textContent = t("您前面还有 %(n)s 人等候", { n: ticket.ahead });
+  // estimated_wait_minutes null: no window with staff on duty serves it now
   $("t-wait").textContent =
-    ticket.ahead > 0 && ticket.estimated_wait_minutes > 0
-      ? t("预计等候约 %(m)s 分钟", { m: ticket.estimated_wait_minutes })
-      : t("请留意叫号");
+    ticket.estimated_wait_minutes == null
+      ? t("暂无窗口办理，请留意叫号")
+      : ticket.ahead > 0 && ticket.estimated_wait_minutes > 0
+        ? t("预计等候约 %(m)s 分钟", { m: ticket.estimated_wait_minutes })
+        : t("请留意叫号");
   var where = (zones || []).join("、");
   $("t-zone").textContent = where ? t("办理地点：%(zone)s", { zone: where }) : "";
   $("t-zone").hidden = !where;

@@ -64,6 +64,10 @@ def test_refuses_what_is_not_a_ticket() -> None:
         {**TICKET, "ahead": 0, "priority": None, "track_url": None}, "大厅"
     )
     assert "请留意叫号".encode("gb18030") in no_wait and b"\x1d(k" not in no_wait
+    # Nobody on duty at a window serving it: no estimate, and the ticket says so.
+    unknown = printer_agent.render_ticket({**TICKET, "estimated_wait_minutes": None}, "大厅")
+    assert "暂无窗口办理，请留意叫号".encode("gb18030") in unknown
+    assert "预计等候".encode("gb18030") not in unknown
 
 
 def test_kiosk_page_posts_to_the_agent(tmp_path: Path) -> None:

@@ -71,10 +71,14 @@ async def test_each_request_of_a_batch_gets_its_own_answer(
     plain, keyed, green, repeat, unknown, last = answers
     assert (plain[0]["number"], plain[0]["ahead"], plain[1]) == ("A001", 0, True)
     assert (keyed[0]["number"], keyed[1]) == ("B001", True)
-    # A green-channel ticket queues before every plain one; a plain one behind both lanes.
+    # A green-channel ticket queues before every plain one; a plain one behind both lanes,
+    # and behind B001: nobody is on duty, and window 8 will serve both services.
     assert (green[0]["number"], green[0]["ahead"]) == ("A002", 0)
-    assert (last[0]["number"], last[0]["ahead"]) == ("A003", 2)
-    assert repeat == (keyed[0], False)
+    assert (last[0]["number"], last[0]["ahead"]) == ("A003", 3)
+    # The same ticket again, with its place now: A002's green channel has since gone before
+    # it (window 8 serves both services).
+    assert repeat[1] is False and {**repeat[0], "ahead": 1} == keyed[0]
+    assert (keyed[0]["ahead"], repeat[0]["ahead"]) == (1, 2)
     assert unknown == (404, "service_not_found")
     # The key still names its ticket in a later batch, whatever the service asked for.
     [again] = await issue_batch(app, [{"service": "shebao", "idempotency_key": "k-1"}])

@@ -21,6 +21,7 @@ from ..halls.models import Hall, Window
 from ..queue import rules
 from ..queue.estimate import ahead_of
 from ..queue.models import Ticket
+from ..queue.outlook import Outlook, fresh_outlook
 from .contacts import erase_before
 from .gateway import Gateway
 from .models import AlertContact
@@ -80,6 +81,7 @@ async def due(db: Database, hall_id: int, now: datetime) -> tuple[list[Alert], l
                 )
             )
         ).all()
+        outlook: Outlook | None = None
         for contact, ticket in rows:
             assert contact.id is not None
             if ticket.status not in _STILL_DUE or contact.phone is None:
@@ -93,7 +95,9 @@ async def due(db: Database, hall_id: int, now: datetime) -> tuple[list[Alert], l
                 continue
             if contact.ahead_sent_at is not None or hall.alert_ahead <= 0:
                 continue
-            ahead = await ahead_of(session, ticket)
+            if outlook is None:  # the hall's staffing and service times, read once a round
+                outlook = await fresh_outlook(session, hall_id, today)
+            ahead = sum((await ahead_of(session, ticket, outlook)).values())
             if ahead <= hall.alert_ahead:
                 text = alert_text(hall, ticket, AHEAD, ahead, "")
                 alerts.append(Alert(contact.id, AHEAD, contact.phone, text))

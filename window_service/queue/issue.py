@@ -22,8 +22,10 @@ from ..halls.lookup import business_day, issuing_open
 from ..halls.models import Hall, Service
 from ..transaction import Actor, Recording, Tx
 from . import rules
+from .estimate import place_rows, rivals_snapshot
 from .models import FoundTicket, IssuedTicket, Ticket
 from .numbering import Assigned, format_number, next_numbers_and_ledger
+from .outlook import Outlook, fresh_outlook
 from .waiting import Counts, WaitingSnapshot, counts_after, usable, waiting_now
 
 
@@ -63,12 +65,14 @@ class IssueResult:
     """The ticket handed out (``created``) or found by its idempotency key (not created).
 
     ``ahead`` is known for a new ticket (counted under the numbering lock); None for a ticket
-    found again, whose place may have changed since.
+    found again, whose place may have changed since. ``wait_seconds``: a new ticket's
+    estimate as recorded (None: no staffed window serves it, or a ticket found again).
     """
 
     ticket: Ticket | IssuedTicket | FoundTicket
     created: bool
     ahead: int | None
+    wait_seconds: float | None = None
 
 
 @dataclass
@@ -135,6 +139,7 @@ async def issue_tickets(
     waiting_before: WaitingSnapshot | None = None,
     reserved_ids: list[int] | None = None,
     waiting_after: Callable[[WaitingSnapshot], None] | None = None,
+    outlook: Outlook | None = None,
 ) -> list[IssueResult | ApiError]:
     """Hand out the next numbers for several requests in one transaction (取号, group commit).
 
@@ -145,7 +150,8 @@ async def issue_tickets(
     ``waiting_before`` (see ``waiting.py``) spares counting the whole queue under the lock;
     ``reserved_ids`` (PostgreSQL, at least one per request, see ``waiting_snapshot``) lets
     the tickets be written with the commit. ``waiting_after`` receives the counts the batch ends
-    with, for the caller to keep once the batch has committed.
+    with, for the caller to keep once the batch has committed. ``outlook`` (``outlook.py``):
+    what the people ahead and the estimate rest on; read here when not given.
     """
     session = tx.session
     assert hall.id is not None
@@ -165,8 +171,13 @@ async def issue_tickets(
     sorted_out = sort_requests(hall, requests, known, open_now)
     results, fresh = sorted_out.results, sorted_out.fresh
     if fresh:
+        if outlook is None:  # not the issuing queue (e.g. a remote ticket): read it all here
+            outlook = await fresh_outlook(session, hall.id, day)
+            waiting_before = waiting_before or await rivals_snapshot(
+                session, hall.id, day, outlook, {requests[i].service.id or 0 for i in fresh}
+            )
         after = await _number_and_insert(
-            tx, hall, requests, fresh, results, waiting_before, reserved_ids
+            tx, hall, requests, fresh, results, waiting_before, reserved_ids, outlook
         )
         if after is not None and waiting_after is not None:
             waiting_after(after)
@@ -182,6 +193,7 @@ async def _number_and_insert(
     results: list[IssueResult | ApiError | None],
     waiting_before: WaitingSnapshot | None,
     reserved_ids: list[int] | None,
+    outlook: Outlook,
 ) -> WaitingSnapshot | None:
     session = tx.session
     assert hall.id is not None
@@ -212,6 +224,7 @@ async def _number_and_insert(
         waiting_before, day, ledger.queue_version, numbered_before, lanes_needed
     )
     rows = ticket_rows(hall.id, day, requests, fresh, numbers)
+    places = place_rows(outlook, rows, waiting, waiting_before)
     # The new tickets are answered and audited from the values written (IssuedTicket), not
     # from ORM objects: building and inspecting a mapped object per ticket cost more than
     # the rest of the insert.
@@ -231,7 +244,7 @@ async def _number_and_insert(
         ids = {(prefix, seq_no): ticket_id for ticket_id, prefix, seq_no in returned.all()}
         for row in rows:
             row["id"] = ids[(row["prefix"], row["seq_no"])]
-    record_issued(tx, requests, fresh, rows, waiting, results)
+    record_issued(tx, requests, fresh, rows, waiting, results, places)
     issued = {p: a.last for p, a in assigned.items()}
     return counts_after(
         waiting_before,
@@ -354,6 +367,8 @@ def ticket_rows(
                 "waiting_since": None if request.remote else queued_at,
                 "target_window_id": None,
                 "holds": 0,
+                # The estimate printed on it (set by ``estimate.place_rows``), kept to judge it.
+                "estimated_wait_seconds": None,
             }
         )
     return rows
@@ -366,19 +381,18 @@ def record_issued(
     rows: list[dict[str, Any]],
     waiting: Counts,
     results: list[IssueResult | ApiError | None],
+    places: list[int],
 ) -> None:
     """Each new ticket (``rows``, ids included) is audited, announced and answered with its
-    place: ``waiting`` holds the counts before it, and is counted on."""
+    place (``places``): ``waiting`` holds the counts before it, and is counted on."""
     table = Ticket.__table__  # type: ignore[attr-defined]
-    for i, row in zip(fresh, rows, strict=True):
+    for i, row, ahead in zip(fresh, rows, places, strict=True):
         ticket_id = row["id"]
         ticket = IssuedTicket.from_row(row)
         service = requests[i].service
         assert service.id is not None
         green = waiting.get((service.id, True), 0)
         plain = waiting.get((service.id, False), 0)
-        # A new ticket queues last in its lane; green tickets go before every plain one.
-        ahead = green if ticket.green else green + plain
         remote = ticket.status == rules.REMOTE  # not in the waiting line until checked in
         if not remote:
             waiting[(service.id, ticket.green)] = waiting.get((service.id, ticket.green), 0) + 1
@@ -395,4 +409,4 @@ def record_issued(
             ticket=ticket.number,
             waiting={service.prefix: green + plain + (0 if remote else 1)},
         )
-        results[i] = IssueResult(ticket, True, ahead)
+        results[i] = IssueResult(ticket, True, ahead, row["estimated_wait_seconds"])

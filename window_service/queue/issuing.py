@@ -31,8 +31,9 @@ from ..halls.models import Hall, Service
 from ..state import AppState
 from ..transaction import Actor, Tx
 from . import issue
-from .estimate import estimate_inputs, estimate_minutes
+from .estimate import printed_minutes
 from .models import FoundTicket, IssuedTicket, Ticket
+from .outlook import Outlook, hall_outlook
 from .schemas import TicketCreate, TicketOut
 from .views import build_ticket_out, ticket_out
 from .waiting import WaitingCache, WaitingSnapshot, reserve_ticket_ids, waiting_snapshot
@@ -41,8 +42,8 @@ log = logging.getLogger("window_service.queue")
 
 #: At most this many requests share one transaction.
 MAX_BATCH = 64
-#: How long a process trusts its copy of a hall's settings and services, and of the inputs
-#: of the wait estimate (recent service times, open windows).
+#: How long a process trusts its copy of a hall's settings and services (the inputs of the
+#: wait estimate are kept by ``outlook.OUTLOOKS``).
 HALL_CACHE_SECONDS = 2.0
 
 
@@ -154,7 +155,7 @@ class IssueQueue:
         return copy if copy is not None and copy.until > time.monotonic() else None
 
     async def _hall(self, hall_code: str) -> _HallCopy:
-        """The hall, its services and their estimate inputs, remembered for HALL_CACHE_SECONDS.
+        """The hall and its services, remembered for HALL_CACHE_SECONDS.
 
         Hall settings and services change rarely and through the office; a kiosk may see such
         a change a moment late, and an estimate is an estimate. Numbers, idempotency and queue
@@ -167,13 +168,12 @@ class IssueQueue:
             hall = await get_hall(session, hall_code)
             rows = await session.execute(select(Service).where(Service.hall_id == hall.id))  # type: ignore[arg-type]
             services = {s.code: s for s in rows.scalars()}
-            estimates = await estimate_inputs(session, list(services.values()))
             # Detached: the copies outlive this session.
             for row in (hall, *services.values()):
                 session.expunge(row)
         if len(self._halls) > 1000:
             self._halls.clear()
-        copy = _HallCopy(time.monotonic() + HALL_CACHE_SECONDS, hall, services, estimates)
+        copy = _HallCopy(time.monotonic() + HALL_CACHE_SECONDS, hall, services)
         self._halls[hall_code] = copy
         return copy
 
@@ -181,7 +181,7 @@ class IssueQueue:
     def _prepare(copy: _HallCopy, items: list[_Pending]) -> _Batch:
         """Everything a batch needs that is not under the numbering lock."""
         hall, services = copy.hall, copy.services
-        batch = _Batch(hall, services, [None] * len(items), estimates=copy.estimates)
+        batch = _Batch(hall, services, [None] * len(items))
         for i, item in enumerate(items):
             principal = item.principal
             svc = services.get(item.body.service)
@@ -221,6 +221,7 @@ class IssueQueue:
                 waiting_before=batch.waiting,
                 reserved_ids=batch.ticket_ids,
                 waiting_after=after.append,
+                outlook=batch.outlook,
             )
             if batch.requests
             else []
@@ -239,6 +240,8 @@ class IssueQueue:
         # single writer's turn, on PostgreSQL before any row lock is taken.
         batch = self._prepare(await self._hall(hall_code), items)
         db = self.state.db
+        if batch.requests:
+            batch.outlook = await hall_outlook(db, batch.hall, self.state.clock.now())
         if db.is_sqlite:
             # SQLite's writer holds the whole database from its first statement: count the
             # queue before, in a reader (unless this process's kept counts will do).
@@ -302,7 +305,7 @@ class IssueQueue:
         self, batch: _Batch, items: list[_Pending]
     ) -> list[tuple[Out, bool] | BaseException]:
         """What each request gets back. New tickets already know their place (counted under
-        the lock); the estimate uses the service's recent service times and open windows. A
+        the lock), and their estimate was written with them (``estimate.place_rows``). A
         ticket found again by its key is shown as it is now."""
         hall = batch.hall
         by_id = {s.id: s for s in batch.services.values()}
@@ -321,7 +324,7 @@ class IssueQueue:
             assert not isinstance(ticket, FoundTicket)  # found again: not created
             assert svc.id is not None
             later = NewTicketOut(
-                hall, ticket, svc, result.ahead, batch.estimates[svc.id], items[i].base_url
+                hall, ticket, svc, result.ahead, result.wait_seconds, items[i].base_url
             )
             outs.append((later, True))
         if repeats:
@@ -341,6 +344,7 @@ class IssueQueue:
                         whole,
                         by_id[whole.service_id],
                         base_url=items[batch.members[n]].base_url,
+                        outlook=batch.outlook,
                     )
                     outs[n] = (out, result.created)
         return outs
@@ -359,19 +363,19 @@ class NewTicketOut:
         ticket: Ticket | IssuedTicket,
         svc: Service,
         ahead: int,
-        estimates: tuple[float, int],
+        wait_seconds: float | None,
         base_url: str | None,
     ) -> None:
-        self._args = (hall, ticket, svc, ahead, estimates, base_url)
+        self._args = (hall, ticket, svc, ahead, wait_seconds, base_url)
 
     def build(self) -> TicketOut:
-        hall, ticket, svc, ahead, estimates, base_url = self._args
+        hall, ticket, svc, ahead, wait_seconds, base_url = self._args
         return build_ticket_out(
             hall,
             ticket,
             svc,
             ahead=ahead,
-            estimate=estimate_minutes(ahead, *estimates) if ahead else 0,
+            estimate=printed_minutes(wait_seconds),
             window_number=None,
             base_url=base_url,
         )
@@ -394,7 +398,6 @@ class _HallCopy:
     until: float
     hall: Hall
     services: dict[str, Service]
-    estimates: dict[int, tuple[float, int]]
 
 
 @dataclass
@@ -405,7 +408,7 @@ class _Batch:
     members: list[int] = field(default_factory=list)
     requests: list[issue.IssueRequest] = field(default_factory=list)
     results: list[issue.IssueResult | ApiError] = field(default_factory=list)
-    estimates: dict[int, tuple[float, int]] = field(default_factory=dict)
+    outlook: Outlook | None = None
     waiting: WaitingSnapshot | None = None
     ticket_ids: list[int] | None = None
 

@@ -104,6 +104,11 @@ class Ticket(SQLModel, table=True):
     #: How often the ticket was held (挂起).
     holds: int = 0
 
+    #: The wait estimated when it was issued, in seconds (its ticket prints it in whole
+    #: minutes); None when no staffed window served it. Compared with the wait it had
+    #: (stats/estimates.py).
+    estimated_wait_seconds: float | None = None
+
 
 class TicketEvent(SQLModel, table=True):
     """A step in a ticket's life: issued, called and recalled (叫号事件), started, finished …

@@ -24,9 +24,11 @@ from ..halls.lookup import (
 from ..halls.models import Hall, Service, Window
 from ..halls.scopes import WINDOW
 from . import hold, queries, rules, service, transfer
-from .estimate import estimate_inputs, estimate_minutes
+from .estimate import service_outlook
 from .issuing import issue_queue
 from .models import Ticket
+from .outlook import OUTLOOKS
+from .outlook import forget as forget_outlook
 from .queries import load_ticket
 from .schemas import (
     FinishBody,
@@ -67,13 +69,11 @@ async def list_services(api: ApiRequest) -> list[ServiceOut]:
         listed = await queries.active_services(session, hall.id)
         today = business_day(hall, api.state.clock.now())
         waiting = await queries.waiting_by_service(session, hall.id, today)
-        inputs = await estimate_inputs(
-            session, [svc for svc, _ in listed if waiting.get(svc.id or 0)]
-        )
+        outlook = await OUTLOOKS.get(api.state.db, session, hall.id, today)
         out = []
         for svc, dept in listed:
-            count = int(waiting.get(svc.id or 0, 0))
-            estimate = estimate_minutes(count, *inputs[svc.id]) if count else 0  # type: ignore[index]
+            assert svc.id is not None
+            count, estimate = service_outlook(outlook, waiting, svc.id)
             out.append(
                 ServiceOut(
                     code=svc.code,
@@ -83,6 +83,7 @@ async def list_services(api: ApiRequest) -> list[ServiceOut]:
                     department_name=dept.name,
                     waiting=count,
                     estimated_wait_minutes=estimate,
+                    queue_waiting=int(waiting.get(svc.id, 0)),
                     legal_days=svc.legal_days,
                     promised_days=svc.promised_days,
                     wait_target_minutes=svc.wait_target_minutes,
@@ -182,6 +183,8 @@ async def _window_action(api: ApiRequest[Any, Any], action: str) -> Any:
             ticket = None
             await service.set_window_status(tx, window, "paused" if action == "pause" else "open")
         await tx.commit()
+    if action != "recall":  # who is on duty, and which windows are busy, changed
+        forget_outlook(api.state.db, hall.id)
     # The answer is read after the write transaction (see _answer_session).
     async with _answer_session(api) as session:
         if ticket is None:
@@ -295,6 +298,9 @@ async def _ticket_action(api: ApiRequest[Any, Any], action: str) -> TicketOut:
         elif action == "transfer":
             await _transfer(session, tx, api.body, ticket, window, current)
         await tx.commit()
+    if action in ("finish", "no-show", "return", "transfer", "cancel"):
+        # A window's ticket ended or its time changed: read staffing and service times again.
+        forget_outlook(api.state.db, hall.id, times=action in ("finish", "no-show"))
     async with _answer_session(api) as session:
         return await ticket_out(session, hall, ticket, services[ticket.service_id])
 

@@ -47,7 +47,8 @@ class TicketOut(Output):
     priority: str | None
     queued_at: str
     ahead: int
-    estimated_wait_minutes: int
+    #: None: no window with staff on duty serves it now (「暂无窗口办理，请留意叫号」).
+    estimated_wait_minutes: int | None
     window: int | None
     outcome: str | None = None
     called_at: str | None = None
@@ -61,8 +62,12 @@ class ServiceOut(Output):
     prefix: str
     department: str
     department_name: str
+    #: The people ahead of a ticket taken now: waiting tickets of every service the windows
+    #: serving this one also serve (``queue_waiting``: this service's own queue).
     waiting: int
-    estimated_wait_minutes: int
+    #: None: no window with staff on duty serves it now.
+    estimated_wait_minutes: int | None
+    queue_waiting: int = 0
     legal_days: int
     promised_days: int
     wait_target_minutes: int

@@ -11,8 +11,9 @@ from ..api.endpoint import ApiRequest
 from ..halls.lookup import local_time
 from ..halls.models import Hall, Service, Window
 from . import rules
-from .estimate import ahead_of, estimate_for_service
+from .estimate import ahead_of, printed_minutes, wait_seconds
 from .models import IssuedTicket, Ticket
+from .outlook import Outlook, fresh_outlook
 from .schemas import CurrentTicketOut, TicketOut
 
 
@@ -26,14 +27,15 @@ def build_ticket_out(
     service: Service,
     *,
     ahead: int,
-    estimate: int,
+    estimate: int | None,
     window_number: int | None,
     base_url: str | None,
 ) -> TicketOut:
     """The ticket as the API shows it, from figures already known.
 
     ``base_url`` given: the answer includes the citizen's token and tracking link (only for
-    the issuer and the citizen)."""
+    the issuer and the citizen). ``estimate`` None: no staffed window serves the ticket now
+    (the wait is unknown; see ``estimate.py``)."""
     assert ticket.id is not None
     return TicketOut(
         id=ticket.id,
@@ -62,10 +64,18 @@ async def ticket_out(
     *,
     window_number: int | None = None,
     base_url: str | None = None,
+    outlook: Outlook | None = None,
 ) -> TicketOut:
-    """The ticket as the API shows it, with its place and estimate read now."""
-    ahead = await ahead_of(session, ticket)
-    estimate = await estimate_for_service(session, service, ahead) if ahead else 0
+    """The ticket as the API shows it, with its place and estimate read now (``outlook``:
+    the hall's, when the caller has it; else read here)."""
+    estimate: int | None = 0
+    ahead = 0
+    if ticket.status in (rules.WAITING, rules.REMOTE):
+        if outlook is None:
+            outlook = await fresh_outlook(session, hall.id or 0, ticket.business_day)
+        by_service = await ahead_of(session, ticket, outlook)
+        ahead = sum(by_service.values())
+        estimate = printed_minutes(wait_seconds(outlook, ticket.service_id, by_service))
     if window_number is None and ticket.window_id is not None:
         window = await session.get(Window, ticket.window_id)
         window_number = window.number if window is not None else None

@@ -25,6 +25,7 @@ from ..web.pages import (
     render,
     require_page_user,
 )
+from .estimates import estimate_accuracy
 from .figures import Stats
 from .period import default_period, parse_period
 from .service import BY_LABELS, BY_VALUES, hall_stats
@@ -161,6 +162,7 @@ async def stats_page(request: Request) -> Response:
             period = default_period(hall, now)
         departments = user.department_ids if user.role == HEAD else None
         stats = await hall_stats(session, hall, period, by, now=now, department_ids=departments)
+        estimates = await estimate_accuracy(session, hall, period, department_ids=departments)
     query = urlencode({"period": period.code, "by": by})
     context: dict[str, Any] = {
         "hall": hall,
@@ -175,6 +177,7 @@ async def stats_page(request: Request) -> Response:
         "csv_url": f"/api/v1/halls/{hall.code}/stats/export?{query}&format=csv",
         "xlsx_url": f"/api/v1/halls/{hall.code}/stats/export?{query}&format=xlsx",
         "head_scope": user.role == HEAD,
+        "estimates": estimates,
     }
     return await render(request, "office_stats.html", context)
 

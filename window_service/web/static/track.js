@@ -58,9 +58,11 @@ function render(tk) {
   else if (tk.status === "cancelled") text = t("号票已取消");
   else if (tk.status === "remote") {
     // 网上取号: when to come — before the people ahead of it have been served
-    text = tk.ahead > 0
-      ? t("请在%(m)s内到大厅签到，签到后才会叫号", { m: fmtMinutes(tk.estimated_wait_minutes) })
-      : t("即将轮到，请尽快到大厅签到，签到后才会叫号");
+    text = tk.estimated_wait_minutes == null
+      ? t("暂无窗口办理，请到大厅签到后留意叫号")
+      : tk.ahead > 0
+        ? t("请在%(m)s内到大厅签到，签到后才会叫号", { m: fmtMinutes(tk.estimated_wait_minutes) })
+        : t("即将轮到，请尽快到大厅签到，签到后才会叫号");
   }
   callout.textContent = text;
   callout.hidden = !text;
@@ -70,7 +72,9 @@ function render(tk) {
   var waiting = tk.status === "waiting" || tk.status === "remote";
   $("facts").hidden = !waiting;
   $("ahead").textContent = String(tk.ahead);
-  $("estimate").textContent = fmtMinutes(tk.estimated_wait_minutes);
+  // null: no window with staff on duty serves it now, so no estimate can be given
+  $("estimate").textContent =
+    tk.estimated_wait_minutes == null ? t("暂无窗口办理，请留意叫号") : fmtMinutes(tk.estimated_wait_minutes);
   $("rate").hidden = !tk.can_rate;
   // Sound, vibration and the notification: track-alerts.js, once per ticket.
   if (tk.status === "called") {
