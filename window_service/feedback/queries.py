@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..api.errors import ApiError
@@ -48,7 +48,10 @@ async def ratings(
     """The hall's ratings with their ticket numbers, newest first."""
     stmt = (
         select(Feedback, Ticket.number)
-        .join(Ticket, Ticket.id == Feedback.ticket_id)  # type: ignore[arg-type]
+        .outerjoin(  # the office's entries of other channels may name no ticket
+            Ticket,
+            Ticket.id == func.coalesce(Feedback.ticket_id, Feedback.subject_ticket_id),  # type: ignore[arg-type]
+        )
         .where(Feedback.hall_id == hall_id)  # type: ignore[arg-type]
     )
     if departments is not None:
@@ -64,7 +67,7 @@ async def ratings(
     if since is not None and until is not None:
         stmt = stmt.where(Feedback.created_at >= since, Feedback.created_at < until)  # type: ignore[arg-type, operator]
     stmt = stmt.order_by(Feedback.created_at.desc(), Feedback.id.desc()).limit(limit)  # type: ignore[attr-defined, union-attr]
-    return [(fb, number) for fb, number in (await session.execute(stmt)).all()]
+    return [(fb, number or "") for fb, number in (await session.execute(stmt)).all()]
 
 
 async def flagged(session: AsyncSession, hall_id: int, status: str) -> list[tuple[Feedback, str]]:

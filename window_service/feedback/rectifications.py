@@ -74,7 +74,7 @@ async def open_for_feedback(
         hall_id=hall.id,
         kind="feedback",
         feedback_id=feedback.id,
-        ticket_id=feedback.ticket_id,
+        ticket_id=feedback.ticket_id or feedback.subject_ticket_id,
         window_id=feedback.window_id,
         staff_id=feedback.staff_id,
         department_id=feedback.department_id,
