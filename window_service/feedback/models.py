@@ -122,6 +122,9 @@ class Rectification(SQLModel, table=True):
     #: 核实: what the head found, and whether the complaint holds.
     finding: str = Field(default="", max_length=2000)
     substantiated: bool | None = None
+    #: GB/T 39734-2020 §9 classification at 核实: "immediate" (立行立改), "deadline" (限期整改),
+    #: "explain" (解释说明) or "mistaken" (误评/恶意, voided only by the office on appeal).
+    category: str = Field(default="", max_length=16)
     verified_at: datetime | None = Field(default=None, sa_type=TZDateTime)
     #: 整改措施
     measures: str = Field(default="", max_length=2000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -140,3 +141,45 @@ async def rectifications(
         stmt = stmt.where(Rectification.department_id.in_(list(departments)))  # type: ignore[attr-defined]
     stmt = stmt.order_by(Rectification.due, Rectification.id)  # type: ignore[arg-type]
     return list((await session.execute(stmt)).scalars())
+
+
+#: Phone numbers and ID-card numbers in the office's free text, masked before publication.
+_DIGITS = re.compile(r"\d{6,}")
+
+
+def mask_text(text: str) -> str:
+    """Free text fit for the notice board: runs of 6+ digits (phones, ID numbers) masked."""
+    return _DIGITS.sub(lambda m: m.group(0)[:3] + "*" * (len(m.group(0)) - 3), text)
+
+
+async def published_rectifications(
+    session: AsyncSession, hall_id: int, *, limit: int = 20
+) -> list[dict[str, Any]]:
+    """整改情况向社会公开: the latest closed work orders of 差评 (GB/T 39734-2020 §9), with
+    the service, the window, the class and the measures; no citizen's data, digits masked."""
+    from .rectifications import CATEGORIES
+
+    rows = await session.execute(
+        select(Rectification, Service.name, Window.number)  # type: ignore[call-overload]
+        .join(Feedback, Feedback.id == Rectification.feedback_id)
+        .outerjoin(Service, Service.id == Feedback.service_id)
+        .outerjoin(Window, Window.id == Rectification.window_id)
+        .where(
+            Rectification.hall_id == hall_id,
+            Rectification.kind == "feedback",
+            Rectification.status == "closed",
+        )
+        .order_by(Rectification.closed_at.desc())  # type: ignore[union-attr]
+        .limit(limit)
+    )
+    return [
+        {
+            "closed_at": rect.closed_at,
+            "service": service or "",
+            "window": window,
+            "category": CATEGORIES[rect.category][0] if rect.category else "",
+            "measures": mask_text(rect.measures),
+            "citizen_view": rect.citizen_view,
+        }
+        for rect, service, window in rows.all()
+    ]

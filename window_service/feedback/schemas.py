@@ -195,6 +195,9 @@ class RectificationOut(Output):
     contact: str = ""
     finding: str
     substantiated: bool | None
+    #: The class at 核实 and its name (立行立改, 限期整改, 解释说明, 误评/恶意); "" before.
+    category: str = ""
+    category_label: str = ""
     measures: str
     callback_reached: bool | None
     citizen_view: str | None
@@ -203,8 +206,14 @@ class RectificationOut(Output):
 
 
 class VerifyIn(Input):
+    """核实: what the head found, and the class of the complaint (GB/T 39734-2020 §9):
+    ``immediate`` 立行立改, ``deadline`` 限期整改, ``explain`` 解释说明, ``mistaken`` 误评/恶意
+    (files an appeal; only the office voids). Without a class, ``substantiated`` true means
+    限期整改 and false 解释说明."""
+
     finding: str = Field(min_length=2, max_length=2000)
-    substantiated: bool
+    substantiated: bool | None = None
+    category: Literal["immediate", "deadline", "explain", "mistaken"] | None = None
 
 
 class FixIn(Input):

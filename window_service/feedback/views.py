@@ -160,6 +160,8 @@ async def rectification_out(
         contact=fb.contact if fb else "",
         finding=rect.finding,
         substantiated=rect.substantiated,
+        category=rect.category,
+        category_label=rectifications.CATEGORIES[rect.category][0] if rect.category else "",
         measures=rect.measures,
         callback_reached=rect.callback_reached,
         citizen_view=rect.citizen_view,
