@@ -28,6 +28,7 @@ from .cases.models import (
     CorrectionNotice,
     QueueBreachNotice,
 )
+from .efficiency.models import EfficiencyWarning
 from .feedback.models import Feedback, FeedbackAppeal, Rectification
 from .halls.models import Department, Device, Hall, Service, Window, WindowDuty, WindowService
 from .inspections.evidence import verify_photos
@@ -64,6 +65,7 @@ __all__ = [
     "CorrectionNotice",
     "Department",
     "Device",
+    "EfficiencyWarning",
     "FeeCharge",
     "Feedback",
     "FeedbackAppeal",

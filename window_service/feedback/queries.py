@@ -183,3 +183,11 @@ async def published_rectifications(
         }
         for rect, service, window in rows.all()
     ]
+
+
+async def callback_contact(session: AsyncSession, rect: Rectification) -> str:
+    """The phone the citizen left with the rating of ``rect`` ("" when none, or erased)."""
+    if rect.feedback_id is None:
+        return ""
+    fb = await session.get(Feedback, rect.feedback_id)
+    return fb.contact if fb else ""

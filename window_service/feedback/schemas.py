@@ -99,7 +99,9 @@ class FeedbackOut(Output):
     points: float
     tags: list[str]
     comment: str
-    contact: str = ""
+    #: Whether the citizen left a phone for the callback; the number itself only through
+    #: ``POST /rectifications/{id}/contact`` (each view in the audit record).
+    has_contact: bool = False
     channel: str
     #: The channel's name (扫码评价, 评价器, 12345热线 …) and, for the office's entries, the
     #: channel's own reference and the case concerned.
@@ -192,7 +194,9 @@ class RectificationOut(Output):
     feedback: int | None = None
     comment: str = ""
     tags: list[str] = Field(default_factory=list)
-    contact: str = ""
+    #: Whether the citizen left a phone for the callback (回访); the number itself only
+    #: through ``POST /rectifications/{id}/contact``, each view in the audit record.
+    has_contact: bool = False
     finding: str
     substantiated: bool | None
     #: The class at 核实 and its name (立行立改, 限期整改, 解释说明, 误评/恶意); "" before.
@@ -245,3 +249,10 @@ class TrackedTicketOut(TicketOut):
     hall: str
     hall_name: str
     can_rate: bool
+
+
+class ContactOut(Output):
+    """The callback phone of a rectification's rating (回访), shown once per request."""
+
+    contact: str
+    rectification: int
