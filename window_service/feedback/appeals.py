@@ -9,7 +9,7 @@ from ..api.errors import conflict
 from ..chain import snapshot
 from ..transaction import Tx
 from . import listeners
-from .models import Feedback, FeedbackAppeal
+from .models import Feedback, FeedbackAppeal, Rectification
 from .rectifications import void_open_rectification
 from .service import load_feedback
 
@@ -42,6 +42,28 @@ async def file_appeal(tx: Tx, feedback: Feedback, *, reason: str, user_id: int) 
     return appeal
 
 
+async def _back_to_verify(tx: Tx, feedback: Feedback) -> None:
+    """A refused appeal sends a work order classed 误评/恶意 back to 核实: the head must class
+    the complaint again (it holds, or needs an explanation)."""
+    rect = (
+        await tx.session.execute(
+            select(Rectification).where(
+                Rectification.feedback_id == feedback.id,  # type: ignore[arg-type]
+                Rectification.status == "open",  # type: ignore[arg-type]
+                Rectification.stage == "appeal",  # type: ignore[arg-type]
+            )
+        )
+    ).scalar_one_or_none()
+    if rect is None:
+        return
+    before = snapshot(rect)
+    rect.stage = "verify"
+    rect.category = ""
+    rect.substantiated = None
+    tx.audit("rectification.reverify", rect, before=before)
+    await listeners.rectification_changed(tx, rect, change="reverify")
+
+
 async def decide_appeal(
     tx: Tx, appeal: FeedbackAppeal, *, accept: bool, reason: str, user_id: int
 ) -> Feedback:
@@ -56,6 +78,8 @@ async def decide_appeal(
     appeal.decided_at = tx.now
     appeal.decision_reason = reason
     tx.audit("feedback.appeal_decide", appeal, before=before, reason=reason)
+    if not accept:
+        await _back_to_verify(tx, feedback)
     if accept:
         before_fb = snapshot(feedback)
         feedback.voided = True

@@ -21,11 +21,13 @@ class Feedback(SQLModel, table=True):
     __table_args__ = (Index("ix_feedback_hall_created", "hall_id", "created_at"),)
     id: int | None = Field(default=None, primary_key=True)
     hall_id: int = Field(foreign_key="hall.id")
-    #: unique: a ticket is rated once, even when two requests race.
-    ticket_id: int = Field(foreign_key="ticket.id", unique=True)
+    #: The ticket the citizen rated (QR or pad). unique: a ticket is rated once, even when two
+    #: requests race. None for the office's entries of other channels (see ``subject_ticket_id``).
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", unique=True)
     window_id: int | None = Field(default=None, foreign_key="window.id", index=True)
     staff_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
-    service_id: int = Field(foreign_key="service.id")
+    #: None when an entry of another channel names a window, staff member or department only.
+    service_id: int | None = Field(default=None, foreign_key="service.id")
     department_id: int = Field(foreign_key="department.id", index=True)
     rating: int
     points: float
@@ -33,8 +35,16 @@ class Feedback(SQLModel, table=True):
     comment: str = Field(default="", max_length=2000)
     #: Optional phone number the citizen leaves for the callback (回访).
     contact: str = Field(default="", max_length=32)
-    #: "phone" (the ticket's QR) or "pad" (the window's evaluator pad).
-    channel: str = Field(default="phone", max_length=8)
+    #: "phone" (the ticket's QR) or "pad" (the window's evaluator pad), or one the office
+    #: enters (GB/T 39734-2020): "hotline_12345", "suggestion_box", "supervisor",
+    #: "onsite_review" (``feedback.channels``).
+    channel: str = Field(default="phone", max_length=16)
+    #: Entries of the office: who entered it, the ticket or case it concerns, and the other
+    #: channel's own reference (the 12345 work-order number, the box's slip number …).
+    entered_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    subject_ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
+    case_id: int | None = Field(default=None, foreign_key="case_file.id")
+    reference: str = Field(default="", max_length=64)
     source_ip: str = Field(default="", max_length=64)
     device_id: int | None = Field(default=None, foreign_key="device.id")
     #: The citizen's browser on the phone channel (a random id the rating page keeps), so
@@ -112,6 +122,9 @@ class Rectification(SQLModel, table=True):
     #: 核实: what the head found, and whether the complaint holds.
     finding: str = Field(default="", max_length=2000)
     substantiated: bool | None = None
+    #: GB/T 39734-2020 §9 classification at 核实: "immediate" (立行立改), "deadline" (限期整改),
+    #: "explain" (解释说明) or "mistaken" (误评/恶意, voided only by the office on appeal).
+    category: str = Field(default="", max_length=16)
     verified_at: datetime | None = Field(default=None, sa_type=TZDateTime)
     #: 整改措施
     measures: str = Field(default="", max_length=2000)

@@ -34,6 +34,17 @@ TAGS: Final = ("态度", "效率", "一次性告知", "廉洁", "等候时间", 
 MAX_TAGS: Final = len(TAGS)
 
 
+#: The channels the office enters (GB/T 39734-2020), with their names (Chinese source text).
+CHANNELS = {
+    "hotline_12345": "12345热线",
+    "suggestion_box": "意见箱",
+    "supervisor": "特邀监督员",
+    "onsite_review": "现场监督查评",
+}
+#: Every channel's name, the citizen's own two included.
+CHANNEL_LABELS = {"phone": "扫码评价", "pad": "评价器", **CHANNELS}
+
+
 def level_label(rating: int) -> str:
     return LEVELS.get(rating, str(rating))
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..api.errors import ApiError
@@ -48,7 +49,10 @@ async def ratings(
     """The hall's ratings with their ticket numbers, newest first."""
     stmt = (
         select(Feedback, Ticket.number)
-        .join(Ticket, Ticket.id == Feedback.ticket_id)  # type: ignore[arg-type]
+        .outerjoin(  # the office's entries of other channels may name no ticket
+            Ticket,
+            Ticket.id == func.coalesce(Feedback.ticket_id, Feedback.subject_ticket_id),  # type: ignore[arg-type]
+        )
         .where(Feedback.hall_id == hall_id)  # type: ignore[arg-type]
     )
     if departments is not None:
@@ -64,7 +68,7 @@ async def ratings(
     if since is not None and until is not None:
         stmt = stmt.where(Feedback.created_at >= since, Feedback.created_at < until)  # type: ignore[arg-type, operator]
     stmt = stmt.order_by(Feedback.created_at.desc(), Feedback.id.desc()).limit(limit)  # type: ignore[attr-defined, union-attr]
-    return [(fb, number) for fb, number in (await session.execute(stmt)).all()]
+    return [(fb, number or "") for fb, number in (await session.execute(stmt)).all()]
 
 
 async def flagged(session: AsyncSession, hall_id: int, status: str) -> list[tuple[Feedback, str]]:
@@ -137,6 +141,48 @@ async def rectifications(
         stmt = stmt.where(Rectification.department_id.in_(list(departments)))  # type: ignore[attr-defined]
     stmt = stmt.order_by(Rectification.due, Rectification.id)  # type: ignore[arg-type]
     return list((await session.execute(stmt)).scalars())
+
+
+#: Phone numbers and ID-card numbers in the office's free text, masked before publication.
+_DIGITS = re.compile(r"\d{6,}")
+
+
+def mask_text(text: str) -> str:
+    """Free text fit for the notice board: runs of 6+ digits (phones, ID numbers) masked."""
+    return _DIGITS.sub(lambda m: m.group(0)[:3] + "*" * (len(m.group(0)) - 3), text)
+
+
+async def published_rectifications(
+    session: AsyncSession, hall_id: int, *, limit: int = 20
+) -> list[dict[str, Any]]:
+    """整改情况向社会公开: the latest closed work orders of 差评 (GB/T 39734-2020 §9), with
+    the service, the window, the class and the measures; no citizen's data, digits masked."""
+    from .rectifications import CATEGORIES
+
+    rows = await session.execute(
+        select(Rectification, Service.name, Window.number)  # type: ignore[call-overload]
+        .join(Feedback, Feedback.id == Rectification.feedback_id)
+        .outerjoin(Service, Service.id == Feedback.service_id)
+        .outerjoin(Window, Window.id == Rectification.window_id)
+        .where(
+            Rectification.hall_id == hall_id,
+            Rectification.kind == "feedback",
+            Rectification.status == "closed",
+        )
+        .order_by(Rectification.closed_at.desc())  # type: ignore[union-attr]
+        .limit(limit)
+    )
+    return [
+        {
+            "closed_at": rect.closed_at,
+            "service": service or "",
+            "window": window,
+            "category": CATEGORIES[rect.category][0] if rect.category else "",
+            "measures": mask_text(rect.measures),
+            "citizen_view": rect.citizen_view,
+        }
+        for rect, service, window in rows.all()
+    ]
 
 
 async def callback_contact(session: AsyncSession, rect: Rectification) -> str:

@@ -12,7 +12,7 @@ from ..api.errors import conflict
 from ..auth.roles import HEAD
 from ..halls.models import Hall
 from ..transaction import Tx
-from . import queries, rectifications
+from . import appeals, queries, rectifications, service
 from .models import Rectification
 from .schemas import (
     CallbackIn,
@@ -134,12 +134,20 @@ async def _step(
 async def verify_rectification(api: ApiRequest[VerifyIn]) -> RectificationOut:
     """核实: record what was found and whether the complaint holds."""
     body = api.body
-    return await _step(
-        api,
-        lambda tx, rect: rectifications.verify(
-            tx, rect, finding=body.finding, substantiated=body.substantiated
-        ),
-    )
+
+    async def verify(tx: Tx, rect: Rectification) -> None:
+        await rectifications.verify(
+            tx, rect, finding=body.finding, substantiated=body.substantiated, category=body.category
+        )
+        if rect.category == "mistaken" and rect.feedback_id is not None:
+            # 误评/恶意 is the office's to decide: the finding goes to it as an appeal.
+            assert api.principal.user_id is not None
+            feedback = await service.load_feedback(tx.session, rect.feedback_id, lock=True)
+            await appeals.file_appeal(
+                tx, feedback, reason=body.finding, user_id=api.principal.user_id
+            )
+
+    return await _step(api, verify)
 
 
 @router.route(

@@ -24,7 +24,13 @@ CITIZEN_VIEWS = {
     "basically_satisfied": "基本满意",
     "unsatisfied": "不满意",
 }
-STAGES = {"verify": "待核实", "fix": "待整改", "callback": "待回访", "done": "已办结"}
+STAGES = {
+    "appeal": "待效能办认定",
+    "verify": "待核实",
+    "fix": "待整改",
+    "callback": "待回访",
+    "done": "已办结",
+}
 STATUSES = {"open": "办理中", "closed": "已办结", "voided": "已撤销"}
 
 
@@ -74,7 +80,7 @@ async def open_for_feedback(
         hall_id=hall.id,
         kind="feedback",
         feedback_id=feedback.id,
-        ticket_id=feedback.ticket_id,
+        ticket_id=feedback.ticket_id or feedback.subject_ticket_id,
         window_id=feedback.window_id,
         staff_id=feedback.staff_id,
         department_id=feedback.department_id,
@@ -124,14 +130,53 @@ def _require_stage(rect: Rectification, stage: str) -> None:
         )
 
 
-async def verify(tx: Tx, rect: Rectification, *, finding: str, substantiated: bool) -> None:
-    """核实: what the head found, and whether the complaint holds."""
+#: The classes of a 差评 at 核实 (GB/T 39734-2020 §9), with whether the complaint holds.
+CATEGORIES = {
+    "immediate": ("立行立改", True),
+    "deadline": ("限期整改", True),
+    "explain": ("解释说明", False),
+    "mistaken": ("误评/恶意", False),
+}
+
+
+async def verify(
+    tx: Tx,
+    rect: Rectification,
+    *,
+    finding: str,
+    substantiated: bool | None = None,
+    category: str | None = None,
+) -> None:
+    """核实: what the head found, and the class of the complaint (GB/T 39734-2020 §9).
+
+    立行立改 is due the next working day; 限期整改 keeps its due day; 解释说明 (the law allows
+    no change) goes on to the explanation given to the citizen; 误评/恶意 is not the head's to
+    decide: it files an appeal with the finding and waits for the office, which alone voids a
+    rating (an appeal refused sends the work order back to 核实). Without a class, the old
+    form (``substantiated``) means 限期整改 or 解释说明.
+    """
     _require_stage(rect, "verify")
+    if category is None:
+        if substantiated is None:
+            raise invalid("category_required", "请选择核实结论的分类 (category is required)")
+        category = "deadline" if substantiated else "explain"
+    if category not in CATEGORIES or (category == "mistaken" and rect.feedback_id is None):
+        raise invalid(
+            "invalid_category", "分类无效 (category: immediate, deadline, explain, mistaken)"
+        )
     before = snapshot(rect)
     rect.finding = finding
-    rect.substantiated = substantiated
+    rect.category = category
+    rect.substantiated = CATEGORIES[category][1]
     rect.verified_at = tx.now
     rect.stage = "fix"
+    if category == "immediate":
+        calendar = await load_calendar(tx.session, rect.hall_id)
+        hall = await tx.session.get(Hall, rect.hall_id)
+        assert hall is not None
+        rect.due = min(rect.due, calendar.add_working_days(business_day(hall, tx.now), 1))
+    if category == "mistaken":
+        rect.stage = "appeal"
     tx.audit("rectification.verify", rect, before=before)
     await listeners.rectification_changed(tx, rect, change="verified")
     tx.emit("office.rectification", department_id=rect.department_id, id=rect.id, change="verified")

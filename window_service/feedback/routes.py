@@ -12,13 +12,14 @@ from ..auth.roles import ADMIN, HEAD, INSPECTOR
 from ..halls.lookup import get_hall
 from ..halls.models import Hall
 from ..queue.models import Ticket
-from . import appeals, policy, queries, service
+from . import appeals, channels, policy, queries, service
 from .figures import callback_figures, rating_figures
 from .schemas import (
     AppealDecisionIn,
     AppealIn,
     AppealOut,
     AppealQuery,
+    EntryIn,
     FeedbackFiguresOut,
     FeedbackIn,
     FeedbackOut,
@@ -141,6 +142,51 @@ async def list_feedback(api: ApiRequest[None, FeedbackQuery]) -> list[FeedbackOu
         ]
 
 
+@router.route(
+    "POST",
+    "/halls/{hall}/feedback/entries",
+    roles=[INSPECTOR],
+    response=FeedbackOut,
+    status=201,
+    extra_statuses=(404, 422),
+    scope=HALL,
+)
+async def enter_feedback(api: ApiRequest[EntryIn]) -> FeedbackOut:
+    """登记: a rating from another channel (12345 hotline, suggestion box, invited supervisor,
+    on-site review) against one ticket, case, window, staff member or department; it counts
+    like any rating, and a 差评 opens a rectification."""
+    body = api.body
+    async with api.state.db.write() as session:
+        hall = api.own(await get_hall(session, api.path["hall"]))
+        assert hall.id is not None
+        tx = api.tx(session, hall.id)
+        fb = await channels.enter(
+            tx,
+            hall,
+            channels.Subject(
+                ticket=body.ticket,
+                day=body.day,
+                receipt_no=body.receipt_no,
+                window=body.window,
+                staff=body.staff,
+                department=body.department,
+            ),
+            channel=body.channel,
+            rating=body.rating,
+            comment=body.comment.strip(),
+            contact=body.contact,
+            reference=body.reference.strip(),
+            tags=body.tags,
+        )
+        await tx.commit()
+        rects = await queries.rectification_of(session, [fb.id or 0])
+        ticket = await session.get(Ticket, fb.subject_ticket_id) if fb.subject_ticket_id else None
+        names = await queries.names(session, hall.id)
+        return feedback_out(
+            hall, fb, ticket.number if ticket else "", names, rectification=rects.get(fb.id or 0)
+        )
+
+
 @router.route("GET", "/halls/{hall}/feedback/figures", roles=[PUBLIC], response=FeedbackFiguresOut)
 async def feedback_figures(api: ApiRequest[None, FiguresQuery]) -> FeedbackFiguresOut:
     """好差评 figures of a month or quarter: average, satisfaction rate, 回访率 (published)."""
@@ -211,7 +257,7 @@ async def review_flagged(api: ApiRequest[ReviewIn]) -> FeedbackOut:
             user_id=api.principal.user_id,
         )
         await tx.commit()
-        ticket = await session.get(Ticket, fb.ticket_id)
+        ticket = await session.get(Ticket, fb.ticket_id) if fb.ticket_id else None
         names = await queries.names(session, hall.id)
         return feedback_out(hall, fb, ticket.number if ticket else "", names)
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from ..api.dates import MonthOrQuarter
+from ..api.dates import Day, MonthOrQuarter
 from ..api.schemas import Input, Output, Query
 from ..queue.schemas import TicketOut
 
@@ -23,6 +23,33 @@ class FeedbackIn(Input):
     #: The rating page's random id of the citizen's browser (bursts are judged per device
     #: and channel, never per network address); ignored for evaluator pads.
     device: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9_-]*$")
+
+    @field_validator("contact")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        if value and not _PHONE.match(value):
+            raise ValueError("contact must be a phone number")
+        return value
+
+
+class EntryIn(Input):
+    """登记 of a rating from another channel (GB/T 39734-2020), against exactly one subject:
+    a ticket (``ticket`` with its ``day``), a case (``receipt_no``), a window, a staff member
+    or a department."""
+
+    channel: Literal["hotline_12345", "suggestion_box", "supervisor", "onsite_review"]
+    rating: int = Field(ge=1, le=5, description="5 非常满意 … 1 非常不满意")
+    comment: str = Field(min_length=1, max_length=2000)
+    tags: list[str] = Field(default_factory=list, max_length=8)
+    contact: str = Field(default="", max_length=32)
+    #: The channel's own reference: the 12345 work-order number, the box slip's number …
+    reference: str = Field(default="", max_length=64)
+    ticket: str | None = Field(default=None, min_length=2, max_length=8)
+    day: Day | None = None
+    receipt_no: str | None = Field(default=None, min_length=4, max_length=32)
+    window: int | None = Field(default=None, ge=1, le=9999)
+    staff: str | None = Field(default=None, min_length=1, max_length=64)
+    department: str | None = Field(default=None, min_length=1, max_length=32)
 
     @field_validator("contact")
     @classmethod
@@ -76,6 +103,10 @@ class FeedbackOut(Output):
     #: ``POST /rectifications/{id}/contact`` (each view in the audit record).
     has_contact: bool = False
     channel: str
+    #: The channel's name (扫码评价, 评价器, 12345热线 …) and, for the office's entries, the
+    #: channel's own reference and the case concerned.
+    channel_label: str = ""
+    reference: str = ""
     created_at: str
     flagged: bool
     flag_reason: str
@@ -168,6 +199,9 @@ class RectificationOut(Output):
     has_contact: bool = False
     finding: str
     substantiated: bool | None
+    #: The class at 核实 and its name (立行立改, 限期整改, 解释说明, 误评/恶意); "" before.
+    category: str = ""
+    category_label: str = ""
     measures: str
     callback_reached: bool | None
     citizen_view: str | None
@@ -176,8 +210,14 @@ class RectificationOut(Output):
 
 
 class VerifyIn(Input):
+    """核实: what the head found, and the class of the complaint (GB/T 39734-2020 §9):
+    ``immediate`` 立行立改, ``deadline`` 限期整改, ``explain`` 解释说明, ``mistaken`` 误评/恶意
+    (files an appeal; only the office voids). Without a class, ``substantiated`` true means
+    限期整改 and false 解释说明."""
+
     finding: str = Field(min_length=2, max_length=2000)
-    substantiated: bool
+    substantiated: bool | None = None
+    category: Literal["immediate", "deadline", "explain", "mistaken"] | None = None
 
 
 class FixIn(Input):

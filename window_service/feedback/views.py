@@ -73,7 +73,7 @@ def feedback_out(
         ticket=ticket_number,
         window=window.number if window else None,
         staff=staff.username if staff else None,
-        service=names["services"][fb.service_id].code,
+        service=svc.code if (svc := names["services"].get(fb.service_id or 0)) else "",
         department=names["departments"][fb.department_id].code,
         rating=fb.rating,
         label=policy.level_label(fb.rating),
@@ -82,6 +82,8 @@ def feedback_out(
         comment=fb.comment,
         has_contact=bool(fb.contact) and private,
         channel=fb.channel,
+        channel_label=policy.CHANNEL_LABELS.get(fb.channel, fb.channel),
+        reference=fb.reference,
         created_at=iso(hall, fb.created_at) or "",
         flagged=fb.flagged,
         flag_reason=fb.flag_reason,
@@ -97,7 +99,8 @@ def feedback_out(
 async def appeal_out(session: AsyncSession, hall: Hall, appeal: FeedbackAppeal) -> AppealOut:
     fb = await session.get(Feedback, appeal.feedback_id)
     assert fb is not None and appeal.id is not None
-    ticket = await session.get(Ticket, fb.ticket_id)
+    ticket_id = fb.ticket_id or fb.subject_ticket_id
+    ticket = await session.get(Ticket, ticket_id) if ticket_id else None
     filed = await session.get(User, appeal.filed_by_id)
     decided = await session.get(User, appeal.decided_by_id) if appeal.decided_by_id else None
     return AppealOut(
@@ -157,6 +160,8 @@ async def rectification_out(
         has_contact=bool(fb and fb.contact),
         finding=rect.finding,
         substantiated=rect.substantiated,
+        category=rect.category,
+        category_label=rectifications.CATEGORIES[rect.category][0] if rect.category else "",
         measures=rect.measures,
         callback_reached=rect.callback_reached,
         citizen_view=rect.citizen_view,

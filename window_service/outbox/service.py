@@ -82,14 +82,20 @@ async def _subject(tx: Tx, feedback_or_rect: Feedback | Rectification) -> dict[s
     out["window"] = window.number if window else None
     staff = await session.get(User, row.staff_id) if row.staff_id else None
     out["staff_no"] = (staff.staff_no or None) if staff else None
-    ticket = await session.get(Ticket, row.ticket_id) if row.ticket_id else None
+    # The office's entries of other channels name their ticket and case apart.
+    ticket_id = row.ticket_id or getattr(row, "subject_ticket_id", None)
+    ticket = await session.get(Ticket, ticket_id) if ticket_id else None
     out["ticket"] = ticket.number if ticket else None
     receipt = None
-    if row.ticket_id:
+    case_id = getattr(row, "case_id", None)
+    if case_id:
+        case = await session.get(Case, case_id)
+        receipt = case.receipt_no if case else None
+    elif ticket_id:
         receipt = (
             await session.execute(
                 select(Case.receipt_no)
-                .where(col(Case.ticket_id) == row.ticket_id)
+                .where(col(Case.ticket_id) == ticket_id)
                 .order_by(col(Case.id))
                 .limit(1)
             )

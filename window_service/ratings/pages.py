@@ -22,6 +22,8 @@ from ..audit import anchors as audit_anchors
 from ..auth.models import User
 from ..auth.roles import ADMIN, HEAD, INSPECTOR
 from ..feedback import policy
+from ..feedback.queries import published_rectifications
+from ..feedback.rectifications import CITIZEN_VIEWS
 from ..halls.lookup import business_day, get_hall, local_time
 from ..halls.models import Department, Hall, Window
 from ..inspections import evidence, score_sheets
@@ -70,10 +72,21 @@ async def board_page(request: Request) -> Response:
         anchors = await audit_anchors.board_context(session, hall)
         results = await latest_results(session, hall, app_state(request).clock.now())
         fee_texts = await standard_texts(session, hall.id or 0)
+        rectified = await published_rectifications(session, hall.id or 0)
+    for r in rectified:
+        r["closed_at"] = local_time(hall, r["closed_at"]) if r["closed_at"] else None
     return await render(
         request,
         "accountability/board.html",
-        {"hall": hall, "board": board, "results": results, "fee_texts": fee_texts, **anchors},
+        {
+            "hall": hall,
+            "board": board,
+            "results": results,
+            "fee_texts": fee_texts,
+            "rectified": rectified,
+            "citizen_views": CITIZEN_VIEWS,
+            **anchors,
+        },
     )
 
 

@@ -87,7 +87,13 @@ QUEUE_LABEL_TEXTS = (
 )
 
 #: Statuses and stages of a rectification (feedback.service), as the office pages show them.
-RECTIFICATION_LABEL_TEXTS = (N_("待核实"), N_("待整改"), N_("待回访"), N_("已撤销"))
+RECTIFICATION_LABEL_TEXTS = (
+    *(N_("待核实"), N_("待整改"), N_("待回访"), N_("已撤销"), N_("待效能办认定")),
+    # The classes of a 差评 at 核实 (GB/T 39734-2020 §9) and the channels of 好差评.
+    *(N_("立行立改"), N_("限期整改"), N_("解释说明"), N_("误评/恶意")),
+    *(N_("扫码评价"), N_("评价器"), N_("12345热线"), N_("意见箱"), N_("特邀监督员")),
+    N_("现场监督查评"),
+)
 
 #: The five levels of 好差评 (GB/T 39734), as the rating pages show them.
 RATING_LABEL_TEXTS = (N_("非常满意"), N_("满意"), N_("基本满意"), N_("不满意"), N_("非常不满意"))
