@@ -6,7 +6,8 @@
 The dataset (``bench/province_data.py``: the county demo's workbook through the hall import,
 then history in the product's own shape with a valid audit chain; about 1.5 million tickets
 at the defaults) is built once into a template database named after the dataset version and
-scale (``province_p1_20x60x1250``; an ``…_empty`` twin holds the same halls without history)
+scale (``province_p1_20x60x1250``; ``province_p1_20h_empty`` holds the same halls without
+history, and is where a new scale's history starts)
 and kept; each run copies both with ``CREATE DATABASE … TEMPLATE`` and drops the copies at
 the end. ``--rebuild`` builds the templates again.
 
@@ -71,8 +72,12 @@ async def exists(database: str) -> bool:
 
 
 def template_names(halls: int, days: int, tickets: int) -> tuple[str, str]:
-    base = f"province_{DATASET_VERSION}_{halls}x{days}x{tickets}"
-    return base, f"{base}_empty"
+    """The templates: the halls with their history, and the same halls freshly seeded
+    (shared by every history of that many halls, so a new scale seeds nothing)."""
+    return (
+        f"province_{DATASET_VERSION}_{halls}x{days}x{tickets}",
+        f"province_{DATASET_VERSION}_{halls}h_empty",
+    )
 
 
 @dataclass
@@ -99,19 +104,24 @@ async def build(
     if not rebuild and await exists(full) and await exists(empty):
         return None
     work = f"{full}_build"
-    for name in (work, full, empty):
+    for name in (work, full, *((empty,) if rebuild else ())):
         await admin(f'DROP DATABASE IF EXISTS "{name}"')
-    await admin(f'CREATE DATABASE "{work}"')
     t0 = time.monotonic()
-    await asyncio.to_thread(upgrade, url(work))
     key = AuditKey(AUDIT_KEY.encode())
-    db = create_database(url(work), audit_key=key)
-    try:
-        await seed_halls(db, halls, TIMEZONE, PASSWORD, KIOSK_KEY)
-    finally:
-        await db.dispose()
-    seeded = time.monotonic() - t0
-    await admin(f'CREATE DATABASE "{empty}" TEMPLATE "{work}"')
+    if await exists(empty):
+        await admin(f'CREATE DATABASE "{work}" TEMPLATE "{empty}"')
+        await asyncio.to_thread(upgrade, url(work))
+        print(f"  halls: a copy of {empty}")
+    else:
+        await admin(f'CREATE DATABASE "{work}"')
+        await asyncio.to_thread(upgrade, url(work))
+        db = create_database(url(work), audit_key=key)
+        try:
+            await seed_halls(db, halls, TIMEZONE, PASSWORD, KIOSK_KEY)
+        finally:
+            await db.dispose()
+        await admin(f'CREATE DATABASE "{empty}" TEMPLATE "{work}"')
+        print(f"  seeded {halls} halls in {time.monotonic() - t0:.0f} s")
     t1 = time.monotonic()
     counts = await load_history(
         url(work),
@@ -123,7 +133,7 @@ async def build(
         workers=workers,
         progress=progress,
     )
-    print(f"  seeded {halls} halls in {seeded:.0f} s; history in {time.monotonic() - t1:.0f} s")
+    print(f"  history in {time.monotonic() - t1:.0f} s")
     # Renamed only when complete: a build cut short is never taken for the dataset.
     await admin(f'ALTER DATABASE "{work}" RENAME TO "{full}"')
     return Built(time.monotonic() - t0, counts)

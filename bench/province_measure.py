@@ -55,6 +55,7 @@ def free_port() -> int:
 
 class Server:
     def __init__(self, database: str, var_dir: Path) -> None:
+        self.database = database
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         var_dir.mkdir(parents=True, exist_ok=True)
@@ -219,6 +220,57 @@ async def issuing_rate(
     return done[0] / (time.monotonic() - t), done[1]
 
 
+REGION = "610000"
+
+
+def _cli(server: Server, *args: str, stdin: str = "") -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "window_service", *args],
+        input=stdin,
+        env={**os.environ, **service_env(server.database)},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"window-service {' '.join(args)}: {result.stderr.strip()}")
+
+
+async def region_comparison(
+    server: Server, http: httpx.AsyncClient, halls: int, month: str, samples: int
+) -> list[float]:
+    """The region's comparison of every hall for a month (``GET /regions/{r}/comparison``)
+    as a province's office asks it; the region and its account made with the CLI."""
+    await asyncio.to_thread(
+        _cli, server, "region", "add", REGION, "--name", "示范省", "--level", "province"
+    )
+    await asyncio.to_thread(
+        _cli, server, "region", "assign", REGION, *[hall_code(n) for n in range(1, halls + 1)]
+    )
+    await asyncio.to_thread(
+        _cli,
+        server,
+        "user",
+        "add",
+        "province-office",
+        "--role",
+        "region_inspector",
+        "--region",
+        REGION,
+        stdin=PASSWORD + "\n",
+    )
+    headers = await token(http, "province-office")
+    times = []
+    for _ in range(samples):
+        t = time.perf_counter()
+        r = await http.get(
+            f"{API}/regions/{REGION}/comparison", params={"period": month}, headers=headers
+        )
+        times.append(time.perf_counter() - t)
+        r.raise_for_status()
+    return times
+
+
 async def office(
     server: Server, halls: int, month: str, quarter: str, samples: int
 ) -> dict[str, Any]:
@@ -235,8 +287,12 @@ async def office(
             r.raise_for_status()
         out["stats"] = one
         paths = (await http.get(f"{API}/openapi.json")).json().get("paths", {})
-        region = [p for p in paths if "region" in p]
-        out["region_paths"] = region
+        out["region_paths"] = [p for p in paths if "region" in p]
+        if (
+            f"{API}/regions/{{region}}/comparison" in paths
+            or "/regions/{region}/comparison" in paths
+        ):
+            out["region"] = await region_comparison(server, http, halls, month, samples)
         t = time.perf_counter()
         for n in range(halls):
             (
@@ -306,7 +362,9 @@ async def measure(args: argparse.Namespace, templates: tuple[str, str]) -> int:
             # Migrations added since the template was built (indexes) apply to the copy.
             t = time.perf_counter()
             await asyncio.to_thread(upgrade, url(database))
-            print(f"{label}: copied {template}, migrated to head in {time.perf_counter() - t:.1f} s")
+            print(
+                f"{label}: copied {template}, migrated to head in {time.perf_counter() - t:.1f} s"
+            )
             server = Server(database, var / label)
             try:
                 await server.healthy()
