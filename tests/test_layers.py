@@ -52,9 +52,11 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "figures",
         "inspections",
         "ratings",
+        "efficiency",
         "stats",
         "admin",
         "appointments",
+        "privacy",
         "metrics",
     ),
     # Puts the application together: every table, the app factory, the CLI, seed data.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -13,8 +12,6 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
-from starlette.templating import Jinja2Templates
 
 from . import __version__, housekeeping, metrics
 from .admin import pages as admin_pages
@@ -47,6 +44,8 @@ from .clock import Clock, SystemClock
 from .config import Settings, get_settings
 from .db import Database, create_database
 from .devices.routes import router as devices_router
+from .efficiency import pages as efficiency_pages
+from .efficiency.routes import router as efficiency_router
 from .feedback.rectification_routes import router as rectifications_router
 from .feedback.routes import router as feedback_router
 from .feedback.track_routes import router as track_router
@@ -68,13 +67,13 @@ from .security import SecurityHeadersMiddleware, is_https
 from .state import AppState
 from .stats import pages as stats_pages
 from .stats.routes import router as stats_router
+from .web.assets import ASSET_DIRS, PageAssets
 from .web.routes import routes as web_routes
+from .web.templating import page_templates
 
 API_PREFIX = "/api/v1"
 #: API paths matched before the others (see ``create_app``).
 HOT_API_PATHS = frozenset({"/halls/{hall}/tickets"})
-ROOT = Path(__file__).resolve().parent.parent
-PACKAGE = Path(__file__).resolve().parent
 
 #: Every domain's API router; a new domain adds its router here.
 API_ROUTERS: list[ApiRouter] = [
@@ -97,6 +96,7 @@ API_ROUTERS: list[ApiRouter] = [
     appointments_router,
     remote_tickets_router,
     openness_router,
+    efficiency_router,
     outbox_router,
 ]
 
@@ -114,6 +114,7 @@ PAGE_ROUTES: list[BaseRoute] = [
     *ratings_pages.routes,  # /board/{hall}, /office/inspections|rectifications|ratings
     *appointment_pages.routes,  # /book/{hall}, /book/manage/{token}, /remote/{hall} (预约)
     *openness_pages.routes,  # /results/{hall} (办件结果公示), /office/openness
+    *efficiency_pages.routes,  # /office/warnings (效能告诫) and the printed 告诫书
 ]
 
 
@@ -147,7 +148,6 @@ def create_app(
         settings.ws_client_queue,
         heartbeat_seconds=settings.ws_heartbeat_seconds,
     )
-    templates = Jinja2Templates(directory=str(PACKAGE / "web" / "templates"))
     state = AppState(
         settings=settings,
         db=db,
@@ -156,7 +156,7 @@ def create_app(
         auth=Authenticator(db.read, tokens),
         hub=hub,
         events=events,
-        templates=templates,
+        templates=page_templates(),
     )
     metrics.instrument(state)
     specs = [spec for router in API_ROUTERS for spec in router.specs]
@@ -206,11 +206,10 @@ def create_app(
         Route("/metrics", metrics.metrics_endpoint, methods=["GET"]),
         *display_routes(Snapshots(SNAPSHOT_PARTS)),
         *page_routes(),
-        Mount("/static", StaticFiles(directory=str(PACKAGE / "web" / "static")), name="static"),
-        Mount(
-            "/displays", StaticFiles(directory=str(ROOT / "displays" / "static")), name="displays"
+        *(
+            Mount(prefix, PageAssets(directory=str(folder)), name=prefix.strip("/"))
+            for prefix, folder in ASSET_DIRS.items()
         ),
-        Mount("/kiosks", StaticFiles(directory=str(ROOT / "kiosks" / "static")), name="kiosks"),
     ]
     app = Starlette(
         routes=routes,

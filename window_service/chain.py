@@ -20,6 +20,15 @@ REKEY_ACTION = "audit.rekey"
 #: Columns whose value is never written into the record; a digest stands in for it, so a
 #: secret swapped behind the system's back (to sign in as someone) still shows in verify.
 SECRET_COLUMNS = frozenset({"password_hash", "key_hash"})
+#: Citizens' personal data (个人信息): names and phone numbers, per table. They are left out of
+#: every audit record, so that erasing them after the retention period (``privacy``) leaves
+#: the chain whole and no copy of them in the append-only record.
+PERSONAL_COLUMNS: dict[str, frozenset[str]] = {
+    "case_file": frozenset({"applicant_name", "applicant_phone"}),
+    "consultation": frozenset({"citizen_name"}),
+    "feedback": frozenset({"contact"}),
+    "appointment": frozenset({"name"}),
+}
 
 
 def secret_digest(value: Any) -> str | None:
@@ -94,10 +103,14 @@ _COLUMNS: dict[Any, tuple[tuple[str, bool], ...]] = {}
 
 def _columns(table: Any) -> tuple[tuple[str, bool], ...]:
     """A table's column keys, each with whether it holds a secret; in key order, the order
-    of the canonical JSON (which then has little left to sort)."""
+    of the canonical JSON (which then has little left to sort). Personal columns are left
+    out."""
     columns = _COLUMNS.get(table)
     if columns is None:
-        columns = tuple(sorted((c.key, c.key in SECRET_COLUMNS) for c in table.columns))
+        personal = PERSONAL_COLUMNS.get(getattr(table, "name", ""), frozenset())
+        columns = tuple(
+            sorted((c.key, c.key in SECRET_COLUMNS) for c in table.columns if c.key not in personal)
+        )
         _COLUMNS[table] = columns
     return columns
 

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     case_yellow_working_days: int = Field(default=1, ge=0, le=30)
     #: Immediate cases (即办件): yellow this many minutes before the hall's closing time.
     case_immediate_yellow_minutes: int = Field(default=60, ge=0, le=24 * 60)
+    #: Citizens' names and phone numbers (cases, consultations, callback contacts, bookings)
+    #: are erased this many years after the matter ended (个人信息保护法; default 3).
+    personal_data_years: int = Field(default=3, ge=1, le=30)
     #: The outside 好差评 platform: every rating and rectification step is POSTed here
     #: (through the outbox). Empty: nothing leaves the hall.
     platform_url: str = ""

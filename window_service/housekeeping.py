@@ -15,8 +15,10 @@ from .appointments.service import halls_with_due_no_shows, mark_no_shows
 from .audit.anchors import anchor_job
 from .auth.throttle import forget_expired
 from .cases.watch import watch_commitments
+from .efficiency.watch import propose_warnings
 from .feedback.watch import watch_rectifications
 from .halls.models import Hall
+from .privacy.watch import erase_personal_data
 from .queue.service import expire_past_days
 from .state import AppState
 from .transaction import Actor, Tx
@@ -69,6 +71,8 @@ JOBS: list[Job] = [
     watch_rectifications,
     forget_throttles,
     mark_missed_appointments,
+    propose_warnings,
+    erase_personal_data,
 ]
 
 

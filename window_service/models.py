@@ -23,6 +23,7 @@ from .cases.models import (
     CorrectionNotice,
     QueueBreachNotice,
 )
+from .efficiency.models import EfficiencyWarning
 from .feedback.models import Feedback, FeedbackAppeal, Rectification
 from .halls.models import Department, Device, Hall, Service, Window, WindowDuty, WindowService
 from .inspections.models import (
@@ -58,6 +59,7 @@ __all__ = [
     "CorrectionNotice",
     "Department",
     "Device",
+    "EfficiencyWarning",
     "FeeCharge",
     "Feedback",
     "FeedbackAppeal",

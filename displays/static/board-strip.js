@@ -1,22 +1,20 @@
 /* 星级公示条: a compact strip of the published stars for the hall display (between calls).
  *
- * Include on a display page after its own scripts:
- *     <div id="board-strip" data-board-strip></div>
- *     <script src="/displays/board-strip.js"></script>
- * The hall comes from the element's data-hall or <body data-hall>. The strip reads the public
- * GET /api/v1/halls/{hall}/board every 5 minutes and pages through the staff with published
- * stars (a few at a time, every 8 s). Nothing is shown before a month has been published.
- * A page may pause it while a call is announced: window.boardStrip.pause(ms).
+ * The hall display (hall.js) starts it in its <div id="board-strip" data-board-strip>:
+ *     import { startBoardStrip } from "./board-strip.js";
+ *     const strip = startBoardStrip(box, hall, onDisplay);   // onDisplay(person): shown here?
+ * The strip reads the public GET /api/v1/halls/{hall}/board every 5 minutes and pages through
+ * the staff with published stars (a few at a time, every 8 s). Nothing is shown before a month
+ * has been published. The display pauses it while a call is announced: strip.pause(ms).
  * Its look is in display.css (the pages' CSP allows no inline <style>). The stars are drawn
  * as ★ (earned) and ☆ (not earned), so the verdict reads right even without colours; staff
  * whose month has no stars (too little evidence) are not shown.
  */
-(function () {
-  "use strict";
-  var box = document.querySelector("[data-board-strip]");
-  if (!box) return;
-  var hall = box.dataset.hall || document.body.dataset.hall;
-  if (!hall) return;
+import { el, t } from "/static/dom.js";
+
+/* The strip in `box` for `hall`; `onDisplay(person)`, when given, keeps the staff this display
+ * shows. Returns { pause(ms), reload(), turn(), people }. */
+export function startBoardStrip(box, hall, onDisplay) {
   var PAGE = 4;
   var REFRESH_MS = 5 * 60 * 1000;
   var TURN_MS = 8000;
@@ -28,13 +26,9 @@
   box.classList.add("board-strip");
   box.hidden = true;
 
-  var el = Dom.el;
-
   /* A zone's display (hall.js with ?zone=) shows the staff of that zone's windows only. */
   function here() {
-    var display = window.hallDisplay;
-    if (!display || !display.zone) return people;
-    return people.filter(function (p) { return p.window && display.state.windows[p.window]; });
+    return onDisplay ? people.filter(onDisplay) : people;
   }
 
   function render() {
@@ -73,7 +67,7 @@
       .catch(function () { /* keep the last strip */ });
   }
 
-  window.boardStrip = {
+  var strip = {
     pause: function (ms) { pausedUntil = Date.now() + (ms || 15000); },
     reload: load,
     /* the next few staff now (operators and tests) */
@@ -83,4 +77,5 @@
   load();
   setInterval(load, REFRESH_MS);
   setInterval(render, TURN_MS);
-})();
+  return strip;
+}

@@ -13,270 +13,267 @@
  * started with --autoplay-policy=no-user-gesture-required needs none). Calls arriving while
  * locked stay queued; ones older than STALE_MS when their turn comes are skipped.
  */
-(function () {
-  "use strict";
+var STALE_MS = 180000;
+var CLIP_BASE = "/displays/voice/";
+var GAP_S = 0.05;
+var REPEAT_GAP_S = 0.6;
 
-  var STALE_MS = 180000;
-  var CLIP_BASE = "/displays/voice/";
-  var GAP_S = 0.05;
-  var REPEAT_GAP_S = 0.6;
+function sleep(ms) {
+  return new Promise(function (resolve) {
+    setTimeout(resolve, ms);
+  });
+}
 
-  function sleep(ms) {
-    return new Promise(function (resolve) {
-      setTimeout(resolve, ms);
-    });
-  }
-
-  /* "3" → clips for the window number read as a number (十二号, 二十号). */
-  function numberClips(n) {
-    if (n >= 0 && n < 10) return ["d" + n];
-    if (n >= 10 && n < 100) {
-      var tens = Math.floor(n / 10), ones = n % 10;
-      var out = tens === 1 ? ["shi"] : ["d" + tens, "shi"];
-      if (ones) out.push("d" + ones);
-      return out;
-    }
-    return String(n).split("").map(function (c) {
-      return "d" + c;
-    });
-  }
-
-  /* "A001" → letters by name and digits one by one (A 零零一). */
-  function ticketClips(number) {
-    var out = [];
-    String(number)
-      .toUpperCase()
-      .split("")
-      .forEach(function (c) {
-        if (c >= "A" && c <= "Z") out.push("l" + c);
-        else if (c >= "0" && c <= "9") out.push("d" + c);
-      });
+/* "3" → clips for the window number read as a number (十二号, 二十号). */
+function numberClips(n) {
+  if (n >= 0 && n < 10) return ["d" + n];
+  if (n >= 10 && n < 100) {
+    var tens = Math.floor(n / 10), ones = n % 10;
+    var out = tens === 1 ? ["shi"] : ["d" + tens, "shi"];
+    if (ones) out.push("d" + ones);
     return out;
   }
+  return String(n).split("").map(function (c) {
+    return "d" + c;
+  });
+}
 
-  /* The clips say ticket and window only: a zone's name (区域, e.g. 一楼A区) is free text
-   * that no clip covers, so it is heard only through speech synthesis, which reads the
-   * call's text ("请A001号到一楼A区3号窗口办理"); the display shows it either way. */
-  function phraseClips(ticket, windowNumber) {
-    return ["qing"]
-      .concat(ticketClips(ticket), ["hao", "dao"], numberClips(windowNumber), ["hao", "chuangkou"]);
-  }
-
-  function Announcer(mode) {
-    this.mode = ["auto", "clips", "speech", "off"].indexOf(mode) >= 0 ? mode : "auto";
-    this.texts = []; // every announcement queued, in order (newest last)
-    this.log = []; // {text, ticket, window, recall, status, via}
-    this.queue = [];
-    this.busy = false;
-    this.ctx = null;
-    this.buffers = {};
-    this.loading = null;
-    this.locked = this.mode !== "off";
-    this.onlock = null;
-    var AC = window.AudioContext || window.webkitAudioContext;
-    if (this.mode !== "off" && AC) {
-      try {
-        this.ctx = new AC();
-      } catch (err) {
-        this.ctx = null;
-      }
-    }
-    if (this.ctx && this.ctx.state === "running") this.locked = false;
-  }
-
-  Announcer.prototype.zhVoice = function () {
-    if (!("speechSynthesis" in window)) return null;
-    var voices = window.speechSynthesis.getVoices() || [];
-    for (var i = 0; i < voices.length; i++) {
-      var lang = (voices[i].lang || "").toLowerCase().replace("_", "-");
-      if (lang === "zh-cn" || lang === "cmn-cn" || lang === "zh-hans-cn") return voices[i];
-    }
-    return null;
-  };
-
-  /* Call from a user gesture (tap): allows sound from now on. */
-  Announcer.prototype.unlock = function () {
-    var self = this;
-    this.locked = false;
-    if (this.ctx && this.ctx.state !== "running") {
-      this.ctx.resume().catch(function () {});
-    }
-    if ("speechSynthesis" in window && this.mode !== "clips") {
-      try {
-        // a silent utterance inside the gesture unlocks speech in Chrome
-        var u = new SpeechSynthesisUtterance(" ");
-        u.volume = 0;
-        window.speechSynthesis.speak(u);
-      } catch (err) {
-        /* no speech */
-      }
-    }
-    this.loadClips();
-    setTimeout(function () {
-      self.pump();
-    }, 0);
-  };
-
-  Announcer.prototype.loadClips = function () {
-    var self = this;
-    if (this.loading) return this.loading;
-    var names = ["chime", "qing", "hao", "dao", "chuangkou", "shi"];
-    for (var d = 0; d < 10; d++) names.push("d" + d);
-    for (var c = 65; c <= 90; c++) names.push("l" + String.fromCharCode(c));
-    if (!this.ctx) {
-      this.loading = Promise.resolve();
-      return this.loading;
-    }
-    this.loading = Promise.all(
-      names.map(function (name) {
-        return fetch(CLIP_BASE + name + ".wav")
-          .then(function (r) {
-            if (!r.ok) throw new Error(r.status);
-            return r.arrayBuffer();
-          })
-          .then(function (data) {
-            return new Promise(function (resolve, reject) {
-              self.ctx.decodeAudioData(data, resolve, reject);
-            });
-          })
-          .then(function (buffer) {
-            self.buffers[name] = buffer;
-          })
-          .catch(function () {
-            /* a missing clip is skipped */
-          });
-      })
-    );
-    return this.loading;
-  };
-
-  /* Queue a call event: {ticket, window, recall, text}. */
-  Announcer.prototype.announce = function (call) {
-    var text = call.text || "请" + call.ticket + "号到" + call.window + "号窗口办理";
-    var entry = {
-      text: text,
-      ticket: call.ticket,
-      window: call.window,
-      recall: !!call.recall,
-      status: "queued",
-      via: null,
-      queuedAt: Date.now(),
-    };
-    this.texts.push(text);
-    this.log.push(entry);
-    if (this.texts.length > 200) this.texts.shift();
-    if (this.log.length > 200) this.log.shift();
-    if (this.mode === "off") {
-      entry.status = "muted";
-      return entry;
-    }
-    this.queue.push(entry);
-    if (this.locked && this.onlock) this.onlock();
-    this.pump();
-    return entry;
-  };
-
-  Announcer.prototype.pump = function () {
-    var self = this;
-    if (this.busy || this.locked) return;
-    var entry = this.queue.shift();
-    if (!entry) return;
-    if (Date.now() - entry.queuedAt > STALE_MS) {
-      entry.status = "skipped";
-      this.pump();
-      return;
-    }
-    this.busy = true;
-    entry.status = "playing";
-    this.play(entry)
-      .catch(function () {})
-      .then(function () {
-        entry.status = entry.status === "playing" ? "played" : entry.status;
-        self.busy = false;
-        self.pump();
-      });
-  };
-
-  Announcer.prototype.play = function (entry) {
-    var voice = this.mode === "clips" ? null : this.zhVoice();
-    var useSpeech = this.mode === "speech" || (this.mode === "auto" && voice);
-    var self = this;
-    return this.loadClips().then(function () {
-      if (useSpeech && "speechSynthesis" in window) {
-        entry.via = "speech";
-        return self.playClips(["chime"]).then(function () {
-          return self.speak(entry.text, voice);
-        }).then(function () {
-          return sleep(REPEAT_GAP_S * 1000);
-        }).then(function () {
-          return self.speak(entry.text, voice);
-        });
-      }
-      entry.via = "clips";
-      var phrase = phraseClips(entry.ticket, entry.window);
-      return self.playClips(["chime"].concat(phrase, ["|"], phrase));
+/* "A001" → letters by name and digits one by one (A 零零一). */
+function ticketClips(number) {
+  var out = [];
+  String(number)
+    .toUpperCase()
+    .split("")
+    .forEach(function (c) {
+      if (c >= "A" && c <= "Z") out.push("l" + c);
+      else if (c >= "0" && c <= "9") out.push("d" + c);
     });
-  };
+  return out;
+}
 
-  Announcer.prototype.speak = function (text, voice) {
-    return new Promise(function (resolve) {
-      var u = new SpeechSynthesisUtterance(text);
-      u.lang = "zh-CN";
-      if (voice) u.voice = voice;
-      u.rate = 0.9;
-      var done = false;
-      function finish() {
-        if (!done) {
-          done = true;
-          resolve();
-        }
-      }
-      u.onend = finish;
-      u.onerror = finish;
-      setTimeout(finish, 400 * text.length + 3000); // never let a silent engine stall the queue
+/* The clips say ticket and window only: a zone's name (区域, e.g. 一楼A区) is free text
+ * that no clip covers, so it is heard only through speech synthesis, which reads the
+ * call's text ("请A001号到一楼A区3号窗口办理"); the display shows it either way. */
+function phraseClips(ticket, windowNumber) {
+  return ["qing"]
+    .concat(ticketClips(ticket), ["hao", "dao"], numberClips(windowNumber), ["hao", "chuangkou"]);
+}
+
+function Announcer(mode) {
+  this.mode = ["auto", "clips", "speech", "off"].indexOf(mode) >= 0 ? mode : "auto";
+  this.texts = []; // every announcement queued, in order (newest last)
+  this.log = []; // {text, ticket, window, recall, status, via}
+  this.queue = [];
+  this.busy = false;
+  this.ctx = null;
+  this.buffers = {};
+  this.loading = null;
+  this.locked = this.mode !== "off";
+  this.onlock = null;
+  var AC = window.AudioContext || window.webkitAudioContext;
+  if (this.mode !== "off" && AC) {
+    try {
+      this.ctx = new AC();
+    } catch (err) {
+      this.ctx = null;
+    }
+  }
+  if (this.ctx && this.ctx.state === "running") this.locked = false;
+}
+
+Announcer.prototype.zhVoice = function () {
+  if (!("speechSynthesis" in window)) return null;
+  var voices = window.speechSynthesis.getVoices() || [];
+  for (var i = 0; i < voices.length; i++) {
+    var lang = (voices[i].lang || "").toLowerCase().replace("_", "-");
+    if (lang === "zh-cn" || lang === "cmn-cn" || lang === "zh-hans-cn") return voices[i];
+  }
+  return null;
+};
+
+/* Call from a user gesture (tap): allows sound from now on. */
+Announcer.prototype.unlock = function () {
+  var self = this;
+  this.locked = false;
+  if (this.ctx && this.ctx.state !== "running") {
+    this.ctx.resume().catch(function () {});
+  }
+  if ("speechSynthesis" in window && this.mode !== "clips") {
+    try {
+      // a silent utterance inside the gesture unlocks speech in Chrome
+      var u = new SpeechSynthesisUtterance(" ");
+      u.volume = 0;
       window.speechSynthesis.speak(u);
-    });
-  };
-
-  /* Play clips back to back ("|" is a pause between the two repetitions). */
-  Announcer.prototype.playClips = function (names) {
-    var self = this;
-    if (this.ctx) {
-      var ctx = this.ctx;
-      var t = ctx.currentTime + 0.05;
-      var start = t;
-      names.forEach(function (name) {
-        if (name === "|") {
-          t += REPEAT_GAP_S;
-          return;
-        }
-        var buffer = self.buffers[name];
-        if (!buffer) return;
-        var src = ctx.createBufferSource();
-        src.buffer = buffer;
-        src.connect(ctx.destination);
-        src.start(t);
-        t += buffer.duration + GAP_S;
-      });
-      return sleep((t - start) * 1000 + 150);
+    } catch (err) {
+      /* no speech */
     }
-    // no Web Audio: one <audio> element, clip after clip
-    var audio = new Audio();
-    return names.reduce(function (chain, name) {
-      return chain.then(function () {
-        if (name === "|") return sleep(REPEAT_GAP_S * 1000);
-        return new Promise(function (resolve) {
-          audio.onended = resolve;
-          audio.onerror = resolve;
-          audio.src = CLIP_BASE + name + ".wav";
-          var p = audio.play();
-          if (p && p.catch) p.catch(resolve);
-          setTimeout(resolve, 3000);
-        });
-      });
-    }, Promise.resolve());
-  };
+  }
+  this.loadClips();
+  setTimeout(function () {
+    self.pump();
+  }, 0);
+};
 
-  window.Announcer = Announcer;
-  window.Announcer.phraseClips = phraseClips;
-})();
+Announcer.prototype.loadClips = function () {
+  var self = this;
+  if (this.loading) return this.loading;
+  var names = ["chime", "qing", "hao", "dao", "chuangkou", "shi"];
+  for (var d = 0; d < 10; d++) names.push("d" + d);
+  for (var c = 65; c <= 90; c++) names.push("l" + String.fromCharCode(c));
+  if (!this.ctx) {
+    this.loading = Promise.resolve();
+    return this.loading;
+  }
+  this.loading = Promise.all(
+    names.map(function (name) {
+      return fetch(CLIP_BASE + name + ".wav")
+        .then(function (r) {
+          if (!r.ok) throw new Error(r.status);
+          return r.arrayBuffer();
+        })
+        .then(function (data) {
+          return new Promise(function (resolve, reject) {
+            self.ctx.decodeAudioData(data, resolve, reject);
+          });
+        })
+        .then(function (buffer) {
+          self.buffers[name] = buffer;
+        })
+        .catch(function () {
+          /* a missing clip is skipped */
+        });
+    })
+  );
+  return this.loading;
+};
+
+/* Queue a call event: {ticket, window, recall, text}. */
+Announcer.prototype.announce = function (call) {
+  var text = call.text || "请" + call.ticket + "号到" + call.window + "号窗口办理";
+  var entry = {
+    text: text,
+    ticket: call.ticket,
+    window: call.window,
+    recall: !!call.recall,
+    status: "queued",
+    via: null,
+    queuedAt: Date.now(),
+  };
+  this.texts.push(text);
+  this.log.push(entry);
+  if (this.texts.length > 200) this.texts.shift();
+  if (this.log.length > 200) this.log.shift();
+  if (this.mode === "off") {
+    entry.status = "muted";
+    return entry;
+  }
+  this.queue.push(entry);
+  if (this.locked && this.onlock) this.onlock();
+  this.pump();
+  return entry;
+};
+
+Announcer.prototype.pump = function () {
+  var self = this;
+  if (this.busy || this.locked) return;
+  var entry = this.queue.shift();
+  if (!entry) return;
+  if (Date.now() - entry.queuedAt > STALE_MS) {
+    entry.status = "skipped";
+    this.pump();
+    return;
+  }
+  this.busy = true;
+  entry.status = "playing";
+  this.play(entry)
+    .catch(function () {})
+    .then(function () {
+      entry.status = entry.status === "playing" ? "played" : entry.status;
+      self.busy = false;
+      self.pump();
+    });
+};
+
+Announcer.prototype.play = function (entry) {
+  var voice = this.mode === "clips" ? null : this.zhVoice();
+  var useSpeech = this.mode === "speech" || (this.mode === "auto" && voice);
+  var self = this;
+  return this.loadClips().then(function () {
+    if (useSpeech && "speechSynthesis" in window) {
+      entry.via = "speech";
+      return self.playClips(["chime"]).then(function () {
+        return self.speak(entry.text, voice);
+      }).then(function () {
+        return sleep(REPEAT_GAP_S * 1000);
+      }).then(function () {
+        return self.speak(entry.text, voice);
+      });
+    }
+    entry.via = "clips";
+    var phrase = phraseClips(entry.ticket, entry.window);
+    return self.playClips(["chime"].concat(phrase, ["|"], phrase));
+  });
+};
+
+Announcer.prototype.speak = function (text, voice) {
+  return new Promise(function (resolve) {
+    var u = new SpeechSynthesisUtterance(text);
+    u.lang = "zh-CN";
+    if (voice) u.voice = voice;
+    u.rate = 0.9;
+    var done = false;
+    function finish() {
+      if (!done) {
+        done = true;
+        resolve();
+      }
+    }
+    u.onend = finish;
+    u.onerror = finish;
+    setTimeout(finish, 400 * text.length + 3000); // never let a silent engine stall the queue
+    window.speechSynthesis.speak(u);
+  });
+};
+
+/* Play clips back to back ("|" is a pause between the two repetitions). */
+Announcer.prototype.playClips = function (names) {
+  var self = this;
+  if (this.ctx) {
+    var ctx = this.ctx;
+    var t = ctx.currentTime + 0.05;
+    var start = t;
+    names.forEach(function (name) {
+      if (name === "|") {
+        t += REPEAT_GAP_S;
+        return;
+      }
+      var buffer = self.buffers[name];
+      if (!buffer) return;
+      var src = ctx.createBufferSource();
+      src.buffer = buffer;
+      src.connect(ctx.destination);
+      src.start(t);
+      t += buffer.duration + GAP_S;
+    });
+    return sleep((t - start) * 1000 + 150);
+  }
+  // no Web Audio: one <audio> element, clip after clip
+  var audio = new Audio();
+  return names.reduce(function (chain, name) {
+    return chain.then(function () {
+      if (name === "|") return sleep(REPEAT_GAP_S * 1000);
+      return new Promise(function (resolve) {
+        audio.onended = resolve;
+        audio.onerror = resolve;
+        audio.src = CLIP_BASE + name + ".wav";
+        var p = audio.play();
+        if (p && p.catch) p.catch(resolve);
+        setTimeout(resolve, 3000);
+      });
+    });
+  }, Promise.resolve());
+};
+
+Announcer.phraseClips = phraseClips;
+
+export { Announcer, phraseClips };

@@ -5,24 +5,21 @@
  * The pad posts POST /api/v1/track/{token}/feedback with its own device key: the window's
  * evaluator pad is the citizen's rating device; any other device or staff login is refused.
  */
-(function () {
-  "use strict";
+import { apiMessage, el, t } from "/static/dom.js";
 
-  var body = document.body;
-  var KEY_STORE = "window_service.pad.key." + body.dataset.hall + "." + body.dataset.window;
-  var t = window.t;
-  var CONFIRM_SECONDS = 5; // the short confirmation before a rating is sent by itself
-  var BAD_SECONDS = 10; // 不满意 / 非常不满意: time to tick what went wrong
-  var TAG_SECONDS = 8; // after touching a tag, at least this long again
-  var LEVELS = [
-    [5, "非常满意"], [4, "满意"], [3, "基本满意"], [2, "不满意"], [1, "非常不满意"],
-  ];
-  var box = document.getElementById("pad-rating");
-  if (!box) return;
+var body = document.body;
+var KEY_STORE = "window_service.pad.key." + body.dataset.hall + "." + body.dataset.window;
+var CONFIRM_SECONDS = 5; // the short confirmation before a rating is sent by itself
+var BAD_SECONDS = 10; // 不满意 / 非常不满意: time to tick what went wrong
+var TAG_SECONDS = 8; // after touching a tag, at least this long again
+var LEVELS = [
+  [5, "非常满意"], [4, "满意"], [3, "基本满意"], [2, "不满意"], [1, "非常不满意"],
+];
+var box = document.getElementById("pad-rating");
+if (box) start();
 
+function start() {
   var current = null; // { token, rating, tags:Set }
-
-  var el = Dom.el;
 
   function request(method, path, payload) {
     var headers = { Accept: "application/json", "X-Device-Key": localStorage.getItem(KEY_STORE) || "" };
@@ -35,7 +32,7 @@
       function (r) {
         return r.json().catch(function () { return null; }).then(function (data) {
           if (!r.ok) {
-            var msg = data && data.error ? Dom.apiMessage(data.error.message) : t("评价提交失败，请稍后再试");
+            var msg = data && data.error ? apiMessage(data.error.message) : t("评价提交失败，请稍后再试");
             throw new Error(msg);
           }
           return data;
@@ -197,7 +194,7 @@
         if (current !== mine) return;
         if (state.can_rate) render(state);
         else if (state.feedback) message("pr-thanks", t("本次服务已评价，感谢您的参与！"), t("您的评价：%(label)s", { label: t(state.feedback.label) }));
-        else message("pr-error", Dom.apiMessage(state.message));
+        else message("pr-error", apiMessage(state.message));
       },
       function (err) {
         if (current === mine) message("pr-error", err.message);
@@ -208,4 +205,4 @@
   document.addEventListener("pad:finished", function () { start(box.dataset.trackToken); });
   document.addEventListener("pad:idle", clear);
   if (!box.hidden && box.dataset.trackToken) start(box.dataset.trackToken);
-})();
+}

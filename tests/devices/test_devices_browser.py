@@ -66,7 +66,9 @@ async def _flow(server: LiveServer, db_url: str, tmp_path: Path, browser: Any) -
         await display.click("#voice-enable")  # the corner badge 语音未开启 · 点此开启
         assert await display.is_hidden("#voice-enable")  # the corner badge goes
         # clips in order: letters by name, ticket digits one by one, window numbers as numbers
-        clips = await display.evaluate("Announcer.phraseClips('B012', 12)")
+        # (the display's voice module, imported as a page script would)
+        voice = 'import("/displays/voice.js").then((m) => m.phraseClips'
+        clips = await display.evaluate(voice + "('B012', 12))")
         assert clips == [
             "qing",
             "lB",
@@ -80,7 +82,7 @@ async def _flow(server: LiveServer, db_url: str, tmp_path: Path, browser: Any) -
             "hao",
             "chuangkou",
         ]
-        assert await display.evaluate("Announcer.phraseClips('A001', 20).slice(6, 9)") == [
+        assert await display.evaluate(voice + "('A001', 20).slice(6, 9))") == [
             "dao",
             "d2",
             "shi",

@@ -43,7 +43,8 @@ async def test_bad_ratings_open_rectifications_due_in_working_days(
         (bad["number"], 1, 2, "2026-12-03", "open"),
         (worse["number"], 3, 1, "2026-12-04", "open"),
     ]
-    assert rows[0]["comment"] == "态度生硬" and rows[1]["contact"] == "13800000000"
+    assert rows[0]["comment"] == "态度生硬" and rows[1]["has_contact"] is True
+    assert "13800000000" not in response.text  # the phone only on an audited request
     assert not any(r["overdue"] for r in rows)
     # Past the due day (hall date) the open ones are flagged overdue.
     clock.set(clock.now().replace(day=4, month=12, hour=9))
@@ -164,3 +165,42 @@ async def test_overdue_work_orders_are_flagged_once(
         assert rows[0]["overdue"] is True
     await state.db.dispose()
     assert await verify_command(db_url) == 0
+
+
+async def test_the_callback_phone_is_shown_only_on_request_and_each_view_is_audited(
+    hall: httpx.AsyncClient, db_url: str
+) -> None:
+    from sqlalchemy import select
+
+    from window_service.db import create_database
+    from window_service.ledger import AuditRecord
+
+    worse = await serve(hall, "budongchan", 3)
+    quiet = await serve(hall)
+    assert (await rate(hall, worse["track_token"], 1, contact="13800000000")).status_code == 201
+    assert (await rate(hall, quiet["track_token"], 2)).status_code == 201
+    office = await login(hall, "office")
+    rows = (await hall.get("/api/v1/rectifications?status=open", headers=office)).json()
+    with_phone = next(r for r in rows if r["has_contact"])
+    without = next(r for r in rows if not r["has_contact"])
+    shown = await hall.post(f"/api/v1/rectifications/{with_phone['id']}/contact", headers=office)
+    assert shown.status_code == 200 and shown.json()["contact"] == "13800000000"
+    none = await hall.post(f"/api/v1/rectifications/{without['id']}/contact", headers=office)
+    assert none.status_code == 409 and none.json()["error"]["code"] == "no_contact"
+    staff = await login(hall, "w3")
+    refused = await hall.post(f"/api/v1/rectifications/{with_phone['id']}/contact", headers=staff)
+    assert refused.status_code == 403
+    db = create_database(db_url)
+    try:
+        async with db.read() as session:
+            views = list(
+                (
+                    await session.execute(
+                        select(AuditRecord).where(AuditRecord.action == "feedback.contact_viewed")
+                    )
+                ).scalars()
+            )
+    finally:
+        await db.dispose()
+    assert len(views) == 1 and views[0].actor == "user:office"
+    assert "13800000000" not in str(views[0].after)

@@ -99,9 +99,11 @@ async def test_terminal_calls_and_the_phone_follows(
     await terminal.keyboard.press("F1")
     await expect(terminal.locator("#current-number")).to_have_text("A002")
     # A refusal from the server (409) is shown in Chinese, e.g. finishing a ticket not yet served.
+    # (through the terminal's own modules, as a page script would import them)
     await terminal.evaluate(
-        "Terminal.run(() => api('POST', '/api/v1/tickets/' + Terminal.state.current.id + '/finish',"
-        " {outcome: 'completed'}))"
+        "Promise.all([import('/static/terminal.js'), import('/static/app.js')]).then("
+        "([{ Terminal }, { api }]) => Terminal.run(() => api('POST', '/api/v1/tickets/'"
+        " + Terminal.state.current.id + '/finish', {outcome: 'completed'})))"
     )
     await expect(terminal.locator("#flash")).to_contain_text("不能办结")
 

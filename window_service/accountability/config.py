@@ -12,7 +12,9 @@ is recorded with each star-rating computation. Defaults follow the domain page:
   star thresholds 90/80/70/60;
 - minimum evidence for a star (样本不足 below it): ≥ 30 finished services and ≥ 10 ratings, or
   ≥ 1 inspection of the subject's own;
-- a period is published only once its appeal window of 5 working days after its end has passed.
+- a period is published only once its appeal window of 5 working days after its end has passed;
+- a formal warning (效能告诫) is proposed for 3 substantiated 差评, 2 failed inspections or 2
+  一次性告知 breaches of one person or department in a quarter.
 """
 
 from __future__ import annotations
@@ -87,6 +89,11 @@ class Settings(BaseModel):
     #: Working days after a period's end during which appeals (申诉) are still decided; the
     #: period is published only after them.
     appeal_window_days: int = Field(default=5, ge=0, le=60)
+    #: 效能告诫: a quarter with this many substantiated 差评, failed inspections or 一次性告知
+    #: breaches of one staff member or department proposes a formal warning to the office.
+    warn_bad_ratings: int = Field(default=3, ge=1, le=1000)
+    warn_failed_inspections: int = Field(default=2, ge=1, le=1000)
+    warn_notice_breaches: int = Field(default=2, ge=1, le=1000)
 
     @field_validator("points")
     @classmethod

@@ -137,3 +137,11 @@ async def rectifications(
         stmt = stmt.where(Rectification.department_id.in_(list(departments)))  # type: ignore[attr-defined]
     stmt = stmt.order_by(Rectification.due, Rectification.id)  # type: ignore[arg-type]
     return list((await session.execute(stmt)).scalars())
+
+
+async def callback_contact(session: AsyncSession, rect: Rectification) -> str:
+    """The phone the citizen left with the rating of ``rect`` ("" when none, or erased)."""
+    if rect.feedback_id is None:
+        return ""
+    fb = await session.get(Feedback, rect.feedback_id)
+    return fb.contact if fb else ""

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..api.endpoint import ApiRequest, ApiRouter
+from ..api.errors import conflict
 from ..auth.roles import HEAD
 from ..halls.models import Hall
 from ..transaction import Tx
@@ -15,6 +16,7 @@ from . import queries, service
 from .models import Rectification
 from .schemas import (
     CallbackIn,
+    ContactOut,
     FixIn,
     RectificationOut,
     RectificationQuery,
@@ -78,6 +80,35 @@ async def get_rectification(api: ApiRequest) -> RectificationOut:
     async with api.state.db.read() as session:
         hall, rect = await _rect_for(api, session, lock=False)
         return await _answer(api, session, hall, rect)
+
+
+@router.route(
+    "POST",
+    "/rectifications/{id:int}/contact",
+    roles=OFFICE,
+    response=ContactOut,
+    extra_statuses=(409,),
+    scope=RECTIFICATION,
+)
+async def view_contact(api: ApiRequest) -> ContactOut:
+    """回访: the phone the citizen left with the rating, for the callback. Every view is in
+    the audit record (who, when, which rating), never the number itself; 409 when the
+    citizen left none."""
+    async with api.state.db.write() as session:
+        _hall, rect = await _rect_for(api, session, lock=False)
+        contact = await queries.callback_contact(session, rect)
+        if not contact:
+            raise conflict("no_contact", "群众未留联系电话 (the citizen left no phone)")
+        tx = api.tx(session, rect.hall_id)
+        tx.audit_raw(
+            "feedback.contact_viewed",
+            "contact_view",
+            f"rectification:{rect.id}",
+            after={"rectification": rect.id, "feedback": rect.feedback_id, "purpose": "回访"},
+        )
+        await tx.commit()
+        assert rect.id is not None
+        return ContactOut(contact=contact, rectification=rect.id)
 
 
 async def _step(

@@ -72,7 +72,9 @@ class FeedbackOut(Output):
     points: float
     tags: list[str]
     comment: str
-    contact: str = ""
+    #: Whether the citizen left a phone for the callback; the number itself only through
+    #: ``POST /rectifications/{id}/contact`` (each view in the audit record).
+    has_contact: bool = False
     channel: str
     created_at: str
     flagged: bool
@@ -161,7 +163,9 @@ class RectificationOut(Output):
     feedback: int | None = None
     comment: str = ""
     tags: list[str] = Field(default_factory=list)
-    contact: str = ""
+    #: Whether the citizen left a phone for the callback (回访); the number itself only
+    #: through ``POST /rectifications/{id}/contact``, each view in the audit record.
+    has_contact: bool = False
     finding: str
     substantiated: bool | None
     measures: str
@@ -205,3 +209,10 @@ class TrackedTicketOut(TicketOut):
     hall: str
     hall_name: str
     can_rate: bool
+
+
+class ContactOut(Output):
+    """The callback phone of a rectification's rating (回访), shown once per request."""
+
+    contact: str
+    rectification: int

@@ -97,6 +97,9 @@ class ConfigIn(Input):
     min_ratings: int | None = None
     min_inspections: int | None = None
     appeal_window_days: int | None = None
+    warn_bad_ratings: int | None = None
+    warn_failed_inspections: int | None = None
+    warn_notice_breaches: int | None = None
     reason: str = Field(default="", max_length=500)
 
 

@@ -1,13 +1,14 @@
 """Pages of the hall devices and the public QR code image.
 
-- ``/kiosk/{hall}``                      取号机 (kiosks/templates/kiosk.html)
-- ``/display/{hall}``                    大厅综合屏 (displays/templates/hall.html)
-- ``/display/{hall}/window/{number}``    窗口屏 (displays/templates/window.html)
-- ``/pad/{hall}/{window}``               评价器 (kiosks/templates/pad.html)
+- ``/kiosk/{hall}``                      取号机 (template kiosks/kiosk.html)
+- ``/display/{hall}``                    大厅综合屏 (template displays/hall.html)
+- ``/display/{hall}/window/{number}``    窗口屏 (template displays/window.html)
+- ``/pad/{hall}/{window}``               评价器 (template kiosks/pad.html)
 - ``/qr.svg?data=<url>``                 QR of one of this server's ticket/case-lookup links
 
 The pages are plain HTML with the hall (and window) filled in; their scripts and styles are
-static files under ``/displays`` and ``/kiosks``. Device keys never appear in a page: the
+ES modules under ``/displays`` and ``/kiosks``. The templates come from the app's one Jinja
+environment (web/templating.py), under the ``displays/`` and ``kiosks/`` prefixes. Device keys never appear in a page: the
 kiosk and the pad keep theirs in the browser's localStorage (see the scripts).
 
 Their texts come from the same catalogue as the web pages (``_()`` in the templates, ``t()``
@@ -17,10 +18,8 @@ in the scripts, see window_service/web/static/dom.js): Chinese by default, ``?la
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -32,21 +31,12 @@ from ..halls.lookup import get_hall, hall_zone
 from ..halls.models import Hall, Service, Window, WindowService
 from ..security import public_base_url
 from ..state import app_state
+from .assets import ASSET_DIRS
 from .pages import N_, js_catalog, page_language, translations
 from .track import no_show_rule
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-TEMPLATE_DIRS = [ROOT / "displays" / "templates", ROOT / "kiosks" / "templates"]
-#: the DOM/i18n helpers the device pages share with the web pages (served at /static/dom.js)
-SHARED_SCRIPT = ROOT / "window_service" / "web" / "static" / "dom.js"
-STATIC_DIRS = {"/displays": ROOT / "displays" / "static", "/kiosks": ROOT / "kiosks" / "static"}
-
-_env = Environment(
-    loader=FileSystemLoader([str(d) for d in TEMPLATE_DIRS]),
-    autoescape=select_autoescape(["html"]),
-    auto_reload=False,
-    extensions=["jinja2.ext.i18n"],
-)
+#: the device pages' own styles (their scripts are revalidated modules, web/assets.py)
+STYLE_DIRS = [ASSET_DIRS["/displays"], ASSET_DIRS["/kiosks"]]
 
 #: Pages may connect to the hall's websocket and to a printer agent on the kiosk itself.
 CSP = (
@@ -57,14 +47,12 @@ CSP = (
 
 
 def _asset_version() -> str:
-    """Changes whenever a device script or style changes (cache busting for kiosks/TVs)."""
+    """Changes whenever a device style changes (``?v=`` on the stylesheets of kiosks/TVs)."""
     digest = hashlib.sha256()
-    for directory in STATIC_DIRS.values():
-        for path in sorted(directory.glob("*.*")):
-            if path.suffix in (".js", ".css"):
-                digest.update(path.name.encode())
-                digest.update(path.read_bytes())
-    digest.update(SHARED_SCRIPT.read_bytes())
+    for directory in STYLE_DIRS:
+        for path in sorted(directory.glob("*.css")):
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
     return digest.hexdigest()[:10]
 
 
@@ -79,14 +67,18 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
         context["tz_offset"] = int(offset.total_seconds() // 60) if offset else 0
     language = page_language(request)
     trans = translations(language)
-    html = _env.get_template(template).render(
-        v=_VERSION,
-        lang=language,
-        _=trans.gettext,
-        gettext=trans.gettext,
-        ngettext=trans.ngettext,
-        js_catalog=js_catalog(language),
-        **context,
+    html = (
+        app_state(request)
+        .templates.get_template(template)
+        .render(
+            v=_VERSION,
+            lang=language,
+            _=trans.gettext,
+            gettext=trans.gettext,
+            ngettext=trans.ngettext,
+            js_catalog=js_catalog(language),
+            **context,
+        )
     )
     return HTMLResponse(
         html,
@@ -103,7 +95,11 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
 def _not_found(request: Request, message: str) -> HTMLResponse:
     gettext = translations(page_language(request)).gettext
     return _page(
-        request, "device_error.html", 404, title=gettext("找不到页面"), message=gettext(message)
+        request,
+        "displays/device_error.html",
+        404,
+        title=gettext("找不到页面"),
+        message=gettext(message),
     )
 
 
@@ -131,7 +127,7 @@ async def kiosk_page(request: Request) -> Response:
     gettext = translations(page_language(request)).gettext
     return _page(
         request,
-        "kiosk.html",
+        "kiosks/kiosk.html",
         hall=hall,
         zones=await _service_zones(request, hall),
         no_show_rule=no_show_rule(hall, gettext),
@@ -161,7 +157,7 @@ async def hall_display_page(request: Request) -> Response:
     if hall is None:
         return _not_found(request, N_("没有这个服务大厅"))
     zone = request.query_params.get("zone", "")[:100]
-    return _page(request, "hall.html", hall=hall, zone=zone)
+    return _page(request, "displays/hall.html", hall=hall, zone=zone)
 
 
 async def window_display_page(request: Request) -> Response:
@@ -171,7 +167,7 @@ async def window_display_page(request: Request) -> Response:
     window = await _window(request, hall, request.path_params["number"])
     if window is None:
         return _not_found(request, N_("没有这个窗口"))
-    return _page(request, "window.html", hall=hall, window=window)
+    return _page(request, "displays/window.html", hall=hall, window=window)
 
 
 async def pad_page(request: Request) -> Response:
@@ -181,7 +177,7 @@ async def pad_page(request: Request) -> Response:
     window = await _window(request, hall, request.path_params["window"])
     if window is None:
         return _not_found(request, N_("没有这个窗口"))
-    return _page(request, "pad.html", hall=hall, window=window)
+    return _page(request, "kiosks/pad.html", hall=hall, window=window)
 
 
 async def qr_svg(request: Request) -> Response:

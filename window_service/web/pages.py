@@ -32,12 +32,11 @@ from babel.dates import format_skeleton
 from babel.support import NullTranslations, Translations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.templating import Jinja2Templates
 
 from ..api.csrf import csrf_token
 from ..api.errors import ApiError
 from ..auth.principal import ANONYMOUS, Principal
-from ..auth.roles import ADMIN, HEAD, INSPECTOR, ROLE_LABELS, STAFF
+from ..auth.roles import ADMIN, HEAD, INSPECTOR, STAFF
 from ..state import app_state
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -161,19 +160,6 @@ def gettext_for(request: Request) -> Callable[[str], str]:
     return translations(page_language(request)).gettext
 
 
-I18N_EXTENSION = "jinja2.ext.InternationalizationExtension"
-
-
-def templates_for(request: Request) -> Jinja2Templates:
-    """The app's templates, with the i18n extension (``{% trans %}``, ``_()``) switched on."""
-    templates = app_state(request).templates
-    env = templates.env
-    if I18N_EXTENSION not in env.extensions:
-        env.add_extension("jinja2.ext.i18n")
-        env.globals["role_labels"] = ROLE_LABELS
-    return templates
-
-
 async def current_user(request: Request) -> Principal:
     """The signed-in user of the page (session cookie), or ANONYMOUS."""
     cached = request.scope.get("window_service.page_user")
@@ -221,7 +207,8 @@ async def render(
         "lperiod": period_formatter(language),
         **(context or {}),
     }
-    response = templates_for(request).TemplateResponse(request, name, ctx, status_code=status)
+    templates = app_state(request).templates  # web/templating.py
+    response = templates.TemplateResponse(request, name, ctx, status_code=status)
     # Pages are not to be framed by other sites (clickjacking of the terminal's buttons), and
     # what a signed-in person sees is not kept in shared caches.
     response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")

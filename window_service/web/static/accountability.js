@@ -2,13 +2,14 @@
  * 申诉, 星级评定 (view, publish, settings). Everything goes through the JSON API with the
  * session cookie and the CSRF header (app.js: api(), flash(), t()).
  */
-(function () {
-  "use strict";
-  var initNode = document.getElementById("acc-init");
-  if (!initNode) return;
+import { $, apiMessage, el, t } from "./dom.js";
+import { api, flash, showError } from "./app.js";
+
+var initNode = document.getElementById("acc-init");
+if (initNode) start();
+
+function start() {
   var init = JSON.parse(initNode.textContent);
-  var $ = Dom.$;
-  var el = Dom.el; // el(tag, cls, text)
   function num(x) { return x == null ? "—" : String(Math.round(x * 10) / 10); }
   function csrf() { var m = document.querySelector('meta[name="csrf-token"]'); return m ? m.content : ""; }
 
@@ -42,7 +43,7 @@
     var photos = $("ins-photos");
     var showPhotos = function () {
       var names = Array.prototype.map.call(photos.files, function (f) { return f.name; });
-      $("ins-photo-names").textContent = names.length ? names.join("、") : window.t("未选择照片");
+      $("ins-photo-names").textContent = names.length ? names.join("、") : t("未选择照片");
     };
     photos.addEventListener("change", showPhotos);
     $("ins-template").addEventListener("change", renderItems);
@@ -61,7 +62,7 @@
       var out = $("ins-result");
       out.className = "acc-result";
       try {
-        var saved = await window.api("POST", "/api/v1/inspections", body);
+        var saved = await api("POST", "/api/v1/inspections", body);
         var files = insForm.querySelector("input[type=file]").files;
         for (var i = 0; i < files.length; i++) {
           var data = new FormData();
@@ -71,20 +72,20 @@
           });
           if (!r.ok) {
             var err = await r.json().catch(function () { return null; });
-            window.flash((files[i].name + "：") + (err && err.error ? window.pageMessage(err.error.message) : r.status), "error");
+            flash((files[i].name + "：") + (err && err.error ? apiMessage(err.error.message) : r.status), "error");
           }
         }
-        out.textContent = window.t("已保存：得分 %(t)s/%(m)s", { t: num(saved.total), m: num(saved.max_total) });
+        out.textContent = t("已保存：得分 %(t)s/%(m)s", { t: num(saved.total), m: num(saved.max_total) });
         photos.value = "";
         showPhotos();
         await refreshRecent();
         if (saved.notice) {
           out.className = "acc-result bad";
-          out.textContent += window.t("，低于合格线，已签发督查通知书 %(n)s", { n: saved.notice.number });
-          var a = el("a", null, window.t("打印通知书")); a.href = saved.notice.print_url;
+          out.textContent += t("，低于合格线，已签发督查通知书 %(n)s", { n: saved.notice.number });
+          var a = el("a", null, t("打印通知书")); a.href = saved.notice.print_url;
           out.appendChild(document.createTextNode(" ")); out.appendChild(a);
         }
-      } catch (e) { window.showError(e); }
+      } catch (e) { showError(e); }
     });
   }
 
@@ -105,15 +106,15 @@
     var showPlan = function (p) {
       var box = $("plans");
       box.textContent = "";
-      box.appendChild(el("p", "muted", window.t("%(w)s 起一周，随机种子 %(s)s", { w: p.week_start, s: p.seed })));
+      box.appendChild(el("p", "muted", t("%(w)s 起一周，随机种子 %(s)s", { w: p.week_start, s: p.seed })));
       var table = el("table", "acc-table");
       var head = el("tr");
-      [window.t("日期"), window.t("时间"), window.t("窗口"), window.t("权重")].forEach(function (h) { head.appendChild(el("th", null, h)); });
+      [t("日期"), t("时间"), t("窗口"), t("权重")].forEach(function (h) { head.appendChild(el("th", null, h)); });
       table.appendChild(head);
       p.plan.forEach(function (v) {
         var tr = el("tr");
         tr.appendChild(el("td", null, v.day)); tr.appendChild(el("td", null, v.time));
-        tr.appendChild(el("td", null, window.t("%(w)s号窗口", { w: v.window })));
+        tr.appendChild(el("td", null, t("%(w)s号窗口", { w: v.window })));
         tr.appendChild(el("td", null, num((p.weights[String(v.window_id)] || {}).weight)));
         table.appendChild(tr);
       });
@@ -122,12 +123,12 @@
     planForm.addEventListener("submit", async function (ev) {
       ev.preventDefault();
       try {
-        showPlan(await window.api("POST", "/api/v1/halls/" + init.hall + "/visit-plans", {
+        showPlan(await api("POST", "/api/v1/halls/" + init.hall + "/visit-plans", {
           week_start: planForm.week_start.value, visits: Number(planForm.visits.value),
         }));
-      } catch (e) { window.showError(e); }
+      } catch (e) { showError(e); }
     });
-    window.api("GET", "/api/v1/halls/" + init.hall + "/visit-plans").then(function (plans) {
+    api("GET", "/api/v1/halls/" + init.hall + "/visit-plans").then(function (plans) {
       if (plans.length) showPlan(plans[0]);
     }).catch(function () {});
   }
@@ -137,48 +138,64 @@
   if (rectList) {
     var VIEWS = { satisfied: "满意", basically_satisfied: "基本满意", unsatisfied: "不满意" };
     var step = function (rect, name, body) {
-      return window.api("POST", "/api/v1/rectifications/" + rect.id + "/" + name, body).then(loadRects, window.showError);
+      return api("POST", "/api/v1/rectifications/" + rect.id + "/" + name, body).then(loadRects, showError);
     };
     var rectCard = function (r) {
       var card = el("article", "rect" + (r.overdue ? " is-overdue" : ""));
       card.dataset.id = r.id;
       var title = r.kind === "feedback"
-        ? window.t("差评 %(t)s · %(w)s号窗口 · %(l)s", { t: r.ticket, w: r.window, l: window.t(r.rating_label || "") })
-        : window.t("督查通知书整改 · %(w)s号窗口", { w: r.window });
+        ? t("差评 %(t)s · %(w)s号窗口 · %(l)s", { t: r.ticket, w: r.window, l: t(r.rating_label || "") })
+        : t("督查通知书整改 · %(w)s号窗口", { w: r.window });
       if (r.staff_label) title += " · " + r.staff_label;
       card.appendChild(el("h3", null, title));
       // The stage only while the case is open (a closed one is at stage 已办结 too).
       var state = r.status === "open"
-        ? window.t("%(s)s（%(stage)s）", { s: window.t(r.status_label), stage: window.t(r.stage_label) })
-        : window.t(r.status_label);
-      var meta = window.t("%(d)s · 期限 %(due)s · %(state)s", { d: r.department_name, due: r.due, state: state });
-      card.appendChild(el("p", r.overdue ? "overdue" : "muted", meta + (r.overdue ? " · " + window.t("已逾期") : "")));
-      if (r.comment || r.tags.length) card.appendChild(el("p", null, window.t("群众意见：") + [r.tags.join("、"), r.comment].filter(Boolean).join(" — ")));
-      if (r.contact) card.appendChild(el("p", null, window.t("联系电话：") + r.contact));
-      if (r.finding) card.appendChild(el("p", null, window.t("核实情况：") + r.finding));
-      if (r.measures) card.appendChild(el("p", null, window.t("整改措施：") + r.measures));
+        ? t("%(s)s（%(stage)s）", { s: t(r.status_label), stage: t(r.stage_label) })
+        : t(r.status_label);
+      var meta = t("%(d)s · 期限 %(due)s · %(state)s", { d: r.department_name, due: r.due, state: state });
+      card.appendChild(el("p", r.overdue ? "overdue" : "muted", meta + (r.overdue ? " · " + t("已逾期") : "")));
+      if (r.comment || r.tags.length) card.appendChild(el("p", null, t("群众意见：") + [r.tags.join("、"), r.comment].filter(Boolean).join(" — ")));
+      if (r.has_contact) {
+        // The callback phone only on request: every view is in the audit record (回访留痕).
+        var phone = el("p");
+        var show = el("button", "btn btn-small", t("查看回访电话（留痕）"));
+        show.type = "button";
+        show.onclick = function () {
+          api("POST", "/api/v1/rectifications/" + r.id + "/contact").then(function (c) {
+            phone.textContent = t("联系电话：") + c.contact;
+          }, showError);
+        };
+        phone.appendChild(show);
+        card.appendChild(phone);
+      }
+      if (r.finding) card.appendChild(el("p", null, t("核实情况：") + r.finding + (r.category_label ? "（" + t(r.category_label) + "）" : "")));
+      if (r.measures) card.appendChild(el("p", null, t("整改措施：") + r.measures));
       if (r.called_back_at || r.citizen_view || r.callback_note) {
-        card.appendChild(el("p", null, window.t("回访：") + (r.callback_reached ? window.t(VIEWS[r.citizen_view] || "") : window.t("未联系上")) + " " + r.callback_note));
+        card.appendChild(el("p", null, t("回访：") + (r.callback_reached ? t(VIEWS[r.citizen_view] || "") : t("未联系上")) + " " + r.callback_note));
       }
       if (init.can_progress && r.status === "open") {
         var form = el("form");
         var text = el("textarea"); text.rows = 2; text.required = true;
         if (r.stage === "verify") {
-          text.placeholder = window.t("核实情况"); form.appendChild(text);
+          text.placeholder = t("核实情况"); form.appendChild(text);
           var sub = el("select");
-          [["true", "情况属实"], ["false", "情况不属实"]].forEach(function (o) { var op = el("option", null, window.t(o[1])); op.value = o[0]; sub.appendChild(op); });
+          // The classes of GB/T 39734-2020 §9; 误评/恶意 goes to the office as an appeal.
+          var classes = [["deadline", "限期整改"], ["immediate", "立行立改"], ["explain", "解释说明"]];
+          if (r.kind === "feedback") classes.push(["mistaken", "误评/恶意"]);
+          classes.forEach(function (o) { var op = el("option", null, t(o[1])); op.value = o[0]; sub.appendChild(op); });
+          sub.setAttribute("aria-label", t("分类"));
           form.appendChild(sub);
-          form.appendChild(el("button", "btn btn-primary", window.t("提交核实")));
-          form.onsubmit = function (e) { e.preventDefault(); step(r, "verify", { finding: text.value.trim(), substantiated: sub.value === "true" }); };
+          form.appendChild(el("button", "btn btn-primary", t("提交核实")));
+          form.onsubmit = function (e) { e.preventDefault(); step(r, "verify", { finding: text.value.trim(), category: sub.value }); };
         } else if (r.stage === "fix") {
-          text.placeholder = window.t("整改措施"); form.appendChild(text);
-          form.appendChild(el("button", "btn btn-primary", window.t("提交整改")));
+          text.placeholder = t("整改措施"); form.appendChild(text);
+          form.appendChild(el("button", "btn btn-primary", t("提交整改")));
           form.onsubmit = function (e) { e.preventDefault(); step(r, "fix", { measures: text.value.trim() }); };
         } else if (r.stage === "callback") {
           var view = el("select");
-          [["satisfied", "满意"], ["basically_satisfied", "基本满意"], ["unsatisfied", "不满意"], ["", "未联系上"]].forEach(function (o) { var op = el("option", null, window.t(o[1])); op.value = o[0]; view.appendChild(op); });
-          text.required = false; text.placeholder = window.t("回访情况"); form.appendChild(view); form.appendChild(text);
-          form.appendChild(el("button", "btn btn-primary", window.t("记录回访")));
+          [["satisfied", "满意"], ["basically_satisfied", "基本满意"], ["unsatisfied", "不满意"], ["", "未联系上"]].forEach(function (o) { var op = el("option", null, t(o[1])); op.value = o[0]; view.appendChild(op); });
+          text.required = false; text.placeholder = t("回访情况"); form.appendChild(view); form.appendChild(text);
+          form.appendChild(el("button", "btn btn-primary", t("记录回访")));
           form.onsubmit = function (e) {
             e.preventDefault();
             step(r, "callback", { reached: !!view.value, citizen_view: view.value || null, note: text.value.trim() });
@@ -188,13 +205,13 @@
       }
       if (init.can_progress && r.kind === "feedback" && r.status === "open" && r.feedback) {
         var appeal = el("form");
-        var why = el("input"); why.required = true; why.minLength = 2; why.placeholder = window.t("申诉理由（如：恶意差评的证据）");
+        var why = el("input"); why.required = true; why.minLength = 2; why.placeholder = t("申诉理由（如：恶意差评的证据）");
         appeal.appendChild(why);
-        appeal.appendChild(el("button", "btn", window.t("提出申诉")));
+        appeal.appendChild(el("button", "btn", t("提出申诉")));
         appeal.onsubmit = function (e) {
           e.preventDefault();
-          window.api("POST", "/api/v1/feedback/" + r.feedback + "/appeals", { reason: why.value.trim() })
-            .then(function () { window.flash(window.t("申诉已提交，等待效能办裁定"), "ok"); loadAppeals(); }, window.showError);
+          api("POST", "/api/v1/feedback/" + r.feedback + "/appeals", { reason: why.value.trim() })
+            .then(function () { flash(t("申诉已提交，等待效能办裁定"), "ok"); loadAppeals(); }, showError);
         };
         card.appendChild(appeal);
       }
@@ -202,72 +219,74 @@
     };
     var loadRects = async function () {
       try {
-        var rows = await window.api("GET", "/api/v1/rectifications?status=" + $("rect-status").value);
+        var rows = await api("GET", "/api/v1/rectifications?status=" + $("rect-status").value);
         rectList.textContent = "";
-        if (!rows.length) rectList.appendChild(el("p", "empty", window.t("暂无整改工单")));
+        if (!rows.length) rectList.appendChild(el("p", "empty", t("暂无整改工单")));
         rows.forEach(function (r) { rectList.appendChild(rectCard(r)); });
-      } catch (e) { window.showError(e); }
+      } catch (e) { showError(e); }
     };
+    // A rating entered from another channel (feedback-entry.js) may open a work order.
+    document.addEventListener("rectifications-changed", function () { loadRects(); });
     var loadAppeals = async function () {
       var box = $("appeal-list");
       try {
-        var rows = await window.api("GET", "/api/v1/halls/" + init.hall + "/appeals?status=all");
+        var rows = await api("GET", "/api/v1/halls/" + init.hall + "/appeals?status=all");
         box.textContent = "";
-        if (!rows.length) box.appendChild(el("p", "empty", window.t("暂无申诉")));
+        if (!rows.length) box.appendChild(el("p", "empty", t("暂无申诉")));
         rows.forEach(function (a) {
           var card = el("article", "rect");
-          card.appendChild(el("h3", null, window.t("申诉：号票 %(t)s 的评价（%(r)s星）", { t: a.ticket, r: a.rating })));
-          card.appendChild(el("p", null, window.t("理由：") + a.reason + " — " + a.filed_by));
+          card.appendChild(el("h3", null, t("申诉：号票 %(t)s 的评价（%(r)s星）", { t: a.ticket, r: a.rating })));
+          card.appendChild(el("p", null, t("理由：") + a.reason + " — " + a.filed_by));
           var STATUS = { pending: "待裁定", accepted: "申诉成立，评价已作废", rejected: "申诉不成立" };
-          card.appendChild(el("p", "muted", window.t(STATUS[a.status] || a.status) + (a.decision_reason ? "：" + a.decision_reason : "")));
+          card.appendChild(el("p", "muted", t(STATUS[a.status] || a.status) + (a.decision_reason ? "：" + a.decision_reason : "")));
           if (init.can_decide && a.status === "pending") {
             var form = el("form");
-            var why = el("input"); why.required = true; why.minLength = 2; why.placeholder = window.t("裁定意见");
+            var why = el("input"); why.required = true; why.minLength = 2; why.placeholder = t("裁定意见");
             form.appendChild(why);
-            var yes = el("button", "btn btn-primary", window.t("申诉成立（作废评价）")); yes.value = "1";
-            var no = el("button", "btn", window.t("申诉不成立")); no.value = "0";
+            var yes = el("button", "btn btn-primary", t("申诉成立（作废评价）")); yes.value = "1";
+            var no = el("button", "btn", t("申诉不成立")); no.value = "0";
             form.appendChild(yes); form.appendChild(no);
             form.onsubmit = function (e) {
               e.preventDefault();
               var accept = e.submitter ? e.submitter.value === "1" : false;
-              window.api("POST", "/api/v1/appeals/" + a.id + "/decision", { accept: accept, reason: why.value.trim() })
-                .then(function () { loadAppeals(); loadRects(); }, window.showError);
+              api("POST", "/api/v1/appeals/" + a.id + "/decision", { accept: accept, reason: why.value.trim() })
+                .then(function () { loadAppeals(); loadRects(); }, showError);
             };
             card.appendChild(form);
           }
           box.appendChild(card);
         });
-      } catch (e) { window.showError(e); }
+      } catch (e) { showError(e); }
     };
     // 可疑评价复核: held out of every figure until the office confirms or voids them.
     var loadFlagged = async function () {
       var box = $("flagged-list");
       if (!box) return;
       try {
-        var rows = await window.api("GET", "/api/v1/halls/" + init.hall + "/feedback/flagged?status=all");
+        var rows = await api("GET", "/api/v1/halls/" + init.hall + "/feedback/flagged?status=all");
         box.textContent = "";
-        if (!rows.length) { box.appendChild(el("p", "empty", window.t("暂无"))); return; }
-        var REVIEW = { pending: window.t("待复核（暂不计入）"), confirmed: window.t("已确认有效"), voided: window.t("已作废") };
+        if (!rows.length) { box.appendChild(el("p", "empty", t("暂无"))); return; }
+        var REVIEW = { pending: t("待复核（暂不计入）"), confirmed: t("已确认有效"), voided: t("已作废") };
         var table = el("table", "acc-table");
         rows.forEach(function (f) {
           var tr = el("tr");
           tr.dataset.id = f.id;
-          [f.created_at.slice(0, 16).replace("T", " "), f.ticket, f.window ? window.t("%(w)s号窗口", { w: f.window }) : "—", f.label,
-            f.channel === "pad" ? window.t("评价器") : window.t("手机"), f.flag_reason,
+          [f.created_at.slice(0, 16).replace("T", " "), f.ticket, f.window ? t("%(w)s号窗口", { w: f.window }) : "—", f.label,
+            f.channel === "pad" ? t("评价器") : t("手机"), f.flag_reason,
             (REVIEW[f.review] || f.review) + (f.review_reason ? "：" + f.review_reason : "")].forEach(function (v) { tr.appendChild(el("td", null, v)); });
           var cell = el("td");
           if (f.review === "pending") {
             var form = el("form", "review-form");
-            var why = el("input"); why.required = true; why.minLength = 2; why.placeholder = window.t("复核意见");
+            var why = el("input"); why.required = true; why.minLength = 2; why.placeholder = t("复核意见");
             form.appendChild(why);
-            var ok = el("button", "btn btn-primary", window.t("确认有效")); ok.value = "confirm";
-            var no = el("button", "btn", window.t("作废")); no.value = "void";
+            var ok = el("button", "btn btn-primary", t("确认有效")); ok.value = "confirm";
+            var no = el("button", "btn", t("作废")); no.value = "void";
             form.appendChild(ok); form.appendChild(no);
             form.onsubmit = function (e) {
               e.preventDefault();
               var decision = e.submitter ? e.submitter.value : "confirm";
-              window.api("POST", "/api/v1/feedback/" + f.id + "/review", { decision: decision, reason: why.value.trim() })
-                .then(function () { window.flash(window.t("复核已记录"), "ok"); loadFlagged(); loadRects(); }, window.showError);
+              api("POST", "/api/v1/feedback/" + f.id + "/review", { decision: decision, reason: why.value.trim() })
+                .then(function () { flash(t("复核已记录"), "ok"); loadFlagged(); loadRects(); }, showError);
             };
             cell.appendChild(form);
           }
@@ -275,7 +294,7 @@
           table.appendChild(tr);
         });
         box.appendChild(table);
-      } catch (e) { window.showError(e); }
+      } catch (e) { showError(e); }
     };
     $("rect-status").addEventListener("change", loadRects);
     loadRects();
@@ -291,25 +310,25 @@
       var q = "?period=" + encodeURIComponent(ratingsForm.period.value) + "&subject=" + ratingsForm.subject.value;
       var body = $("ratings-table").querySelector("tbody");
       try {
-        var rows = await window.api("GET", "/api/v1/halls/" + init.hall + "/ratings" + q);
+        var rows = await api("GET", "/api/v1/halls/" + init.hall + "/ratings" + q);
         body.textContent = "";
         var pub = rows.length && rows[0].published;
         $("ratings-state").textContent = pub
-          ? window.t("已公示（%(at)s），结果已冻结", { at: rows[0].published_at.slice(0, 16).replace("T", " ") })
-          : window.t("未公示：以下为实时计算结果");
+          ? t("已公示（%(at)s），结果已冻结", { at: rows[0].published_at.slice(0, 16).replace("T", " ") })
+          : t("未公示：以下为实时计算结果");
         if (pub && rows[0].version > 1) {
-          $("ratings-state").textContent += " · " + window.t("第%(v)s版（更正）", { v: rows[0].version });
+          $("ratings-state").textContent += " · " + t("第%(v)s版（更正）", { v: rows[0].version });
         }
         if (pub && rows[0].superseded) {
-          $("ratings-state").textContent += " · " + window.t("已被更正版本取代");
+          $("ratings-state").textContent += " · " + t("已被更正版本取代");
         }
         rows.forEach(function (r) {
           var tr = el("tr");
           tr.appendChild(el("td", null, r.stars === null ? "—" : String(r.rank)));
           tr.appendChild(el("td", null, r.name + "（" + r.key + "）"));
           if (r.stars === null) {
-            var why = r.reason === "样本不足" ? window.t("样本不足") : window.t("无计分数据");
-            tr.appendChild(el("td", "stars-cell none", why + window.t("（办件%(s)s、评价%(r)s、暗访%(i)s）", {
+            var why = r.reason === "样本不足" ? t("样本不足") : t("无计分数据");
+            tr.appendChild(el("td", "stars-cell none", why + t("（办件%(s)s、评价%(r)s、暗访%(i)s）", {
               s: r.samples.services, r: r.samples.ratings, i: r.samples.inspections })));
           } else {
             tr.appendChild(el("td", "stars-cell", "★".repeat(r.stars)));
@@ -323,42 +342,42 @@
     ratingsForm.addEventListener("submit", function (ev) { ev.preventDefault(); loadRatings(); });
     var publishBtn = $("publish");
     if (publishBtn) publishBtn.addEventListener("click", async function () {
-      if (!window.confirm(window.t("公示后本期星级将冻结，不再重新计算。确定公示？"))) return;
+      if (!window.confirm(t("公示后本期星级将冻结，不再重新计算。确定公示？"))) return;
       try {
-        await window.api("POST", "/api/v1/halls/" + init.hall + "/ratings/publish", { period: ratingsForm.period.value });
-        window.flash(window.t("已公示"), "ok");
+        await api("POST", "/api/v1/halls/" + init.hall + "/ratings/publish", { period: ratingsForm.period.value });
+        flash(t("已公示"), "ok");
         loadRatings();
         loadPublications();
-      } catch (e) { window.showError(e); }
+      } catch (e) { showError(e); }
     });
     // 更正: a new version of a published period with its reason, superseding the old one.
     var correctForm = $("correct-form");
     if (correctForm) correctForm.addEventListener("submit", async function (ev) {
       ev.preventDefault();
-      if (!window.confirm(window.t("更正将公开发布新版本并注明理由，原公示保留并标注为已更正。确定更正？"))) return;
+      if (!window.confirm(t("更正将公开发布新版本并注明理由，原公示保留并标注为已更正。确定更正？"))) return;
       try {
-        await window.api("POST", "/api/v1/halls/" + init.hall + "/ratings/corrections", {
+        await api("POST", "/api/v1/halls/" + init.hall + "/ratings/corrections", {
           period: correctForm.period.value, reason: correctForm.reason.value.trim() });
-        window.flash(window.t("已发布更正"), "ok");
+        flash(t("已发布更正"), "ok");
         correctForm.reason.value = "";
         loadRatings();
         loadPublications();
-      } catch (e) { window.showError(e); }
+      } catch (e) { showError(e); }
     });
     var loadPublications = async function () {
       var box = $("publications");
       if (!box) return;
       try {
-        var pubs = await window.api("GET", "/api/v1/halls/" + init.hall + "/ratings/publications");
+        var pubs = await api("GET", "/api/v1/halls/" + init.hall + "/ratings/publications");
         var body = box.querySelector("tbody");
         body.textContent = "";
         pubs.forEach(function (p) {
           var tr = el("tr");
-          [p.period_label, window.t("第%(v)s版", { v: p.version }), p.published_at.slice(0, 16).replace("T", " "),
-            p.superseded ? window.t("已被更正") : window.t("现行有效"), p.correction_reason || "—"].forEach(function (v) { tr.appendChild(el("td", null, v)); });
+          [p.period_label, t("第%(v)s版", { v: p.version }), p.published_at.slice(0, 16).replace("T", " "),
+            p.superseded ? t("已被更正") : t("现行有效"), p.correction_reason || "—"].forEach(function (v) { tr.appendChild(el("td", null, v)); });
           body.appendChild(tr);
         });
-      } catch (e) { window.showError(e); }
+      } catch (e) { showError(e); }
     };
     loadPublications();
     var cfg = $("config-form");
@@ -367,7 +386,7 @@
       var weights = {};
       COMPONENTS.forEach(function (c) { weights[c] = Number(cfg["w_" + c].value); });
       try {
-        await window.api("PUT", "/api/v1/halls/" + init.hall + "/accountability-config", {
+        await api("PUT", "/api/v1/halls/" + init.hall + "/accountability-config", {
           weights: weights,
           thresholds: cfg.thresholds.value.split(/[,，\s]+/).filter(Boolean).map(Number),
           shrink_k: Number(cfg.shrink_k.value),
@@ -377,10 +396,10 @@
           min_inspections: Number(cfg.min_inspections.value),
           appeal_window_days: Number(cfg.appeal_window_days.value),
         });
-        window.flash(window.t("参数已保存"), "ok");
+        flash(t("参数已保存"), "ok");
         loadRatings();
-      } catch (e) { window.showError(e); }
+      } catch (e) { showError(e); }
     });
     loadRatings();
   }
-})();
+}

@@ -1,9 +1,11 @@
 /* 工作日历: turn "2027-02-06~2027-02-14 春节" lines into days and PUT the year. */
-(function () {
-  "use strict";
-  var form = document.getElementById("calendar-form");
-  if (!form) return;
+import { t } from "./dom.js";
+import { api, flash, showError } from "./app.js";
 
+var form = document.getElementById("calendar-form");
+if (form) start();
+
+function start() {
   function pad(n) { return (n < 10 ? "0" : "") + n; }
   function iso(d) { return d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()); }
   function parse(s) {
@@ -40,4 +42,4 @@
       setTimeout(function () { location.href = "/office/calendar?year=" + r.year; }, 1200);
     } catch (err) { showError(err); }
   });
-})();
+}

@@ -1,8 +1,11 @@
 /* 办件详情 actions: 办结, 不予受理 (with a reason), 材料补齐, 延期 (department head, days + reason). */
-(function () {
-  "use strict";
-  var box = document.getElementById("case-detail");
-  if (!box) return;
+import { t } from "./dom.js";
+import { api, showError } from "./app.js";
+
+var box = document.getElementById("case-detail");
+if (box) start();
+
+function start() {
   var no = box.getAttribute("data-receipt");
   var path = "/api/v1/cases/" + encodeURIComponent(no) + "/";
 
@@ -32,4 +35,4 @@
   document.querySelectorAll("[data-case-action]").forEach(function (b) {
     b.addEventListener("click", function () { act(b.getAttribute("data-case-action")); });
   });
-})();
+}

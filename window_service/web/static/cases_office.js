@@ -2,10 +2,13 @@
  * dashboard body is re-rendered by the server (?partial=1). Their payloads reach inspectors and
  * admins, and heads for their own departments; an event of another department arrives as
  * {type, seq} only: it refreshes the dashboard but adds no feed line. */
-(function () {
-  "use strict";
-  var box = document.getElementById("cases-live");
-  if (!box) return;
+import { t } from "./dom.js";
+import { liveSocket } from "./app.js";
+
+var box = document.getElementById("cases-live");
+if (box) start();
+
+function start() {
   var hall = box.getAttribute("data-hall");
   var feed = document.getElementById("feed");
   var conn = document.getElementById("conn");
@@ -83,4 +86,4 @@
   });
   // Warnings depend on the clock: re-read every minute even without events.
   setInterval(function () { if (!document.hidden) schedule(); }, 60000);
-})();
+}

@@ -1,19 +1,19 @@
 /* Case actions of the window terminal: 受理办件 from the ticket being served, 补正告知 (all missing
  * materials at once), 材料补齐 (resume the clock), 咨询登记, and printing receipts and notices.
- * Uses window.Terminal (terminal.js) and the "terminal:state" event; api()/t()/flash() from app.js. */
-(function () {
-  "use strict";
-  var $ = Dom.$;
-  if (!$("case-accept")) return;
+ * Uses Terminal (terminal.js) and the "terminal:state" event; api()/flash() from app.js. */
+import { $, t } from "./dom.js";
+import { api, flash } from "./app.js";
+import { Terminal } from "./terminal.js";
 
-  var state = (window.Terminal && window.Terminal.state) ||
-    JSON.parse(document.getElementById("terminal-state").textContent);
+if ($("case-accept")) start();
+
+function start() {
+  var state = Terminal.state;
   var last = null; // the last case handled at this terminal
   try { last = JSON.parse(sessionStorage.getItem("window_service.last_case") || "null"); } catch (e) { last = null; }
 
   function run(fn) {
-    if (window.Terminal && window.Terminal.run) return window.Terminal.run(fn);
-    return fn().catch(showError);
+    return Terminal.run(fn);
   }
 
   function fmtDue(value) {
@@ -210,4 +210,4 @@
   loadWindowCases();
   update(state);
   showLast();
-})();
+}

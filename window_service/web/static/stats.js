@@ -1,26 +1,25 @@
 /* 效能统计 (/office/stats): draws the page's charts with the vendored Apache ECharts
  * (static/vendor/echarts) from the JSON the server rendered (#stats-charts), and shows only
  * the picker of the chosen period kind (without this script all three pickers show). */
-(function () {
-  "use strict";
+var form = document.getElementById("stats-filters");
+if (form) {
+  var showKind = function () {
+    var checked = form.querySelector('input[name="kind"]:checked');
+    var kind = checked ? checked.value : "month";
+    form.querySelectorAll("[data-kind]").forEach(function (label) {
+      var on = label.dataset.kind === kind;
+      label.hidden = !on;
+      label.querySelectorAll("input, select").forEach(function (i) { i.disabled = !on; });
+    });
+  };
+  form.addEventListener("change", function (ev) { if (ev.target.name === "kind") showKind(); });
+  showKind();
+}
 
-  var form = document.getElementById("stats-filters");
-  if (form) {
-    var showKind = function () {
-      var checked = form.querySelector('input[name="kind"]:checked');
-      var kind = checked ? checked.value : "month";
-      form.querySelectorAll("[data-kind]").forEach(function (label) {
-        var on = label.dataset.kind === kind;
-        label.hidden = !on;
-        label.querySelectorAll("input, select").forEach(function (i) { i.disabled = !on; });
-      });
-    };
-    form.addEventListener("change", function (ev) { if (ev.target.name === "kind") showKind(); });
-    showKind();
-  }
+var node = document.getElementById("stats-charts");
+if (node && window.echarts) start();
 
-  var node = document.getElementById("stats-charts");
-  if (!node || !window.echarts) return;
+function start() {
   var specs = JSON.parse(node.textContent);
   var COLORS = ["#1d5fbf", "#16803c", "#d97706", "#b91c1c", "#7c3aed"];
   // ECharts measures text itself: it must know the page's real font ("inherit" is not one).
@@ -66,4 +65,4 @@
   window.addEventListener("resize", function () {
     charts.forEach(function (c) { c.resize(); });
   });
-})();
+}

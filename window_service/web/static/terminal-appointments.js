@@ -1,17 +1,20 @@
 /* 窗口叫号终端: today's bookings (预约) for the window's services, from the current slot on,
  * names and phones masked. Re-read after a terminal refresh (at most every 15 s) and once a minute. */
-(function () {
-  "use strict";
+import { t } from "./dom.js";
+import { api } from "./app.js";
+import { Terminal } from "./terminal.js";
 
-  var list = document.getElementById("booked");
-  if (!list || !window.Terminal) return;
+var list = document.getElementById("booked");
+if (list) start();
+
+function start() {
   var STATUS = { booked: t("待签到"), checked_in: t("已签到") };
   var busy = false;
   var last = 0;
   var MIN_GAP_MS = 15000; // a busy hall refreshes the terminal often; bookings change slowly
 
   async function load(force) {
-    var state = window.Terminal.state;
+    var state = Terminal.state;
     if (busy || !state || !state.window) return;
     if (force !== true && Date.now() - last < MIN_GAP_MS) return;
     busy = true;
@@ -40,4 +43,4 @@
   document.addEventListener("terminal:state", load);
   setInterval(function () { load(true); }, 60000);
   load(true);
-})();
+}

@@ -2,14 +2,15 @@
  * finished in the last 10 minutes), checked by the server against the service's fee standard;
  * a breach is reported to the efficiency office at once. Uses the "terminal:state" event of
  * terminal.js and api()/t()/flash() from app.js. */
-(function () {
-  "use strict";
-  var $ = Dom.$;
-  var button = $("fee-charge");
-  if (!button) return;
+import { $, t } from "./dom.js";
+import { api, flash } from "./app.js";
+import { Terminal } from "./terminal.js";
 
-  var state = (window.Terminal && window.Terminal.state) ||
-    JSON.parse(document.getElementById("terminal-state").textContent);
+var button = $("fee-charge");
+if (button) start();
+
+function start() {
+  var state = Terminal.state;
   var recent = null; // the ticket served last: its charge is often taken after finishing
   var RECENT_MS = 10 * 60 * 1000;
   var standards = null;
@@ -95,4 +96,4 @@
 
   document.addEventListener("terminal:state", function (ev) { update(ev.detail); });
   update(state);
-})();
+}
