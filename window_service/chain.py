@@ -190,18 +190,22 @@ def record_hash(
     reason: str,
     prev_hash: str,
     after_json: str | None = None,
+    before_json: str | None = None,
 ) -> str:
     """The record's hash: HMAC-SHA256 under ``key`` (plain SHA-256 for ``LEGACY_SHA256``) of
     the canonical JSON of all its fields and its predecessor's hash. ``after_json``, when
     given, is ``canonical_json(after)`` already made (the issuing batch stores that same
-    text, see ``transaction.Sealed``)."""
+    text, see ``transaction.Sealed``); so is ``before_json`` (``audit verify`` keeps the
+    text of an entity's last state, which is the next record's ``before``)."""
     if after_json is None:
         after_json = canonical_json(after)
+    if before_json is None:
+        before_json = canonical_json(before)
     # ``canonical_json`` of the whole record, written out field by field in key order:
     # ``after`` (the largest, often serialized already) is not serialized again.
     canonical = (
         f'{{"action":{_string(action)},"actor":{_string(actor)},"after":{after_json},'
-        f'"at":{_string(to_jsonable(at))},"before":{canonical_json(before)},'
+        f'"at":{_string(to_jsonable(at))},"before":{before_json},'
         f'"entity":{_string(entity)},"entity_id":{_string(entity_id)},'
         f'"hall_id":{int(hall_id)},"prev_hash":{_string(prev_hash)},'
         f'"reason":{_string(reason)},"seq":{int(seq)}}}'

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -188,8 +188,24 @@ class ResponderFigures:
         return len(self.unresolved)
 
 
+class TicketFacts(Protocol):
+    """What the first-responder figures read of a ticket (a row of these columns)."""
+
+    id: int
+    number: str
+    business_day: date
+    status: str
+    outcome: str | None
+    first_responder_id: int | None
+    original_service_id: int
+    service_id: int
+
+
+_TICKETS: Any = Ticket.__table__  # type: ignore[attr-defined]
+
+
 def no_outcome_reason(
-    ticket: Ticket, *, has_case: bool, has_consultation: bool, today: date
+    ticket: TicketFacts | Ticket, *, has_case: bool, has_consultation: bool, today: date
 ) -> str | None:
     """Why a ticket's matter ended without an outcome, or None (outcome, or still open)."""
     if ticket.first_responder_id is None or ticket.status == ticket_rules.NO_SHOW:
@@ -224,30 +240,40 @@ async def first_responder_figures(
         for sid, s in services.items()
         if department_ids is None or s.department_id in department_ids
     }
-    tickets = list(
+    # The columns the figures read, not whole tickets: a hall-month holds tens of thousands,
+    # and making each an ORM object cost seconds of the office statistics (bench/province.py).
+    cols = _TICKETS.c
+    of_period = (
+        cols.hall_id == hall.id,
+        cols.business_day >= start,
+        cols.business_day <= end,
+        cols.first_responder_id.is_not(None),
+    )
+    tickets: list[Any] = list(
         (
             await session.execute(
-                select(Ticket).where(
-                    Ticket.hall_id == hall.id,  # type: ignore[arg-type]
-                    Ticket.business_day >= start,  # type: ignore[arg-type]
-                    Ticket.business_day <= end,  # type: ignore[arg-type]
-                    Ticket.first_responder_id.is_not(None),  # type: ignore[union-attr]
-                )
+                select(*(cols[name] for name in TicketFacts.__annotations__)).where(*of_period)
             )
-        ).scalars()
+        ).all()
     )
     tickets = [t for t in tickets if t.original_service_id in allowed or t.service_id in allowed]
-    ids = [t.id for t in tickets]
     case_tickets: set[int] = set()
     consult_tickets: set[int] = set()
-    if ids:
+    if tickets:
+        # The period's tickets as a subquery: a list of their ids was tens of thousands of
+        # bound parameters to compile.
+        period_ids = select(cols.id).where(*of_period)
         case_tickets = set(
-            (await session.execute(select(Case.ticket_id).where(Case.ticket_id.in_(ids)))).scalars()  # type: ignore[union-attr,call-overload]
+            (
+                await session.execute(
+                    select(Case.ticket_id).where(Case.ticket_id.in_(period_ids))  # type: ignore[union-attr,call-overload]
+                )
+            ).scalars()
         )
         consult_tickets = set(
             (
                 await session.execute(
-                    select(Consultation.ticket_id).where(Consultation.ticket_id.in_(ids))  # type: ignore[union-attr,call-overload]
+                    select(Consultation.ticket_id).where(Consultation.ticket_id.in_(period_ids))  # type: ignore[union-attr,call-overload]
                 )
             ).scalars()
         )
@@ -268,13 +294,13 @@ async def first_responder_figures(
         c
         for c in (
             await session.execute(
-                select(Case).where(
+                select(Case.service_id, Case.first_responder_id).where(  # type: ignore[call-overload]
                     Case.hall_id == hall.id,  # type: ignore[arg-type]
                     Case.accepted_day >= start,  # type: ignore[arg-type]
                     Case.accepted_day <= end,  # type: ignore[arg-type]
                 )
             )
-        ).scalars()
+        )
         if c.service_id in allowed
     ]
     staff_ids = {t.first_responder_id for t in tickets if t.first_responder_id}

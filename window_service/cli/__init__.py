@@ -209,6 +209,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
             key=settings.resolved_audit_key(create=False),
             anchor_files=files,
             var_dir=settings.var_dir,
+            since_anchor=args.since_anchor,
         )
     )
 
@@ -356,6 +357,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="an anchor file (a copy of var/audit_anchors.jsonl) to check; repeatable; "
         "default: this host's anchor file",
+    )
+    verify.add_argument(
+        "--since-anchor",
+        action="store_true",
+        help="check only what was written after each hall's newest anchor (and the rows it "
+        "names); quick, between full verifies",
     )
     verify.set_defaults(func=cmd_audit_verify)
     return parser

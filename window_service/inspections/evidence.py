@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from ..api.errors import ApiError, invalid
-from ..audit.verify import Breach, photo_file_problem
+from ..audit.verify_chain import Breach
+from ..audit.verify_rows import photo_file_problem
 from ..transaction import Tx
 from .models import Inspection, InspectionPhoto
 from .photos import MAX_PIXELS, BadImage, NotAnImage, clean_photo
