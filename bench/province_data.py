@@ -384,6 +384,8 @@ class HallHistory:
                 status=rules.WAITING,
                 green=rng.random() < 0.05,
                 queued_at=at,
+                waiting_since=at,
+                holds=0,
                 recalls=0,
                 call_count=0,
                 track_token=tokens[i],
@@ -655,6 +657,7 @@ class HallHistory:
             review_reason="",
             voided=False,
             void_reason="",
+            reference="",
         )
         self.batch.add(
             "feedback",
