@@ -1,6 +1,6 @@
 /* 到号提醒 on the citizen's tracking page: when N are ahead (the hall's alert_ahead, in
  * #track-init) and when the ticket is called — a visible banner, a chime (Web Audio), vibration
- * (navigator.vibrate) and a page notification (Notification API) while the page is open.
+ * (navigator.vibrate, once the page has been tapped) and a page notification (Notification API) while the page is open.
  *
  * Browsers play sound and show notifications only after a gesture, hence the 「开启提醒」 button:
  * it unlocks audio and asks for the notification permission. The banner and vibration work
@@ -89,8 +89,10 @@ function notify(title, body) {
   }
 }
 
+// Browsers refuse (and complain on the console) to vibrate a page nobody has tapped yet.
 function vibrate(pattern) {
   if (!navigator.vibrate) return;
+  if (navigator.userActivation && !navigator.userActivation.hasBeenActive) return;
   try { navigator.vibrate(pattern); } catch (err) { /* ignore */ }
 }
 

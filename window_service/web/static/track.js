@@ -75,6 +75,7 @@ function render(tk) {
   // null: no window with staff on duty serves it now, so no estimate can be given
   $("estimate").textContent =
     tk.estimated_wait_minutes == null ? t("暂无窗口办理，请留意叫号") : fmtMinutes(tk.estimated_wait_minutes);
+  $("estimate").classList.toggle("estimate-note", tk.estimated_wait_minutes == null);
   $("rate").hidden = !tk.can_rate;
   // Sound, vibration and the notification: track-alerts.js, once per ticket.
   if (tk.status === "called") {
