@@ -127,7 +127,7 @@ async def _flow(server: LiveServer, db_url: str, tmp_path: Path, browser: Any) -
         assert await kiosk.evaluate("window.kiosk.state.requests") >= 2
         assert await kiosk.evaluate("window.kiosk.pending") is None  # printed: key forgotten
         services = {s["code"]: s for s in (await api.get("/api/v1/halls/demo/services")).json()}
-        assert services["hukou"]["waiting"] == 1  # one ticket, not two
+        assert services["hukou"]["queue_waiting"] == 1  # one ticket, not two
         await kiosk.emulate_media(media="print")
         await kiosk.locator("#ticket").screenshot(path=str(SHOTS / "ticket.png"))
         await kiosk.emulate_media(media="screen")
@@ -157,7 +157,10 @@ async def _flow(server: LiveServer, db_url: str, tmp_path: Path, browser: Any) -
         assert await kiosk.inner_text("#t-number") == "D001"
         assert await kiosk.evaluate("window.kiosk.state.requests") == 1
         services = {s["code"]: s for s in (await api.get("/api/v1/halls/demo/services")).json()}
-        assert services["shebao"]["waiting"] == 1
+        assert services["shebao"]["queue_waiting"] == 1  # its own queue: one ticket
+        assert (
+            services["shebao"]["waiting"] == 2
+        )  # ahead of the next: A001 too (window 8 serves both)
 
         # --- window 1 calls it: the display shows it and queues the announcement ---
         called = await api.post(f"/api/v1/windows/{windows[1]}/call-next", headers=w1)
