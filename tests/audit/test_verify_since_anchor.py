@@ -64,18 +64,24 @@ async def test_a_rewritten_anchored_record_or_a_cut_tail_is_named(
 ) -> None:
     await issue(client, "hukou")
     await anchor_job(app.state.core)
+    # the demo hall's anchored record (seq is per hall: other halls have their own)
+    hall = (await _sql(db_url, "SELECT id FROM hall WHERE code = 'demo'"))[0][0]
+    anchored = (await _sql(db_url, f"SELECT max(seq) FROM audit_anchor WHERE hall_id = {hall}"))[0][
+        0
+    ]
     await issue(client, "hukou")
     await _sql(
         db_url,
-        "DELETE FROM audit_record WHERE seq = (SELECT max(seq) FROM audit_record)",
+        f"DELETE FROM audit_record WHERE hall_id = {hall} AND seq = "
+        f"(SELECT max(seq) FROM audit_record WHERE hall_id = {hall})",
         bypass_guard=True,
     )
     code, out = await _verify(db_url, capsys, since_anchor=True)
     assert code == 1 and "chain ends early" in out, out
     await _sql(
         db_url,
-        "UPDATE audit_record SET hash = 'f' || substr(hash, 2) "
-        "WHERE seq = (SELECT max(seq) FROM audit_anchor)",
+        f"UPDATE audit_record SET hash = 'f' || substr(hash, 2) "
+        f"WHERE hall_id = {hall} AND seq = {int(anchored)}",
         bypass_guard=True,
     )
     code, out = await _verify(db_url, capsys, since_anchor=True)
