@@ -1,10 +1,11 @@
 /* 到号提醒 on the citizen's tracking page: when N are ahead (the hall's alert_ahead, in
  * #track-init) and when the ticket is called — a visible banner, a chime (Web Audio), vibration
- * (navigator.vibrate, once the page has been tapped) and a page notification (Notification API) while the page is open.
+ * (navigator.vibrate, once the page has been tapped) and a page notification (Notification API)
+ * while the page is open.
  *
  * Browsers play sound and show notifications only after a gesture, hence the 「开启提醒」 button:
- * it unlocks audio and asks for the notification permission. The banner and vibration work
- * without it.
+ * it unlocks audio and asks for the notification permission. The banner works without it, and
+ * so does vibration once the page has been tapped anywhere.
  *
  * Each alert fires once per ticket: what fired is remembered in localStorage under the
  * ticket's token, so a reload, a second tab or a replay after waking never fires it again.
