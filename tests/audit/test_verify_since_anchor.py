@@ -66,9 +66,8 @@ async def test_a_rewritten_anchored_record_or_a_cut_tail_is_named(
     await anchor_job(app.state.core)
     # the demo hall's anchored record (seq is per hall: other halls have their own)
     hall = (await _sql(db_url, "SELECT id FROM hall WHERE code = 'demo'"))[0][0]
-    anchored = (await _sql(db_url, f"SELECT max(seq) FROM audit_anchor WHERE hall_id = {hall}"))[0][
-        0
-    ]
+    rows = await _sql(db_url, f"SELECT max(seq) FROM audit_anchor WHERE hall_id = {hall}")
+    anchored = int(rows[0][0])
     await issue(client, "hukou")
     await _sql(
         db_url,
@@ -81,7 +80,7 @@ async def test_a_rewritten_anchored_record_or_a_cut_tail_is_named(
     await _sql(
         db_url,
         f"UPDATE audit_record SET hash = 'f' || substr(hash, 2) "
-        f"WHERE hall_id = {hall} AND seq = {int(anchored)}",
+        f"WHERE hall_id = {hall} AND seq = {anchored}",
         bypass_guard=True,
     )
     code, out = await _verify(db_url, capsys, since_anchor=True)

@@ -158,9 +158,8 @@ async def _flow(server: LiveServer, db_url: str, tmp_path: Path, browser: Any) -
         assert await kiosk.evaluate("window.kiosk.state.requests") == 1
         services = {s["code"]: s for s in (await api.get("/api/v1/halls/demo/services")).json()}
         assert services["shebao"]["queue_waiting"] == 1  # its own queue: one ticket
-        assert (
-            services["shebao"]["waiting"] == 2
-        )  # ahead of the next: A001 too (window 8 serves both)
+        # people ahead of the next 社保 ticket: A001 too (window 8 serves both)
+        assert services["shebao"]["waiting"] == 2
 
         # --- window 1 calls it: the display shows it and queues the announcement ---
         called = await api.post(f"/api/v1/windows/{windows[1]}/call-next", headers=w1)

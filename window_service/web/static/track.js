@@ -73,9 +73,9 @@ function render(tk) {
   $("facts").hidden = !waiting;
   $("ahead").textContent = String(tk.ahead);
   // null: no window with staff on duty serves it now, so no estimate can be given
-  $("estimate").textContent =
-    tk.estimated_wait_minutes == null ? t("暂无窗口办理，请留意叫号") : fmtMinutes(tk.estimated_wait_minutes);
-  $("estimate").classList.toggle("estimate-note", tk.estimated_wait_minutes == null);
+  var noEstimate = tk.estimated_wait_minutes == null;
+  $("estimate").textContent = noEstimate ? t("暂无窗口办理，请留意叫号") : fmtMinutes(tk.estimated_wait_minutes);
+  $("estimate").classList.toggle("estimate-note", noEstimate);
   $("rate").hidden = !tk.can_rate;
   // Sound, vibration and the notification: track-alerts.js, once per ticket.
   if (tk.status === "called") {
