@@ -4,6 +4,8 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+## Test processes (pytest-xdist): one per core by default; TEST_JOBS=0 runs the suite in one process.
+TEST_JOBS ?= auto
 
 .PHONY: install install-run run test test-fast lint format bench clean migration schema-check i18n
 
@@ -30,11 +32,11 @@ run: install-run
 
 ## The whole suite: SQLite always, PostgreSQL too when a server answers (see README).
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_JOBS)
 
 ## The suite without the headless-browser and long-running tests.
 test-fast: install
-	$(BIN)/pytest -m "not browser and not slow"
+	$(BIN)/pytest -n $(TEST_JOBS) -m "not browser and not slow"
 
 lint: install
 	$(BIN)/ruff check .
