@@ -50,6 +50,7 @@ from .efficiency.routes import router as efficiency_router
 from .feedback.listeners import FeedbackListener, listen
 from .feedback.rectification_routes import router as rectifications_router
 from .feedback.routes import router as feedback_router
+from .feedback.supervision import router as supervision_router
 from .feedback.track_routes import router as track_router
 from .inspections.routes import router as inspections_router
 from .notify.gateway import Gateway, configured_gateway
@@ -109,6 +110,7 @@ API_ROUTERS: list[ApiRouter] = [
     remote_tickets_router,
     openness_router,
     efficiency_router,
+    supervision_router,
     outbox_router,
 ]
 
