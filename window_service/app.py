@@ -47,6 +47,7 @@ from .db import Database, create_database
 from .devices.routes import router as devices_router
 from .efficiency import pages as efficiency_pages
 from .efficiency.routes import router as efficiency_router
+from .evaluation.routes import router as evaluation_router
 from .feedback.listeners import FeedbackListener, listen
 from .feedback.rectification_routes import router as rectifications_router
 from .feedback.routes import router as feedback_router
@@ -111,6 +112,7 @@ API_ROUTERS: list[ApiRouter] = [
     openness_router,
     efficiency_router,
     supervision_router,
+    evaluation_router,
     outbox_router,
 ]
 
