@@ -162,6 +162,31 @@ async def test_a_full_round(hall: httpx.AsyncClient, db_url: str) -> None:
     assert [r["department"] for r in rects if r.get("kind") == "evaluation"] == [worst]
     # No voting on a closed round.
     assert (await hall.post(links[0], json=ballot(codes, {}))).status_code in (404, 409)
+
+    # The place feeds the departments' stars once the office weighs it (default 0: unchanged).
+    stars = "/api/v1/halls/demo/ratings?period=2026-Q4&subject=department"
+    before = (await hall.get(stars, headers=office)).json()
+    assert all("evaluation" not in r["components"] for r in before)
+    changed = await hall.put(
+        "/api/v1/halls/demo/accountability-config",
+        json={
+            "weights": {
+                "satisfaction": 0,
+                "inspection": 0,
+                "time_limit": 0,
+                "conduct": 0,
+                "evaluation": 100,
+            },
+            "min_services": 0,
+            "min_ratings": 0,
+        },
+        headers=office,
+    )
+    assert changed.status_code == 200, changed.text
+    rows = {r["key"]: r for r in (await hall.get(stars, headers=office)).json()}
+    assert rows[best]["raw"]["evaluation"] == 100 and rows[worst]["raw"]["evaluation"] == 0
+    assert rows[best]["rank"] == 1 and rows[worst]["rank"] == 5
+    assert rows[best]["stars"] > rows[worst]["stars"]
     assert await verify_command(db_url) == 0
 
 

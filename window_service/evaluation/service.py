@@ -380,3 +380,41 @@ async def close(tx: Tx, hall: Hall, row: EvaluationRound) -> EvaluationRound:
 
 def results_rows(row: EvaluationRound) -> list[dict[str, Any]]:
     return list(row.results.get("rows", [])) if row.status == "closed" else []
+
+
+async def place_scores(
+    session: AsyncSession, hall_id: int, period_code: str
+) -> dict[int, tuple[float, int]]:
+    """department id → (its place as a score, the ballots) in the closed round of the quarter
+    that holds ``period_code`` (a month or a quarter): the first place 100, the last 0, evenly
+    between (ties share their place's score). Nothing while that round is not closed."""
+    year, rest = period_code[:4], period_code[5:]
+    q = rest[1] if rest.startswith("Q") else str((int(rest) - 1) // 3 + 1)
+    stmt = select(EvaluationRound).where(
+        EvaluationRound.hall_id == hall_id,  # type: ignore[arg-type]
+        EvaluationRound.period == f"{year}-Q{q}",  # type: ignore[arg-type]
+        EvaluationRound.status == "closed",  # type: ignore[arg-type]
+    )
+    row = (await session.execute(stmt)).scalar_one_or_none()
+    if row is None:
+        return {}
+    rows = results_rows(row)
+    ballots = int(row.results.get("ballots", 0))
+    if not rows or not ballots:
+        return {}
+    n = len(rows)
+    return {
+        int(r["department_id"]): (100.0 * (n - r["rank"]) / (n - 1) if n > 1 else 100.0, ballots)
+        for r in rows
+    }
+
+
+async def latest_ranking(session: AsyncSession, hall_id: int) -> dict[str, Any] | None:
+    """The notice board's 民主测评: the last closed round's period, its first five places and
+    its last place (the whole ranking is in the API and the report)."""
+    for row in await rounds_of(session, hall_id):
+        rows = results_rows(row)
+        if rows:
+            last = [r for r in rows if r["rank"] == rows[-1]["rank"]] if len(rows) > 5 else []
+            return {"period": row.period, "top": rows[:5], "last": last, "count": len(rows)}
+    return None
