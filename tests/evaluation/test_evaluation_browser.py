@@ -110,6 +110,7 @@ async def test_a_member_votes_on_a_phone_and_the_report_prints(
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
         await mark.tap()
     await expect(page.locator("#ballot-done")).to_have_text("1")
+    await page.screenshot(path=str(tmp_path / "ballot.png"))
     # The other 59 by a script (the same change events), the last department 差 throughout.
     await page.evaluate(
         """() => {
@@ -155,6 +156,7 @@ async def test_a_member_votes_on_a_phone_and_the_report_prints(
     await expect(rows.last).to_contain_text("40.00")
     await expect(page.locator("#report-paper")).to_contain_text("排名末位的县第55局")
     assert await latin_words(page) == []
+    await page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
     await page.emulate_media(media="print")
     await expect(page.locator(".topbar")).to_be_hidden()
     await assert_fits(page, height=False)
