@@ -1,6 +1,6 @@
 """Pages of the democratic evaluation (民主测评) and of the invited supervisors:
 
-- ``/ballot/{token}``: a panel member's ballot by their personal link (a phone page);
+- ``/ballot/{key}``: a panel member's ballot by their personal link (a phone page);
 - ``/supervise``: the supervisor's page (observations and their progress, the public
   figures, the ballot when on the panel); ``/supervise/ballot`` their ballot;
 - ``/office/evaluation``: the office's panel and rounds; ``/office/evaluation/{id}/print``:
@@ -61,7 +61,7 @@ async def _ballot_context(
 
 async def ballot_page(request: Request) -> Response:
     """民主测评表 by a member's personal link (no account)."""
-    token = str(request.path_params["token"])
+    token = str(request.path_params["key"])
     async with app_state(request).db.read() as session:
         try:
             member = await service.member_by_token(session, token)
@@ -205,7 +205,7 @@ async def print_page(request: Request) -> Response:
 
 
 routes = [
-    Route("/ballot/{token}", ballot_page, methods=["GET"]),
+    Route("/ballot/{key}", ballot_page, methods=["GET"]),
     Route("/supervise", supervise_page, methods=["GET"]),
     Route("/supervise/ballot", supervise_ballot_page, methods=["GET"]),
     Route("/office/evaluation", office_page, methods=["GET"]),

@@ -210,11 +210,11 @@ async def _cast(
     return VotedOut(period=row.period, voted=True)
 
 
-@router.route("GET", "/ballot/{token}", roles=[PUBLIC], response=BallotOut, extra_statuses=(404,))
+@router.route("GET", "/ballot/{key}", roles=[PUBLIC], response=BallotOut, extra_statuses=(404,))
 async def ballot_by_link(api: ApiRequest) -> BallotOut:
     """A member's ballot by their personal link: the open round and every department."""
     async with api.state.db.read() as session:
-        member = await service.member_by_token(session, api.path["token"])
+        member = await service.member_by_token(session, api.path["key"])
         hall = await session.get(Hall, member.hall_id)
         assert hall is not None
         return await ballot_out(session, hall, await _member_round(session, hall, member), member)
@@ -222,7 +222,7 @@ async def ballot_by_link(api: ApiRequest) -> BallotOut:
 
 @router.route(
     "POST",
-    "/ballot/{token}",
+    "/ballot/{key}",
     roles=[PUBLIC],
     body=BallotIn,
     response=VotedOut,
@@ -232,7 +232,7 @@ async def ballot_by_link(api: ApiRequest) -> BallotOut:
 async def vote_by_link(api: ApiRequest[BallotIn]) -> VotedOut:
     """投票 by the personal link: once per round (a second ballot is 409 ``already_voted``)."""
     async with api.state.db.write() as session:
-        member = await service.member_by_token(session, api.path["token"])
+        member = await service.member_by_token(session, api.path["key"])
         hall = await session.get(Hall, member.hall_id)
         assert hall is not None
         return await _cast(api, hall, member, session, Actor(f"panel:{member.id}"))
