@@ -158,6 +158,38 @@ async def test_user_add_then_log_in(db_url: str, tmp_path: Path) -> None:
         await app.state.core.db.dispose()
 
 
+async def test_user_add_makes_an_invited_supervisor(db_url: str, tmp_path: Path) -> None:
+    """特邀廉政监督员: ``user add --role supervisor`` makes an account of the hall that signs in
+    and lands on its own page's API (observations), nothing of the office's."""
+    r = run_cli(
+        db_url,
+        tmp_path,
+        "user",
+        "add",
+        "jd-zhou",
+        "--role",
+        "supervisor",
+        stdin="Meadow-Falcon-64\n",
+    )
+    assert r.returncode == 0, r.stderr
+    assert "supervisor" in r.stdout
+    app = create_app(make_settings(db_url, tmp_path), run_housekeeping=False)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t"
+        ) as c:
+            r = await c.post(
+                "/api/v1/auth/token", json={"username": "jd-zhou", "password": "Meadow-Falcon-64"}
+            )
+            assert r.status_code == 200 and r.json()["user"]["role"] == "supervisor", r.text
+            headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
+            mine = await c.get("/api/v1/halls/demo/supervision/observations", headers=headers)
+            assert mine.status_code == 200 and mine.json() == []
+            assert (await c.get("/api/v1/halls/demo/feedback", headers=headers)).status_code == 403
+    finally:
+        await app.state.core.db.dispose()
+
+
 BAD_USER_ADDS = [
     (("newbie", "--role", "wizard"), "some-pass-123\n", "invalid choice"),
     (("newbie", "--role", "staff", "--window", "99"), "some-pass-123\n", "unknown window"),

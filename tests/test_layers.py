@@ -53,6 +53,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "openness",
         "figures",
         "inspections",
+        "evaluation",
         "ratings",
         "efficiency",
         "stats",

@@ -47,9 +47,12 @@ from .db import Database, create_database
 from .devices.routes import router as devices_router
 from .efficiency import pages as efficiency_pages
 from .efficiency.routes import router as efficiency_router
+from .evaluation import pages as evaluation_pages
+from .evaluation.routes import router as evaluation_router
 from .feedback.listeners import FeedbackListener, listen
 from .feedback.rectification_routes import router as rectifications_router
 from .feedback.routes import router as feedback_router
+from .feedback.supervision import router as supervision_router
 from .feedback.track_routes import router as track_router
 from .inspections.routes import router as inspections_router
 from .notify.gateway import Gateway, configured_gateway
@@ -109,6 +112,8 @@ API_ROUTERS: list[ApiRouter] = [
     remote_tickets_router,
     openness_router,
     efficiency_router,
+    supervision_router,
+    evaluation_router,
     outbox_router,
 ]
 
@@ -134,6 +139,7 @@ PAGE_ROUTES: list[BaseRoute] = [
     *appointment_pages.routes,  # /book/{hall}, /book/manage/{token}, /remote/{hall} (预约)
     *openness_pages.routes,  # /results/{hall} (办件结果公示), /office/openness
     *efficiency_pages.routes,  # /office/warnings (效能告诫) and the printed 告诫书
+    *evaluation_pages.routes,  # /ballot/{token}, /supervise, /office/evaluation (民主测评)
 ]
 
 

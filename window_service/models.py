@@ -29,6 +29,13 @@ from .cases.models import (
     QueueBreachNotice,
 )
 from .efficiency.models import EfficiencyWarning
+from .evaluation.models import (
+    EvaluationMember,
+    EvaluationPanel,
+    EvaluationParticipation,
+    EvaluationRound,
+    EvaluationScore,
+)
 from .feedback.models import Feedback, FeedbackAppeal, Rectification
 from .halls.models import Department, Device, Hall, Service, Window, WindowDuty, WindowService
 from .halls.regions import Region
@@ -69,6 +76,11 @@ __all__ = [
     "Department",
     "Device",
     "EfficiencyWarning",
+    "EvaluationMember",
+    "EvaluationPanel",
+    "EvaluationParticipation",
+    "EvaluationRound",
+    "EvaluationScore",
     "FeeCharge",
     "Feedback",
     "FeedbackAppeal",

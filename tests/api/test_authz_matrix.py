@@ -16,9 +16,18 @@ import pytest
 from tests.support.client import KIOSK, login
 from tests.support.dbs import KIOSK_KEY
 from tests.support.regions import DEMO_REGION, region_office
+from tests.support.supervisors import supervisor
 from window_service.api.endpoint import PUBLIC
 from window_service.app import API_PREFIX, API_ROUTERS
-from window_service.auth.roles import ADMIN, EVALUATOR, HEAD, INSPECTOR, REGION_INSPECTOR, STAFF
+from window_service.auth.roles import (
+    ADMIN,
+    EVALUATOR,
+    HEAD,
+    INSPECTOR,
+    REGION_INSPECTOR,
+    STAFF,
+    SUPERVISOR,
+)
 from window_service.auth.roles import KIOSK as KIOSK_ROLE
 
 
@@ -78,6 +87,8 @@ async def test_every_role_against_every_endpoint(app: Any, client: httpx.AsyncCl
     roles_of = declared()
     people = await callers(client)
     people["region office"] = (REGION_INSPECTOR, await region_office(app, client))
+    # 特邀廉政监督员: an outsider's account; deny by default like every other role.
+    people["supervisor"] = (SUPERVISOR, await supervisor(app, client))
     for name, (_, headers) in people.items():  # every credential is a valid one
         assert (
             await call(client, "GET", "/api/v1/halls/{hall}/services", headers)
@@ -337,6 +348,7 @@ def test_office_payload_audience_of_every_role() -> None:
         "inspector": Principal("user", role=INSPECTOR, hall_id=hall),
         "head": Principal("user", role=HEAD, hall_id=hall, department_ids=frozenset({own})),
         "staff": Principal("user", role=STAFF, hall_id=hall, window_id=1),
+        "supervisor": Principal("user", role=SUPERVISOR, hall_id=hall),
         "inspector of another hall": Principal("user", role=INSPECTOR, hall_id=2),
         "head of another hall": Principal(
             "user", role=HEAD, hall_id=2, department_ids=frozenset({own})

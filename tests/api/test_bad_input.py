@@ -20,6 +20,7 @@ from websockets.exceptions import ConnectionClosed
 from tests.support.client import KIOSK, login, page_login
 from tests.support.realtime import serve
 from tests.support.regions import DEMO_REGION, region_office
+from tests.support.supervisors import supervisor
 from window_service.api.openapi import build_openapi
 from window_service.app import API_PREFIX, API_ROUTERS
 from window_service.auth.roles import REGION_INSPECTOR
@@ -116,6 +117,8 @@ async def test_dates_outside_the_halls_life_are_422_invalid_period(
     if roles == (REGION_INSPECTOR,):
         headers = await region_office(app, client)
         path = path.replace("{region}", DEMO_REGION)
+    elif roles == ("supervisor",):  # 特邀廉政监督员: an account made for the test
+        headers = await supervisor(app, client)
     elif "public" not in roles:
         role = next(r for r in roles if r in ACCOUNTS or r == "kiosk")
         headers = KIOSK if role == "kiosk" else await login(client, ACCOUNTS[role])

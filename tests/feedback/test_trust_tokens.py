@@ -341,6 +341,8 @@ async def test_no_answer_page_or_socket_of_staff_holds_a_track_token(
             "/rectifications/": [str(day["rectification"])],
             "id": ["1", "2"],
             "token": [day["kiosk"][0]["track_token"], day["kiosk"][1]["track_token"]],
+            # A 民主测评 member's personal ballot key (its own secret, not a track token).
+            "key": ["k" * 32],
             "receipt_no": day["receipts"],
             "code": ["standard"],
             "year": ["2026"],

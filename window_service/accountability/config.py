@@ -35,6 +35,7 @@ COMPONENT_LABELS = {
     "inspection": "暗访得分",
     "time_limit": "按时办结",
     "conduct": "服务规范 (首问/一次性告知/等候时限)",
+    "evaluation": "民主测评",
 }
 
 
@@ -45,6 +46,9 @@ class Weights(BaseModel):
     inspection: float = Field(default=30, ge=0, le=100)
     time_limit: float = Field(default=20, ge=0, le=100)
     conduct: float = Field(default=10, ge=0, le=100)
+    #: 民主测评: a department's place in the quarter's democratic evaluation (departments only;
+    #: 0 by default, so stars are as before until the office gives it a weight).
+    evaluation: float = Field(default=0, ge=0, le=100)
 
     @model_validator(mode="after")
     def _some_weight(self) -> Weights:

@@ -304,7 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument(
         "--role",
         required=True,
-        choices=["admin", "inspector", "head", "staff", "region_inspector"],
+        choices=["admin", "inspector", "head", "staff", "supervisor", "region_inspector"],
     )
     add.add_argument("--window", type=int)
     add.add_argument("--hall", default="demo")

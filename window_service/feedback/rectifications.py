@@ -114,6 +114,19 @@ async def open_for_inspection(
     return await _open(tx, rect)
 
 
+async def open_for_evaluation(tx: Tx, *, department_id: int, due: date) -> Rectification:
+    """The last place of a democratic evaluation (民主测评) opens a rectification for the
+    department, with the hall's rectification deadline (kind ``evaluation``)."""
+    rect = Rectification(
+        hall_id=tx.hall_id,
+        kind="evaluation",
+        department_id=department_id,
+        opened_at=tx.now,
+        due=due,
+    )
+    return await _open(tx, rect)
+
+
 # -- rectification steps (the department head) ------------------------------------------------
 
 

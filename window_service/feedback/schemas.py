@@ -256,3 +256,35 @@ class ContactOut(Output):
 
     contact: str
     rectification: int
+
+
+class ObservationIn(Input):
+    """特邀监督员反映: an invited supervisor's observation against exactly one subject: a
+    window, a department, a ticket (``ticket`` with its ``day``) or a case (``receipt_no``)."""
+
+    rating: int = Field(ge=1, le=5, description="5 非常满意 … 1 非常不满意")
+    comment: str = Field(min_length=1, max_length=2000)
+    tags: list[str] = Field(default_factory=list, max_length=8)
+    ticket: str | None = Field(default=None, min_length=2, max_length=8)
+    day: Day | None = None
+    receipt_no: str | None = Field(default=None, min_length=4, max_length=32)
+    window: int | None = Field(default=None, ge=1, le=9999)
+    department: str | None = Field(default=None, min_length=1, max_length=32)
+
+
+class ObservationOut(Output):
+    id: int
+    rating: int
+    label: str
+    comment: str
+    department: str
+    department_name: str
+    window: int | None
+    created_at: str
+    #: The rectification a 差评 opened, and how far it is (None: no rectification).
+    rectification: int | None
+    stage: str | None
+    stage_label: str | None
+    status_label: str | None
+    due: str | None
+    measures: str

@@ -53,6 +53,7 @@ from ..accountability.config import COMPONENTS
 from ..accountability.periods import Period
 from ..auth.models import User
 from ..auth.roles import STAFF
+from ..evaluation.service import place_scores
 from ..feedback.models import Feedback, counted
 from ..figures import case_figures
 from ..halls.models import Department, Hall, Service, Window
@@ -142,7 +143,14 @@ async def compute(
     start, end = period.bounds(hall)
     subjects = await _subjects(session, hall.id, subject)
     by_key = {key: sid for sid, (key, _) in subjects.items()}
-    acc: dict[str, dict[int, _Acc]] = {c: defaultdict(_Acc) for c in COMPONENTS}
+    weights = settings.weights.model_dump()
+    # 民主测评 counts for departments, once the office gives it a weight (default 0).
+    used = (
+        (*COMPONENTS, "evaluation")
+        if subject == "department" and weights["evaluation"]
+        else COMPONENTS
+    )
+    acc: dict[str, dict[int, _Acc]] = {c: defaultdict(_Acc) for c in used}
     evidence: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(EVIDENCE, 0))
     services: dict[int, int] = defaultdict(int)
 
@@ -214,26 +222,30 @@ async def compute(
         if fig.breaches:
             evidence[sid]["breaches"] += fig.breaches
 
+    if "evaluation" in used:
+        for sid, (place, ballots) in (await place_scores(session, hall.id, period.code)).items():
+            if sid in subjects:
+                acc["evaluation"][sid].add(place, ballots)
+
     hall_means: dict[str, float | None] = {}
-    for component in COMPONENTS:
+    for component in used:
         pooled = _Acc()
         for a in acc[component].values():
             pooled.total += a.total
             pooled.n += a.n
         hall_means[component] = pooled.mean
 
-    weights = settings.weights.model_dump()
     k = settings.shrink_k
     rows: list[Row] = []
     for sid, (key, name) in subjects.items():
-        samples = {c: acc[c][sid].n if sid in acc[c] else 0 for c in COMPONENTS}
+        samples = {c: acc[c][sid].n if sid in acc[c] else 0 for c in used}
         if not any(samples.values()) and not services.get(sid):
             continue
         components: dict[str, float | None] = {}
         raw: dict[str, float | None] = {}
         weighted = 0.0
         weight_sum = 0.0
-        for c in COMPONENTS:
+        for c in used:
             hall_mean = hall_means[c]
             got = acc[c].get(sid)
             if got is None or not got.n or hall_mean is None:

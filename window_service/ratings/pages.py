@@ -21,6 +21,7 @@ from ..api.errors import ApiError
 from ..audit import anchors as audit_anchors
 from ..auth.models import User
 from ..auth.roles import ADMIN, HEAD, INSPECTOR
+from ..evaluation.service import latest_ranking
 from ..feedback import policy
 from ..feedback.queries import published_rectifications
 from ..feedback.rectifications import CITIZEN_VIEWS
@@ -73,6 +74,7 @@ async def board_page(request: Request) -> Response:
         results = await latest_results(session, hall, app_state(request).clock.now())
         fee_texts = await standard_texts(session, hall.id or 0)
         rectified = await published_rectifications(session, hall.id or 0)
+        evaluation = await latest_ranking(session, hall.id or 0)
     for r in rectified:
         r["closed_at"] = local_time(hall, r["closed_at"]) if r["closed_at"] else None
     return await render(
@@ -84,6 +86,7 @@ async def board_page(request: Request) -> Response:
             "results": results,
             "fee_texts": fee_texts,
             "rectified": rectified,
+            "evaluation": evaluation,
             "citizen_views": CITIZEN_VIEWS,
             **anchors,
         },

@@ -36,7 +36,7 @@ from starlette.responses import RedirectResponse, Response
 from ..api.csrf import csrf_token
 from ..api.errors import ApiError
 from ..auth.principal import ANONYMOUS, Principal
-from ..auth.roles import ADMIN, HEAD, INSPECTOR, REGION_INSPECTOR, STAFF
+from ..auth.roles import ADMIN, HEAD, INSPECTOR, REGION_INSPECTOR, STAFF, SUPERVISOR
 from ..state import app_state
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -76,7 +76,10 @@ class NavLink:
 
 
 #: Role names as pages show them (auth.roles.ROLE_LABELS), marked for the catalogue.
-ROLE_LABEL_TEXTS = (N_("管理员"), N_("效能办督查员"), N_("部门负责人"), N_("窗口工作人员"))
+ROLE_LABEL_TEXTS = (
+    *(N_("管理员"), N_("效能办督查员"), N_("部门负责人"), N_("窗口工作人员")),
+    N_("特邀廉政监督员"),
+)
 REGION_ROLE_LABEL_TEXT = N_("区域效能办督查员")
 
 #: Words of the queue (queue.rules) as pages show them, marked for the catalogue.
@@ -102,6 +105,7 @@ RATING_LABEL_TEXTS = (N_("非常满意"), N_("满意"), N_("基本满意"), N_("
 NAV_LINKS: list[NavLink] = [
     NavLink("/terminal", N_("窗口叫号终端"), roles=(STAFF,)),
     NavLink("/office", N_("效能监督"), roles=OFFICE_ROLES),
+    NavLink("/supervise", N_("监督员工作台"), roles=(SUPERVISOR,)),
 ]
 
 
@@ -268,4 +272,6 @@ def home_for(user: Principal) -> str:
         return "/terminal"
     if user.role == REGION_INSPECTOR:
         return "/region"
+    if user.role == SUPERVISOR:
+        return "/supervise"
     return "/office"

@@ -145,6 +145,8 @@ function start() {
       card.dataset.id = r.id;
       var title = r.kind === "feedback"
         ? t("差评 %(t)s · %(w)s号窗口 · %(l)s", { t: r.ticket, w: r.window, l: t(r.rating_label || "") })
+        : r.kind === "evaluation"
+        ? t("民主测评末位整改")
         : t("督查通知书整改 · %(w)s号窗口", { w: r.window });
       if (r.staff_label) title += " · " + r.staff_label;
       card.appendChild(el("h3", null, title));
