@@ -15,12 +15,33 @@ no time or serial number that could be matched to the participation's.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from ..db import TZDateTime
+
+#: The categories of a panel's members (测评代表类别), Chinese source text.
+CATEGORIES: Final = {
+    "township": "乡镇领导",
+    "investor": "投资者",
+    "enterprise": "企业",
+    "deputy": "人大代表",
+    "cppcc": "政协委员",
+    "supervisor": "监督员",
+}
+#: The six dimensions of the domain page (测评内容), in the order of the ballot.
+DIMENSIONS: Final = {
+    "lawful": "依法依规办事",
+    "quality": "服务质量",
+    "efficiency": "办事效率",
+    "conduct": "工作作风",
+    "command": "政令畅通",
+    "integrity": "廉政勤政",
+}
+#: The marks a member gives per dimension, best first.
+MARKS: Final = {100: "好", 80: "较好", 60: "一般", 40: "差"}
 
 
 class EvaluationPanel(SQLModel, table=True):

@@ -25,7 +25,7 @@ from ..halls.lookup import business_day, local_time
 from ..halls.models import Hall
 from ..state import app_state
 from ..web.pages import N_, OFFICE_LINKS, OfficeLink, error_page, render, require_page_user
-from . import service
+from . import models, queries
 from .models import EvaluationMember, EvaluationRound
 from .views import ballot_out, member_out, round_detail
 
@@ -54,7 +54,7 @@ def _current_quarter(hall: Hall, request: Request) -> str:
 async def _ballot_context(
     session: AsyncSession, hall: Hall, member: EvaluationMember, endpoint: str
 ) -> dict[str, Any]:
-    row = await service.current_round(session, member.panel_id)
+    row = await queries.current_round(session, member.panel_id)
     ballot = await ballot_out(session, hall, row, member) if row is not None else None
     return {"hall": hall, "ballot": ballot, "endpoint": endpoint}
 
@@ -64,7 +64,7 @@ async def ballot_page(request: Request) -> Response:
     token = str(request.path_params["key"])
     async with app_state(request).db.read() as session:
         try:
-            member = await service.member_by_token(session, token)
+            member = await queries.member_by_token(session, token)
         except ApiError:
             return await error_page(request, 404, N_("测评链接无效"))
         hall = await session.get(Hall, member.hall_id)
@@ -85,19 +85,19 @@ async def supervise_page(request: Request) -> Response:
             session, hall, await observations_of(session, hall.id, user.user_id or 0)
         )
         year = business_day(hall, app_state(request).clock.now()).year
-        panel = await service.panel_of(session, hall.id, year)
+        panel = await queries.panel_of(session, hall.id, year)
         on_panel, row, voted = False, None, False
         if panel is not None and panel.id is not None:
             try:
-                member = await service.member_by_user(session, panel.id, user.user_id or 0)
+                member = await queries.member_by_user(session, panel.id, user.user_id or 0)
             except ApiError:
                 member = None
             if member is not None and member.id is not None:
                 on_panel = True
-                row = await service.current_round(session, panel.id)
+                row = await queries.current_round(session, panel.id)
                 if row is not None and row.id is not None:
-                    voted = await service.has_voted(session, row.id, member.id)
-        departments = await service.departments_of(session, hall.id)
+                    voted = await queries.has_voted(session, row.id, member.id)
+        departments = await queries.departments_of(session, hall.id)
     return await render(
         request,
         "evaluation/supervise.html",
@@ -121,11 +121,11 @@ async def supervise_ballot_page(request: Request) -> Response:
         hall = await session.get(Hall, user.hall_id)
         assert hall is not None and hall.id is not None
         year = business_day(hall, app_state(request).clock.now()).year
-        panel = await service.panel_of(session, hall.id, year)
+        panel = await queries.panel_of(session, hall.id, year)
         try:
             if panel is None or panel.id is None:
                 raise ApiError(403, "not_on_panel", "")
-            member = await service.member_by_user(session, panel.id, user.user_id or 0)
+            member = await queries.member_by_user(session, panel.id, user.user_id or 0)
         except ApiError:
             return await error_page(request, 403, N_("您不是本年度测评团成员"))
         endpoint = f"/api/v1/halls/{hall.code}/evaluation/ballot"
@@ -145,14 +145,14 @@ async def office_page(request: Request) -> Response:
         year = ascii_int(request.query_params.get("year", "")) or int(quarter[:4])
         if not 2000 <= year <= 2100:
             return await error_page(request, 422, N_("年度无效"))
-        panel = await service.panel_of(session, hall.id, year)
+        panel = await queries.panel_of(session, hall.id, year)
         members = (
-            [await member_out(session, m) for m in await service.members_of(session, panel.id)]
+            [await member_out(session, m) for m in await queries.members_of(session, panel.id)]
             if panel is not None and panel.id is not None
             else []
         )
         rounds = [
-            await round_detail(session, hall, r) for r in await service.rounds_of(session, hall.id)
+            await round_detail(session, hall, r) for r in await queries.rounds_of(session, hall.id)
         ]
     return await render(
         request,
@@ -163,7 +163,7 @@ async def office_page(request: Request) -> Response:
             "quarter": quarter,
             "members": members,
             "rounds": rounds,
-            "categories": service.CATEGORIES,
+            "categories": models.CATEGORIES,
             "can_edit": user.role == INSPECTOR,
         },
     )
@@ -184,7 +184,7 @@ async def print_page(request: Request) -> Response:
         hall = await session.get(Hall, row.hall_id)
         assert hall is not None and row.closed_at is not None
         detail = await round_detail(session, hall, row)
-        members = await service.members_of(session, row.panel_id)
+        members = await queries.members_of(session, row.panel_id)
     by_category: dict[str, int] = {}
     for m in members:
         if m.active:
@@ -197,8 +197,8 @@ async def print_page(request: Request) -> Response:
             "r": detail,
             "period": parse_period(row.period),
             "closed": local_time(hall, row.closed_at),
-            "dimensions": service.DIMENSIONS,
-            "categories": service.CATEGORIES,
+            "dimensions": models.DIMENSIONS,
+            "categories": models.CATEGORIES,
             "by_category": by_category,
         },
     )

@@ -15,7 +15,7 @@ from ..auth.roles import ADMIN, INSPECTOR, SUPERVISOR
 from ..halls.lookup import business_day, get_hall
 from ..halls.models import Hall
 from ..transaction import Actor
-from . import service
+from . import queries, service
 from .models import EvaluationMember, EvaluationRound
 from .schemas import (
     BallotIn,
@@ -77,10 +77,10 @@ async def list_members(api: ApiRequest) -> list[MemberOut]:
     """The year's panel (测评团), by category."""
     async with api.state.db.read() as session:
         hall = api.own(await get_hall(session, api.path["hall"]))
-        panel = await service.panel_of(session, hall.id or 0, int(api.path["year"]))
+        panel = await queries.panel_of(session, hall.id or 0, int(api.path["year"]))
         if panel is None or panel.id is None:
             return []
-        return [await member_out(session, m) for m in await service.members_of(session, panel.id)]
+        return [await member_out(session, m) for m in await queries.members_of(session, panel.id)]
 
 
 @router.route(
@@ -120,12 +120,12 @@ async def list_rounds(api: ApiRequest) -> list[RoundOut]:
         hall = api.own(await get_hall(session, api.path["hall"]))
         return [
             await round_out(session, hall, r)
-            for r in await service.rounds_of(session, hall.id or 0)
+            for r in await queries.rounds_of(session, hall.id or 0)
         ]
 
 
 async def _round(api: ApiRequest[Any, Any], session: AsyncSession) -> tuple[Hall, EvaluationRound]:
-    row = api.own(await service.get_round(session, int(api.path["id"])))
+    row = api.own(await queries.get_round(session, int(api.path["id"])))
     hall = await session.get(Hall, row.hall_id)
     assert hall is not None
     return hall, row
@@ -176,7 +176,7 @@ async def published(api: ApiRequest) -> list[RoundOut]:
     """民主测评结果 (public): the ranking of every closed round, newest quarter first."""
     async with api.state.db.read() as session:
         hall = await get_hall(session, api.path["hall"])
-        rows = [r for r in await service.rounds_of(session, hall.id or 0) if r.status == "closed"]
+        rows = [r for r in await queries.rounds_of(session, hall.id or 0) if r.status == "closed"]
         return [await round_out(session, hall, r) for r in rows]
 
 
@@ -186,7 +186,7 @@ async def published(api: ApiRequest) -> list[RoundOut]:
 async def _member_round(
     session: AsyncSession, hall: Hall, member: EvaluationMember
 ) -> EvaluationRound:
-    row = await service.current_round(session, member.panel_id)
+    row = await queries.current_round(session, member.panel_id)
     if row is None:
         raise not_found("evaluation_round", "目前没有进行中的民主测评 (no round is open)")
     return row
@@ -214,7 +214,7 @@ async def _cast(
 async def ballot_by_link(api: ApiRequest) -> BallotOut:
     """A member's ballot by their personal link: the open round and every department."""
     async with api.state.db.read() as session:
-        member = await service.member_by_token(session, api.path["key"])
+        member = await queries.member_by_token(session, api.path["key"])
         hall = await session.get(Hall, member.hall_id)
         assert hall is not None
         return await ballot_out(session, hall, await _member_round(session, hall, member), member)
@@ -232,7 +232,7 @@ async def ballot_by_link(api: ApiRequest) -> BallotOut:
 async def vote_by_link(api: ApiRequest[BallotIn]) -> VotedOut:
     """投票 by the personal link: once per round (a second ballot is 409 ``already_voted``)."""
     async with api.state.db.write() as session:
-        member = await service.member_by_token(session, api.path["key"])
+        member = await queries.member_by_token(session, api.path["key"])
         hall = await session.get(Hall, member.hall_id)
         assert hall is not None
         return await _cast(api, hall, member, session, Actor(f"panel:{member.id}"))
@@ -243,10 +243,10 @@ async def _supervisor_member(
 ) -> tuple[Hall, EvaluationMember]:
     hall = api.own(await get_hall(session, api.path["hall"]))
     year = business_day(hall, api.state.clock.now()).year
-    panel = await service.panel_of(session, hall.id or 0, year)
+    panel = await queries.panel_of(session, hall.id or 0, year)
     if panel is None or panel.id is None:
         raise not_found("evaluation_panel", "本年度尚未确定测评团 (no panel this year)")
-    return hall, await service.member_by_user(session, panel.id, api.principal.user_id or 0)
+    return hall, await queries.member_by_user(session, panel.id, api.principal.user_id or 0)
 
 
 @router.route(

@@ -11,7 +11,7 @@ from ..accountability.periods import parse_period
 from ..auth.models import User
 from ..halls.lookup import local_time
 from ..halls.models import Hall
-from . import service
+from . import models, queries, ranking
 from .models import EvaluationMember, EvaluationPanel, EvaluationParticipation, EvaluationRound
 from .schemas import (
     BallotDepartment,
@@ -39,7 +39,7 @@ async def member_out(
         year=panel.year,
         name=member.name,
         category=member.category,
-        category_label=service.CATEGORIES[member.category],
+        category_label=models.CATEGORIES[member.category],
         affiliation=member.affiliation,
         username=user.username if user else None,
         ballot_url=f"/ballot/{token}" if token else None,
@@ -55,13 +55,13 @@ def ranking_out(row: EvaluationRound) -> list[RankOut]:
             means=r["means"],
             total=r["total"],
         )
-        for r in service.results_rows(row)
+        for r in ranking.results_rows(row)
     ]
 
 
 async def round_out(session: AsyncSession, hall: Hall, row: EvaluationRound) -> RoundOut:
     assert row.id is not None
-    members = [m for m in await service.members_of(session, row.panel_id) if m.active]
+    members = [m for m in await queries.members_of(session, row.panel_id) if m.active]
     voted = (
         await session.execute(
             select(func.count()).where(EvaluationParticipation.round_id == row.id)  # type: ignore[arg-type]
@@ -95,10 +95,10 @@ async def round_detail(session: AsyncSession, hall: Hall, row: EvaluationRound) 
         VoterOut(
             member=m.id or 0,
             name=m.name,
-            category_label=service.CATEGORIES[m.category],
+            category_label=models.CATEGORIES[m.category],
             voted=m.id in voted,
         )
-        for m in await service.members_of(session, row.panel_id)
+        for m in await queries.members_of(session, row.panel_id)
         if m.active
     ]
     return RoundDetailOut(**base.model_dump(), voters=voters)
@@ -113,12 +113,12 @@ async def ballot_out(
         period=row.period,
         period_label=parse_period(row.period).label,
         open=row.status == "open",
-        voted=await service.has_voted(session, row.id, member.id),
+        voted=await queries.has_voted(session, row.id, member.id),
         member=member.name,
         departments=[
             BallotDepartment(code=d.code, name=d.name)
-            for d in await service.departments_of(session, hall.id)
+            for d in await queries.departments_of(session, hall.id)
         ],
-        dimensions=dict(service.DIMENSIONS),
-        marks={str(k): v for k, v in service.MARKS.items()},
+        dimensions=dict(models.DIMENSIONS),
+        marks={str(k): v for k, v in models.MARKS.items()},
     )

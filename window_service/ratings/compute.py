@@ -53,7 +53,7 @@ from ..accountability.config import COMPONENTS
 from ..accountability.periods import Period
 from ..auth.models import User
 from ..auth.roles import STAFF
-from ..evaluation.service import place_scores
+from ..evaluation.ranking import place_scores
 from ..feedback.models import Feedback, counted
 from ..figures import case_figures
 from ..halls.models import Department, Hall, Service, Window

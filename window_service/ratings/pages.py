@@ -21,7 +21,7 @@ from ..api.errors import ApiError
 from ..audit import anchors as audit_anchors
 from ..auth.models import User
 from ..auth.roles import ADMIN, HEAD, INSPECTOR
-from ..evaluation.service import latest_ranking
+from ..evaluation.ranking import latest_ranking
 from ..feedback import policy
 from ..feedback.queries import published_rectifications
 from ..feedback.rectifications import CITIZEN_VIEWS
