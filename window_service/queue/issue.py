@@ -11,11 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from ..api.errors import ApiError, conflict, invalid, not_found
 from ..halls.lookup import business_day, issuing_open
 from ..halls.models import Hall, Service
+from ..sqlite_writes import insert_rows
 from ..transaction import Tx
 from . import rules
 from .estimate import place_rows, rivals_snapshot
@@ -187,12 +188,10 @@ async def _number_and_insert(
             row["id"] = ticket_id
         tx.insert_at_commit(table, rows)
     else:
-        # One INSERT … RETURNING; rows matched by their number, not by position (asking
-        # SQLAlchemy to keep the parameter order makes it send one INSERT per row on SQLite).
-        returned = await session.execute(
-            insert(table).returning(table.c.id, table.c.prefix, table.c.seq_no), rows
-        )
-        ids = {(prefix, seq_no): ticket_id for ticket_id, prefix, seq_no in returned.all()}
+        # SQLite: one INSERT … RETURNING, straight to aiosqlite's connection (one trip, see
+        # ``sqlite_writes.py``); rows matched by their number, not by position.
+        returned = await insert_rows(session, table, rows, returning=("id", "prefix", "seq_no"))
+        ids = {(prefix, seq_no): ticket_id for ticket_id, prefix, seq_no in returned}
         for row in rows:
             row["id"] = ids[(row["prefix"], row["seq_no"])]
     record_issued(tx, requests, fresh, rows, waiting, results, places)
