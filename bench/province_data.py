@@ -7,7 +7,7 @@ loaded in exactly the shape the product writes it, and fast: each step of each t
 one transaction recorded with the product's own ``transaction.Recording`` (``emit``,
 ``audit_raw``, ``seal`` under the hall's ``LedgerState`` and the audit key), with the rows'
 audit states made by ``chain.row_snapshot``, receipt numbers and due dates by the case
-domain's own functions and track tokens by ``queue.issue.track_tokens``; the rows go in with
+domain's own functions and track tokens by ``queue.new_ticket.track_tokens``; the rows go in with
 PostgreSQL ``COPY`` (asyncpg's ``copy_records_to_table``), one business day of a hall at a
 time. Every hall's chain is anchored at the end of every day (``audit_anchor``), the ledger
 holds the chain's head, so ``window-service audit verify`` passes on the result.
@@ -55,8 +55,8 @@ from window_service.inspections.models import Inspection, InspectionTemplate
 from window_service.inspections.score_sheets import DEFAULT_CODE, template_for_use
 from window_service.inspections.service import score_sheet
 from window_service.queue import rules
-from window_service.queue.issue import track_tokens
 from window_service.queue.models import Ticket
+from window_service.queue.new_ticket import track_tokens
 from window_service.queue.numbering import format_number
 from window_service.transaction import Actor, LedgerState, Recording, Tx
 

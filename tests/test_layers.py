@@ -31,6 +31,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "queue_changes",
         "transaction",
         "pg_commit",
+        "sqlite_writes",
     ),
     # Endpoint declaration, errors, OpenAPI, dates, CSRF, the security headers and allowed
     # hosts: knows no domain either.

@@ -84,6 +84,16 @@ def _setup_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
+    @event.listens_for(engine.sync_engine, "reset")
+    def _on_reset(dbapi_connection: Any, _record: Any, reset_state: Any) -> None:
+        # The pool's own reset (``pool_reset_on_return=None`` below) rolls back every
+        # connection it takes back, a trip to aiosqlite's thread even after a commit: roll
+        # back only what is still open (SQLAlchemy's documented custom reset).
+        if reset_state.terminate_only or not reset_state.asyncio_safe:
+            return
+        if dbapi_connection.driver_connection.in_transaction:
+            dbapi_connection.rollback()
+
     begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -199,10 +209,16 @@ def create_database(
             # prepared (sqlite3 keeps 128 by default).
             connect_args={**connect_args, "cached_statements": 512},
             pool_size=4,
+            pool_reset_on_return=None,  # see _setup_sqlite's reset
             json_serializer=canonical_json,
         )
         read = create_async_engine(
-            url, echo=echo, connect_args=connect_args, pool_size=8, json_serializer=canonical_json
+            url,
+            echo=echo,
+            connect_args=connect_args,
+            pool_size=8,
+            pool_reset_on_return=None,
+            json_serializer=canonical_json,
         )
         _setup_sqlite(write, immediate=True)
         _setup_sqlite(read, immediate=False)

@@ -36,7 +36,8 @@ def take_changed(session: Session) -> bool:
     return bool(session.info.pop(_CHANGED, False))
 
 
-def _is_queue(table: Any) -> bool:
+def is_queue(table: Any) -> bool:
+    """Whether ``table`` was declared part of the queue (``queue_table``)."""
     return getattr(table, "name", None) in _QUEUE_TABLES
 
 
@@ -46,14 +47,14 @@ def _flushing(session: Session, flush_context: Any, instances: Any) -> None:
         return
     for rows in (session.new, session.dirty, session.deleted):
         for row in rows:
-            if _is_queue(getattr(type(row), "__table__", None)):
+            if is_queue(getattr(type(row), "__table__", None)):
                 mark_changed(session)
                 return
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _executing(state: ORMExecuteState) -> None:
-    if (state.is_insert or state.is_update or state.is_delete) and _is_queue(
+    if (state.is_insert or state.is_update or state.is_delete) and is_queue(
         getattr(state.statement, "table", None)
     ):
         mark_changed(state.session)

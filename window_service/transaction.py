@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
@@ -31,6 +31,7 @@ from .db import session_audit_key
 from .ledger import AuditRecord, HallEvent, HallLedger
 from .pg_commit import AUDIT_FIELDS, EVENT_FIELDS, commit_statement, iso_default, json_rows
 from .queue_changes import take_changed
+from .sqlite_writes import fetch_all, insert_rows
 
 NOTIFY_CHANNEL = "window_service_events"
 #: The payload key naming the department an event concerns (see ``Recording.emit``).
@@ -38,6 +39,10 @@ DEPARTMENT_KEY = "department_id"
 _LEDGER = HallLedger.__table__  # type: ignore[attr-defined]
 _EVENTS = HallEvent.__table__  # type: ignore[attr-defined]
 _AUDIT = AuditRecord.__table__  # type: ignore[attr-defined]
+_SQLITE_LEDGER_UPDATE = (
+    "UPDATE hall_ledger SET last_event_seq = ?, audit_seq = ?, audit_hash = ?, "
+    "queue_version = ? WHERE hall_id = ?"
+)
 
 
 @dataclass(frozen=True)
@@ -280,7 +285,7 @@ class Tx(Recording):
         inserts, self._inserts = self._inserts, []
         if not (postgres and (self._events or self._audits)):
             for table, table_rows in inserts:
-                await session.execute(insert(table), table_rows)
+                await insert_rows(session, table, table_rows)
             inserts = []
         if take_changed(session.sync_session):
             self.changes_queue = True
@@ -316,21 +321,20 @@ class Tx(Recording):
                     },
                 )
             else:
-                # Core tables, not the mapped classes: the ORM's bulk paths cost more than
-                # the rows.
-                if sealed.event_rows:
-                    await session.execute(insert(_EVENTS), sealed.event_rows)
-                if sealed.audit_rows:
-                    await session.execute(insert(_AUDIT), sealed.audit_rows)
-                await session.execute(
-                    update(_LEDGER)
-                    .where(_LEDGER.c.hall_id == self.hall_id)
-                    .values(
-                        last_event_seq=after.last_event_seq,
-                        audit_seq=after.audit_seq,
-                        audit_hash=after.audit_hash,
-                        queue_version=after.queue_version,
-                    )
+                # Straight to aiosqlite's connection, one trip per statement
+                # (``sqlite_writes.py``): through the session each costs three or four.
+                await insert_rows(session, _EVENTS, sealed.event_rows)
+                await insert_rows(session, _AUDIT, sealed.audit_rows)
+                await fetch_all(
+                    session,
+                    _SQLITE_LEDGER_UPDATE,
+                    (
+                        after.last_event_seq,
+                        after.audit_seq,
+                        after.audit_hash,
+                        after.queue_version,
+                        self.hall_id,
+                    ),
                 )
         await session.commit()
         self.committed(events)

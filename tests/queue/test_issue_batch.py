@@ -20,8 +20,8 @@ from tests.support.client import KIOSK, issue, login
 from tests.support.dbs import KIOSK_KEY
 from window_service.api.errors import ApiError
 from window_service.audit.verify import verify_command
+from window_service.queue import hall_batch, issuing
 from window_service.queue import issue as issue_rules
-from window_service.queue import issuing
 from window_service.queue.schemas import TicketCreate
 
 
@@ -32,7 +32,7 @@ async def issue_batch(app: Any, bodies: list[dict[str, Any]]) -> list[Any]:
     principal = await state.auth.device_principal(KIOSK_KEY)
     loop = asyncio.get_running_loop()
     items = [
-        issuing._Pending(
+        hall_batch.Pending(
             "demo", TicketCreate(**b), principal, "http://hall.test/", loop.create_future()
         )
         for b in bodies
@@ -45,7 +45,7 @@ async def issue_batch(app: Any, bodies: list[dict[str, Any]]) -> list[Any]:
             answers.append((exc.status, exc.code) if isinstance(exc, ApiError) else repr(exc))
         else:
             out, created = item.future.result()
-            answers.append((issuing.built(out).model_dump(mode="json"), created))
+            answers.append((hall_batch.built(out).model_dump(mode="json"), created))
     return answers
 
 

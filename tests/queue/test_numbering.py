@@ -175,7 +175,7 @@ async def test_requests_arriving_together_each_get_their_own_answer(
 
 
 def test_track_tokens_are_unguessable_and_start_with_the_queue_time() -> None:
-    from window_service.queue.issue import track_tokens
+    from window_service.queue.new_ticket import track_tokens
 
     at = datetime(2026, 11, 26, 10, 0, 0, 123000, tzinfo=SHANGHAI)
     tokens = track_tokens([at] * 50)

@@ -20,7 +20,7 @@ from window_service.app import create_app
 from window_service.clock import FixedClock
 from window_service.config import Settings
 from window_service.halls.models import Hall
-from window_service.queue import issuing
+from window_service.queue import hall_batch
 from window_service.queue.models import Ticket, TicketEvent
 
 
@@ -371,14 +371,14 @@ async def test_issuing_counts_the_queue_once_not_per_batch(
     hc: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     counted = 0
-    real = issuing.waiting_snapshot
+    real = hall_batch.waiting_snapshot
 
     async def counting(*args: Any, **kwargs: Any) -> Any:
         nonlocal counted
         counted += 1
         return await real(*args, **kwargs)
 
-    monkeypatch.setattr(issuing, "waiting_snapshot", counting)
+    monkeypatch.setattr(hall_batch, "waiting_snapshot", counting)
     tickets = [await issue(hc, service) for service in ["hukou", "budongchan"] * 4]
     # Nobody on duty, and window 8 serves both: each has every earlier ticket ahead.
     assert [t["ahead"] for t in tickets] == list(range(8))

@@ -3,7 +3,7 @@
 
 Admin only, own hall only. Changes to services reach this process's kiosk path at once (the
 issue queue forgets the hall); other ``serve`` processes pick them up within their cache time
-(``queue.issuing.HALL_CACHE_SECONDS``, 2 s). Device changes likewise clear this process's
+(``queue.hall_batch.HALL_CACHE_SECONDS``, 2 s). Device changes likewise clear this process's
 device-key cache; other processes honour a rotated or deactivated key within
 ``auth.principal.DEVICE_CACHE_SECONDS`` (30 s).
 """

@@ -17,6 +17,7 @@ from ..queue import issue as queue_issue
 from ..queue import rules
 from ..queue import service as queue_service
 from ..queue.models import Ticket, TicketEvent
+from ..queue.new_ticket import IssueRequest
 from ..transaction import Tx
 from . import citizens, slots
 from .models import AppointmentPolicy, RemoteTicket
@@ -34,7 +35,7 @@ async def take(tx: Tx, hall: Hall, svc: Service, citizen: citizens.Citizen) -> i
     # The general issuing path, in this transaction: numbered like any ticket (its commit is
     # not issuing-only, so every process counts the queue afresh).
     [result] = await queue_issue.issue_tickets(
-        tx, hall, [queue_issue.IssueRequest(svc, actor=tx.actor, remote=True)]
+        tx, hall, [IssueRequest(svc, actor=tx.actor, remote=True)]
     )
     if isinstance(result, ApiError):
         raise result

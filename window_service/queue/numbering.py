@@ -13,6 +13,7 @@ later one would otherwise queue ahead of a smaller number (seen on PostgreSQL un
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -23,9 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db import TZDateTime
 from ..ledger import HallLedger
+from ..sqlite_writes import fetch_all, from_db, to_db
 from ..transaction import LedgerState
 
 _LEDGER = HallLedger.__table__  # type: ignore[attr-defined]
+#: The types of the business day and the queue time, as the counter's columns have them.
+_DAY = Date()
+_AT = TZDateTime()
 
 
 @dataclass(frozen=True)
@@ -58,22 +63,35 @@ async def next_numbers_and_ledger(
     assert session.bind is not None and counts and all(k >= 1 for k in counts.values())
     prefixes = sorted(counts)
     params: dict[str, Any] = {"hall_id": hall_id, "day": day, "at": at}
-    if session.bind.dialect.name == "postgresql":
-        stmt = _PG_NUMBERS_AND_LEDGER
+    dialect = session.bind.dialect
+    if dialect.name == "postgresql":
         params.update(prefixes=prefixes, counts=[counts[p] for p in prefixes])
+
+        async def run() -> list[Any]:
+            return list((await session.execute(_PG_NUMBERS_AND_LEDGER, params)).all())
+
         new_ledger: Any = postgresql.insert(_LEDGER)
+        queued_at: Callable[[Any], Any] | None = None  # the result's types convert it
     else:
-        stmt = _sqlite_numbers_and_ledger(len(prefixes))
+        # One trip to aiosqlite's thread (``sqlite_writes.py``), values converted as the
+        # columns' types do.
+        sql = _sqlite_numbers_and_ledger(len(prefixes))
+        params.update(day=to_db(_DAY, dialect)(day), at=to_db(_AT, dialect)(at))
         for k, prefix in enumerate(prefixes):
             params[f"prefix_{k}"] = prefix
             params[f"count_{k}"] = counts[prefix]
+
+        async def run() -> list[Any]:
+            return await fetch_all(session, sql, params)
+
         new_ledger = sqlite.insert(_LEDGER)
-    rows = (await session.execute(stmt, params)).all()
+        queued_at = from_db(_AT, dialect)
+    rows = await run()
     if not rows:
         await session.execute(new_ledger.values(hall_id=hall_id).on_conflict_do_nothing())
-        rows = (await session.execute(stmt, params)).all()
+        rows = await run()
     out = {
-        str(prefix): Assigned(int(last), counts[prefix], queued)
+        str(prefix): Assigned(int(last), counts[prefix], queued_at(queued) if queued_at else queued)
         for prefix, last, queued, *_ in rows
     }
     assert set(out) == set(counts)
@@ -151,31 +169,22 @@ _PG_NUMBERS_AND_LEDGER = (
 
 
 @functools.lru_cache(maxsize=32)
-def _sqlite_numbers_and_ledger(prefixes: int) -> Any:
+def _sqlite_numbers_and_ledger(prefixes: int) -> str:
     """SQLite's statement for ``prefixes`` counters (parameters ``prefix_K``, ``count_K``),
-    its text fixed per size so that it is compiled once. As on PostgreSQL the counters are
-    inserted from the ledger row, so a hall without one numbers nothing."""
+    its text fixed per size so that sqlite3 prepares it once. As on PostgreSQL the counters
+    are inserted from the ledger row, so a hall without one numbers nothing."""
     values = ", ".join(f"(:prefix_{k}, :count_{k})" for k in range(prefixes))
     ledger = ", ".join(
         f"(SELECT {c} FROM hall_ledger WHERE hall_id = :hall_id)"
         for c in ("last_event_seq", "audit_seq", "audit_hash", "queue_version")
     )
-    sql = f"""
+    return f"""
     INSERT INTO ticket_counter (hall_id, prefix, business_day, last_number, last_queued_at)
     SELECT :hall_id, v.column1, :day, v.column2, :at
     FROM (VALUES {values}) AS v, hall_ledger
     WHERE hall_ledger.hall_id = :hall_id
     {_COUNTER_UPSERT}, {ledger}
     """
-    return (
-        text(sql)
-        .columns(*_numbered_columns(), *_ledger_columns())
-        .bindparams(
-            *_numbering_params(),
-            *(bindparam(f"prefix_{k}", type_=String) for k in range(prefixes)),
-            *(bindparam(f"count_{k}", type_=Integer) for k in range(prefixes)),
-        )
-    )
 
 
 def format_number(prefix: str, n: int) -> str:
