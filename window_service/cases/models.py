@@ -68,6 +68,9 @@ class Case(SQLModel, table=True):
     __table_args__ = (
         Index("ix_case_hall_status", "hall_id", "status"),
         Index("ix_case_hall_accepted", "hall_id", "accepted_day"),
+        # The office's period figures: cases decided in the period, or due in it.
+        Index("ix_case_hall_decided", "hall_id", "decided_day"),
+        Index("ix_case_hall_due", "hall_id", "promised_due"),
     )
     id: int | None = Field(default=None, primary_key=True)
     hall_id: int = Field(foreign_key="hall.id")

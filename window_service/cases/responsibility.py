@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth.models import User
@@ -202,6 +202,15 @@ class TicketFacts(Protocol):
 
 
 _TICKETS: Any = Ticket.__table__  # type: ignore[attr-defined]
+#: The statuses in which ``no_outcome_reason`` can find a reason, besides 办结 as 受理 or 咨询.
+_MAY_LACK_OUTCOME = (
+    ticket_rules.CANCELLED,
+    ticket_rules.EXPIRED,
+    ticket_rules.WAITING,
+    *ticket_rules.AT_WINDOW,
+    ticket_rules.HELD,
+)
+_OUTCOMES_NEEDING_RECORD = ("accepted", "consulted")
 
 
 def no_outcome_reason(
@@ -240,8 +249,9 @@ async def first_responder_figures(
         for sid, s in services.items()
         if department_ids is None or s.department_id in department_ids
     }
-    # The columns the figures read, not whole tickets: a hall-month holds tens of thousands,
-    # and making each an ORM object cost seconds of the office statistics (bench/province.py).
+    # Set-based: the period's tickets counted per first responder and service in the
+    # database, and read one by one only where ``no_outcome_reason`` can find a reason (a
+    # hall-month holds tens of thousands of tickets; bench/province.py).
     cols = _TICKETS.c
     of_period = (
         cols.hall_id == hall.id,
@@ -249,20 +259,49 @@ async def first_responder_figures(
         cols.business_day <= end,
         cols.first_responder_id.is_not(None),
     )
-    tickets: list[Any] = list(
-        (
+
+    def in_scope(original_service_id: int, service_id: int) -> bool:
+        return original_service_id in allowed or service_id in allowed
+
+    counted = [
+        (responder, n)
+        for responder, original, current, n in (
             await session.execute(
-                select(*(cols[name] for name in TicketFacts.__annotations__)).where(*of_period)
+                select(
+                    cols.first_responder_id,
+                    cols.original_service_id,
+                    cols.service_id,
+                    func.count(),
+                )
+                .where(*of_period)
+                .group_by(cols.first_responder_id, cols.original_service_id, cols.service_id)
             )
         ).all()
+        if in_scope(original, current)
+    ]
+    may_lack_outcome = or_(
+        cols.status.in_(_MAY_LACK_OUTCOME),
+        (cols.status == ticket_rules.DONE) & cols.outcome.in_(_OUTCOMES_NEEDING_RECORD),
     )
-    tickets = [t for t in tickets if t.original_service_id in allowed or t.service_id in allowed]
+    tickets: list[Any] = [
+        t
+        for t in (
+            await session.execute(
+                select(*(cols[name] for name in TicketFacts.__annotations__))
+                .where(*of_period, may_lack_outcome)
+                .order_by(cols.id)
+            )
+        ).all()
+        if in_scope(t.original_service_id, t.service_id)
+    ]
     case_tickets: set[int] = set()
     consult_tickets: set[int] = set()
     if tickets:
-        # The period's tickets as a subquery: a list of their ids was tens of thousands of
-        # bound parameters to compile.
-        period_ids = select(cols.id).where(*of_period)
+        # The candidates as a subquery: a list of their ids was thousands of bound
+        # parameters to compile.
+        period_ids = select(cols.id).where(
+            *of_period, cols.status == ticket_rules.DONE, may_lack_outcome
+        )
         case_tickets = set(
             (
                 await session.execute(
@@ -303,7 +342,7 @@ async def first_responder_figures(
         )
         if c.service_id in allowed
     ]
-    staff_ids = {t.first_responder_id for t in tickets if t.first_responder_id}
+    staff_ids = {responder for responder, _ in counted}
     staff_ids |= {c.staff_id for c in consultations if c.staff_id}
     staff_ids |= {c.first_responder_id for c in cases if c.first_responder_id}
     users = await usernames(session, staff_ids)
@@ -317,12 +356,15 @@ async def first_responder_figures(
             out[user.username] = ResponderFigures(user.username, user.display_name)
         return out[user.username]
 
+    for responder, n in counted:
+        fig = figures_for(responder)
+        if fig is not None:
+            fig.tickets += n
     for t in tickets:
         assert t.first_responder_id is not None and t.id is not None
         fig = figures_for(t.first_responder_id)
         if fig is None:
             continue
-        fig.tickets += 1
         reason = no_outcome_reason(
             t,
             has_case=t.id in case_tickets,

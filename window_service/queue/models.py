@@ -118,10 +118,15 @@ class TicketEvent(SQLModel, table=True):
 
     __tablename__ = "ticket_event"
 
-    # A window's latest calls, newest first: the fair-priority streak (queue/priority.py).
-    __table_args__ = (Index("ix_ticket_event_window", "window_id", "id"),)
+    __table_args__ = (
+        # A window's latest calls, newest first: the fair-priority streak (queue/priority.py).
+        Index("ix_ticket_event_window", "window_id", "id"),
+        # A ticket's events; its first call (叫号) read from the index alone, for each of a
+        # period's tickets in the office statistics (cases/commitments.py).
+        Index("ix_ticket_event_first_call", "ticket_id", "action", "at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
-    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
     at: datetime = Field(default_factory=utcnow, sa_type=TZDateTime)
     action: str = Field(max_length=16)
     staff_id: int | None = Field(default=None, foreign_key="app_user.id")

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accountability import config
@@ -154,16 +154,24 @@ async def compute(
     evidence: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(EVIDENCE, 0))
     services: dict[int, int] = defaultdict(int)
 
+    # The columns the ratings read, not whole rows: a hall-quarter holds tens of thousands
+    # of ratings, and a mapped object each cost seconds of the stars (bench/province.py).
     feedback = (
         await session.execute(
-            select(Feedback).where(
-                Feedback.hall_id == hall.id,  # type: ignore[arg-type]
+            select(  # type: ignore[call-overload]
+                Feedback.window_id,
+                Feedback.staff_id,
+                Feedback.department_id,
+                Feedback.points,
+                Feedback.rating,
+            ).where(
+                Feedback.hall_id == hall.id,
                 counted(),
-                Feedback.created_at >= start,  # type: ignore[arg-type, operator]
-                Feedback.created_at < end,  # type: ignore[arg-type, operator]
+                Feedback.created_at >= start,
+                Feedback.created_at < end,
             )
         )
-    ).scalars()
+    ).all()
     for fb in feedback:
         sid = _subject_id(subject, fb.window_id, fb.staff_id, fb.department_id)
         if sid in subjects:
@@ -171,9 +179,10 @@ async def compute(
             if fb.rating <= 2:
                 evidence[sid]["bad_ratings"] += 1
 
+    # Finished services counted in the database per window · staff member · department.
     finished = (
         await session.execute(
-            select(Ticket.window_id, Ticket.staff_id, Service.department_id)  # type: ignore[call-overload]
+            select(Ticket.window_id, Ticket.staff_id, Service.department_id, func.count())  # type: ignore[call-overload]
             .join(Service, Service.id == Ticket.service_id)
             .where(
                 Ticket.hall_id == hall.id,
@@ -182,12 +191,13 @@ async def compute(
                 Ticket.business_day >= period.first,
                 Ticket.business_day < period.after,
             )
+            .group_by(Ticket.window_id, Ticket.staff_id, Service.department_id)
         )
     ).all()
-    for window_id, staff_id, department_id in finished:
+    for window_id, staff_id, department_id, count in finished:
         sid = _subject_id(subject, window_id, staff_id, department_id)
         if sid in subjects:
-            services[sid] += 1
+            services[sid] += count
 
     inspections = (
         await session.execute(

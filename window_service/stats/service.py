@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..api.errors import invalid
 from ..auth.models import User
-from ..halls.lookup import local_time
+from ..halls.lookup import hall_zone
 from ..halls.models import Department, Hall, Service, Window
 from ..queue.models import Ticket, TicketEvent
 from .figures import POINTS, Group, Stats
@@ -143,6 +143,24 @@ async def hall_stats(
             groups[key[0]] = Group(*key)
         return groups[key[0]]
 
+    # What a ticket counts for, looked up once per service · window · staff member (a
+    # hall-month holds tens of thousands of tickets): the groups and the wait target.
+    counts_for: dict[tuple[int | None, int | None, int | None], tuple[list[Group], int]] = {}
+
+    def targets_of(
+        service_id: int | None, window_id: int | None, staff_id: int | None
+    ) -> tuple[list[Group], int]:
+        found = counts_for.get((service_id, window_id, staff_id))
+        if found is None:
+            g = group(service_id, window_id, staff_id)
+            found = counts_for[service_id, window_id, staff_id] = (
+                [total] if g is None else [total, g],
+                services[service_id].wait_target_minutes if service_id in services else 20,
+            )
+        return found
+
+    zone = hall_zone(hall)
+
     first_call = (
         select(func.min(TicketEvent.at))
         .where(TicketEvent.ticket_id == Ticket.id, TicketEvent.action == "called")  # type: ignore[arg-type]
@@ -200,11 +218,7 @@ async def hall_stats(
             if status == "done" and started is not None and finished is not None
             else None
         )
-        target = services[service_id].wait_target_minutes if service_id in services else 20
-        targets = [total]
-        g = group(service_id, window_id, staff_id)
-        if g is not None:
-            targets.append(g)
+        targets, target = targets_of(service_id, window_id, staff_id)
         for t in targets:
             t.tickets += 1
             t.green += 1 if green else 0
@@ -218,7 +232,7 @@ async def hall_stats(
                 t.wait_breaches += 1 if wait > target else 0
             if service_time is not None:
                 t.services.append(service_time)
-        hour = hours[local_time(hall, queued).hour]
+        hour = hours[queued.astimezone(zone).hour]
         hour["tickets"] += 1
         if wait is not None:
             hour["waits"].append(wait)
