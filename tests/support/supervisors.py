@@ -19,7 +19,12 @@ SUPERVISOR_PASSWORD = "Lantern-Otter-58"
 
 async def add_supervisor(app: Any, username: str = "jd-li", name: str = "李监督") -> None:
     """A ``supervisor`` account of the demo hall, as ``user add --role supervisor`` makes it."""
-    async with app.state.core.db.write() as session:
+    await add_supervisor_to(app.state.core.db, username, name)
+
+
+async def add_supervisor_to(db: Any, username: str = "jd-li", name: str = "李监督") -> None:
+    """The same in the database ``db`` (a served hall's, opened by the test)."""
+    async with db.write() as session:
         hall = (await session.execute(select(Hall).where(Hall.code == "demo"))).scalar_one()  # type: ignore[arg-type]
         assert hall.id is not None
         tx = Tx(session, hall.id, utcnow(), Actor("test"))
