@@ -80,25 +80,29 @@ async def test_people_ahead_across_shared_windows(hc: httpx.AsyncClient, hall_ap
     a3 = await issue(hc)
     # Only window 1 would call it: budongchan tickets do not stand before it.
     assert a3["ahead"] == 2
-    # 2 tickets at 8 minutes, one window, plus the rest of a ticket at a busy window…
-    # none is busy, but someone is ahead: (2 × 8 + 0.6 × 8) / 1 = 20.8 → 21.
-    assert a3["estimated_wait_minutes"] == 21
-    assert await recorded(hall_app, "A003") == pytest.approx(20.8 * 60)
+    # 2 tickets at 8 minutes, one window, which is free (no ticket of its own to finish):
+    # 2 × 8 / 1 = 16.
+    assert a3["estimated_wait_minutes"] == 16
+    assert await recorded(hall_app, "A003") == pytest.approx(16 * 60)
     await on_duty(hall_app, 8)  # 综合窗口: serves all five
     a4 = await issue(hc)
     # Now window 8 may call the budongchan tickets first: they stand before A004 too.
     assert a4["ahead"] == 5
-    # hukou: 3 × 8 shared by windows 1 and 8; budongchan: 2 × 8, window 8 its only staffed
-    # window; two windows: (24 + 16 + 4.8) / 2 = 22.4 → 23.
-    assert a4["estimated_wait_minutes"] == 23
-    view = await track(hc, a3)  # on the phone: A001, A002, B001, B002; (16 + 16 + 4.8) / 2
-    assert (view["ahead"], view["estimated_wait_minutes"]) == (4, 19)
+    # The three hukou tickets ahead are called by window 1 (all its work is hukou: 1 ticket
+    # per 8 minutes) and by window 8, which gives hukou its share of its work ahead (4 × 8 of
+    # 4 × 8 + 2 × 8 budongchan: 2/3 of a ticket per 8 minutes): 3 / (5/3 / 8) = 14.4 → 15.
+    # Window 1 has no other queue (free of older tickets after 3 × 8 / 2 = 12), so A004 does
+    # not wait behind window 8's budongchan tickets; the old pool (24 + 16 + 4.8) / 2 said 23.
+    assert a4["estimated_wait_minutes"] == 15
+    # on the phone: A001, A002, B001, B002 ahead; 2 / ((1 + 3 × 8 / 40) / 8) = 10
+    view = await track(hc, a3)
+    assert (view["ahead"], view["estimated_wait_minutes"]) == (4, 10)
     listed = await services(hc)
     assert listed["hukou"]["waiting"] == 6 and listed["hukou"]["queue_waiting"] == 4
     assert listed["qiye"]["waiting"] == 6, "window 8 serves qiye and has all six before it"
-    # qiye: window 8 alone, taking half the hukou work (window 1 does the other half) and
-    # all of budongchan's: (4 × 8 / 2 + 2 × 8 + 4.8) / 1 = 36.8 → 37.
-    assert listed["qiye"]["estimated_wait_minutes"] == 37
+    # qiye: window 8 alone calls by queue time, so it first gets through its half of the hukou
+    # tickets (window 1 does the other half) and all of budongchan's: 4 × 8 / 2 + 2 × 8 = 32.
+    assert listed["qiye"]["estimated_wait_minutes"] == 32
 
 
 async def test_a_paused_window_does_not_count(hc: httpx.AsyncClient, hall_app: Any) -> None:
@@ -110,7 +114,7 @@ async def test_a_paused_window_does_not_count(hc: httpx.AsyncClient, hall_app: A
     assert r.status_code == 200, r.text
     a2 = await issue(hc)
     # Window 8 is paused: only window 1 calls hukou, and B001 is not before A002.
-    assert a2["ahead"] == 1 and a2["estimated_wait_minutes"] == 13  # (8 + 4.8) / 1
+    assert a2["ahead"] == 1 and a2["estimated_wait_minutes"] == 8  # 1 × 8 / 1, window 1 free
     w1 = await login(hc, "w1")
     assert (await hc.post("/api/v1/windows/1/pause", headers=w1)).status_code == 200
     assert (await issue(hc))["estimated_wait_minutes"] is None
@@ -150,7 +154,7 @@ async def test_recent_service_times_make_the_estimate(
     await issue(hc)
     a4 = await issue(hc)
     # One ahead at 30 minutes (window 1's recent pace, not the 8-minute default).
-    assert a4["ahead"] == 1 and a4["estimated_wait_minutes"] == 48  # (30 + 18) / 1
+    assert a4["ahead"] == 1 and a4["estimated_wait_minutes"] == 30  # 1 × 30 / 1, window 1 free
     # Another service with no history yet runs at the pace the others keep against their
     # defaults (30 / 8): window 8 calls qiye at 8 × 3.75 = 30 minutes a ticket.
     await on_duty(hall_app, 8)

@@ -107,29 +107,48 @@ class Outlook:
         """Minutes until a ticket of the service is called with ``ahead`` (service id →
         tickets before it) in front; None when no staffed window serves it.
 
-        Each ticket ahead is done by one of the staffed windows serving its service: the
-        candidates take their share of it (as many parts as those windows are candidates),
-        at the candidates' recent pace for that service, and share the work among
-        themselves; a busy window first finishes its own ticket."""
+        A window calls by queue time across its services, so the ticket is called once two
+        things have happened, and the estimate is the later of the two:
+
+        - its own service's tickets ahead are called: each staffed candidate window gives
+          the service the share of its work ahead (this ticket included) that is the
+          service's, at its recent pace for it, and these rates add up; when every
+          candidate is busy, the first one to finish its own ticket starts the line;
+        - a candidate window has no older ticket of any of its services left: each ticket
+          ahead is shared among the staffed windows serving its service, a busy window first
+          finishes its own ticket, and the first candidate to get there calls it.
+
+        Counting every rival service's tickets at every candidate as one pool made a
+        service with a window of its own wait behind the 综合窗口's other queues (a county
+        day's estimates came out twice the waits)."""
         windows = self.candidates(service_id)
         if not windows:
             return None
-        mine = set(windows)
-        work = 0.0
-        for other, n in ahead.items():
-            if n <= 0:
-                continue
-            serving = [w for w, s in self.staffing.staffed.items() if other in s]
-            helping = [w for w in serving if w in mine]
-            if not helping:
-                continue
-            pace = sum(self.times.minutes(w, other) for w in helping) / len(helping)
-            work += n * pace * len(helping) / len(serving)
-        busy = [w for w in windows if w in self.staffing.busy]
-        if work <= 0 and len(busy) < len(windows):
-            return 0.0  # a window is free for it
-        own = sum(self.times.minutes(w, service_id) for w in windows) / len(windows)
-        return (work + RESIDUAL * own) / len(windows)
+        staffed = self.staffing.staffed
+        busy = self.staffing.busy
+        mine = max(0, ahead.get(service_id, 0))
+        sharing = {
+            other: sum(1 for served in staffed.values() if other in served)
+            for other, n in ahead.items()
+            if n > 0
+        }
+        rate = 0.0  # tickets of the service the candidates call per minute
+        first: float | None = None  # when the first candidate has no older ticket left
+        for w in windows:
+            own = self.times.minutes(w, service_id)
+            older = {o: ahead[o] for o in sharing if o in staffed[w]}
+            work = (mine + 1) * own + sum(
+                n * self.times.minutes(w, o) for o, n in older.items() if o != service_id
+            )
+            rate += ((mine + 1) * own / work) / own if own > 0 and work > 0 else 0.0
+            free_at = sum(n * self.times.minutes(w, o) / sharing[o] for o, n in older.items())
+            if w in busy:
+                free_at += RESIDUAL * own
+            first = free_at if first is None else min(first, free_at)
+        every_busy = all(w in busy for w in windows)
+        line = mine + (RESIDUAL if every_busy else 0.0)
+        drained = line / rate if rate > 0 else 0.0
+        return max(first or 0.0, drained)
 
 
 def trimmed_mean(values: list[float]) -> float:

@@ -46,6 +46,7 @@ COLUMNS: list[tuple[str, Callable[[dict[str, Any]], Any]]] = [
     ("按时办结率% on-time rate", lambda r: _pct(r["case_on_time_rate"])),
     ("一次性告知违规 notice breaches", lambda r: r["notice_breaches"]),
     ("首问负责违规 first-responder breaches", lambda r: r["responder_breaches"]),
+    ("效能告诫 warnings", lambda r: r["warnings"]),
 ]
 
 

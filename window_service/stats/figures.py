@@ -1,6 +1,7 @@
 """What a statistic holds: per group (hall, department, service, window, staff member) tickets,
 waits and service times (mean, median, 90th percentile), ratings with satisfaction and 差评
-rate, and case figures; ``Stats`` is a period's groups with their total, hours and days."""
+rate, case figures and efficiency warnings (效能告诫); ``Stats`` is a period's groups with
+their total, hours and days."""
 
 from __future__ import annotations
 
@@ -55,6 +56,8 @@ class Group:
     wait_breaches: int = 0
     #: 挂起: how often tickets were held (set aside at the window, queue/hold.py)
     holds: int = 0
+    #: 效能告诫 issued (staff and department rows only; None where they do not apply)
+    warnings: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         rated = len(self.ratings)
@@ -88,6 +91,7 @@ class Group:
             "notice_breaches": self.notice_breaches,
             "responder_breaches": self.responder_breaches,
             "breaches": self.notice_breaches + self.responder_breaches,
+            "warnings": self.warnings,
         }
 
 

@@ -58,8 +58,9 @@ async def stats(api: ApiRequest[None, StatsQuery]) -> dict[str, Any]:
     """效能统计: a day, month or quarter by hall, department, service, window or staff member.
 
     Tickets, no-shows, waiting and service time (mean, median, p90, minutes), by hour and by
-    day, green-channel share, satisfaction and 差评 rate, case on-time rate and breaches.
-    A department head sees their departments only.
+    day, green-channel share, satisfaction and 差评 rate, case on-time rate and breaches;
+    by staff member or department, the issued efficiency warnings (效能告诫, ``warnings``) of
+    the period's quarters. A department head sees their departments only.
     """
     async with api.state.db.read() as session:
         hall = await get_hall(session, api.path["hall"])

@@ -10,7 +10,10 @@ share, ratings with satisfaction and 差评 rate, and the case figures (on-time 
 
 Where the figures come from: tickets and their call events (queue), ratings (feedback, not
 voided, rated in the period), case figures (``cases.figures.compliance``). The last two are
-imported lazily, so the ticket figures stand on their own.
+imported lazily, so the ticket figures stand on their own. Grouped by staff member or
+department, each row also counts the issued efficiency warnings (效能告诫,
+``stats/warning_counts.py``) of the quarters the period falls in: a warning is given for a
+quarter, so a day or a month shows those of its quarter.
 """
 
 from __future__ import annotations
@@ -28,8 +31,12 @@ from ..halls.models import Department, Hall, Service, Window
 from ..queue.models import Ticket, TicketEvent
 from .figures import POINTS, Group, Stats
 from .period import Period
+from .warning_counts import add_warnings
 
 BY_VALUES = ("hall", "department", "service", "window", "staff")
+#: The groupings whose rows count efficiency warnings (效能告诫 are given to people and
+#: departments, not to services or windows).
+WARNED = ("department", "staff")
 BY_LABELS = {
     "hall": "全厅",
     "department": "部门",
@@ -53,6 +60,13 @@ class _Names:
         self.departments = departments
         self.windows = windows
         self.users = users
+
+    def subject(self, by: str, subject_id: int) -> tuple[str, str] | None:
+        """The group of a warning's subject: a department (by id) or a staff member."""
+        if by == "department":
+            dept = self.departments.get(subject_id)
+            return (dept.code, dept.name) if dept else None
+        return self.key("staff", None, None, subject_id)
 
     def key(
         self, by: str, service_id: int | None, window_id: int | None, staff_id: int | None
@@ -247,6 +261,8 @@ async def hall_stats(
     notes: list[str] = []
     await _add_ratings(session, hall, period, by, names, allowed, group, total, notes)
     await _add_cases(session, hall, period, by, now, department_ids, groups, total, notes)
+    if by in WARNED:
+        await add_warnings(session, hall, period, by, names.subject, department_ids, groups, total)
 
     ordered = sorted(groups.values(), key=lambda g: _sort_key(by, g.key))
     hour_rows = [

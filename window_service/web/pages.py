@@ -213,6 +213,7 @@ async def render(
         "_": trans.gettext,
         "gettext": trans.gettext,
         "ngettext": trans.ngettext,
+        "pgettext": trans.pgettext,
         "js_catalog": js_catalog(language),
         "ldate": date_formatter(language),
         "lperiod": period_formatter(language),
