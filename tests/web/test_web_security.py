@@ -24,6 +24,7 @@ PATH_VALUES = {
     "number": "1",
     "window": "1",
     "token": "unknown-token-123456",
+    "key": "unknown-ballot-key-123456",
     "receipt_no": "unknown",
     "seq": "1",
     "id": "1",
