@@ -792,11 +792,11 @@ def report(
         pairs = [(e, w) for e, w, _ in chosen if e is not None]
         if not pairs:
             continue
-        errors = [abs(e - w) * factor / 60 for e, w in pairs]
+        misses = [abs(e - w) * factor / 60 for e, w in pairs]
         mean_wait = statistics.fmean(w for _, w in pairs) * factor / 60
-        mae = statistics.fmean(errors)
+        mae = statistics.fmean(misses)
         bias = statistics.fmean((e - w) for e, w in pairs) * factor / 60
-        within = sum(1 for x in errors if x <= 5) / len(errors)
+        within = sum(1 for x in misses if x <= 5) / len(misses)
         print(
             f"  estimates, {label} (n={len(pairs)}, {len(chosen) - len(pairs)} without): "
             f"MAE {mae:.1f} hall min vs mean wait {mean_wait:.1f} hall min "
