@@ -58,6 +58,9 @@ async def test_an_observation_becomes_a_rectification_and_is_audited(
     listed = (await hall.get("/api/v1/halls/demo/feedback", headers=head)).json()
     mine = [f for f in listed if f["id"] == seen["id"]]
     assert mine and mine[0]["channel"] == "supervisor"
+    # The department never learns which supervisor rated it: not in the list, not in the order.
+    assert "jd-li" not in str(listed) and "李监督" not in str(listed)
+    assert "jd-li" not in str(rect) and "李监督" not in str(rect)
 
     # The head verifies and fixes; the supervisor sees how far it went, and only their own.
     v = await hall.post(

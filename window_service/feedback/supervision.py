@@ -96,7 +96,10 @@ async def observe(api: ApiRequest[ObservationIn]) -> ObservationOut:
             channel="supervisor",
             rating=body.rating,
             comment=body.comment.strip(),
-            reference=f"supervisor:{api.principal.username}",
+            # Not the supervisor's name: heads read the reference of their departments'
+            # ratings, and a department never learns who rated it (the author is
+            # ``entered_by_id`` and the audit record's actor, which only the office reads).
+            reference="",
             tags=body.tags,
         )
         await tx.commit()
