@@ -1,6 +1,7 @@
 """民主测评 in headless Chromium (SQLite): a panel member votes by their personal link on a
 phone (390×844) in a hall of 60 departments (a long list to scroll, nothing cut off sideways,
-all Chinese, no console error; once only), and the office prints the 督查情况通报."""
+all Chinese, no console error; once only), the office sends the member a new link, closes the
+round and prints the 督查情况通报."""
 
 from __future__ import annotations
 
@@ -143,6 +144,16 @@ async def test_a_member_votes_on_a_phone_and_the_report_prints(
     await page.get_by_role("button", name="登录").click()
     await page.wait_for_url("**/office/evaluation")
     await expect(page.locator("article.round[data-status=open] .round-voted")).to_have_text("1")
+    # The member's link went astray: a new one is shown once and the old one stops working.
+    await assert_fits(page, height=False)
+    page.once("dialog", lambda d: d.accept())
+    await page.get_by_role("button", name="重发链接").click()
+    await expect(page.locator("#member-link")).to_be_visible()
+    fresh = await page.locator("#member-link-url").text_content()
+    assert fresh and "/ballot/" in fresh and not fresh.endswith(link), fresh
+    async with httpx.AsyncClient(base_url=server.url) as c:
+        assert (await c.get("/api/v1" + link)).status_code == 404
+        assert (await c.get("/api/v1" + fresh.split(server.url, 1)[1])).status_code == 200
     page.once("dialog", lambda d: d.accept())
     await page.get_by_role("button", name="结束测评并公布排名").click()
     await expect(page.locator(f"article.round[data-id='{round_id}']")).to_have_attribute(

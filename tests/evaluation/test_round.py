@@ -201,3 +201,66 @@ async def test_a_round_needs_a_panel_and_a_quarter(hall: httpx.AsyncClient) -> N
     )
     assert r.status_code == 422
     assert (await hall.get("/api/v1/ballot/" + "x" * 30)).status_code == 404
+
+
+async def test_the_office_takes_a_member_off_the_panel_and_sends_a_new_link(
+    hall: httpx.AsyncClient,
+) -> None:
+    """A member who leaves (or whose link went astray) is taken off the panel or given a new
+    link; the old link stops working at once, and a member off the panel cannot vote."""
+    app = hall.app  # type: ignore[attr-defined]
+    office = await login(hall, "office")
+    await add_supervisor(app, "jd-li")
+    made = []
+    for body in (
+        {"year": 2026, "name": "王乡长", "category": "township"},
+        {"year": 2026, "name": "钱老板", "category": "investor"},
+        {"year": 2026, "name": "李监督", "category": "supervisor", "username": "jd-li"},
+    ):
+        r = await hall.post(f"{HALL}/members", json=body, headers=office)
+        assert r.status_code == 201, r.text
+        made.append(r.json())
+    wang, qian, li = made
+    assert (
+        await hall.post(f"{HALL}/rounds", json={"period": "2026-Q4"}, headers=office)
+    ).is_success
+    old = "/api/v1" + wang["ballot_url"]
+    assert (await hall.get(old)).status_code == 200
+
+    # A new link: the old one is gone, the new one opens the same ballot.
+    r = await hall.post(f"/api/v1/evaluation/members/{wang['id']}/ballot-link", headers=office)
+    assert r.status_code == 200, r.text
+    new = "/api/v1" + r.json()["ballot_url"]
+    assert new != old and (await hall.get(old)).status_code == 404
+    codes = [d["code"] for d in (await hall.get(new)).json()["departments"]]
+    assert (await hall.post(new, json=ballot(codes, {}))).status_code == 201
+    # A supervisor's account has no link to send.
+    r = await hall.post(f"/api/v1/evaluation/members/{li['id']}/ballot-link", headers=office)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "account_member"
+
+    # Off the panel: the link stops working, the count drops, a second time is 409.
+    off = await hall.post(f"/api/v1/evaluation/members/{qian['id']}/deactivate", headers=office)
+    assert off.status_code == 200 and off.json()["active"] is False, off.text
+    assert (await hall.get("/api/v1" + qian["ballot_url"])).status_code == 404
+    again = await hall.post(f"/api/v1/evaluation/members/{qian['id']}/deactivate", headers=office)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "member_inactive"
+    r = await hall.post(f"/api/v1/evaluation/members/{li['id']}/deactivate", headers=office)
+    assert r.status_code == 200
+    me = await login(hall, "jd-li", "Lantern-Otter-58")
+    assert (await hall.get(f"{HALL}/ballot", headers=me)).status_code == 403
+    rounds = (await hall.get(f"{HALL}/rounds", headers=office)).json()
+    assert rounds[0]["members"] == 1 and rounds[0]["voted"] == 1
+    listed = {
+        m["name"]: m["active"]
+        for m in (await hall.get(f"{HALL}/members/2026", headers=office)).json()
+    }
+    assert listed == {"王乡长": True, "钱老板": False, "李监督": False}
+
+    # Only the office changes the panel; an unknown member is a 404.
+    for who in ("admin", "head", "w1"):
+        r = await hall.post(
+            f"/api/v1/evaluation/members/{wang['id']}/deactivate", headers=await login(hall, who)
+        )
+        assert r.status_code == 403, who
+    r = await hall.post("/api/v1/evaluation/members/999999/deactivate", headers=office)
+    assert r.status_code == 404

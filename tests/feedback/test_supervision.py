@@ -15,6 +15,7 @@ from tests.support.client import login
 from tests.support.settings import make_settings
 from tests.support.supervisors import supervisor
 from window_service.app import create_app
+from window_service.auth.models import User
 from window_service.clock import FixedClock
 from window_service.ledger import AuditRecord
 
@@ -110,3 +111,36 @@ async def test_bad_observations_are_refused_with_the_contract_shape(
         r = await hall.post(OBSERVATIONS, json=body, headers=me)
         assert r.status_code == status, (body, r.text)
         assert {"code", "message"} <= set(r.json()["error"])
+
+
+async def test_a_supervisor_names_a_staff_member_by_the_staff_number_they_wear(
+    hall: httpx.AsyncClient,
+) -> None:
+    """An outsider knows a person by the 工号 on their badge and the window display, not by an
+    account name: the observation lands on that person and their window."""
+    app = hall.app  # type: ignore[attr-defined]
+    async with app.state.core.db.read() as session:
+        w3 = (await session.execute(select(User).where(User.username == "w3"))).scalar_one()  # type: ignore[arg-type]
+    me = await supervisor(app, hall)
+    r = await hall.post(
+        OBSERVATIONS,
+        json={"staff_no": w3.staff_no, "rating": 2, "comment": "态度生硬，推诿"},
+        headers=me,
+    )
+    assert r.status_code == 201, r.text
+    seen = r.json()
+    assert seen["window"] == 3 and seen["staff_no"] == w3.staff_no
+    assert seen["department_name"] == "县自然资源局" and seen["rectification"] is not None
+    rect = (
+        await hall.get(
+            f"/api/v1/rectifications/{seen['rectification']}", headers=await login(hall, "head")
+        )
+    ).json()
+    assert rect["window"] == 3
+    # An unknown number is a 404; a number and a window at once is not one subject.
+    for body, status in (
+        ({"staff_no": "GH9999", "rating": 2, "comment": "x"}, 404),
+        ({"staff_no": w3.staff_no, "window": 3, "rating": 2, "comment": "x"}, 422),
+    ):
+        r = await hall.post(OBSERVATIONS, json=body, headers=me)
+        assert r.status_code == status, (body, r.text)

@@ -65,6 +65,13 @@ async def member_by_token(session: AsyncSession, token: str) -> EvaluationMember
     return member
 
 
+async def get_member(session: AsyncSession, member_id: int) -> EvaluationMember:
+    member = await session.get(EvaluationMember, member_id) if 0 < member_id < 2**31 else None
+    if member is None:
+        raise not_found("evaluation_member", "没有这名测评代表 (no such panel member)")
+    return member
+
+
 async def member_by_user(session: AsyncSession, panel_id: int, user_id: int) -> EvaluationMember:
     stmt = select(EvaluationMember).where(
         EvaluationMember.panel_id == panel_id,  # type: ignore[arg-type]

@@ -31,6 +31,7 @@ from .views import ballot_out, member_out, round_detail, round_out
 
 router = ApiRouter("evaluation")
 ROUND = Scope("hall", "民主测评", "evaluation round")
+MEMBER = Scope("hall", "测评代表", "panel member")
 OFFICE = (INSPECTOR, ADMIN)
 ALREADY = ("already_voted", "您已参加本季度民主测评，不能重复投票 (already voted)")
 
@@ -81,6 +82,47 @@ async def list_members(api: ApiRequest) -> list[MemberOut]:
         if panel is None or panel.id is None:
             return []
         return [await member_out(session, m) for m in await queries.members_of(session, panel.id)]
+
+
+async def _member_step(api: ApiRequest[Any, Any], step: str) -> MemberOut:
+    async with api.state.db.write() as session:
+        member = api.own(await queries.get_member(session, int(api.path["id"])))
+        tx = api.tx(session, member.hall_id)
+        token = None
+        if step == "deactivate":
+            await service.deactivate_member(tx, member)
+        else:
+            token = await service.reissue_link(tx, member)
+        await tx.commit()
+        return await member_out(session, member, token)
+
+
+@router.route(
+    "POST",
+    "/evaluation/members/{id:int}/deactivate",
+    roles=[INSPECTOR],
+    response=MemberOut,
+    extra_statuses=(404, 409),
+    scope=MEMBER,
+)
+async def deactivate_member(api: ApiRequest) -> MemberOut:
+    """移出测评团: the member no longer votes and their link stops working; the member and any
+    ballot already cast stay (409 ``member_inactive`` once out)."""
+    return await _member_step(api, "deactivate")
+
+
+@router.route(
+    "POST",
+    "/evaluation/members/{id:int}/ballot-link",
+    roles=[INSPECTOR],
+    response=MemberOut,
+    extra_statuses=(404, 409),
+    scope=MEMBER,
+)
+async def reissue_ballot_link(api: ApiRequest) -> MemberOut:
+    """重发测评链接: a new personal link in ``ballot_url`` (shown once); the old one stops
+    working (409 ``account_member`` for a supervisor's account)."""
+    return await _member_step(api, "reissue")
 
 
 @router.route(

@@ -32,6 +32,8 @@ class MemberOut(Output):
     category_label: str
     affiliation: str
     username: str | None
+    #: False once taken off the panel (移出测评团): no vote, the link stops working.
+    active: bool = True
     #: The personal ballot link, only in the answer that made the member (shown once).
     ballot_url: str | None = None
 

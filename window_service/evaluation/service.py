@@ -113,6 +113,38 @@ async def add_member(
     return member, token
 
 
+async def deactivate_member(tx: Tx, member: EvaluationMember) -> EvaluationMember:
+    """移出测评团: the member no longer votes (their link stops working); the record and any
+    ballot already cast stay (409 ``member_inactive`` when already out)."""
+    if not member.active:
+        raise conflict("member_inactive", "该测评代表已移出测评团 (already off the panel)")
+    before = snapshot(member)
+    member.active = False
+    tx.session.add(member)
+    await tx.session.flush()
+    tx.audit("evaluation.member", member, before=before)
+    return member
+
+
+async def reissue_link(tx: Tx, member: EvaluationMember) -> str:
+    """重发测评链接: a new personal ballot link for a member without an account; the old link
+    stops working at once. The new token is returned once (409 for an account member or a
+    member off the panel)."""
+    if member.user_id is not None:
+        raise conflict(
+            "account_member", "该代表使用监督员账号参评，没有个人测评链接 (votes with an account)"
+        )
+    if not member.active:
+        raise conflict("member_inactive", "该测评代表已移出测评团 (off the panel)")
+    before = snapshot(member)
+    token = secrets.token_urlsafe(24)
+    member.token_hash = token_hash(token)
+    tx.session.add(member)
+    await tx.session.flush()
+    tx.audit("evaluation.member", member, before=before)
+    return token
+
+
 async def open_round(tx: Tx, hall: Hall, period: Period) -> EvaluationRound:
     """开启测评: a quarter's round, for the panel of its year (409 if it exists or no panel)."""
     assert hall.id is not None

@@ -42,6 +42,7 @@ async def member_out(
         category_label=models.CATEGORIES[member.category],
         affiliation=member.affiliation,
         username=user.username if user else None,
+        active=member.active,
         ballot_url=f"/ballot/{token}" if token else None,
     )
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,6 +41,8 @@ class Subject:
     receipt_no: str | None = None
     window: int | None = None
     staff: str | None = None
+    #: 工号: the staff number worn at the window (亮证上岗), how an outsider names a person.
+    staff_no: str | None = None
     department: str | None = None
 
 
@@ -100,7 +103,7 @@ async def resolve(session: AsyncSession, hall: Hall, subject: Subject) -> _Resol
     assert hall.id is not None
     given = [
         k
-        for k in ("ticket", "receipt_no", "window", "staff", "department")
+        for k in ("ticket", "receipt_no", "window", "staff", "staff_no", "department")
         if getattr(subject, k) is not None
     ]
     if len(given) != 1:
@@ -146,18 +149,16 @@ async def resolve(session: AsyncSession, hall: Hall, subject: Subject) -> _Resol
                 "window_without_service", "该窗口未设办理事项 (the window serves nothing)"
             )
         return _Resolved(department_id=dept, window_id=window.id)
-    if subject.staff is not None:
-        user = (
-            await session.execute(
-                select(User).where(
-                    User.hall_id == hall.id,  # type: ignore[arg-type]
-                    User.username == subject.staff,  # type: ignore[arg-type]
-                    User.role == STAFF,  # type: ignore[arg-type]
-                )
-            )
-        ).scalar_one_or_none()
-        if user is None:
+    if subject.staff is not None or subject.staff_no is not None:
+        conditions: list[Any] = [User.hall_id == hall.id, User.role == STAFF]
+        if subject.staff is not None:
+            conditions.append(User.username == subject.staff)
+        else:  # a 工号 may have been worn before by someone who left: the one on duty now
+            conditions += [User.staff_no == subject.staff_no, User.active]
+        users = list((await session.execute(select(User).where(*conditions))).scalars())
+        if len(users) != 1:
             raise not_found("staff", "没有这名窗口工作人员 (no such staff member)")
+        user = users[0]
         dept = await _window_department(session, user.window_id) if user.window_id else None
         if dept is None:
             raise invalid(

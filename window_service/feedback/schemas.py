@@ -260,7 +260,8 @@ class ContactOut(Output):
 
 class ObservationIn(Input):
     """特邀监督员反映: an invited supervisor's observation against exactly one subject: a
-    window, a department, a ticket (``ticket`` with its ``day``) or a case (``receipt_no``)."""
+    window, a staff member by 工号 (``staff_no``), a department, a ticket (``ticket`` with its
+    ``day``) or a case (``receipt_no``)."""
 
     rating: int = Field(ge=1, le=5, description="5 非常满意 … 1 非常不满意")
     comment: str = Field(min_length=1, max_length=2000)
@@ -269,6 +270,8 @@ class ObservationIn(Input):
     day: Day | None = None
     receipt_no: str | None = Field(default=None, min_length=4, max_length=32)
     window: int | None = Field(default=None, ge=1, le=9999)
+    #: 工号 of a window's staff member, as worn at the window (亮证上岗).
+    staff_no: str | None = Field(default=None, min_length=1, max_length=32)
     department: str | None = Field(default=None, min_length=1, max_length=32)
 
 
@@ -280,6 +283,8 @@ class ObservationOut(Output):
     department: str
     department_name: str
     window: int | None
+    #: The 工号 of the staff member the observation named (None: it named no one).
+    staff_no: str | None = None
     created_at: str
     #: The rectification a 差评 opened, and how far it is (None: no rectification).
     rectification: int | None

@@ -42,6 +42,7 @@ async def observations_out(
     for fb in rows:
         rect = rects.get(fb.id or 0)
         window = known["windows"].get(fb.window_id or 0)
+        staff = known["users"].get(fb.staff_id or 0)
         dept = known["departments"].get(fb.department_id)
         out.append(
             ObservationOut(
@@ -52,6 +53,7 @@ async def observations_out(
                 department=dept.code if dept else "",
                 department_name=dept.name if dept else "",
                 window=window.number if window else None,
+                staff_no=(staff.staff_no or None) if staff else None,
                 created_at=iso(hall, fb.created_at) or "",
                 rectification=rect.id if rect else None,
                 stage=rect.stage if rect else None,
@@ -91,6 +93,7 @@ async def observe(api: ApiRequest[ObservationIn]) -> ObservationOut:
                 day=body.day,
                 receipt_no=body.receipt_no,
                 window=body.window,
+                staff_no=body.staff_no,
                 department=body.department,
             ),
             channel="supervisor",

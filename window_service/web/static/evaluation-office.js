@@ -1,5 +1,5 @@
-/* 民主测评 (office): adds panel members (showing a personal ballot link once), opens and
- * closes rounds. */
+/* 民主测评 (office): adds panel members (showing a personal ballot link once), takes them off
+ * the panel or sends a new link (the old one stops working), opens and closes rounds. */
 import { $, t } from "./dom.js";
 import { api, showError } from "./app.js";
 
@@ -16,16 +16,21 @@ if (members) {
     if (members.username.value.trim()) body.username = members.username.value.trim();
     api("POST", "/api/v1/halls/" + members.dataset.hall + "/evaluation/members", body).then(function (m) {
       if (m.ballot_url) {
-        var url = window.location.origin + m.ballot_url;
-        $("member-link-url").textContent = url;
-        $("member-link-url").href = url;
-        $("member-link").hidden = false;
+        showLink(m.ballot_url);
         members.reset();
       } else {
         window.location.reload();
       }
     }, showError);
   });
+}
+
+function showLink(path) {
+  var url = window.location.origin + path;
+  $("member-link-url").textContent = url;
+  $("member-link-url").href = url;
+  $("member-link").hidden = false;
+  $("member-link").scrollIntoView({ block: "nearest" });
 }
 
 var rounds = $("round-form");
@@ -38,6 +43,20 @@ if (rounds) {
 }
 
 document.addEventListener("click", function (event) {
+  var relink = event.target.closest && event.target.closest("[data-relink]");
+  if (relink) {
+    if (!window.confirm(t("重发后原测评链接立即失效。确定重发吗？"))) return;
+    api("POST", "/api/v1/evaluation/members/" + relink.dataset.relink + "/ballot-link")
+      .then(function (m) { showLink(m.ballot_url); }, showError);
+    return;
+  }
+  var remove = event.target.closest && event.target.closest("[data-remove]");
+  if (remove) {
+    if (!window.confirm(t("移出后该代表不能再参加测评。确定移出吗？"))) return;
+    api("POST", "/api/v1/evaluation/members/" + remove.dataset.remove + "/deactivate")
+      .then(function () { window.location.reload(); }, showError);
+    return;
+  }
   var button = event.target.closest && event.target.closest("[data-close]");
   if (!button) return;
   if (!window.confirm(t("结束后不能再投票，排名将公布并通报。确定结束吗？"))) return;
