@@ -192,9 +192,11 @@ async def test_the_office_page_and_the_printed_warning(hall: httpx.AsyncClient) 
     assert (await hall.get("/office/warnings/99999/print")).status_code == 404
 
 
-async def test_housekeeping_proposes_once_an_hour(
+async def test_housekeeping_proposes_once_a_night(
     db_url: str, tmp_path: Path, clock: FixedClock
 ) -> None:
+    """Reading a quarter is office-sized work: never in the hall's opening hours (it would take
+    the cores the windows need), once a night per hall from 20:00 hall time."""
     from window_service.efficiency import watch
 
     watch._last_run.clear()
@@ -204,13 +206,23 @@ async def test_housekeeping_proposes_once_an_hour(
         async with httpx.AsyncClient(transport=transport, base_url="http://hall.test") as hall:
             office = await login(hall, "office")
             await bad_ratings(hall, 3)
+            await watch.propose_warnings(app.state.core)  # 10:00: the hall is open
+            assert (await hall.get(LIST, headers=office)).json() == []
+            clock.set(clock.now().replace(hour=20, minute=5))
             await watch.propose_warnings(app.state.core)
             listed = (await hall.get(LIST, headers=office)).json()
             assert [(w["subject"], w["status"]) for w in listed if w["key"] == "w1"] == [
                 ("staff", "proposed")
             ]
-            await watch.propose_warnings(app.state.core)  # within the hour: nothing read again
-            assert len((await hall.get(LIST, headers=office)).json()) == len(listed)
+            await bad_ratings(hall, 1)  # a fourth, late
+            clock.advance(hours=8)  # 04:05 the next morning: the same night, nothing read
+            await watch.propose_warnings(app.state.core)
+            [w1] = [w for w in (await hall.get(LIST, headers=office)).json() if w["key"] == "w1"]
+            assert w1["grounds"] == listed[0]["grounds"]
+            clock.advance(hours=17)  # 21:05: the next night brings the grounds up to date
+            await watch.propose_warnings(app.state.core)
+            [w1] = [w for w in (await hall.get(LIST, headers=office)).json() if w["key"] == "w1"]
+            assert w1["grounds"] != listed[0]["grounds"]
     finally:
         await app.state.core.db.dispose()
         watch._last_run.clear()
