@@ -32,6 +32,23 @@ async def test_case_warnings_are_announced_once_per_crossing(
         events = await office_events(app, "office.case_warning")
         assert [e["level"] for e in events] == ["yellow", "red"]
         assert events[1]["window"] == 1 and events[1]["promised_due"] == "2026-12-03"
+        # red is the last word on a deadline; an extension moves it, and it warns again
+        clock.set(at(2026, 12, 8, 9))
+        await watch_commitments(state)
+        assert len(await office_events(app, "office.case_warning")) == 2
+        head = await login(c, "head")
+        r = await c.post(
+            f"/api/v1/cases/{case['receipt_no']}/extend",
+            json={"days": 5, "reason": "需要实地核查"},
+            headers=head,
+        )
+        assert r.status_code == 200, r.text
+        due = r.json()["promised_due"]
+        clock.set(at(2026, 12, 30, 9))
+        await watch_commitments(state)
+        await watch_commitments(state)
+        events = await office_events(app, "office.case_warning")
+        assert [(e["level"], e["promised_due"]) for e in events[2:]] == [("red", due)]
 
 
 async def test_wait_and_service_time_breaches(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
@@ -32,7 +32,18 @@ def policy_of(state: AppState) -> dl.WarningPolicy:
 
 
 async def announce_warnings(tx: Tx, hall: Hall, cal: WorkCalendar, policy: dl.WarningPolicy) -> int:
+    """Announce the cases that crossed into yellow or red since the last round.
+
+    A red notice for the current deadline is the last word on a case (only an extension or a
+    resumed clock, which moves the deadline, can warn again), so those cases are left out in
+    the query: a hall with years of overdue cases reads only the few that can still change.
+    """
     session = tx.session
+    already_red = exists().where(
+        col(CaseWarningNotice.case_id) == Case.id,
+        col(CaseWarningNotice.level) == dl.RED,
+        col(CaseWarningNotice.promised_due) == Case.promised_due,
+    )
     cases = list(
         (
             await session.execute(
@@ -41,6 +52,7 @@ async def announce_warnings(tx: Tx, hall: Hall, cal: WorkCalendar, policy: dl.Wa
                     col(Case.status) == dl.ACCEPTED,
                     col(Case.promised_due)
                     < dl.warning_horizon(cal, business_day(hall, tx.now), policy),
+                    ~already_red,
                 )
             )
         ).scalars()
