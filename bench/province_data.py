@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import math
 import multiprocessing
 import queue
@@ -45,7 +44,7 @@ from window_service.cases import deadlines as dl
 from window_service.cases.calendar import load_calendar
 from window_service.cases.models import Case
 from window_service.cases.numbering import format_receipt_no, new_check_code
-from window_service.chain import AuditKey, row_snapshot, to_jsonable
+from window_service.chain import AuditKey, canonical_json, row_snapshot, to_jsonable
 from window_service.db import Database, create_database
 from window_service.feedback import policy
 from window_service.feedback.models import Feedback
@@ -61,7 +60,7 @@ from window_service.queue.numbering import format_number
 from window_service.transaction import Actor, LedgerState, Recording, Tx
 
 #: Bump when the generated shape changes: the cached template databases carry it in their name.
-DATASET_VERSION = "p1"
+DATASET_VERSION = "p2"  # p2: JSON written as the canonical text the chain hashes
 DAY_START, DAY_END = 8.5, 17.5  # hall hours
 INTENSITY = {8: 0.6, 9: 2.4, 10: 2.6, 11: 1.3, 12: 0.5, 13: 0.9, 14: 2.2, 15: 2.3, 16: 1.0, 17: 0.4}
 OUTCOMES = [("completed", 0.62), ("accepted", 0.14), ("consulted", 0.14), ("rejected", 0.10)]
@@ -277,11 +276,9 @@ COLUMNS = {
 JSON_COLUMNS = {"payload", "before", "after", "detail", "tags", "scores"}
 
 
-_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
-
-
 def _js(value: Any) -> str | None:
-    return None if value is None else _ENCODE(value)
+    """A JSON column's text as the product writes it (the engines' ``json_serializer``)."""
+    return None if value is None else canonical_json(value)
 
 
 class Ids:

@@ -226,7 +226,14 @@ def create_database(
         _setup_sqlite(write, immediate=True)
         _setup_sqlite(read, immediate=False)
         return Database(url, write, read, audit_key)
-    engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size)
+    # PostgreSQL's json type keeps the text as written: the canonical text, as on SQLite.
+    engine = create_async_engine(
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        json_serializer=canonical_json,
+    )
     _setup_postgresql(engine)
     return Database(url, engine, engine, audit_key)
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, UniqueConstraint
+from sqlalchemy import JSON, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from .chain import REKEY_ACTION
 from .db import TZDateTime, utcnow
 
 
@@ -51,6 +52,15 @@ class AuditRecord(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("hall_id", "seq"),
         Index("ix_audit_entity", "entity", "entity_id"),
+        # A hall's re-key record (at most one; ``audit verify`` looks it up on every run):
+        # a partial index holds only those, so the chain's writes do not pay for it.
+        Index(
+            "ix_audit_rekey",
+            "hall_id",
+            "seq",
+            sqlite_where=text(f"action = '{REKEY_ACTION}'"),
+            postgresql_where=text(f"action = '{REKEY_ACTION}'"),
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     hall_id: int = Field(foreign_key="hall.id")

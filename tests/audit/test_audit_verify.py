@@ -152,6 +152,39 @@ async def test_tampering_is_named(
     assert "broken" in out and expected in out, out
 
 
+async def test_records_stored_as_other_json_text_still_verify(
+    client: httpx.AsyncClient, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Records are hashed as their JSON text is stored; a release that stored other text for
+    the same values (PostgreSQL's JSON with spaces, before 2026-12) still verifies, and a
+    changed value in that text is still named."""
+    await serve_one(client)
+    engine = create_async_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            rid, after = (
+                await conn.execute(
+                    select(AuditRecord.id, AuditRecord.after).where(  # type: ignore[call-overload]
+                        AuditRecord.action == "ticket.finish"
+                    )
+                )
+            ).one()
+    finally:
+        await engine.dispose()
+
+    def stored(value: dict[str, Any]) -> str:
+        quoted = json.dumps(value).replace("'", "''")  # spaces, ASCII escapes, keys unsorted
+        return f"UPDATE audit_record SET after = '{quoted}' WHERE id = {rid}"
+
+    shuffled = dict(reversed(list(after.items())))
+    await tamper(db_url, stored(shuffled), bypass_guard=True)
+    code, out = await verify(db_url, capsys)
+    assert code == 0, out
+    await tamper(db_url, stored({**shuffled, "status": "waiting"}), bypass_guard=True)
+    code, out = await verify(db_url, capsys)
+    assert code == 1 and "does not match its hash" in out, out
+
+
 async def test_postgresql_refuses_to_change_records(
     client: httpx.AsyncClient, db_url: str, backend: str
 ) -> None:

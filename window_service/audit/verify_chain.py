@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, func, select, text, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..chain import (
@@ -20,6 +20,7 @@ from ..chain import (
     LEGACY_SHA256,
     REKEY_ACTION,
     AuditKey,
+    ChainKey,
     canonical_json,
     record_hash,
 )
@@ -29,8 +30,6 @@ from .models import AuditAnchor
 from .progress import Progress, silent
 
 CHAIN_CHUNK = 5000
-#: How many entities' last states the chain check keeps (then it starts afresh).
-STATES_KEPT = 20000
 _RECORDS: Any = AuditRecord.__table__  # type: ignore[attr-defined]
 _COLUMNS = tuple(
     _RECORDS.c[name]
@@ -87,7 +86,8 @@ async def keyed_from(session: AsyncSession, hall_id: int) -> int:
         await session.execute(
             select(func.min(AuditRecord.seq)).where(
                 AuditRecord.hall_id == hall_id,  # type: ignore[arg-type]
-                AuditRecord.action == REKEY_ACTION,  # type: ignore[arg-type]
+                # written out, not bound: the partial index ix_audit_rekey has this condition
+                text(f"action = '{REKEY_ACTION}'"),
             )
         )
     ).scalar_one()
@@ -116,7 +116,7 @@ async def verify_key(session: AsyncSession, hall_id: int, key: AuditKey) -> Brea
 
 
 def _rekey_problem(record: Any, key: AuditKey) -> str | None:
-    after = record[AFTER] or {}
+    after = (_decode(record[AFTER]) if record[AFTER] else None) or {}
     if after.get("legacy_seq") != record[SEQ] - 1 or after.get("legacy_hash") != record[PREV]:
         return "re-key record does not name the record before it"
     if after.get("key_id") != key.key_id:
@@ -124,52 +124,64 @@ def _rekey_problem(record: Any, key: AuditKey) -> str | None:
     return None
 
 
-#: A record as the chain check reads it: these fields, in this order (``_COLUMNS``).
+#: A record as the chain check reads it: these fields, in this order (``_COLUMNS``), with
+#: ``before`` and ``after`` as the JSON text stored.
 ID, HALL, SEQ, AT, ACTOR, ACTION, ENTITY, ENTITY_ID, BEFORE, AFTER, REASON, PREV, HASH = range(13)
 _PG_CHUNK_SQL = (
     "SELECT id, hall_id, seq, at, actor, action, entity, entity_id, before::text, "
     "after::text, reason, prev_hash, hash FROM audit_record "
     "WHERE hall_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3"
 )
+_TEXT_COLUMNS = tuple(
+    type_coerce(c, Text).label(c.key) if c.key in ("before", "after") else c for c in _COLUMNS
+)
 _decode = json.JSONDecoder().decode
+
+
+def _canonical(stored: str | None) -> str:
+    """The canonical text of a stored JSON value (decoded and written again)."""
+    return canonical_json(None if stored is None else _decode(stored))
 
 
 async def _chunk(session: AsyncSession, hall_id: int, from_seq: int) -> list[Any]:
     """The next ``CHAIN_CHUNK`` records of a hall's chain from ``from_seq``, as tuples.
 
-    PostgreSQL: one statement on the driver's connection (asyncpg's public ``fetch``), JSON
-    as text decoded here: SQLAlchemy's result processing cost as much as the hashing.
+    PostgreSQL: one statement on the driver's connection (asyncpg's public ``fetch``):
+    SQLAlchemy's result processing cost as much as the hashing.
     """
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         conn = await session.connection()
         raw = await conn.get_raw_connection()
-        rows = await raw.driver_connection.fetch(_PG_CHUNK_SQL, hall_id, from_seq, CHAIN_CHUNK)  # type: ignore[union-attr]
-        return [
-            (
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                r[6],
-                r[7],
-                None if r[8] is None else _decode(r[8]),
-                None if r[9] is None else _decode(r[9]),
-                r[10],
-                r[11],
-                r[12],
-            )
-            for r in rows
-        ]
+        return list(
+            await raw.driver_connection.fetch(_PG_CHUNK_SQL, hall_id, from_seq, CHAIN_CHUNK)  # type: ignore[union-attr]
+        )
     c = _RECORDS.c
     stmt = (
-        select(*_COLUMNS)
+        select(*_TEXT_COLUMNS)
         .where(c.hall_id == hall_id, c.seq >= from_seq)
         .order_by(c.seq)
         .limit(CHAIN_CHUNK)
     )
     return list((await session.execute(stmt)).all())
+
+
+def _digest(record: Any, key: ChainKey, prev: str, before_json: str, after_json: str) -> str:
+    return record_hash(
+        key=key,
+        hall_id=record[HALL],
+        seq=record[SEQ],
+        at=record[AT],
+        actor=record[ACTOR],
+        action=record[ACTION],
+        entity=record[ENTITY],
+        entity_id=record[ENTITY_ID],
+        before=None,
+        after=None,
+        reason=record[REASON],
+        prev_hash=prev,
+        after_json=after_json,
+        before_json=before_json,
+    )
 
 
 async def verify_chain(
@@ -187,6 +199,11 @@ async def verify_chain(
     audit key. Also checks the head the ledger keeps: records cut off the end of the chain
     show there. ``start`` (seq, hash): begin after that record (an anchor), trusting it.
     ``touched`` collects the (entity, entity_id) of every record checked.
+
+    The JSON columns hold the canonical text the hash was made of (the engines'
+    ``json_serializer``), so it is hashed as stored; a record whose stored text is not
+    canonical (written by a release that stored other JSON text) is decoded and written
+    canonically before it is judged.
     """
     key = key or configured_key()
     if key is None:
@@ -195,9 +212,6 @@ async def verify_chain(
     keyed = await keyed_from(session, hall_id)
     prev, expected_seq = (start[1], start[0] + 1) if start else (GENESIS_HASH, 1)
     last_id = 0
-    # (entity, id) → its last ``after`` and that state's canonical text: an update's
-    # ``before`` is usually that state, whose text is then not made again.
-    states: dict[tuple[str, str], tuple[Any, str]] = {}
     while rows := await _chunk(session, hall_id, expected_seq):
         for record in rows:
             seq = record[SEQ]
@@ -208,30 +222,11 @@ async def verify_chain(
             if record[PREV] != prev:
                 return Breach(hall_id, seq, record[ID], "previous hash does not match")
             sealed = seq >= keyed
-            entity_key = (record[ENTITY], record[ENTITY_ID])
+            scheme = key if sealed else LEGACY_SHA256
             before, after = record[BEFORE], record[AFTER]
-            after_json = canonical_json(after)
-            known = states.get(entity_key)
-            before_json = known[1] if known is not None and known[0] == before else None
-            if len(states) >= STATES_KEPT:
-                states.clear()
-            states[entity_key] = (after, after_json)
-            digest = record_hash(
-                key=key if sealed else LEGACY_SHA256,
-                hall_id=record[HALL],
-                seq=seq,
-                at=record[AT],
-                actor=record[ACTOR],
-                action=record[ACTION],
-                entity=record[ENTITY],
-                entity_id=record[ENTITY_ID],
-                before=before,
-                after=after,
-                reason=record[REASON],
-                prev_hash=prev,
-                after_json=after_json,
-                before_json=before_json,
-            )
+            digest = _digest(record, scheme, prev, before or "null", after or "null")
+            if digest != record[HASH]:
+                digest = _digest(record, scheme, prev, _canonical(before), _canonical(after))
             if digest != record[HASH]:
                 return Breach(
                     hall_id,
@@ -249,7 +244,7 @@ async def verify_chain(
                 if problem is not None:
                     return Breach(hall_id, seq, record[ID], problem)
             if touched is not None:
-                touched.add(entity_key)
+                touched.add((record[ENTITY], record[ENTITY_ID]))
             prev = digest
             expected_seq += 1
             last_id = record[ID]
