@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.client import login
+from tests.support.client import issue, login
 from tests.support.stats import busy_morning, open_hall
 from window_service.clock import FixedClock
 from window_service.stats.figures import quantile
@@ -68,6 +68,26 @@ async def test_day_figures_by_window_and_hall(hall: tuple[httpx.AsyncClient, Fix
     by_dept = (await client.get("/api/v1/halls/demo/stats?by=department", headers=office)).json()
     assert by_dept["period"] == "2026-11"
     assert {r["key"]: r["tickets"] for r in by_dept["rows"]} == {"gongan": 3, "shichang": 1}
+
+
+async def test_the_wait_ends_at_the_first_call(hall: tuple[httpx.AsyncClient, FixedClock]) -> None:
+    """回队 then called again: the citizen waited until the first call, not the second."""
+    client, clock = hall
+    ticket = await issue(client, "hukou")
+    w1 = await login(client, "w1")
+    clock.advance(minutes=7)
+    called = await client.post("/api/v1/windows/1/call-next", headers=w1)
+    assert called.json()["id"] == ticket["id"]
+    clock.advance(minutes=1)
+    r = await client.post(f"/api/v1/tickets/{ticket['id']}/return", headers=w1)
+    assert r.status_code == 200, r.text
+    clock.advance(minutes=15)
+    again = await client.post("/api/v1/windows/1/call-next", headers=w1)
+    assert again.json()["id"] == ticket["id"]
+    office = await login(client, "office")
+    data = (await client.get("/api/v1/halls/demo/stats?period=2026-11-26", headers=office)).json()
+    assert data["total"]["wait_minutes"]["mean"] == 7.0
+    assert data["total"]["wait_breaches"] == 0  # 7 min, not 23, against the 20 min target
 
 
 def test_periods_and_quantiles() -> None:

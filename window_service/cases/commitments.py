@@ -14,15 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..halls.models import Hall, Service
 from ..queue import rules as ticket_rules
-from ..queue.models import Ticket, TicketEvent
+from ..queue.models import Ticket
 from ..transaction import Tx
 from .models import QueueBreachNotice
 
@@ -41,6 +41,7 @@ class TimedTicket(Protocol):
     window_id: int | None
     staff_id: int | None
     waiting_since: datetime | None
+    first_called_at: datetime | None
     started_at: datetime | None
     finished_at: datetime | None
 
@@ -58,11 +59,9 @@ def _minutes(a: datetime, b: datetime) -> float:
     return max(0.0, (b - a).total_seconds() / 60)
 
 
-def ticket_times(
-    ticket: TimedTicket, service: Service, first_call: datetime | None, now: datetime
-) -> TicketTimes:
-    if first_call is not None:
-        waited_until = first_call
+def ticket_times(ticket: TimedTicket, service: Service, now: datetime) -> TicketTimes:
+    if ticket.first_called_at is not None:
+        waited_until = ticket.first_called_at
     elif ticket.status == ticket_rules.WAITING:
         waited_until = now
     else:
@@ -85,24 +84,6 @@ def ticket_times(
 
 
 _TICKETS: Any = Ticket.__table__  # type: ignore[attr-defined]
-_EVENTS: Any = TicketEvent.__table__  # type: ignore[attr-defined]
-
-
-def first_call_of_ticket() -> Any:
-    """The time of a ticket's first call (叫号), as a column correlated with ``ticket``: one
-    probe of the ``ix_ticket_event_first_call`` index per ticket, in the same statement."""
-    return (
-        select(func.min(_EVENTS.c.at))
-        .where(_EVENTS.c.ticket_id == _TICKETS.c.id, _EVENTS.c.action == "called")
-        .correlate(_TICKETS)
-        .scalar_subquery()
-        .label("first_call")
-    )
-
-
-def aware(at: datetime | None) -> datetime | None:
-    """SQLite hands back an aggregate's time without its zone (it is stored as UTC)."""
-    return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
 
 
 async def times_for(
@@ -110,9 +91,9 @@ async def times_for(
 ) -> list[TicketTimes]:
     """Wait and service times of the hall's tickets of business days ``[start, end]``.
 
-    One statement of the columns the times need, with each ticket's first call: a
-    hall-month holds tens of thousands of tickets, and mapped objects plus a query per
-    500 of them for the calls cost seconds of the office statistics (bench/province.py).
+    One statement of the columns the times need (the first call is the ticket's own
+    ``first_called_at``): a hall-month holds tens of thousands of tickets, and mapped
+    objects cost seconds of the office statistics (bench/province.py).
     """
     services = {
         s.id: s
@@ -122,16 +103,13 @@ async def times_for(
     }
     cols = _TICKETS.c
     rows = await session.execute(
-        select(*(cols[name] for name in TimedTicket.__annotations__), first_call_of_ticket()).where(
+        select(*(cols[name] for name in TimedTicket.__annotations__)).where(
             cols.hall_id == hall.id,
             cols.business_day >= start,
             cols.business_day <= end,
         )
     )
-    return [
-        ticket_times(t, services[t.original_service_id], aware(t.first_call), now)
-        for t in rows.all()
-    ]
+    return [ticket_times(t, services[t.original_service_id], now) for t in rows.all()]
 
 
 @dataclass
@@ -215,15 +193,11 @@ async def announce_breaches(tx: Tx, hall: Hall) -> int:
             )
         )
 
-    never_called = ~exists().where(
-        TicketEvent.ticket_id == t.id,  # type: ignore[arg-type]
-        TicketEvent.action == "called",  # type: ignore[arg-type]
-    )
     waiting = select(Ticket).where(
         t.hall_id == hall.id,
         t.status == ticket_rules.WAITING,
         past(t.waiting_since, lambda s: s.wait_target_minutes),
-        never_called,
+        t.first_called_at.is_(None),
         not_announced(WAIT),
     )
     serving = select(Ticket).where(
@@ -236,7 +210,7 @@ async def announce_breaches(tx: Tx, hall: Hall) -> int:
     for ticket in (await session.execute(waiting)).scalars():
         assert ticket.id is not None
         svc = services[ticket.original_service_id]
-        times = ticket_times(ticket, svc, None, tx.now)
+        times = ticket_times(ticket, svc, tx.now)
         session.add(QueueBreachNotice(hall_id=hall.id, ticket_id=ticket.id, kind=WAIT, at=tx.now))
         tx.emit(
             "office.wait_breach",
@@ -250,7 +224,7 @@ async def announce_breaches(tx: Tx, hall: Hall) -> int:
     for ticket in (await session.execute(serving)).scalars():
         assert ticket.id is not None
         svc = services[ticket.original_service_id]
-        times = ticket_times(ticket, svc, None, tx.now)
+        times = ticket_times(ticket, svc, tx.now)
         session.add(
             QueueBreachNotice(hall_id=hall.id, ticket_id=ticket.id, kind=SERVICE, at=tx.now)
         )

@@ -57,6 +57,8 @@ class Ticket(SQLModel, table=True):
         # The latest finished services, for the wait estimate.
         Index("ix_ticket_finished", "service_id", "status", "finished_at"),
         Index("ix_ticket_window_status", "window_id", "status"),
+        # A hall's tickets of a period (the office figures).
+        Index("ix_ticket_hall_day", "hall_id", "business_day"),
     )
     id: int | None = Field(default=None, primary_key=True)
     hall_id: int = Field(foreign_key="hall.id")
@@ -74,6 +76,9 @@ class Ticket(SQLModel, table=True):
     green: bool = False
     queued_at: datetime = Field(sa_type=TZDateTime)
     called_at: datetime | None = Field(default=None, sa_type=TZDateTime)
+    #: The first call (首次叫号): where the wait ends. ``called_at`` is the latest call (a
+    #: ticket sent back to the queue, put on hold or transferred is called again).
+    first_called_at: datetime | None = Field(default=None, sa_type=TZDateTime)
     started_at: datetime | None = Field(default=None, sa_type=TZDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=TZDateTime)
     window_id: int | None = Field(default=None, foreign_key="window.id")

@@ -97,6 +97,8 @@ async def call_next(
     ticket.window_id = window.id
     ticket.staff_id = staff_id
     ticket.called_at = tx.now
+    if ticket.first_called_at is None:
+        ticket.first_called_at = tx.now
     ticket.recalls = 0
     ticket.call_count += 1
     if ticket.first_responder_id is None:

@@ -31,7 +31,7 @@ from ..feedback.models import Feedback, Rectification, counted
 from ..halls.lookup import business_day, hall_zone
 from ..halls.models import Hall
 from ..halls.regions import Region
-from ..queue.models import Ticket, TicketEvent
+from ..queue.models import Ticket
 from ..ratings.models import RatingPublication, RatingRow
 from .figures import BUCKET_MINUTES, POINTS, HallFigures, region_total
 
@@ -132,20 +132,20 @@ async def _waits(
     span: Span,
     dialect: str,
 ) -> None:
+    # The wait as the hall's statistics count it: from its start (the queue time, or a
+    # remote ticket's check-in) to the first call.
     called = (
         select(
             col(Ticket.hall_id),
-            func.min(col(TicketEvent.at)).label("called"),
-            col(Ticket.queued_at),
+            col(Ticket.first_called_at).label("called"),
+            func.coalesce(col(Ticket.waiting_since), col(Ticket.queued_at)).label("queued_at"),
         )
-        .join(TicketEvent, col(TicketEvent.ticket_id) == col(Ticket.id))
         .where(
             col(Ticket.hall_id).in_(ids),
             col(Ticket.business_day) >= span.first,
             col(Ticket.business_day) <= span.last,
-            col(TicketEvent.action) == "called",
+            col(Ticket.first_called_at).is_not(None),
         )
-        .group_by(col(Ticket.id), col(Ticket.hall_id), col(Ticket.queued_at))
         .subquery()
     )
     seconds = _seconds_between(called.c.queued_at, called.c.called, dialect)

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..halls.models import Hall, Service
 from ..queue.estimate import printed_minutes
-from ..queue.models import Ticket, TicketEvent
+from ..queue.models import Ticket
 from .period import Period
 
 #: An estimate within this many minutes of the actual wait counts as on the mark.
@@ -80,19 +80,13 @@ async def estimate_accuracy(
         ).scalars()
         if s.id is not None and (department_ids is None or s.department_id in department_ids)
     }
-    first_call = (
-        select(func.min(TicketEvent.at))
-        .where(TicketEvent.ticket_id == Ticket.id, TicketEvent.action == "called")  # type: ignore[arg-type]
-        .correlate(Ticket)
-        .scalar_subquery()
-    )
     rows = await session.execute(
         select(  # type: ignore[call-overload]
             Ticket.original_service_id,
             Ticket.business_day,
             Ticket.queued_at,
             Ticket.estimated_wait_seconds,
-            first_call,
+            Ticket.first_called_at,
         ).where(
             Ticket.hall_id == hall.id,
             Ticket.business_day >= period.first,

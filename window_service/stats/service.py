@@ -21,14 +21,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..api.errors import invalid
 from ..auth.models import User
 from ..halls.lookup import hall_zone
 from ..halls.models import Department, Hall, Service, Window
-from ..queue.models import Ticket, TicketEvent
+from ..queue.models import Ticket
 from .figures import POINTS, Group, Stats
 from .period import Period
 from .warning_counts import add_warnings
@@ -175,12 +175,6 @@ async def hall_stats(
 
     zone = hall_zone(hall)
 
-    first_call = (
-        select(func.min(TicketEvent.at))
-        .where(TicketEvent.ticket_id == Ticket.id, TicketEvent.action == "called")  # type: ignore[arg-type]
-        .correlate(Ticket)
-        .scalar_subquery()
-    )
     rows = await session.execute(
         select(  # type: ignore[misc]
             Ticket.service_id,
@@ -194,7 +188,7 @@ async def hall_stats(
             Ticket.finished_at,
             Ticket.business_day,
             Ticket.holds,
-            first_call,
+            Ticket.first_called_at,
         ).where(  # type: ignore[call-overload]
             Ticket.hall_id == hall.id,
             Ticket.business_day >= period.first,
