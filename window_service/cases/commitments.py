@@ -1,12 +1,15 @@
 """Queue commitments (等候/办理时限承诺): each service's wait target and service-time target.
 
 - Wait: from the start of the ticket's wait (``Ticket.waiting_since``: its queue time, or a
-  remote ticket's check-in; a remote ticket never checked in never waited) to its first call (still waiting: until now; closed
-  without a call: until it was closed). Longer than ``Service.wait_target_minutes`` is a breach.
+  remote ticket's check-in; a remote ticket never checked in never waited) to its first call
+  (``first_called_at``; still waiting: until now; closed without a call: until it was
+  closed). Longer than ``Service.wait_target_minutes`` is a breach.
 - Service time: from the start of service to its end (still serving: until now). Longer than
   ``Service.service_target_minutes`` is a breach.
 
-Counted at read time from the tickets themselves, per service and business day; the
+The rule is written once, in SQL (``_targets``): counted in the database per service · window
+· staff member (``target_counts``, what the figures and the stars read of a quarter) or
+given ticket by ticket (``times_for``). Counted at read time from the tickets themselves; the
 housekeeping job additionally announces each live breach once (``QueueBreachNotice``).
 """
 
@@ -17,9 +20,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..db import TZDateTime
 from ..halls.models import Hall, Service
 from ..queue import rules as ticket_rules
 from ..queue.models import Ticket
@@ -31,7 +35,7 @@ SERVICE = "service"
 
 
 class TimedTicket(Protocol):
-    """What the commitments read of a ticket: a mapped ``Ticket`` or a row of these columns."""
+    """What the commitments read of a ticket: a row of these columns."""
 
     id: int | None
     number: str
@@ -40,10 +44,6 @@ class TimedTicket(Protocol):
     original_service_id: int
     window_id: int | None
     staff_id: int | None
-    waiting_since: datetime | None
-    first_called_at: datetime | None
-    started_at: datetime | None
-    finished_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -55,61 +55,135 @@ class TicketTimes:
     service_breach: bool
 
 
+_TICKETS: Any = Ticket.__table__  # type: ignore[attr-defined]
+_SERVICES: Any = Service.__table__  # type: ignore[attr-defined]
+
+
 def _minutes(a: datetime, b: datetime) -> float:
     return max(0.0, (b - a).total_seconds() / 60)
 
 
-def ticket_times(ticket: TimedTicket, service: Service, now: datetime) -> TicketTimes:
-    if ticket.first_called_at is not None:
-        waited_until = ticket.first_called_at
-    elif ticket.status == ticket_rules.WAITING:
-        waited_until = now
-    else:
-        waited_until = ticket.finished_at or now
-    since = ticket.waiting_since
-    waited = _minutes(since, waited_until) if since is not None else 0.0
-    served: float | None = None
-    if ticket.started_at is not None:
-        if ticket.status == ticket_rules.SERVING:
-            served = _minutes(ticket.started_at, now)
-        elif ticket.finished_at is not None:
-            served = _minutes(ticket.started_at, ticket.finished_at)
-    return TicketTimes(
-        ticket,
+def _minutes_between(start: Any, end: Any, dialect: str) -> Any:
+    if dialect == "postgresql":
+        return func.extract("epoch", end - start) / 60.0
+    return (func.julianday(end) - func.julianday(start)) * 1440.0
+
+
+@dataclass(frozen=True)
+class _Targets:
+    """The rule above as SQL over ``ticket`` joined with its ``service`` (``targets``)."""
+
+    waited_minutes: Any
+    wait_breach: Any
+    served_minutes: Any
+    service_breach: Any
+
+
+def _targets(now: datetime, dialect: str) -> _Targets:
+    t, s = _TICKETS.c, _SERVICES.c
+    at_now = literal(now, TZDateTime())
+    waited_until = case(
+        (t.first_called_at.is_not(None), t.first_called_at),
+        (t.status == ticket_rules.WAITING, at_now),
+        else_=func.coalesce(t.finished_at, at_now),
+    )
+    waited = case(
+        (t.waiting_since.is_(None), 0.0),
+        else_=_minutes_between(t.waiting_since, waited_until, dialect),
+    )
+    served_until = case((t.status == ticket_rules.SERVING, at_now), else_=t.finished_at)
+    served = case(
+        (
+            t.started_at.is_not(None) & served_until.is_not(None),
+            _minutes_between(t.started_at, served_until, dialect),
+        ),
+        else_=None,
+    )
+    return _Targets(
         waited,
-        waited > service.wait_target_minutes,
+        case((waited > s.wait_target_minutes, 1), else_=0),
         served,
-        served is not None and served > service.service_target_minutes,
+        case((served > s.service_target_minutes, 1), else_=0),
     )
 
 
-_TICKETS: Any = Ticket.__table__  # type: ignore[attr-defined]
+def _dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
+
+
+def _of_period(hall: Hall, start: date, end: date) -> tuple[Any, ...]:
+    t = _TICKETS.c
+    return (t.hall_id == hall.id, t.business_day >= start, t.business_day <= end)
 
 
 async def times_for(
     session: AsyncSession, hall: Hall, start: date, end: date, now: datetime
 ) -> list[TicketTimes]:
-    """Wait and service times of the hall's tickets of business days ``[start, end]``.
-
-    One statement of the columns the times need (the first call is the ticket's own
-    ``first_called_at``): a hall-month holds tens of thousands of tickets, and mapped
-    objects cost seconds of the office statistics (bench/province.py).
-    """
-    services = {
-        s.id: s
-        for s in (
-            await session.execute(select(Service).where(Service.hall_id == hall.id))  # type: ignore[arg-type]
-        ).scalars()
-    }
-    cols = _TICKETS.c
+    """Wait and service times of the hall's tickets of business days ``[start, end]``,
+    ticket by ticket (the dashboard's live breaches, a report's breach tickets)."""
+    t = _TICKETS.c
+    rule = _targets(now, _dialect(session))
     rows = await session.execute(
-        select(*(cols[name] for name in TimedTicket.__annotations__)).where(
-            cols.hall_id == hall.id,
-            cols.business_day >= start,
-            cols.business_day <= end,
+        select(
+            *(t[name] for name in TimedTicket.__annotations__),
+            rule.waited_minutes.label("waited"),
+            rule.wait_breach.label("wait_breach"),
+            rule.served_minutes.label("served"),
+            rule.service_breach.label("service_breach"),
         )
+        .join(_SERVICES, _SERVICES.c.id == t.original_service_id)
+        .where(*_of_period(hall, start, end))
     )
-    return [ticket_times(t, services[t.original_service_id], now) for t in rows.all()]
+    return [
+        TicketTimes(
+            r,
+            max(0.0, float(r.waited)),
+            bool(r.wait_breach),
+            None if r.served is None else max(0.0, float(r.served)),
+            bool(r.service_breach),
+        )
+        for r in rows.all()
+    ]
+
+
+@dataclass(frozen=True)
+class TargetCounts:
+    """The target figures of the tickets of one service · window · staff member."""
+
+    service_id: int
+    window_id: int | None
+    staff_id: int | None
+    tickets: int
+    wait_breaches: int
+    served: int
+    service_breaches: int
+
+
+async def target_counts(
+    session: AsyncSession, hall: Hall, start: date, end: date, now: datetime
+) -> list[TargetCounts]:
+    """The same rule counted in the database per service · window · staff member: what the
+    figures and the stars need of a quarter's tens of thousands of tickets."""
+    t = _TICKETS.c
+    rule = _targets(now, _dialect(session))
+    rows = await session.execute(
+        select(
+            t.original_service_id,
+            t.window_id,
+            t.staff_id,
+            func.count(),
+            func.sum(rule.wait_breach),
+            func.count(rule.served_minutes),
+            func.sum(rule.service_breach),
+        )
+        .join(_SERVICES, _SERVICES.c.id == t.original_service_id)
+        .where(*_of_period(hall, start, end))
+        .group_by(t.original_service_id, t.window_id, t.staff_id)
+    )
+    return [
+        TargetCounts(sid, wid, staff, int(n), int(w or 0), int(served or 0), int(sb or 0))
+        for sid, wid, staff, n, w, served, sb in rows.all()
+    ]
 
 
 @dataclass
@@ -210,21 +284,21 @@ async def announce_breaches(tx: Tx, hall: Hall) -> int:
     for ticket in (await session.execute(waiting)).scalars():
         assert ticket.id is not None
         svc = services[ticket.original_service_id]
-        times = ticket_times(ticket, svc, tx.now)
+        assert ticket.waiting_since is not None  # the query asks for it to be past the target
         session.add(QueueBreachNotice(hall_id=hall.id, ticket_id=ticket.id, kind=WAIT, at=tx.now))
         tx.emit(
             "office.wait_breach",
             department_id=svc.department_id,
             ticket=ticket.number,
             service=svc.code,
-            waited_minutes=int(times.waited_minutes),
+            waited_minutes=int(_minutes(ticket.waiting_since, tx.now)),
             target_minutes=svc.wait_target_minutes,
         )
         count += 1
     for ticket in (await session.execute(serving)).scalars():
         assert ticket.id is not None
         svc = services[ticket.original_service_id]
-        times = ticket_times(ticket, svc, tx.now)
+        assert ticket.started_at is not None
         session.add(
             QueueBreachNotice(hall_id=hall.id, ticket_id=ticket.id, kind=SERVICE, at=tx.now)
         )
@@ -233,7 +307,7 @@ async def announce_breaches(tx: Tx, hall: Hall) -> int:
             department_id=svc.department_id,
             ticket=ticket.number,
             service=svc.code,
-            served_minutes=int(times.served_minutes or 0),
+            served_minutes=int(_minutes(ticket.started_at, tx.now)),
             target_minutes=svc.service_target_minutes,
         )
         count += 1

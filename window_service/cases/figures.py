@@ -34,7 +34,7 @@ from ..halls.lookup import business_day
 from ..halls.models import Department, Hall, Service, Window
 from . import deadlines as dl
 from .calendar import load_calendar
-from .commitments import times_for
+from .commitments import target_counts
 from .models import Case, CorrectionNotice
 from .responsibility import first_responder_figures
 
@@ -117,12 +117,14 @@ async def compliance(
     *,
     now: datetime | None = None,
     department_ids: frozenset[int] | None = None,
+    tickets: bool = True,
 ) -> dict[str | int, Figures]:
-    """Figures of ``[start, end]`` grouped ``by`` window · staff · department · service."""
+    """Figures of ``[start, end]`` grouped ``by`` window · staff · department · service;
+    ``tickets=False`` leaves out the tickets' target figures (and does not read them)."""
     if by not in BY_VALUES:
         raise ValueError(f"by must be one of {BY_VALUES}")
     grouped = await compliance_by(
-        session, hall_id, start, end, (by,), now=now, department_ids=department_ids
+        session, hall_id, start, end, (by,), now=now, department_ids=department_ids, tickets=tickets
     )
     return grouped[by]
 
@@ -136,6 +138,7 @@ async def compliance_by(
     *,
     now: datetime | None = None,
     department_ids: frozenset[int] | None = None,
+    tickets: bool = True,
 ) -> dict[str, dict[str | int, Figures]]:
     """The same figures grouped several ways at once (the data is read once)."""
     if any(by not in BY_VALUES for by in bys):
@@ -270,16 +273,14 @@ async def compliance_by(
             for fig in rows(case.service_id, notice.window_id, notice.issued_by_id):
                 fig.breaches += 1
 
-    for times in await times_for(session, hall, start, end, now):
-        t = times.ticket
-        if not allowed(t.original_service_id):
+    for counted in await target_counts(session, hall, start, end, now) if tickets else ():
+        if not allowed(counted.service_id):
             continue
-        for fig in rows(t.original_service_id, t.window_id, t.staff_id):
-            fig.tickets += 1
-            fig.wait_breaches += 1 if times.wait_breach else 0
-            if times.served_minutes is not None:
-                fig.served += 1
-                fig.service_breaches += 1 if times.service_breach else 0
+        for fig in rows(counted.service_id, counted.window_id, counted.staff_id):
+            fig.tickets += counted.tickets
+            fig.wait_breaches += counted.wait_breaches
+            fig.served += counted.served
+            fig.service_breaches += counted.service_breaches
 
     responders = await first_responder_figures(
         session, hall, start, end, today, department_ids=department_ids

@@ -62,7 +62,9 @@ async def candidates(
     found = []
     for subject in SUBJECTS:
         rows = await compute(session, hall, period, subject, settings, now)
-        notices = await compliance(session, hall.id, period.first, last, subject, now=now)
+        notices = await compliance(
+            session, hall.id, period.first, last, subject, now=now, tickets=False
+        )
         ids = await _subject_ids(session, hall.id, subject)
         seen = {r.key: r for r in rows}
         for key in set(seen) | {str(k) for k in notices}:

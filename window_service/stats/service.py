@@ -345,6 +345,7 @@ async def _add_cases(
         "department" if by == "hall" else by,
         now=now,
         department_ids=department_ids,
+        tickets=False,  # the statistics count the tickets themselves
     )
     for key, fig in figures.items():
         targets = [total]
