@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth.models import User
@@ -210,7 +210,6 @@ _MAY_LACK_OUTCOME = (
     *ticket_rules.AT_WINDOW,
     ticket_rules.HELD,
 )
-_OUTCOMES_NEEDING_RECORD = ("accepted", "consulted")
 
 
 def no_outcome_reason(
@@ -279,9 +278,15 @@ async def first_responder_figures(
         ).all()
         if in_scope(original, current)
     ]
+    # Read one by one: only the tickets that can lack an outcome, and of the finished ones
+    # (办结 as 受理 or 咨询) only those without the case or consultation record they need.
+    has_case = exists().where(Case.ticket_id == cols.id)  # type: ignore[arg-type]
+    has_consultation = exists().where(Consultation.ticket_id == cols.id)  # type: ignore[arg-type]
+    done = cols.status == ticket_rules.DONE
     may_lack_outcome = or_(
         cols.status.in_(_MAY_LACK_OUTCOME),
-        (cols.status == ticket_rules.DONE) & cols.outcome.in_(_OUTCOMES_NEEDING_RECORD),
+        done & (cols.outcome == "accepted") & ~has_case,
+        done & (cols.outcome == "consulted") & ~has_case & ~has_consultation,
     )
     tickets: list[Any] = [
         t
@@ -294,28 +299,6 @@ async def first_responder_figures(
         ).all()
         if in_scope(t.original_service_id, t.service_id)
     ]
-    case_tickets: set[int] = set()
-    consult_tickets: set[int] = set()
-    if tickets:
-        # The candidates as a subquery: a list of their ids was thousands of bound
-        # parameters to compile.
-        period_ids = select(cols.id).where(
-            *of_period, cols.status == ticket_rules.DONE, may_lack_outcome
-        )
-        case_tickets = set(
-            (
-                await session.execute(
-                    select(Case.ticket_id).where(Case.ticket_id.in_(period_ids))  # type: ignore[union-attr,call-overload]
-                )
-            ).scalars()
-        )
-        consult_tickets = set(
-            (
-                await session.execute(
-                    select(Consultation.ticket_id).where(Consultation.ticket_id.in_(period_ids))  # type: ignore[union-attr,call-overload]
-                )
-            ).scalars()
-        )
     consultations = [
         c
         for c in (
@@ -365,12 +348,8 @@ async def first_responder_figures(
         fig = figures_for(t.first_responder_id)
         if fig is None:
             continue
-        reason = no_outcome_reason(
-            t,
-            has_case=t.id in case_tickets,
-            has_consultation=t.id in consult_tickets,
-            today=today,
-        )
+        # the query left out every finished ticket with its record
+        reason = no_outcome_reason(t, has_case=False, has_consultation=False, today=today)
         if reason is not None:
             fig.unresolved.append(
                 Unresolved(
