@@ -134,6 +134,13 @@ async def build(
         progress=progress,
     )
     print(f"  history in {time.monotonic() - t1:.0f} s")
+    # The planner's statistics, as autovacuum keeps them on a live database (a bulk load
+    # leaves none, and the copies are measured at once).
+    conn = await asyncpg.connect(dsn(work))
+    try:
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
     # Renamed only when complete: a build cut short is never taken for the dataset.
     await admin(f'ALTER DATABASE "{work}" RENAME TO "{full}"')
     return Built(time.monotonic() - t0, counts)

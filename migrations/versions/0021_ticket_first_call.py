@@ -5,9 +5,10 @@ the commitments, the estimate accuracy and the region comparison each found it a
 earliest "called" event of every ticket (one probe per ticket; province bench: 112 of the
 198 ms the database spent on one hall-month's tickets). Filled in from the events.
 
-A hall's tickets of a period come from a new index on (hall_id, business_day): on the index
-of business_day alone a hall-month read every hall's tickets of that month (20 halls: 526k
-rows for 27k).
+A hall's tickets of a period come from a new index on (hall_id, business_day), which replaces
+the index on business_day alone: on that one a hall-month read every hall's tickets of the
+month (20 halls: 526k rows for 27k, 110 ms against 10 ms), and every query of tickets by day
+names its hall.
 
 Revision ID: 0021
 Revises: 0020
@@ -33,6 +34,7 @@ def upgrade() -> None:
             sa.Column("first_called_at", window_service.db.TZDateTime(timezone=True), nullable=True)
         )
         batch_op.create_index("ix_ticket_hall_day", ["hall_id", "business_day"], unique=False)
+        batch_op.drop_index(batch_op.f("ix_ticket_business_day"))
     op.execute(
         "UPDATE ticket SET first_called_at = (SELECT min(e.at) FROM ticket_event e"
         " WHERE e.ticket_id = ticket.id AND e.action = 'called')"
@@ -43,5 +45,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("ticket", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_ticket_business_day"), ["business_day"], unique=False)
         batch_op.drop_index("ix_ticket_hall_day")
         batch_op.drop_column("first_called_at")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy import and_, case, exists, func, literal, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db import TZDateTime
@@ -69,6 +69,14 @@ def _minutes_between(start: Any, end: Any, dialect: str) -> Any:
     return (func.julianday(end) - func.julianday(start)) * 1440.0
 
 
+def _longer_than(start: Any, end: Any, minutes: Any, dialect: str) -> Any:
+    """SQL: ``end`` is more than ``minutes`` after ``start`` (on PostgreSQL compared as
+    times, not as numeric seconds: a quarter's tickets are counted with it)."""
+    if dialect == "postgresql":
+        return end > start + minutes * literal_column("interval '1 minute'")
+    return _minutes_between(start, end, dialect) > minutes
+
+
 @dataclass(frozen=True)
 class _Targets:
     """The rule above as SQL over ``ticket`` joined with its ``service`` (``targets``)."""
@@ -76,6 +84,8 @@ class _Targets:
     waited_minutes: Any
     wait_breach: Any
     served_minutes: Any
+    #: 1 where the ticket was served (or is being served), else 0
+    served: Any
     service_breach: Any
 
 
@@ -87,23 +97,31 @@ def _targets(now: datetime, dialect: str) -> _Targets:
         (t.status == ticket_rules.WAITING, at_now),
         else_=func.coalesce(t.finished_at, at_now),
     )
-    waited = case(
-        (t.waiting_since.is_(None), 0.0),
-        else_=_minutes_between(t.waiting_since, waited_until, dialect),
-    )
     served_until = case((t.status == ticket_rules.SERVING, at_now), else_=t.finished_at)
-    served = case(
-        (
-            t.started_at.is_not(None) & served_until.is_not(None),
-            _minutes_between(t.started_at, served_until, dialect),
-        ),
-        else_=None,
-    )
+    served = t.started_at.is_not(None) & served_until.is_not(None)
     return _Targets(
-        waited,
-        case((waited > s.wait_target_minutes, 1), else_=0),
-        served,
-        case((served > s.service_target_minutes, 1), else_=0),
+        case(
+            (t.waiting_since.is_(None), 0.0),
+            else_=_minutes_between(t.waiting_since, waited_until, dialect),
+        ),
+        case(
+            (
+                t.waiting_since.is_not(None)
+                & _longer_than(t.waiting_since, waited_until, s.wait_target_minutes, dialect),
+                1,
+            ),
+            else_=0,
+        ),
+        case((served, _minutes_between(t.started_at, served_until, dialect)), else_=None),
+        case((served, 1), else_=0),
+        case(
+            (
+                served
+                & _longer_than(t.started_at, served_until, s.service_target_minutes, dialect),
+                1,
+            ),
+            else_=0,
+        ),
     )
 
 
@@ -173,7 +191,7 @@ async def target_counts(
             t.staff_id,
             func.count(),
             func.sum(rule.wait_breach),
-            func.count(rule.served_minutes),
+            func.sum(rule.served),
             func.sum(rule.service_breach),
         )
         .join(_SERVICES, _SERVICES.c.id == t.original_service_id)

@@ -280,13 +280,20 @@ async def first_responder_figures(
     ]
     # Read one by one: only the tickets that can lack an outcome, and of the finished ones
     # (办结 as 受理 or 咨询) only those without the case or consultation record they need.
-    has_case = exists().where(Case.ticket_id == cols.id)  # type: ignore[arg-type]
-    has_consultation = exists().where(Consultation.ticket_id == cols.id)  # type: ignore[arg-type]
-    done = cols.status == ticket_rules.DONE
+    has_case = exists().where(
+        Case.ticket_id == cols.id,  # type: ignore[arg-type]
+        Case.hall_id == hall.id,  # type: ignore[arg-type]
+    )
+    has_consultation = exists().where(
+        Consultation.ticket_id == cols.id,  # type: ignore[arg-type]
+        Consultation.hall_id == hall.id,  # type: ignore[arg-type]
+    )
     may_lack_outcome = or_(
         cols.status.in_(_MAY_LACK_OUTCOME),
-        done & (cols.outcome == "accepted") & ~has_case,
-        done & (cols.outcome == "consulted") & ~has_case & ~has_consultation,
+        (cols.status == ticket_rules.DONE)
+        & cols.outcome.in_(("accepted", "consulted"))
+        & ~has_case
+        & ((cols.outcome == "accepted") | ~has_consultation),
     )
     tickets: list[Any] = [
         t

@@ -68,7 +68,7 @@ class Ticket(SQLModel, table=True):
     prefix: str = Field(max_length=2)
     seq_no: int
     number: str = Field(max_length=8)
-    business_day: date = Field(index=True)
+    business_day: date
     #: waiting · called · serving · held · done · no_show · cancelled · expired · remote
     status: str = Field(default="waiting", max_length=16)
     #: elderly · disabled · pregnant · military (绿色通道), or None
