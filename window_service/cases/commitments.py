@@ -63,7 +63,8 @@ def _minutes(a: datetime, b: datetime) -> float:
     return max(0.0, (b - a).total_seconds() / 60)
 
 
-def _minutes_between(start: Any, end: Any, dialect: str) -> Any:
+def minutes_between(start: Any, end: Any, dialect: str) -> Any:
+    """SQL: the minutes from ``start`` to ``end`` (also the region comparison's waits)."""
     if dialect == "postgresql":
         return func.extract("epoch", end - start) / 60.0
     return (func.julianday(end) - func.julianday(start)) * 1440.0
@@ -74,7 +75,7 @@ def _longer_than(start: Any, end: Any, minutes: Any, dialect: str) -> Any:
     times, not as numeric seconds: a quarter's tickets are counted with it)."""
     if dialect == "postgresql":
         return end > start + minutes * literal_column("interval '1 minute'")
-    return _minutes_between(start, end, dialect) > minutes
+    return minutes_between(start, end, dialect) > minutes
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def _targets(now: datetime, dialect: str) -> _Targets:
     return _Targets(
         case(
             (t.waiting_since.is_(None), 0.0),
-            else_=_minutes_between(t.waiting_since, waited_until, dialect),
+            else_=minutes_between(t.waiting_since, waited_until, dialect),
         ),
         case(
             (
@@ -112,7 +113,7 @@ def _targets(now: datetime, dialect: str) -> _Targets:
             ),
             else_=0,
         ),
-        case((served, _minutes_between(t.started_at, served_until, dialect)), else_=None),
+        case((served, minutes_between(t.started_at, served_until, dialect)), else_=None),
         case((served, 1), else_=0),
         case(
             (

@@ -26,6 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
 from ..api.dates import Span
+from ..cases.commitments import minutes_between
 from ..cases.models import Case
 from ..feedback.models import Feedback, Rectification, counted
 from ..halls.lookup import business_day, hall_zone
@@ -55,12 +56,6 @@ def _in_period(hall_id: Any, column: Any, halls: list[Hall], span: Span) -> Colu
         end = datetime.combine(span.last + timedelta(days=1), time(0), tzinfo=zone)
         ranges.append(and_(hall_id.in_(ids), column >= start, column < end))
     return or_(*ranges)
-
-
-def _seconds_between(start: Any, end: Any, dialect: str) -> Any:
-    if dialect == "postgresql":
-        return func.extract("epoch", end - start)
-    return (func.julianday(end) - func.julianday(start)) * 86400.0
 
 
 async def compare(
@@ -148,13 +143,12 @@ async def _waits(
         )
         .subquery()
     )
-    seconds = _seconds_between(called.c.queued_at, called.c.called, dialect)
-    wait = (
-        func.max(cast(seconds, Float), literal(0.0))
+    waited = minutes_between(called.c.queued_at, called.c.called, dialect)
+    minutes = (
+        func.max(cast(waited, Float), literal(0.0))
         if dialect == "sqlite"
-        else func.greatest(cast(seconds, Float), 0.0)
+        else func.greatest(cast(waited, Float), 0.0)
     )
-    minutes = wait / 60.0
     bucket = cast(func.floor(minutes / BUCKET_MINUTES + 0.5), Float)
     inner = select(
         called.c.hall_id.label("hall_id"), minutes.label("minutes"), bucket.label("bucket")
