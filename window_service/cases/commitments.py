@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from sqlalchemy import and_, case, exists, func, literal, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..db import TZDateTime
+from ..db import TZDateTime, minutes_between
 from ..halls.models import Hall, Service
 from ..queue import rules as ticket_rules
 from ..queue.models import Ticket
@@ -61,13 +61,6 @@ _SERVICES: Any = Service.__table__  # type: ignore[attr-defined]
 
 def _minutes(a: datetime, b: datetime) -> float:
     return max(0.0, (b - a).total_seconds() / 60)
-
-
-def minutes_between(start: Any, end: Any, dialect: str) -> Any:
-    """SQL: the minutes from ``start`` to ``end`` (also the region comparison's waits)."""
-    if dialect == "postgresql":
-        return func.extract("epoch", end - start) / 60.0
-    return (func.julianday(end) - func.julianday(start)) * 1440.0
 
 
 def _longer_than(start: Any, end: Any, minutes: Any, dialect: str) -> Any:

@@ -36,7 +36,7 @@ from . import deadlines as dl
 from .calendar import load_calendar
 from .commitments import target_counts
 from .models import Case, CorrectionNotice
-from .responsibility import first_responder_figures
+from .responsibility import unresolved_counts
 
 _CASES: Any = Case.__table__  # type: ignore[attr-defined]
 #: What the figures read of a case (and ``deadlines.decided_on_time``, ``decided_early`` and
@@ -282,18 +282,12 @@ async def compliance_by(
             fig.served += counted.served
             fig.service_breaches += counted.service_breaches
 
-    responders = await first_responder_figures(
+    unresolved = await unresolved_counts(
         session, hall, start, end, today, department_ids=department_ids
     )
-    by_username = {u.username: u for u in users.values()}
-    by_code = {s.code: sid for sid, s in services.items()}
-    for username, rf in responders.items():
-        user = by_username.get(username)
-        if user is None:
-            continue
-        for item in rf.unresolved:
-            svc_id = by_code.get(item.service)
-            if svc_id is not None:
-                for fig in rows(svc_id, user.window_id, user.id):
-                    fig.first_responder_failures += 1
+    for (responder_id, service_id), n in unresolved.items():
+        user = users.get(responder_id)
+        if user is not None:
+            for fig in rows(service_id, user.window_id, user.id):
+                fig.first_responder_failures += n
     return out

@@ -17,9 +17,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import case as sql_case
+from sqlalchemy import exists, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth.models import User
@@ -188,46 +189,85 @@ class ResponderFigures:
         return len(self.unresolved)
 
 
-class TicketFacts(Protocol):
-    """What the first-responder figures read of a ticket (a row of these columns)."""
-
-    id: int
-    number: str
-    business_day: date
-    status: str
-    outcome: str | None
-    first_responder_id: int | None
-    original_service_id: int
-    service_id: int
-
-
 _TICKETS: Any = Ticket.__table__  # type: ignore[attr-defined]
-#: The statuses in which ``no_outcome_reason`` can find a reason, besides 办结 as 受理 or 咨询.
-_MAY_LACK_OUTCOME = (
-    ticket_rules.CANCELLED,
-    ticket_rules.EXPIRED,
-    ticket_rules.WAITING,
-    *ticket_rules.AT_WINDOW,
-    ticket_rules.HELD,
-)
+#: The statuses of a matter still under way: without an outcome once its business day is over.
+_OPEN = (ticket_rules.WAITING, *ticket_rules.AT_WINDOW, ticket_rules.HELD)
 
 
-def no_outcome_reason(
-    ticket: TicketFacts | Ticket, *, has_case: bool, has_consultation: bool, today: date
-) -> str | None:
-    """Why a ticket's matter ended without an outcome, or None (outcome, or still open)."""
-    if ticket.first_responder_id is None or ticket.status == ticket_rules.NO_SHOW:
-        return None
-    if ticket.status in (ticket_rules.CANCELLED, ticket_rules.EXPIRED):
-        return ticket.status
-    if ticket.status in (ticket_rules.WAITING, *ticket_rules.AT_WINDOW, ticket_rules.HELD):
-        return "left_open" if ticket.business_day < today else None
-    if ticket.status == ticket_rules.DONE:
-        if ticket.outcome == "accepted" and not has_case:
-            return "accepted_without_case"
-        if ticket.outcome == "consulted" and not (has_consultation or has_case):
-            return "consulted_without_record"
-    return None
+def no_outcome_reason(hall_id: int, today: date) -> Any:
+    """SQL over ``ticket``: why a ticket's matter ended without an outcome (a key of
+    ``NO_OUTCOME_REASONS``), or NULL (an outcome, a no-show, or still open today). The rule
+    of the module's doc, written once: the lists and the counts both read it."""
+    cols = _TICKETS.c
+    has_case = exists().where(
+        Case.ticket_id == cols.id,  # type: ignore[arg-type]
+        Case.hall_id == hall_id,  # type: ignore[arg-type]
+    )
+    has_consultation = exists().where(
+        Consultation.ticket_id == cols.id,  # type: ignore[arg-type]
+        Consultation.hall_id == hall_id,  # type: ignore[arg-type]
+    )
+    done = cols.status == ticket_rules.DONE
+    return sql_case(
+        (cols.first_responder_id.is_(None), None),
+        (cols.status.in_((ticket_rules.CANCELLED, ticket_rules.EXPIRED)), cols.status),
+        (cols.status.in_(_OPEN) & (cols.business_day < today), literal("left_open")),
+        (done & (cols.outcome == "accepted") & ~has_case, literal("accepted_without_case")),
+        (
+            done & (cols.outcome == "consulted") & ~has_case & ~has_consultation,
+            literal("consulted_without_record"),
+        ),
+        else_=None,
+    )
+
+
+async def unresolved_counts(
+    session: AsyncSession,
+    hall: Hall,
+    start: date,
+    end: date,
+    today: date,
+    *,
+    department_ids: frozenset[int] | None = None,
+) -> dict[tuple[int, int], int]:
+    """(first responder id, original service id) → how many of their matters of
+    ``[start, end]`` ended without an outcome, counted in the database (what the figures
+    and the stars read; ``first_responder_figures`` lists them)."""
+    assert hall.id is not None
+    allowed = await _allowed_services(session, hall.id, department_ids)
+    cols = _TICKETS.c
+    reason = no_outcome_reason(hall.id, today)
+    rows = await session.execute(
+        select(cols.first_responder_id, cols.original_service_id, cols.service_id, func.count())
+        .where(*_of_period(hall.id, start, end), reason.is_not(None))
+        .group_by(cols.first_responder_id, cols.original_service_id, cols.service_id)
+    )
+    out: dict[tuple[int, int], int] = defaultdict(int)
+    for responder, original, current, n in rows.all():
+        if original in allowed or current in allowed:
+            out[responder, original] += n
+    return dict(out)
+
+
+async def _allowed_services(
+    session: AsyncSession, hall_id: int, department_ids: frozenset[int] | None
+) -> set[int]:
+    services = await service_codes(session, hall_id)
+    return {
+        sid
+        for sid, s in services.items()
+        if department_ids is None or s.department_id in department_ids
+    }
+
+
+def _of_period(hall_id: int, start: date, end: date) -> tuple[Any, ...]:
+    cols = _TICKETS.c
+    return (
+        cols.hall_id == hall_id,
+        cols.business_day >= start,
+        cols.business_day <= end,
+        cols.first_responder_id.is_not(None),
+    )
 
 
 async def first_responder_figures(
@@ -249,15 +289,10 @@ async def first_responder_figures(
         if department_ids is None or s.department_id in department_ids
     }
     # Set-based: the period's tickets counted per first responder and service in the
-    # database, and read one by one only where ``no_outcome_reason`` can find a reason (a
-    # hall-month holds tens of thousands of tickets; bench/province.py).
+    # database, and read one by one only where the rule finds no outcome (a hall-month
+    # holds tens of thousands of tickets; bench/province.py).
     cols = _TICKETS.c
-    of_period = (
-        cols.hall_id == hall.id,
-        cols.business_day >= start,
-        cols.business_day <= end,
-        cols.first_responder_id.is_not(None),
-    )
+    of_period = _of_period(hall.id, start, end)
 
     def in_scope(original_service_id: int, service_id: int) -> bool:
         return original_service_id in allowed or service_id in allowed
@@ -278,30 +313,25 @@ async def first_responder_figures(
         ).all()
         if in_scope(original, current)
     ]
-    # Read one by one: only the tickets that can lack an outcome, and of the finished ones
-    # (办结 as 受理 or 咨询) only those without the case or consultation record they need.
-    has_case = exists().where(
-        Case.ticket_id == cols.id,  # type: ignore[arg-type]
-        Case.hall_id == hall.id,  # type: ignore[arg-type]
-    )
-    has_consultation = exists().where(
-        Consultation.ticket_id == cols.id,  # type: ignore[arg-type]
-        Consultation.hall_id == hall.id,  # type: ignore[arg-type]
-    )
-    may_lack_outcome = or_(
-        cols.status.in_(_MAY_LACK_OUTCOME),
-        (cols.status == ticket_rules.DONE)
-        & cols.outcome.in_(("accepted", "consulted"))
-        & ~has_case
-        & ((cols.outcome == "accepted") | ~has_consultation),
+    reason = no_outcome_reason(hall.id, today).label("reason")
+    inner = (
+        select(
+            cols.id,
+            cols.number,
+            cols.business_day,
+            cols.first_responder_id,
+            cols.original_service_id,
+            cols.service_id,
+            reason,
+        )
+        .where(*of_period)
+        .subquery()
     )
     tickets: list[Any] = [
         t
         for t in (
             await session.execute(
-                select(*(cols[name] for name in TicketFacts.__annotations__))
-                .where(*of_period, may_lack_outcome)
-                .order_by(cols.id)
+                select(inner).where(inner.c.reason.is_not(None)).order_by(inner.c.id)
             )
         ).all()
         if in_scope(t.original_service_id, t.service_id)
@@ -351,16 +381,11 @@ async def first_responder_figures(
         if fig is not None:
             fig.tickets += n
     for t in tickets:
-        assert t.first_responder_id is not None and t.id is not None
         fig = figures_for(t.first_responder_id)
-        if fig is None:
-            continue
-        # the query left out every finished ticket with its record
-        reason = no_outcome_reason(t, has_case=False, has_consultation=False, today=today)
-        if reason is not None:
+        if fig is not None:
             fig.unresolved.append(
                 Unresolved(
-                    t.id, t.number, t.business_day, reason, services[t.original_service_id].code
+                    t.id, t.number, t.business_day, t.reason, services[t.original_service_id].code
                 )
             )
     for c in consultations:

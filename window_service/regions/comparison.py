@@ -26,8 +26,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
 from ..api.dates import Span
-from ..cases.commitments import minutes_between
 from ..cases.models import Case
+from ..db import minutes_between
 from ..feedback.models import Feedback, Rectification, counted
 from ..halls.lookup import business_day, hall_zone
 from ..halls.models import Hall
