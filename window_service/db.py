@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Float, Integer, cast, event, func
+from sqlalchemy import Float, Integer, cast, event, func, type_coerce
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import (
@@ -78,7 +78,8 @@ def minutes_between(start: Any, end: Any, dialect: str) -> Any:
     a millionth of a minute: rounded to a ten-thousandth (6 ms), a wait of exactly 20
     minutes is 20, not a breach of a 20-minute target."""
     if dialect == "postgresql":
-        return cast(func.extract("epoch", end - start) / 60.0, Float)
+        # date_part gives a double; extract, since PostgreSQL 14, a (slower) numeric
+        return type_coerce(func.date_part("epoch", end - start) / 60.0, Float)
     return func.round((func.julianday(end) - func.julianday(start)) * 1440.0, 4)
 
 
@@ -86,7 +87,7 @@ def quarter_hours(moment: Any, dialect: str) -> Any:
     """SQL: the whole quarter-hours from the epoch to ``moment`` (an integer; see
     ``QUARTER_HOUR``), so a day's moments are grouped by local hour without reading them."""
     if dialect == "postgresql":
-        seconds = cast(func.floor(func.extract("epoch", moment)), Integer)
+        seconds = cast(func.floor(func.date_part("epoch", moment)), Integer)
     else:
         seconds = cast(func.strftime("%s", moment), Integer)
     return seconds // QUARTER_HOUR

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .period import Period
+from .tickets import Tally
 
 #: Points of a rating 5 … 1 (潮州细则 default): satisfaction is their mean on 0–100.
 POINTS = {5: 10.0, 4: 8.0, 3: 6.0, 2: 3.0, 1: 0.0}
@@ -58,6 +59,19 @@ class Group:
     holds: int = 0
     #: 效能告诫 issued (staff and department rows only; None where they do not apply)
     warnings: int | None = None
+
+    def add_tickets(self, tally: Tally, wait_target: int) -> None:
+        """Count one service · window · staff member's tickets (``tickets.tallies``)."""
+        self.tickets += tally.tickets
+        self.served += tally.served
+        self.no_shows += tally.no_shows
+        self.cancelled += tally.cancelled
+        self.expired += tally.expired
+        self.green += tally.green
+        self.holds += tally.holds
+        self.waits.extend(tally.waits)
+        self.wait_breaches += sum(1 for wait in tally.waits if wait > wait_target)
+        self.services.extend(tally.services)
 
     def as_dict(self) -> dict[str, Any]:
         rated = len(self.ratings)

@@ -18,19 +18,19 @@ quarter, so a day or a month shows those of its quarter.
 
 from __future__ import annotations
 
-from datetime import date, datetime, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..api.errors import invalid
 from ..auth.models import User
-from ..db import QUARTER_HOUR, minutes_between, quarter_hours
+from ..db import QUARTER_HOUR
 from ..halls.lookup import hall_zone
 from ..halls.models import Department, Hall, Service, Window
 from ..queue.models import Ticket
-from ..queue.rules import CANCELLED, DONE, EXPIRED, NO_SHOW
+from . import tickets
 from .figures import POINTS, Group, Stats
 from .period import Period
 from .warning_counts import add_warnings
@@ -188,87 +188,24 @@ async def hall_stats(
             )
         return found
 
-    # The minutes and the quarter-hour are worked out in the database: a hall-month holds
-    # tens of thousands of tickets, and reading five moments of each cost more than the rest
-    # of the statistics (bench/province.py).
-    dialect = session.get_bind().dialect.name
-    t = _TICKETS.c
-    # a remote ticket's wait starts at its check-in (网上取号签到), not on the phone
-    waited = minutes_between(
-        func.coalesce(t.waiting_since, t.queued_at), t.first_called_at, dialect
+    scope = (
+        None
+        if department_ids is None
+        else frozenset(sid for sid, svc in services.items() if svc.department_id in department_ids)
     )
-    served = case(
-        (t.status == DONE, minutes_between(t.started_at, t.finished_at, dialect)), else_=None
-    )
-    rows = await session.execute(
-        select(
-            t.service_id,
-            t.window_id,
-            t.staff_id,
-            t.status,
-            t.green,
-            t.business_day,
-            t.holds,
-            waited,
-            served,
-            quarter_hours(t.queued_at, dialect),
-        ).where(
-            t.hall_id == hall.id,
-            t.business_day >= period.first,
-            t.business_day <= period.last,
-        )
-    )
-    hour_of = _LocalHours(hall_zone(hall))
-    hours: dict[int, dict[str, Any]] = {
-        h: {"hour": h, "tickets": 0, "waits": []} for h in range(24)
-    }
-    days: dict[date, dict[str, Any]] = {
-        d: {"day": d.isoformat(), "tickets": 0, "served": 0, "no_shows": 0, "waits": []}
-        for d in period.days()
-    }
-    for (
-        service_id,
-        window_id,
-        staff_id,
-        status,
-        green,
-        day,
-        holds,
-        wait,
-        service_time,
-        quarter,
-    ) in rows.all():
-        if not allowed(service_id):
-            continue
-        if wait is not None and wait < 0:
-            wait = 0.0
-        if service_time is not None and service_time < 0:
-            service_time = 0.0
-        targets, target = targets_of(service_id, window_id, staff_id)
+    read = await tickets.read(session, hall.id, period, scope)
+    for key, tally in read.tallies.items():
+        targets, target = targets_of(*key)
         for g in targets:
-            g.tickets += 1
-            g.green += 1 if green else 0
-            g.served += 1 if status == DONE else 0
-            g.no_shows += 1 if status == NO_SHOW else 0
-            g.cancelled += 1 if status == CANCELLED else 0
-            g.expired += 1 if status == EXPIRED else 0
-            g.holds += holds or 0
-            if wait is not None:
-                g.waits.append(wait)
-                g.wait_breaches += 1 if wait > target else 0
-            if service_time is not None:
-                g.services.append(service_time)
+            g.add_tickets(tally, target)
+    hour_of = _LocalHours(hall_zone(hall))
+    hours = {h: tickets.Counted() for h in range(24)}
+    for quarter, counted in read.quarters.items():
         hour = hours[hour_of(quarter)]
-        hour["tickets"] += 1
-        if wait is not None:
-            hour["waits"].append(wait)
-        bucket = days.get(day)
-        if bucket is not None:
-            bucket["tickets"] += 1
-            bucket["served"] += 1 if status == DONE else 0
-            bucket["no_shows"] += 1 if status == NO_SHOW else 0
-            if wait is not None:
-                bucket["waits"].append(wait)
+        hour.tickets += counted.tickets
+        hour.waited += counted.waited
+        hour.wait_total += counted.wait_total
+    days = read.days
 
     notes: list[str] = []
     await _add_ratings(session, hall, period, by, names, allowed, group, total, notes)
@@ -278,24 +215,26 @@ async def hall_stats(
 
     ordered = sorted(groups.values(), key=lambda g: _sort_key(by, g.key))
     hour_rows = [
-        {
-            "hour": h["hour"],
-            "tickets": h["tickets"],
-            "mean_wait": round(sum(h["waits"]) / len(h["waits"]), 1) if h["waits"] else None,
-        }
-        for h in hours.values()
+        {"hour": h, "tickets": c.tickets, "mean_wait": _mean(c.wait_total, c.waited)}
+        for h, c in hours.items()
     ]
-    day_rows = [
-        {
-            "day": d["day"],
-            "tickets": d["tickets"],
-            "served": d["served"],
-            "no_shows": d["no_shows"],
-            "mean_wait": round(sum(d["waits"]) / len(d["waits"]), 1) if d["waits"] else None,
-        }
-        for d in days.values()
-    ]
+    day_rows = []
+    for day in period.days():
+        c = days.get(day)
+        day_rows.append(
+            {
+                "day": day.isoformat(),
+                "tickets": c.tickets if c else 0,
+                "served": c.served if c else 0,
+                "no_shows": c.no_shows if c else 0,
+                "mean_wait": _mean(c.wait_total, c.waited) if c else None,
+            }
+        )
     return Stats(hall.code, period, by, ordered, total, hour_rows, day_rows, notes)
+
+
+def _mean(total: float, n: float) -> float | None:
+    return round(total / n, 1) if n else None
 
 
 def _sort_key(by: str, key: str) -> tuple[int, str]:
