@@ -6,7 +6,7 @@ import functools
 import hashlib
 import hmac
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import Enum
@@ -79,7 +79,7 @@ def snapshot(obj: SQLModel, *, exclude: frozenset[str] = frozenset()) -> dict[st
     return _canonical(obj.__table__, lambda key: getattr(obj, key), exclude)  # type: ignore[attr-defined]
 
 
-def row_snapshot(table: Any, row: dict[str, Any]) -> dict[str, Any]:
+def row_snapshot(table: Any, row: Mapping[Any, Any]) -> dict[str, Any]:
     """``snapshot`` of a row given as the column values just written (no ORM object):
     the same canonical form, so ``audit verify`` compares it with the stored row."""
     return _canonical(table, row.get, frozenset())

@@ -6,12 +6,12 @@ the hall's ledger row is locked (``transaction.Tx.commit``).
 from __future__ import annotations
 
 import functools
-import json
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Integer, String, bindparam, text
 
+from .chain import canonical_json
 from .db import TZDateTime
 
 #: The fields of an event row and of an audit record row as the statement reads them.
@@ -85,4 +85,7 @@ def iso_default(value: Any) -> str:
 
 
 def json_rows(rows: list[dict[str, Any]], fields: tuple[str, ...]) -> str:
-    return json.dumps([{f: row[f] for f in fields} for row in rows], ensure_ascii=False)
+    """The rows as one JSON array in the canonical form: ``json_to_recordset`` keeps each
+    value's text as written, so an audit record's ``before`` and ``after`` are stored as
+    the canonical JSON its hash was made of, which ``audit verify`` hashes as it is."""
+    return canonical_json([{f: row[f] for f in fields} for row in rows])

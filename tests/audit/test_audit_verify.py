@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import Text, cast, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from tests.support.client import issue, login
@@ -22,7 +22,7 @@ from tests.support.settings import SHANGHAI, make_settings
 from window_service.app import create_app
 from window_service.audit.anchors import anchor_job
 from window_service.audit.verify import verify_command
-from window_service.chain import LEGACY_SHA256, AuditKey, record_hash, to_jsonable
+from window_service.chain import LEGACY_SHA256, AuditKey, canonical_json, record_hash, to_jsonable
 from window_service.clock import FixedClock
 from window_service.ledger import AuditRecord
 
@@ -183,6 +183,34 @@ async def test_records_stored_as_other_json_text_still_verify(
     await tamper(db_url, stored({**shuffled, "status": "waiting"}), bypass_guard=True)
     code, out = await verify(db_url, capsys)
     assert code == 1 and "does not match its hash" in out, out
+
+
+async def test_every_record_is_stored_as_the_canonical_json_it_was_hashed_from(
+    client: httpx.AsyncClient, db_url: str
+) -> None:
+    """What ``audit verify`` hashes as stored: records of the issuing batch and of every
+    other commit (PostgreSQL's one-statement commit among them) hold canonical JSON text."""
+    await serve_one(client)
+    engine = create_async_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            stored = (
+                await conn.execute(
+                    select(  # type: ignore[call-overload]
+                        AuditRecord.action,
+                        cast(AuditRecord.before, Text),
+                        cast(AuditRecord.after, Text),
+                    )
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    actions = {action for action, _, _ in stored}
+    assert {"ticket.issue", "ticket.call", "ticket.finish"} <= actions, actions
+    for action, before, after in stored:
+        for stored_text in (before, after):
+            if stored_text is not None:
+                assert stored_text == canonical_json(json.loads(stored_text)), action
 
 
 async def test_postgresql_refuses_to_change_records(
