@@ -8,9 +8,9 @@ service time (start → finish) as mean, median and 90th percentile in minutes, 
 share, ratings with satisfaction and 差评 rate, and the case figures (on-time rate, overdue,
 一次性告知 and first-responder breaches). It also gives the period by hour of day and by day.
 
-Where the figures come from: tickets and their call events (queue), ratings (feedback, not
-voided, rated in the period), case figures (``cases.figures.compliance``). The last two are
-imported lazily, so the ticket figures stand on their own. Grouped by staff member or
+Where the figures come from: tickets with their first call (queue, read by ``tickets.py``),
+ratings (feedback, not voided, rated in the period), case figures
+(``cases.figures.compliance``). The last two are imported lazily, so the ticket figures stand on their own. Grouped by staff member or
 department, each row also counts the issued efficiency warnings (效能告诫,
 ``stats/warning_counts.py``) of the quarters the period falls in: a warning is given for a
 quarter, so a day or a month shows those of its quarter.
@@ -29,13 +29,11 @@ from ..auth.models import User
 from ..db import QUARTER_HOUR
 from ..halls.lookup import hall_zone
 from ..halls.models import Department, Hall, Service, Window
-from ..queue.models import Ticket
 from . import tickets
 from .figures import POINTS, Group, Stats
 from .period import Period
 from .warning_counts import add_warnings
 
-_TICKETS: Any = Ticket.__table__  # type: ignore[attr-defined]
 BY_VALUES = ("hall", "department", "service", "window", "staff")
 #: The groupings whose rows count efficiency warnings (效能告诫 are given to people and
 #: departments, not to services or windows).
