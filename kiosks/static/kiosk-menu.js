@@ -21,6 +21,7 @@ try {
 
 var menu = {
   services: [],
+  loaded: false, // the hall's list has come at least once
   open: null, // the key of the open group, or null
   elder: false,
   mode: "flat", // "flat" | "groups" | "group"
@@ -162,7 +163,8 @@ function render() {
   box.dataset.mode = menu.mode;
   box.dataset.count = String(box.children.length);
   $("menu-back").hidden = menu.mode !== "group";
-  if (!menu.services.length) box.appendChild(el("p", "k-hint", t("暂无可办理的事项")));
+  // Before the list first comes, the menu is empty rather than saying there is nothing to do.
+  if (!menu.services.length && menu.loaded) box.appendChild(el("p", "k-hint", t("暂无可办理的事项")));
   paginate();
 }
 
@@ -295,6 +297,7 @@ export const KioskMenu = {
   speak: speak,
   setServices: function (list) {
     menu.services = list;
+    menu.loaded = true;
     render();
   },
   /** Back to the top of the menu for the next citizen (and out of 适老模式). */
