@@ -234,7 +234,7 @@ async def unresolved_counts(
     ``[start, end]`` ended without an outcome, counted in the database (what the figures
     and the stars read; ``first_responder_figures`` lists them)."""
     assert hall.id is not None
-    allowed = await _allowed_services(session, hall.id, department_ids)
+    allowed = _allowed(await service_codes(session, hall.id), department_ids)
     cols = _TICKETS.c
     reason = no_outcome_reason(hall.id, today)
     rows = await session.execute(
@@ -249,10 +249,8 @@ async def unresolved_counts(
     return dict(out)
 
 
-async def _allowed_services(
-    session: AsyncSession, hall_id: int, department_ids: frozenset[int] | None
-) -> set[int]:
-    services = await service_codes(session, hall_id)
+def _allowed(services: dict[int, Service], department_ids: frozenset[int] | None) -> set[int]:
+    """The services a caller sees (``department_ids``: a head's departments; None: all)."""
     return {
         sid
         for sid, s in services.items()
@@ -283,11 +281,7 @@ async def first_responder_figures(
     that ended without an outcome."""
     assert hall.id is not None
     services = await service_codes(session, hall.id)
-    allowed = {
-        sid
-        for sid, s in services.items()
-        if department_ids is None or s.department_id in department_ids
-    }
+    allowed = _allowed(services, department_ids)
     # Set-based: the period's tickets counted per first responder and service in the
     # database, and read one by one only where the rule finds no outcome (a hall-month
     # holds tens of thousands of tickets; bench/province.py).
