@@ -235,11 +235,20 @@ async def unresolved_counts(
     and the stars read; ``first_responder_figures`` lists them)."""
     assert hall.id is not None
     allowed = _allowed(await service_codes(session, hall.id), department_ids)
-    cols = _TICKETS.c
     reason = no_outcome_reason(hall.id, today)
+    return await _counted(session, hall.id, start, end, allowed, reason.is_not(None))
+
+
+async def _counted(
+    session: AsyncSession, hall_id: int, start: date, end: date, allowed: set[int], *where: Any
+) -> dict[tuple[int, int], int]:
+    """(first responder id, original service id) → the period's tickets (``where``: those
+    only) counted in the database, of the services in ``allowed`` (a transferred ticket
+    counts where it started or where it went)."""
+    cols = _TICKETS.c
     rows = await session.execute(
         select(cols.first_responder_id, cols.original_service_id, cols.service_id, func.count())
-        .where(*_of_period(hall.id, start, end), reason.is_not(None))
+        .where(*_of_period(hall_id, start, end), *where)
         .group_by(cols.first_responder_id, cols.original_service_id, cols.service_id)
     )
     out: dict[tuple[int, int], int] = defaultdict(int)
@@ -291,22 +300,7 @@ async def first_responder_figures(
     def in_scope(original_service_id: int, service_id: int) -> bool:
         return original_service_id in allowed or service_id in allowed
 
-    counted = [
-        (responder, n)
-        for responder, original, current, n in (
-            await session.execute(
-                select(
-                    cols.first_responder_id,
-                    cols.original_service_id,
-                    cols.service_id,
-                    func.count(),
-                )
-                .where(*of_period)
-                .group_by(cols.first_responder_id, cols.original_service_id, cols.service_id)
-            )
-        ).all()
-        if in_scope(original, current)
-    ]
+    counted = await _counted(session, hall.id, start, end, allowed)
     reason = no_outcome_reason(hall.id, today).label("reason")
     inner = (
         select(
@@ -370,7 +364,7 @@ async def first_responder_figures(
             out[user.username] = ResponderFigures(user.username, user.display_name)
         return out[user.username]
 
-    for responder, n in counted:
+    for (responder, _), n in counted.items():
         fig = figures_for(responder)
         if fig is not None:
             fig.tickets += n
