@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..api.endpoint import ApiRequest, ApiRouter
 from ..api.scope import HALL
-from ..halls.lookup import get_hall
+from ..halls.lookup import own_hall
 from ..halls.models import Device
 from ..transaction import Tx
 from . import devices, queries
@@ -33,7 +33,7 @@ router = ApiRouter("admin")
 async def list_devices(api: ApiRequest) -> list[DeviceOut]:
     """设备列表 (kiosks, displays, evaluator pads; keys are never shown again)."""
     async with api.state.db.read() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         assert hall.id is not None
         return [await device_out(session, d) for d in await queries.devices(session, hall.id)]
 
@@ -44,7 +44,7 @@ async def list_devices(api: ApiRequest) -> list[DeviceOut]:
 async def create_device(api: ApiRequest[DeviceCreate]) -> DeviceOut:
     """登记设备; the response carries its key, shown this once."""
     async with api.state.db.write() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         body = api.body

@@ -15,7 +15,7 @@ import re
 from ..api.endpoint import ApiRequest, ApiRouter
 from ..api.errors import not_found
 from ..api.scope import HALL
-from ..halls.lookup import departments_by_id, get_hall
+from ..halls.lookup import departments_by_id, own_hall
 from ..halls.models import Department, Hall, Service, Window
 from ..queue.issuing import forget_hall
 from . import queries, service, staff
@@ -52,14 +52,14 @@ def _changes(body: object) -> dict[str, object]:
 async def get_settings(api: ApiRequest) -> SettingsOut:
     """大厅设置: name, notice, issuing hours and days, closing time, recall limit."""
     async with api.state.db.read() as session:
-        return settings_out(api.own(await get_hall(session, api.path["hall"])))
+        return settings_out(await own_hall(api, session))
 
 
 @router.route("PATCH", "/halls/{hall}/settings", roles=ADMIN_ONLY, response=SettingsOut, scope=HALL)
 async def patch_settings(api: ApiRequest[SettingsPatch]) -> SettingsOut:
     """修改大厅设置 (the hall displays get the new name and notice at once)."""
     async with api.state.db.write() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         await service.update_settings(tx, hall, _changes(api.body))
@@ -75,7 +75,7 @@ async def patch_settings(api: ApiRequest[SettingsPatch]) -> SettingsOut:
 async def list_departments(api: ApiRequest) -> list[DepartmentOut]:
     """部门列表."""
     async with api.state.db.read() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         assert hall.id is not None
         departments = await departments_by_id(session, hall.id)
         return [department_out(d) for d in sorted(departments.values(), key=lambda d: d.code)]
@@ -93,7 +93,7 @@ async def list_departments(api: ApiRequest) -> list[DepartmentOut]:
 async def create_department(api: ApiRequest[DepartmentCreate]) -> DepartmentOut:
     """新增部门."""
     async with api.state.db.write() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         department = await service.add_department(tx, hall, api.body.code, api.body.name)
@@ -131,7 +131,7 @@ async def patch_department(api: ApiRequest[DepartmentPatch]) -> DepartmentOut:
 async def list_services(api: ApiRequest) -> list[AdminServiceOut]:
     """事项配置 (all services, inactive ones too, with guide, materials and fees)."""
     async with api.state.db.read() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         assert hall.id is not None
         departments = await departments_by_id(session, hall.id)
         return [service_out(s, departments) for s in await queries.services(session, hall.id)]
@@ -149,7 +149,7 @@ async def list_services(api: ApiRequest) -> list[AdminServiceOut]:
 async def create_service(api: ApiRequest[ServiceCreate]) -> AdminServiceOut:
     """新增事项 (prefix unique in the hall; promised days ≤ legal days)."""
     async with api.state.db.write() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         svc = await service.add_service(tx, hall, api.body.model_dump())
@@ -191,7 +191,7 @@ async def patch_service(api: ApiRequest[ServicePatch]) -> AdminServiceOut:
 async def list_windows(api: ApiRequest) -> list[AdminWindowOut]:
     """窗口配置 (number, name, services in order of preference, staff assigned)."""
     async with api.state.db.read() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         assert hall.id is not None
         return [await window_out(session, w) for w in await queries.windows(session, hall.id)]
 
@@ -208,7 +208,7 @@ async def list_windows(api: ApiRequest) -> list[AdminWindowOut]:
 async def create_window(api: ApiRequest[WindowCreate]) -> AdminWindowOut:
     """新增窗口 with the services it serves."""
     async with api.state.db.write() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         body = api.body
@@ -243,7 +243,7 @@ async def patch_window(api: ApiRequest[WindowPatch]) -> AdminWindowOut:
 async def list_staff(api: ApiRequest) -> list[StaffOut]:
     """人员列表 (every account of the hall, deactivated ones too)."""
     async with api.state.db.read() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         assert hall.id is not None
         return [await staff_out(session, u) for u in await queries.users(session, hall.id)]
 
@@ -260,7 +260,7 @@ async def list_staff(api: ApiRequest) -> list[StaffOut]:
 async def create_staff(api: ApiRequest[StaffCreate]) -> StaffOut:
     """新增人员 (staff need a window; heads may answer for departments)."""
     async with api.state.db.write() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         user = await staff.add_staff(tx, hall, api.body.model_dump())

@@ -12,7 +12,7 @@ from ..api.endpoint import ApiRequest, ApiRouter
 from ..api.errors import conflict, invalid
 from ..api.scope import HALL
 from ..api.uploads import read_upload
-from ..halls.lookup import get_hall
+from ..halls.lookup import own_hall
 from ..queue.issuing import forget_hall
 from . import setup, setup_apply
 from .routing import ADMIN_ONLY
@@ -61,7 +61,7 @@ async def setup_template(api: ApiRequest) -> Response:
 async def setup_export(api: ApiRequest) -> Response:
     """导出配置: the hall's configuration as a set-up workbook (.xlsx; no passwords)."""
     async with api.state.db.read() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         data = write_workbook(await setup.export_setup(session, hall))
     return _xlsx(data, f"{hall.code}-配置.xlsx")
 
@@ -82,7 +82,7 @@ async def setup_import(api: ApiRequest[None, SetupImportQuery]) -> SetupImportOu
         api, "file", what="文件", missing="请选择要导入的工作簿（字段 file）(field file required)"
     )
     async with api.state.db.write() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         try:

@@ -13,11 +13,7 @@ from ..api.endpoint import PUBLIC, ApiRequest, ApiRouter
 from ..api.errors import ApiError, conflict, not_found
 from ..api.scope import HALL
 from ..auth.roles import KIOSK
-from ..halls.lookup import (
-    business_day,
-    get_hall,
-    get_service,
-)
+from ..halls.lookup import business_day, get_hall, get_service, own_hall
 from ..halls.models import Hall, Service
 from ..notify import contacts
 from ..queue.models import Ticket
@@ -110,7 +106,7 @@ async def check_in_remote_at_kiosk(api: ApiRequest) -> Any:
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", key):
         raise not_found("ticket", "没有这个网上取号 (unknown remote ticket)")
     async with api.state.db.read() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         today = business_day(hall, api.state.clock.now())
         ticket = await remote.by_number(session, hall, key, today)
     if ticket is None:

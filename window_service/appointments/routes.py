@@ -22,6 +22,7 @@ from ..halls.lookup import (
     get_service,
     get_window,
     local_time,
+    own_hall,
     window_service_ids,
 )
 from ..halls.models import Hall, Service
@@ -247,7 +248,7 @@ async def check_in(api: ApiRequest) -> Any:
     """预约签到 at the kiosk: a ticket, called like green channel when on time."""
     now = api.state.clock.now()
     async with api.state.db.read() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         assert hall.id is not None
         appointment = await service.by_code(session, hall.id, api.path["code"])
         svc = await session.get(Service, appointment.service_id)
@@ -326,7 +327,7 @@ async def appointment_stats(api: ApiRequest[None, _StatsQuery]) -> AppointmentSt
     """预约统计: a day's bookings, check-ins, no-shows and waits of booked vs walk-in."""
     day: date = api.query.date
     async with api.state.db.read() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         assert hall.id is not None
         figures = await day_figures(session, hall.id, day)
     return AppointmentStatsOut(date=day.isoformat(), **figures)
@@ -338,7 +339,7 @@ async def appointment_stats(api: ApiRequest[None, _StatsQuery]) -> AppointmentSt
 async def get_policy(api: ApiRequest) -> PolicyOut:
     """预约规则 of the hall."""
     async with api.state.db.read() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         assert hall.id is not None
         return policy_out(await slots.policy_of(session, hall.id))
 
@@ -353,7 +354,7 @@ async def put_policy(api: ApiRequest[PolicyIn]) -> PolicyOut:
     if closes <= opens:
         raise ApiError(422, "invalid_hours", "结束时间须晚于开始时间 (closes before it opens)")
     async with api.state.db.write() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         policy = await settings.set_policy(tx, hall.id, body.model_dump(), opens, closes)
@@ -372,7 +373,7 @@ async def put_service_settings(api: ApiRequest[ServiceSettingsIn]) -> ServiceSet
     """Set a service's slot length and capacity (None: from the windows serving it)."""
     body = api.body
     async with api.state.db.write() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         assert hall.id is not None
         svc = await get_service(session, hall.id, api.path["code"])
         tx = api.tx(session, hall.id)

@@ -8,7 +8,7 @@ from ..api.endpoint import ApiRequest, ApiRouter
 from ..api.errors import conflict
 from ..api.scope import HALL, Scope
 from ..auth.roles import ADMIN, INSPECTOR
-from ..halls.lookup import get_hall
+from ..halls.lookup import own_hall
 from ..halls.models import Hall
 from . import service
 from .schemas import DecisionIn, ProposeIn, WarningOut, WarningsQuery
@@ -31,7 +31,7 @@ async def list_warnings(api: ApiRequest[None, WarningsQuery]) -> list[WarningOut
     """效能告诫: the hall's proposed, issued and declined warnings (newest quarter first)."""
     q = api.query
     async with api.state.db.read() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         assert hall.id is not None
         period = service.quarter(q.period).code if q.period else None
         rows = await service.warnings_of(session, hall.id, period, q.status)
@@ -50,7 +50,7 @@ async def propose(api: ApiRequest[ProposeIn]) -> list[WarningOut]:
     """Read a quarter's figures and propose a warning for everyone over a threshold (the
     warnings proposed or brought up to date now; nothing twice)."""
     async with api.state.db.write() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         period = service.quarter(api.body.period)
         tx = api.tx(session, hall.id or 0)
         try:

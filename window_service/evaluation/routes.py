@@ -12,7 +12,7 @@ from ..api.endpoint import PUBLIC, ApiRequest, ApiRouter
 from ..api.errors import conflict, not_found
 from ..api.scope import HALL, Scope
 from ..auth.roles import ADMIN, INSPECTOR, SUPERVISOR
-from ..halls.lookup import business_day, get_hall
+from ..halls.lookup import business_day, get_hall, own_hall
 from ..halls.models import Hall
 from ..transaction import Actor
 from . import queries, service
@@ -51,7 +51,7 @@ async def add_member(api: ApiRequest[MemberIn]) -> MemberOut:
     ballot link returned once in ``ballot_url``)."""
     body = api.body
     async with api.state.db.write() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         tx = api.tx(session, hall.id or 0)
         member, token = await service.add_member(
             tx,
@@ -77,7 +77,7 @@ async def add_member(api: ApiRequest[MemberIn]) -> MemberOut:
 async def list_members(api: ApiRequest) -> list[MemberOut]:
     """The year's panel (测评团), by category."""
     async with api.state.db.read() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         panel = await queries.panel_of(session, hall.id or 0, int(api.path["year"]))
         if panel is None or panel.id is None:
             return []
@@ -138,7 +138,7 @@ async def reissue_ballot_link(api: ApiRequest) -> MemberOut:
 async def open_round(api: ApiRequest[RoundIn]) -> RoundOut:
     """开启测评: open a quarter's round for the year's panel (409 if it exists or no panel)."""
     async with api.state.db.write() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         tx = api.tx(session, hall.id or 0)
         try:
             row = await service.open_round(tx, hall, service.quarter(api.body.period))
@@ -159,7 +159,7 @@ async def open_round(api: ApiRequest[RoundIn]) -> RoundOut:
 async def list_rounds(api: ApiRequest) -> list[RoundOut]:
     """The hall's rounds, newest quarter first, with how many have voted."""
     async with api.state.db.read() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         return [
             await round_out(session, hall, r)
             for r in await queries.rounds_of(session, hall.id or 0)
@@ -283,7 +283,7 @@ async def vote_by_link(api: ApiRequest[BallotIn]) -> VotedOut:
 async def _supervisor_member(
     api: ApiRequest[Any, Any], session: AsyncSession
 ) -> tuple[Hall, EvaluationMember]:
-    hall = api.own(await get_hall(session, api.path["hall"]))
+    hall = await own_hall(api, session)
     year = business_day(hall, api.state.clock.now()).year
     panel = await queries.panel_of(session, hall.id or 0, year)
     if panel is None or panel.id is None:

@@ -9,7 +9,7 @@ from ..api.endpoint import PUBLIC, ApiRequest, ApiRouter
 from ..api.errors import conflict
 from ..api.scope import HALL
 from ..auth.roles import ADMIN, HEAD, INSPECTOR
-from ..halls.lookup import get_hall
+from ..halls.lookup import get_hall, own_hall
 from ..halls.models import Hall
 from ..queue.models import Ticket
 from . import appeals, channels, policy, queries, service
@@ -111,7 +111,7 @@ async def list_feedback(api: ApiRequest[None, FeedbackQuery]) -> list[FeedbackOu
     """评价列表 for the office (flagged bursts, bad ratings …); heads see their departments."""
     q = api.query
     async with api.state.db.read() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         assert hall.id is not None
         since, until = parse_period(q.period).bounds(hall) if q.period else (None, None)
         rows = await queries.ratings(
@@ -157,7 +157,7 @@ async def enter_feedback(api: ApiRequest[EntryIn]) -> FeedbackOut:
     like any rating, and a 差评 opens a rectification."""
     body = api.body
     async with api.state.db.write() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         fb = await channels.enter(
@@ -225,7 +225,7 @@ async def feedback_figures(api: ApiRequest[None, FiguresQuery]) -> FeedbackFigur
 async def list_flagged(api: ApiRequest[None, FlaggedQuery]) -> list[FeedbackOut]:
     """可疑评价: ratings flagged as suspicious, held out of every figure until reviewed."""
     async with api.state.db.read() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         assert hall.id is not None
         rows = await queries.flagged(session, hall.id, api.query.status)
         names = await queries.names(session, hall.id)
@@ -295,7 +295,7 @@ async def file_appeal(api: ApiRequest[AppealIn]) -> AppealOut:
 async def list_appeals(api: ApiRequest[None, AppealQuery]) -> list[AppealOut]:
     """申诉列表: pending appeals for the office to decide (heads: their departments')."""
     async with api.state.db.read() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         assert hall.id is not None
         appeals = await queries.appeals(session, hall.id, api.query.status, api.departments())
         return [await appeal_out(session, hall, a) for a in appeals]

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..api.endpoint import ApiRequest, ApiRouter
 from ..api.scope import HALL
 from ..auth.roles import SUPERVISOR
-from ..halls.lookup import get_hall
+from ..halls.lookup import own_hall
 from ..halls.models import Hall
 from . import channels, policy, rectifications
 from .models import Feedback, Rectification
@@ -82,7 +82,7 @@ async def observe(api: ApiRequest[ObservationIn]) -> ObservationOut:
     it enters the channel ``supervisor`` (a 差评 opens a rectification)."""
     body = api.body
     async with api.state.db.write() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         fb = await channels.enter(
@@ -121,7 +121,7 @@ async def observe(api: ApiRequest[ObservationIn]) -> ObservationOut:
 async def my_observations(api: ApiRequest) -> list[ObservationOut]:
     """The supervisor's own observations, newest first, with their rectifications' progress."""
     async with api.state.db.read() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         assert hall.id is not None
         rows = await observations_of(session, hall.id, api.principal.user_id or 0)
         return await observations_out(session, hall, rows)

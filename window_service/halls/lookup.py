@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..api.endpoint import ApiRequest
 from ..api.errors import not_found
 from .models import Department, Hall, Service, Window, WindowService
 
@@ -55,6 +57,12 @@ async def get_hall(session: AsyncSession, code: str) -> Hall:
     if hall is None:
         raise not_found("hall", "没有这个服务大厅 (unknown hall)")
     return hall
+
+
+async def own_hall(api: ApiRequest[Any, Any], session: AsyncSession) -> Hall:
+    """The hall of a route's path (``/halls/{hall}/…``), held to the route's declared scope:
+    404 if there is none, the scope's 403 if it is not the caller's."""
+    return api.own(await get_hall(session, api.path["hall"]))
 
 
 async def get_service(session: AsyncSession, hall_id: int, code: str) -> Service:

@@ -13,7 +13,7 @@ from ..api.errors import ApiError, invalid, not_found
 from ..api.scope import HALL, Scope
 from ..api.uploads import read_upload
 from ..auth.roles import ADMIN, HEAD, INSPECTOR, STAFF
-from ..halls.lookup import get_hall, hall_zone
+from ..halls.lookup import hall_zone, own_hall
 from ..halls.models import Hall, Window
 from . import evidence, queries, score_sheets, service
 from . import plan as visit_plan
@@ -286,7 +286,7 @@ async def get_notice(api: ApiRequest) -> NoticeOut:
 async def create_plan(api: ApiRequest[VisitPlanIn]) -> VisitPlanOut:
     """暗访计划: random windows and times for a week, weighted towards trouble; seed recorded."""
     async with api.state.db.write() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         plan = await visit_plan.make_plan(
@@ -307,7 +307,7 @@ async def create_plan(api: ApiRequest[VisitPlanIn]) -> VisitPlanOut:
 async def list_plans(api: ApiRequest) -> list[VisitPlanOut]:
     """The hall's visit plans, newest first (inspectors only)."""
     async with api.state.db.read() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         assert hall.id is not None
         rows = await queries.plans(session, hall.id)
         return [await plan_out(session, hall, p) for p in rows]

@@ -13,7 +13,7 @@ from ..api.scope import HALL
 from ..auth.roles import ADMIN, INSPECTOR, STAFF
 from ..cases import service as cases
 from ..cases.access import check_case_access, principal_hall
-from ..halls.lookup import business_day, get_hall, get_service
+from ..halls.lookup import business_day, get_hall, get_service, own_hall
 from ..halls.models import Department, Hall, Service
 from ..queue.queries import load_ticket
 from ..queue.scopes import TICKET
@@ -93,7 +93,7 @@ async def set_fee_standard(api: ApiRequest[FeeStandardBody]) -> FeeStandardOut:
     """定费: set a service's fee standard (the administrator of the hall)."""
     body = api.body
     async with api.state.db.write() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         assert hall.id is not None
         svc = await get_service(session, hall.id, api.path["code"])
         tx = api.tx(session, hall.id)

@@ -14,7 +14,7 @@ from ..api.errors import ApiError, invalid, validation_details
 from ..api.scope import HALL
 from ..auth.models import User
 from ..auth.roles import ADMIN, HEAD, INSPECTOR
-from ..halls.lookup import get_hall, local_time
+from ..halls.lookup import get_hall, local_time, own_hall
 from ..halls.models import Hall
 from . import queries, service
 from .board import board_data
@@ -147,7 +147,7 @@ async def publish(api: ApiRequest[PublishIn]) -> PublicationOut:
     """公示: freeze a period's star ratings once it and its appeal window are over (409
     ``period_not_over`` before, 409 for a period without records or already published)."""
     async with api.state.db.write() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         assert hall.id is not None
         period = parse_period(api.body.period)
         tx = api.tx(session, hall.id)
@@ -170,7 +170,7 @@ async def correct(api: ApiRequest[CorrectionIn]) -> PublicationOut:
     version in force publicly, which stays visible (409 if the period is not published)."""
     body = api.body
     async with api.state.db.write() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         assert hall.id is not None
         period = parse_period(body.period)
         tx = api.tx(session, hall.id)
@@ -205,7 +205,7 @@ async def publications(api: ApiRequest) -> list[PublicationOut]:
 async def get_config(api: ApiRequest) -> ConfigOut:
     """效能参数: weights, star thresholds, shrinkage k, rating and rectification deadlines …"""
     async with api.state.db.read() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         assert hall.id is not None
         settings, version = await config.current(session, hall.id)
         return ConfigOut(version=version, settings=settings.model_dump(mode="json"))
@@ -231,7 +231,7 @@ async def put_config(api: ApiRequest[ConfigIn]) -> ConfigOut:
                 "unknown_weight", f"未知的权重：{'、'.join(sorted(unknown))} (unknown weights)"
             )
     async with api.state.db.write() as session:
-        hall = api.own(await get_hall(session, api.path["hall"]))
+        hall = await own_hall(api, session)
         assert hall.id is not None
         tx = api.tx(session, hall.id)
         try:
