@@ -18,7 +18,8 @@ statistics of one hall-month (goal p99 ≤ 300 ms); the region's comparison of a
 month (≤ 2 s; timed as one statistics call per hall when the deployment has no region
 endpoint); a quarter's stars for all halls (≤ 10 s); then ``window-service audit verify``
 over the whole history (≥ 50,000 records/s) and ``audit verify --since-anchor`` (≤ 1 s); and
-the memory (RSS) of each server process at start and end.
+the memory (RSS) of each server process at start and after each phase (the office work runs
+twice, so that growth with what was served shows apart from a high-water mark).
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 """A period's tickets as the office statistics count them, read in the database's terms.
 
-A hall-month holds tens of thousands of tickets (bench/province.py), so nothing here reads a
-ticket's moments: the wait (from the start of the wait, the queue time or a remote ticket's
-check-in, to the first call) and the service time (start → finish of a served ticket) come
-as minutes worked out in SQL (``db.minutes_between``) and the hour as a quarter-hour since
-the epoch (``db.quarter_hours``), and the tickets are tallied per service · window · staff
-member, quarter-hour and day in one pass (``read``).
+A hall-month holds tens of thousands of tickets (bench/province.py), so the database counts
+them: per service · window · staff member (tickets, outcomes, green channel, holds), and
+per day and quarter-hour since the epoch (``db.quarter_hours``, so the hall's local hour is
+worked out once per quarter-hour). Only the minutes themselves are read ticket by ticket,
+for the medians and 90th percentiles: the wait (from the start of the wait, the queue time
+or a remote ticket's check-in, to the first call) and the service time (start → finish of a
+served ticket), worked out in SQL (``db.minutes_between``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db import minutes_between, quarter_hours
@@ -52,15 +53,12 @@ class Counted:
     waited: int = 0
     wait_total: float = 0.0
 
-    def add(self, status: str, wait: float | None) -> None:
-        self.tickets += 1
-        if status == DONE:
-            self.served += 1
-        elif status == NO_SHOW:
-            self.no_shows += 1
-        if wait is not None:
-            self.waited += 1
-            self.wait_total += wait
+    def add(self, tickets: int, served: int, no_shows: int, waited: int, wait_total: float) -> None:
+        self.tickets += tickets
+        self.served += served
+        self.no_shows += no_shows
+        self.waited += waited
+        self.wait_total += wait_total
 
 
 @dataclass
@@ -72,74 +70,104 @@ class Read:
     days: dict[date, Counted] = field(default_factory=dict)
 
 
+def _count(condition: Any) -> Any:
+    """SQL: how many of the group's tickets meet ``condition``."""
+    return func.sum(case((condition, 1), else_=0))
+
+
 async def read(
     session: AsyncSession, hall_id: int, period: Period, services: frozenset[int] | None
 ) -> Read:
-    """The period's tickets (``services``: only these), in one pass over them."""
+    """The period's tickets (``services``: only these): three statements over the same range
+    of the hall's day index, two of them counting in the database."""
     dialect = session.get_bind().dialect.name
     t = _TICKETS.c
-    since = func.coalesce(t.waiting_since, t.queued_at)
-    waited = minutes_between(since, t.first_called_at, dialect)
+    waited = minutes_between(
+        func.coalesce(t.waiting_since, t.queued_at), t.first_called_at, dialect
+    )
     served = minutes_between(t.started_at, t.finished_at, dialect)
+    wait = case((waited < 0, literal(0.0)), else_=waited)  # never below zero (a clock set back)
+    service_time = case((t.status != DONE, None), (served < 0, literal(0.0)), else_=served)
     where = [t.hall_id == hall_id, t.business_day >= period.first, t.business_day <= period.last]
     if services is not None:
         where.append(t.service_id.in_(sorted(services)))
-    rows = await session.execute(
-        select(
-            t.service_id,
-            t.window_id,
-            t.staff_id,
-            t.status,
-            t.green,
-            t.holds,
-            # never below zero (a clock set back)
-            case((waited < 0, literal(0.0)), else_=waited),
-            case((t.status != DONE, None), (served < 0, literal(0.0)), else_=served),
-            t.business_day,
-            quarter_hours(t.queued_at, dialect),
-        ).where(*where)
-    )
+    key = (t.service_id, t.window_id, t.staff_id)
     out = Read()
-    tallies, quarters, days = out.tallies, out.quarters, out.days
+
+    groups = await session.execute(
+        select(
+            *key,
+            func.count(),
+            _count(t.status == DONE),
+            _count(t.status == NO_SHOW),
+            _count(t.status == CANCELLED),
+            _count(t.status == EXPIRED),
+            _count(t.green.is_(True)),
+            func.coalesce(func.sum(t.holds), 0),
+        )
+        .where(*where)
+        .group_by(*key)
+    )
     for (
         service_id,
         window_id,
         staff_id,
-        status,
+        n,
+        done,
+        no_shows,
+        cancelled,
+        expired,
         green,
         holds,
-        wait,
-        service_time,
-        day,
-        quarter,
-    ) in rows.all():
-        key = (service_id, window_id, staff_id)
-        tally = tallies.get(key)
-        if tally is None:
-            tally = tallies[key] = Tally()
-        tally.tickets += 1
-        if status == DONE:
-            tally.served += 1
-        elif status == NO_SHOW:
-            tally.no_shows += 1
-        elif status == CANCELLED:
-            tally.cancelled += 1
-        elif status == EXPIRED:
-            tally.expired += 1
-        if green:
-            tally.green += 1
-        if holds:
-            tally.holds += holds
-        if wait is not None:
-            tally.waits.append(wait)
-        if service_time is not None:
-            tally.services.append(service_time)
+    ) in groups.all():
+        out.tallies[service_id, window_id, staff_id] = Tally(
+            int(n), int(done), int(no_shows), int(cancelled), int(expired), int(green), int(holds)
+        )
+
+    moments = (
+        select(
+            t.business_day.label("day"),
+            quarter_hours(t.queued_at, dialect).label("quarter"),
+            t.status.label("status"),
+            wait.label("wait"),
+        )
+        .where(*where)
+        .subquery()
+    )
+    m = moments.c
+    counted = await session.execute(
+        select(
+            m.day,
+            m.quarter,
+            func.count(),
+            _count(m.status == DONE),
+            _count(m.status == NO_SHOW),
+            func.count(m.wait),
+            func.coalesce(func.sum(m.wait), 0.0),
+        ).group_by(m.day, m.quarter)
+    )
+    quarters, days = out.quarters, out.days
+    for day, quarter, n, done, no_shows, n_waited, wait_total in counted.all():
+        figures = (int(n), int(done), int(no_shows), int(n_waited), float(wait_total))
         by_quarter = quarters.get(quarter)
         if by_quarter is None:
             by_quarter = quarters[quarter] = Counted()
-        by_quarter.add(status, wait)
+        by_quarter.add(*figures)
         by_day = days.get(day)
         if by_day is None:
             by_day = days[day] = Counted()
-        by_day.add(status, wait)
+        by_day.add(*figures)
+
+    minutes = await session.execute(
+        select(*key, wait, service_time).where(
+            *where, or_(t.first_called_at.is_not(None), t.status == DONE)
+        )
+    )
+    tallies = out.tallies
+    for service_id, window_id, staff_id, a_wait, a_service in minutes.all():
+        tally = tallies[service_id, window_id, staff_id]
+        if a_wait is not None:
+            tally.waits.append(a_wait)
+        if a_service is not None:
+            tally.services.append(a_service)
     return out
