@@ -60,7 +60,8 @@ from window_service.queue.numbering import format_number
 from window_service.transaction import Actor, LedgerState, Recording, Tx
 
 #: Bump when the generated shape changes: the cached template databases carry it in their name.
-DATASET_VERSION = "p3"  # p2: JSON as the canonical text the chain hashes; p3: first_called_at
+DATASET_VERSION = "p4"  # p2: JSON as the canonical text the chain hashes; p3: first_called_at;
+# p4: the housekeeping jobs caught up (province.caught_up)
 DAY_START, DAY_END = 8.5, 17.5  # hall hours
 INTENSITY = {8: 0.6, 9: 2.4, 10: 2.6, 11: 1.3, 12: 0.5, 13: 0.9, 14: 2.2, 15: 2.3, 16: 1.0, 17: 0.4}
 OUTCOMES = [("completed", 0.62), ("accepted", 0.14), ("consulted", 0.14), ("rejected", 0.10)]
