@@ -330,9 +330,11 @@ async def office(
 
 async def verify(database: str, since_anchor: bool = False) -> tuple[float, int, str]:
     """``audit verify`` (what the command runs, in this process: the interpreter's start is
-    not the verify's time) over the copy; its seconds, records and verdict line."""
+    not the verify's time) over the copy; its seconds, records and verdict line. The CPU
+    noted is this process's (the chains); the second process checks the rows meanwhile."""
     from window_service.audit.progress import Progress
     from window_service.audit.verify import verify_command
+    from window_service.cli import load_every_table
 
     out = io.StringIO()
     cpu = time.process_time()
@@ -343,6 +345,8 @@ async def verify(database: str, since_anchor: bool = False) -> tuple[float, int,
             key=AUDIT_KEY.encode(),
             since_anchor=since_anchor,
             progress=Progress(sys.__stdout__),
+            jobs=2,  # the command's default: the current rows in a second process
+            prepare=load_every_table,
         )
     seconds = time.perf_counter() - t
     VERIFY_CPU[since_anchor] = time.process_time() - cpu
@@ -433,7 +437,7 @@ async def measure(args: argparse.Namespace, templates: tuple[str, str]) -> int:
         f"  whole history: {records:,} records in {seconds:.1f} s = {records / seconds:,.0f} records/s   goal ≥ 50,000/s"
     )
     print(
-        f"    (this process's CPU: {VERIFY_CPU[False]:.1f} s = {records / max(VERIFY_CPU[False], 1e-9):,.0f} records per CPU-second)"
+        f"    (this process's CPU, the chains: {VERIFY_CPU[False]:.1f} s; the rows were checked in a second process meanwhile)"
     )
     print(f"    {line}")
     seconds, records, line = verified["since-anchor"]

@@ -38,6 +38,7 @@ On a terminal (stdout a TTY) a progress bar shows the records and rows checked
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,6 +53,7 @@ from .verify_anchors import (
     verify_anchor_file,
     verify_anchors,
 )
+from .verify_apart import RowsApart
 from .verify_chain import (
     Breach,
     configured_key,
@@ -63,6 +65,7 @@ from .verify_chain import (
 from .verify_rows import (
     audited_tables,
     photo_file_problem,
+    recorded_entities,
     verify_evidence,
     verify_rows,
     verify_table,
@@ -100,9 +103,11 @@ async def verify_all(
     anchor_files: list[Path] | None = None,
     var_dir: Path | None = None,
     progress: Progress | None = None,
+    rows_apart: RowsApart | None = None,
 ) -> Breach | None:
     """Every check above with the audit ``key`` (by default the configured one); evidence
-    files when ``var_dir`` is given."""
+    files when ``var_dir`` is given. ``rows_apart``: check 4 is under way in a second process
+    (``verify_apart.py``), and its result is taken in its turn."""
     key = _key_or_configured(key)
     progress = progress or silent()
     halls = await halls_with_records(session)
@@ -124,7 +129,10 @@ async def verify_all(
         if breach is not None:
             return breach
     progress.start("rows", await _audited_rows(session) if progress.enabled else 0)
-    breach = await verify_rows(session, progress=progress)
+    if rows_apart is not None:
+        breach = await rows_apart.result(progress)
+    else:
+        breach = await verify_rows(session, progress=progress)
     progress.finish()
     if breach is not None or var_dir is None:
         return breach
@@ -132,11 +140,14 @@ async def verify_all(
 
 
 async def _audited_rows(session: AsyncSession) -> int:
-    """How many rows check 4 reads (the progress bar's total): the audited tables' rows."""
+    """How many rows check 4 reads (the progress bar's total): the rows of the audited tables
+    that records name (``recorded_entities``)."""
     from sqlalchemy import func, select
 
+    tables = audited_tables()
     total = 0
-    for model in audited_tables().values():
+    for entity in await recorded_entities(session):
+        model = tables[entity]
         total += int((await session.execute(select(func.count()).select_from(model))).scalar_one())
     return total
 
@@ -186,10 +197,13 @@ async def verify_command(
     var_dir: Path | None = None,
     since_anchor: bool = False,
     progress: Progress | None = None,
+    jobs: int = 1,
+    prepare: Callable[[], None] | None = None,
 ) -> int:
     """``window-service audit verify``: 0 when intact; 1 naming the first breach; 2 without
     an audit key (``key``, by default the configured one). ``progress``: by default a bar
-    on stdout when it is a terminal."""
+    on stdout when it is a terminal. ``jobs`` 2: the full verify checks the current rows in a
+    second process, which runs ``prepare`` first (``verify_apart.py``)."""
     audit_key = AuditKey(key) if key else configured_key()
     if audit_key is None:
         print(
@@ -200,6 +214,7 @@ async def verify_command(
         return 2
     progress = progress or Progress(sys.stdout)
     db = create_database(url, audit_key=audit_key)
+    rows_apart = RowsApart(url, prepare) if jobs > 1 and not since_anchor else None
     try:
         async with db.read() as session:
             if since_anchor:
@@ -211,10 +226,13 @@ async def verify_command(
                     anchor_files=anchor_files,
                     var_dir=var_dir,
                     progress=progress,
+                    rows_apart=rows_apart,
                 )
                 count = await count_records(session)
     finally:
         progress.finish()
+        if rows_apart is not None:
+            rows_apart.close()
         await db.dispose()
     if breach is not None:
         print(f"审计记录被篡改 (audit record broken): {breach.describe()}", file=sys.stderr)

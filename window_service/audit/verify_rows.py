@@ -207,6 +207,13 @@ async def _vanished(session: AsyncSession, entity: str, missing: set[str]) -> Br
     return None
 
 
+async def recorded_entities(session: AsyncSession) -> list[str]:
+    """The entities of the audited tables that records name: the tables check 4 reads."""
+    tables = audited_tables()
+    entities = (await session.execute(select(AuditRecord.entity).distinct())).scalars()  # type: ignore[call-overload]
+    return sorted(e for e in entities if e in tables)
+
+
 async def verify_rows(
     session: AsyncSession,
     *,
@@ -215,11 +222,7 @@ async def verify_rows(
 ) -> Breach | None:
     """Every audited table (``only``: entity → the ids to check, from an incremental verify)."""
     tables = audited_tables()
-    if only is None:
-        entities = (await session.execute(select(AuditRecord.entity).distinct())).scalars()  # type: ignore[call-overload]
-        names = sorted(entities)
-    else:
-        names = sorted(only)
+    names = await recorded_entities(session) if only is None else sorted(only)
     for entity in names:
         model = tables.get(entity)
         if model is None:

@@ -210,8 +210,15 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
             anchor_files=files,
             var_dir=settings.var_dir,
             since_anchor=args.since_anchor,
+            jobs=args.jobs,
+            prepare=load_every_table,
         )
     )
+
+
+def load_every_table() -> None:
+    """Map every table (``window_service.models``): what a second verify process runs first."""
+    from .. import models  # noqa: F401
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -363,6 +370,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="check only what was written after each hall's newest anchor (and the rows it "
         "names); quick, between full verifies",
+    )
+    verify.add_argument(
+        "--jobs",
+        type=int,
+        choices=[1, 2],
+        default=2,
+        help="2 (default): the full verify checks the current rows in a second process "
+        "while this one checks the chains; 1: one process, one check after the other",
     )
     verify.set_defaults(func=cmd_audit_verify)
     return parser
