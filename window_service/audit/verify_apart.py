@@ -65,7 +65,8 @@ def _check_rows(
 
 
 class RowsApart:
-    """Check 4 under way in a second process (``start``); ``result`` waits for its breach."""
+    """Check 4 under way in a second process (started when made); ``result`` waits for its
+    breach, ``close`` stops the process if it is still checking."""
 
     def __init__(self, url: str, prepare: Callable[[], None] | None) -> None:
         context = multiprocessing.get_context("spawn")
