@@ -165,7 +165,11 @@ async def read(
     )
     tallies = out.tallies
     for service_id, window_id, staff_id, a_wait, a_service in minutes.all():
-        tally = tallies[service_id, window_id, staff_id]
+        # A ticket the hall wrote between the statements may lack its group: each statement
+        # reads what is committed when it runs (a live day's figures are those of a moment).
+        tally = tallies.get((service_id, window_id, staff_id))
+        if tally is None:
+            tally = tallies[service_id, window_id, staff_id] = Tally()
         if a_wait is not None:
             tally.waits.append(a_wait)
         if a_service is not None:
