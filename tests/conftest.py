@@ -94,6 +94,22 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
+async def hall_app(settings: Settings, clock: FixedClock) -> AsyncIterator[Any]:
+    """The demo hall's app at the hall clock the tests move (``clock``)."""
+    application = create_app(settings, clock=clock, run_housekeeping=False)
+    yield application
+    await application.state.core.db.dispose()
+
+
+@pytest.fixture
+async def hc(hall_app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of ``hall_app``."""
+    transport = httpx.ASGITransport(app=hall_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hall.test") as c:
+        yield c
+
+
+@pytest.fixture
 async def browser() -> AsyncIterator[Any]:
     """Headless Chromium driven by Playwright (Playwright's own browsers are not used)."""
     from playwright.async_api import async_playwright

@@ -8,7 +8,6 @@ every service's default is 8 minutes a ticket. The hall clock is a FixedClock (1
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -17,25 +16,9 @@ from sqlalchemy import select
 
 from tests.support.client import issue, login
 from tests.support.duty import on_duty
-from window_service.app import create_app
 from window_service.clock import FixedClock
-from window_service.config import Settings
 from window_service.queue import outlook
 from window_service.queue.models import Ticket
-
-
-@pytest.fixture
-async def hall_app(settings: Settings, clock: FixedClock) -> AsyncIterator[Any]:
-    application = create_app(settings, clock=clock, run_housekeeping=False)
-    yield application
-    await application.state.core.db.dispose()
-
-
-@pytest.fixture
-async def hc(hall_app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=hall_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hall.test") as c:
-        yield c
 
 
 async def services(c: httpx.AsyncClient) -> dict[str, dict[str, Any]]:

@@ -6,37 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 
 from tests.support.client import KIOSK, issue, login
 from tests.support.settings import SHANGHAI
 from window_service import housekeeping
-from window_service.app import create_app
 from window_service.audit.verify import verify_all, verify_chain
 from window_service.clock import FixedClock
-from window_service.config import Settings
 from window_service.halls.models import Hall
 from window_service.queue.models import Ticket
-
-
-@pytest.fixture
-async def hall_app(settings: Settings, clock: FixedClock) -> AsyncIterator[Any]:
-    application = create_app(settings, clock=clock, run_housekeeping=False)
-    yield application
-    await application.state.core.db.dispose()
-
-
-@pytest.fixture
-async def hc(hall_app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=hall_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hall.test") as c:
-        yield c
 
 
 async def tickets_in_db(app: Any) -> list[Ticket]:

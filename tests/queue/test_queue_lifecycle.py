@@ -7,7 +7,6 @@ so queue times are known.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import time
 from typing import Any
 
@@ -22,20 +21,6 @@ from window_service.config import Settings
 from window_service.halls.models import Hall
 from window_service.queue import hall_batch
 from window_service.queue.models import Ticket, TicketEvent
-
-
-@pytest.fixture
-async def hall_app(settings: Settings, clock: FixedClock) -> AsyncIterator[Any]:
-    application = create_app(settings, clock=clock, run_housekeeping=False)
-    yield application
-    await application.state.core.db.dispose()
-
-
-@pytest.fixture
-async def hc(hall_app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=hall_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hall.test") as c:
-        yield c
 
 
 async def post(
