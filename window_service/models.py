@@ -28,7 +28,7 @@ from .cases.models import (
     CorrectionNotice,
     QueueBreachNotice,
 )
-from .efficiency.models import EfficiencyWarning
+from .efficiency.models import EfficiencyWarning, WarningNight
 from .evaluation.models import (
     EvaluationMember,
     EvaluationPanel,
@@ -108,6 +108,7 @@ __all__ = [
     "User",
     "UserDepartment",
     "VisitPlan",
+    "WarningNight",
     "Window",
     "WindowDuty",
     "WindowService",

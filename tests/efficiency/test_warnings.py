@@ -226,3 +226,45 @@ async def test_housekeeping_proposes_once_a_night(
     finally:
         await app.state.core.db.dispose()
         watch._last_run.clear()
+
+
+async def test_one_process_does_a_halls_night(
+    db_url: str, tmp_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes on one database: the first to claim the night reads the quarter, the
+    other skips it; a run that fails gives the night back, and a later pass does it."""
+    from window_service.efficiency import watch
+
+    read: list[str] = []
+    propose = watch.propose
+
+    async def counted(tx: Any, hall: Any, period: Any) -> Any:
+        read.append(hall.code)
+        if len(read) == 1:
+            raise RuntimeError("the database went away")
+        return await propose(tx, hall, period)
+
+    monkeypatch.setattr(watch, "propose", counted)
+    watch._last_run.clear()
+    first = create_app(make_settings(db_url, tmp_path), clock=clock, run_housekeeping=False)
+    second = create_app(make_settings(db_url, tmp_path), clock=clock, run_housekeeping=False)
+    transport = httpx.ASGITransport(app=first)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://hall.test") as hall:
+            office = await login(hall, "office")
+            await bad_ratings(hall, 3)
+            clock.set(clock.now().replace(hour=20, minute=5))
+            with pytest.raises(RuntimeError):
+                await watch.propose_warnings(first.state.core)
+            assert (await hall.get(LIST, headers=office)).json() == []
+            watch._last_run.clear()  # the second process has not looked at this night yet
+            await watch.propose_warnings(second.state.core)  # takes the night given back
+            assert read == ["demo", "demo"]
+            assert "w1" in [w["key"] for w in (await hall.get(LIST, headers=office)).json()]
+            watch._last_run.clear()
+            await watch.propose_warnings(first.state.core)  # claimed: nothing read
+            assert read == ["demo", "demo"]
+    finally:
+        await first.state.core.db.dispose()
+        await second.state.core.db.dispose()
+        watch._last_run.clear()

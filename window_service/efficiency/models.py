@@ -1,8 +1,8 @@
-"""The table of efficiency warnings (效能告诫, 诫勉)."""
+"""The tables of efficiency warnings (效能告诫, 诫勉) and of the nights they were proposed."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, UniqueConstraint
@@ -43,3 +43,19 @@ class EfficiencyWarning(SQLModel, table=True):
     decided_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     reason: str = Field(default="", max_length=500)
     serial: str | None = Field(default=None, max_length=16)
+
+
+class WarningNight(SQLModel, table=True):
+    """A hall's night on which one process took the nightly proposal of warnings (``watch.py``).
+
+    Its primary key is the claim: the process whose row commits reads the quarter's figures,
+    the others skip, so the night's work is done once for the deployment, not once per
+    process. A run that fails removes its row, and a later pass of the night tries again.
+    """
+
+    __tablename__ = "efficiency_warning_night"
+
+    hall_id: int = Field(foreign_key="hall.id", primary_key=True)
+    #: The date the night began in the hall's time.
+    night: date = Field(primary_key=True)
+    claimed_at: datetime = Field(sa_type=TZDateTime)
