@@ -2,8 +2,8 @@
 
 Reading a quarter's figures is an office-sized query: run in the hall's opening hours it took
 the cores the windows and displays need (the province bench: with 60 days of history, issue
-p99 went from 34 ms to 930 ms while each process read 20 halls' quarters). So each process
-does it once a night per hall, in the first housekeeping pass between 20:00 and 07:00 hall
+p99 went from 34 ms to 930 ms while each process read 20 halls' quarters). So it is done
+once a night per hall, in the first housekeeping pass between 20:00 and 07:00 hall
 time; the proposals are there when the office comes in, and the office can always propose at
 once from its page. One process does a hall's night: it claims the night first
 (``WarningNight``), and the other processes, finding it claimed, do not read the figures at
