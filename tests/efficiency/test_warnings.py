@@ -34,12 +34,25 @@ FAILED_VISIT = {
 
 
 @pytest.fixture
-async def hall(db_url: str, tmp_path: Path, clock: FixedClock) -> AsyncIterator[httpx.AsyncClient]:
+async def hall_and_app(
+    db_url: str, tmp_path: Path, clock: FixedClock
+) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+    """The demo hall's client and its app; the night watch's memory of this process starts
+    and ends empty."""
+    from window_service.efficiency import watch
+
+    watch._last_run.clear()
     app = create_app(make_settings(db_url, tmp_path), clock=clock, run_housekeeping=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hall.test") as c:
-        yield c
+        yield c, app
     await app.state.core.db.dispose()
+    watch._last_run.clear()
+
+
+@pytest.fixture
+def hall(hall_and_app: tuple[httpx.AsyncClient, Any]) -> httpx.AsyncClient:
+    return hall_and_app[0]
 
 
 async def bad_ratings(hall: httpx.AsyncClient, n: int, window: int = 1) -> None:
@@ -193,43 +206,40 @@ async def test_the_office_page_and_the_printed_warning(hall: httpx.AsyncClient) 
 
 
 async def test_housekeeping_proposes_once_a_night(
-    db_url: str, tmp_path: Path, clock: FixedClock
+    hall_and_app: tuple[httpx.AsyncClient, Any], clock: FixedClock
 ) -> None:
     """Reading a quarter is office-sized work: never in the hall's opening hours (it would take
     the cores the windows need), once a night per hall from 20:00 hall time."""
     from window_service.efficiency import watch
 
-    watch._last_run.clear()
-    app = create_app(make_settings(db_url, tmp_path), clock=clock, run_housekeeping=False)
-    transport = httpx.ASGITransport(app=app)
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://hall.test") as hall:
-            office = await login(hall, "office")
-            await bad_ratings(hall, 3)
-            await watch.propose_warnings(app.state.core)  # 10:00: the hall is open
-            assert (await hall.get(LIST, headers=office)).json() == []
-            clock.set(clock.now().replace(hour=20, minute=5))
-            await watch.propose_warnings(app.state.core)
-            listed = (await hall.get(LIST, headers=office)).json()
-            assert [(w["subject"], w["status"]) for w in listed if w["key"] == "w1"] == [
-                ("staff", "proposed")
-            ]
-            await bad_ratings(hall, 1)  # a fourth, late
-            clock.advance(hours=8)  # 04:05 the next morning: the same night, nothing read
-            await watch.propose_warnings(app.state.core)
-            [w1] = [w for w in (await hall.get(LIST, headers=office)).json() if w["key"] == "w1"]
-            assert w1["grounds"] == listed[0]["grounds"]
-            clock.advance(hours=17)  # 21:05: the next night brings the grounds up to date
-            await watch.propose_warnings(app.state.core)
-            [w1] = [w for w in (await hall.get(LIST, headers=office)).json() if w["key"] == "w1"]
-            assert w1["grounds"] != listed[0]["grounds"]
-    finally:
-        await app.state.core.db.dispose()
-        watch._last_run.clear()
+    hall, app = hall_and_app
+    office = await login(hall, "office")
+    await bad_ratings(hall, 3)
+    await watch.propose_warnings(app.state.core)  # 10:00: the hall is open
+    assert (await hall.get(LIST, headers=office)).json() == []
+    clock.set(clock.now().replace(hour=20, minute=5))
+    await watch.propose_warnings(app.state.core)
+    listed = (await hall.get(LIST, headers=office)).json()
+    assert [(w["subject"], w["status"]) for w in listed if w["key"] == "w1"] == [
+        ("staff", "proposed")
+    ]
+    await bad_ratings(hall, 1)  # a fourth, late
+    clock.advance(hours=8)  # 04:05 the next morning: the same night, nothing read
+    await watch.propose_warnings(app.state.core)
+    [w1] = [w for w in (await hall.get(LIST, headers=office)).json() if w["key"] == "w1"]
+    assert w1["grounds"] == listed[0]["grounds"]
+    clock.advance(hours=17)  # 21:05: the next night brings the grounds up to date
+    await watch.propose_warnings(app.state.core)
+    [w1] = [w for w in (await hall.get(LIST, headers=office)).json() if w["key"] == "w1"]
+    assert w1["grounds"] != listed[0]["grounds"]
 
 
 async def test_one_process_does_a_halls_night(
-    db_url: str, tmp_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+    hall_and_app: tuple[httpx.AsyncClient, Any],
+    db_url: str,
+    tmp_path: Path,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Two processes on one database: the first to claim the night reads the quarter, the
     other skips it; a run that fails gives the night back, and a later pass does it."""
@@ -245,26 +255,21 @@ async def test_one_process_does_a_halls_night(
         return await propose(tx, hall, period)
 
     monkeypatch.setattr(watch, "propose", counted)
-    watch._last_run.clear()
-    first = create_app(make_settings(db_url, tmp_path), clock=clock, run_housekeeping=False)
+    hall, first = hall_and_app
     second = create_app(make_settings(db_url, tmp_path), clock=clock, run_housekeeping=False)
-    transport = httpx.ASGITransport(app=first)
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://hall.test") as hall:
-            office = await login(hall, "office")
-            await bad_ratings(hall, 3)
-            clock.set(clock.now().replace(hour=20, minute=5))
-            with pytest.raises(RuntimeError):
-                await watch.propose_warnings(first.state.core)
-            assert (await hall.get(LIST, headers=office)).json() == []
-            watch._last_run.clear()  # the second process has not looked at this night yet
-            await watch.propose_warnings(second.state.core)  # takes the night given back
-            assert read == ["demo", "demo"]
-            assert "w1" in [w["key"] for w in (await hall.get(LIST, headers=office)).json()]
-            watch._last_run.clear()
-            await watch.propose_warnings(first.state.core)  # claimed: nothing read
-            assert read == ["demo", "demo"]
-    finally:
-        await first.state.core.db.dispose()
-        await second.state.core.db.dispose()
+        office = await login(hall, "office")
+        await bad_ratings(hall, 3)
+        clock.set(clock.now().replace(hour=20, minute=5))
+        with pytest.raises(RuntimeError):
+            await watch.propose_warnings(first.state.core)
+        assert (await hall.get(LIST, headers=office)).json() == []
+        watch._last_run.clear()  # the second process has not looked at this night yet
+        await watch.propose_warnings(second.state.core)  # takes the night given back
+        assert read == ["demo", "demo"]
+        assert "w1" in [w["key"] for w in (await hall.get(LIST, headers=office)).json()]
         watch._last_run.clear()
+        await watch.propose_warnings(first.state.core)  # claimed: nothing read
+        assert read == ["demo", "demo"]
+    finally:
+        await second.state.core.db.dispose()
